@@ -1,0 +1,37 @@
+from django.contrib import admin
+
+from accounts.models import Membership
+from archive.models import Collection, Era, Photo, Situation
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 0
+
+
+@admin.register(Collection)
+class CollectionAdmin(admin.ModelAdmin):
+    list_display = ("title", "owner", "visibility", "created")
+    list_filter = ("visibility",)
+    search_fields = ("title", "description")
+    inlines = [MembershipInline]
+
+
+@admin.register(Photo)
+class PhotoAdmin(admin.ModelAdmin):
+    list_display = ("__str__", "collection", "status", "era", "format", "width", "height", "created")
+    list_filter = ("status", "era", "situations", "format")
+    search_fields = ("title", "description", "identifier", "sha256", "place", "creator")
+    readonly_fields = ("original", "sha256", "byte_size", "format", "width", "height", "mode", "bit_depth")
+
+
+@admin.register(Era)
+class EraAdmin(admin.ModelAdmin):
+    list_display = ("name", "slug", "year_from", "year_to", "order")
+    prepopulated_fields = {"slug": ("name",)}
+
+
+@admin.register(Situation)
+class SituationAdmin(admin.ModelAdmin):
+    list_display = ("name", "slug")
+    prepopulated_fields = {"slug": ("name",)}

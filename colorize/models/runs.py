@@ -1,0 +1,3 @@
+"""Runs, versions, reviews, context profiles (issue 5)."""
+
+__all__: list[str] = []

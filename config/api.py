@@ -1,0 +1,67 @@
+"""One error format for the whole API: {"error": {"code", "message", "fields"}}."""
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+
+class ServiceError(Exception):
+    """Raised by services (check_* functions) with a stable machine code and a human message."""
+
+    status_code = status.HTTP_400_BAD_REQUEST
+
+    def __init__(
+        self, code: str, message: str, *, fields: dict | None = None, status_code: int | None = None
+    ):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.fields = fields or {}
+        if status_code is not None:
+            self.status_code = status_code
+
+
+def error_body(code: str, message: str, fields: dict | None = None) -> dict:
+    return {"error": {"code": code, "message": message, "fields": fields or {}}}
+
+
+def _flatten(detail) -> dict:
+    if isinstance(detail, dict):
+        return {
+            key: [str(item) for item in (value if isinstance(value, list) else [value])]
+            for key, value in detail.items()
+        }
+    return {}
+
+
+def exception_handler(exc, context):
+    if isinstance(exc, ServiceError):
+        return Response(error_body(exc.code, exc.message, exc.fields), status=exc.status_code)
+    if isinstance(exc, DjangoValidationError):
+        fields = exc.message_dict if hasattr(exc, "error_dict") else {}
+        message = "; ".join(exc.messages)
+        return Response(error_body("invalid", message, fields), status=status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, exceptions.ValidationError):
+        fields = _flatten(exc.detail)
+        if isinstance(exc.detail, list):
+            message = "; ".join(str(item) for item in exc.detail)
+        else:
+            message = (
+                "; ".join(f"{key}: {' '.join(value)}" for key, value in fields.items()) or "invalid input"
+            )
+        response.data = error_body("invalid", message, fields)
+    else:
+        detail = exc.detail if isinstance(exc, exceptions.APIException) else str(exc)
+        code = getattr(detail, "code", None) or getattr(exc, "default_code", "error")
+        response.data = error_body(str(code), str(detail))
+    return response

@@ -1,0 +1,81 @@
+"""Background jobs behind one call: `enqueue("module.function", arg, ...)`.
+
+- JOB_BACKEND=celery (set when REDIS_URL is): sends `config.tasks.run_job` to the Celery workers.
+- JOB_BACKEND=inprocess (the embedded default): a thread pool inside the server process.
+- JOB_BACKEND=sync: runs at once in the caller's thread (tests that want determinism).
+
+Jobs are always sent after the current transaction commits, and take ids, never objects: the job
+function reloads what it needs, so a retried or duplicated job must be idempotent.
+"""
+
+import importlib
+import logging
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
+
+from django.conf import settings
+from django.db import close_old_connections, transaction
+
+log = logging.getLogger(__name__)
+_executor: ThreadPoolExecutor | None = None
+_executor_lock = threading.Lock()
+_pending: list[Future] = []
+
+
+def resolve(path: str):
+    module_name, _, attr = path.rpartition(".")
+    if not module_name:
+        raise ValueError(f"job path {path!r} must be 'module.function'")
+    return getattr(importlib.import_module(module_name), attr)
+
+
+def run_job(path: str, args: list, kwargs: dict):
+    """Run one job in this thread, with fresh database connections around it."""
+    close_old_connections()
+    try:
+        return resolve(path)(*args, **kwargs)
+    finally:
+        close_old_connections()
+
+
+def _get_executor() -> ThreadPoolExecutor:
+    global _executor
+    with _executor_lock:
+        if _executor is None:
+            _executor = ThreadPoolExecutor(
+                max_workers=settings.JOB_WORKERS, thread_name_prefix="findcolor-job"
+            )
+        return _executor
+
+
+def _submit(path: str, args: list, kwargs: dict, options: dict):
+    backend = settings.JOB_BACKEND
+    if backend == "sync":
+        run_job(path, args, kwargs)
+    elif backend == "inprocess":
+        future = _get_executor().submit(_logged, path, args, kwargs)
+        _pending.append(future)
+    else:
+        from config.tasks import run_job_task
+
+        run_job_task.apply_async(args=[path, args, kwargs], **options)
+
+
+def _logged(path, args, kwargs):
+    try:
+        return run_job(path, args, kwargs)
+    except Exception:
+        log.exception("job %s%r failed", path, tuple(args))
+        raise
+
+
+def enqueue(path: str, *args, queue_options: dict | None = None, **kwargs) -> None:
+    resolve(path)  # fail now, in the caller, on a typo
+    transaction.on_commit(lambda: _submit(path, list(args), kwargs, queue_options or {}))
+
+
+def wait_idle(timeout: float = 60.0) -> None:
+    """Block until every in-process job submitted so far has finished (tests, management commands)."""
+    while _pending:
+        future = _pending.pop(0)
+        future.result(timeout=timeout)

@@ -1,0 +1,50 @@
+"""Shared fixtures: the named personas of every permission test, and isolated media storage."""
+
+from types import SimpleNamespace
+
+import pytest
+
+from accounts.models import Role
+from tests.factories import CollectionFactory, UserFactory, add_member
+
+
+@pytest.fixture(autouse=True)
+def _isolated_media(settings, tmp_path):
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    settings.JOB_BACKEND = "sync"
+
+
+@pytest.fixture
+def people(db):
+    """owner, curator, reviewer, viewer of one private collection, and an outsider."""
+    owner = UserFactory(username="owner")
+    collection = CollectionFactory(owner=owner, title="Liberation 1945")
+    curator = UserFactory(username="curator")
+    reviewer = UserFactory(username="reviewer")
+    viewer = UserFactory(username="viewer")
+    outsider = UserFactory(username="outsider")
+    add_member(collection, curator, Role.CURATOR)
+    add_member(collection, reviewer, Role.REVIEWER)
+    add_member(collection, viewer, Role.VIEWER)
+    return SimpleNamespace(
+        collection=collection,
+        owner=owner,
+        curator=curator,
+        reviewer=reviewer,
+        viewer=viewer,
+        outsider=outsider,
+    )
+
+
+@pytest.fixture
+def client_for(client):
+    """client_for(user) -> a Django test client signed in as user (None: anonymous)."""
+    from django.test import Client
+
+    def make(user):
+        c = Client()
+        if user is not None:
+            c.force_login(user)
+        return c
+
+    return make

@@ -1,0 +1,1 @@
+"""Side effects of colorize: check_* (validate, authorize) then do_* (mutate)."""

@@ -1,3 +1,293 @@
-"""Runs, versions, reviews, context profiles (issue 5)."""
+"""Runs, versions, reviews, context profiles and colour reference photos (issue 5).
 
-__all__: list[str] = []
+A Run is one request to colorize a photo; a done run has exactly one immutable Version (the OneToOne
+`Version.run` is the database's guarantee that a retried or duplicated job never makes a second one).
+Reviews are an append-only log of decisions on versions; the photo's published restoration is the version of
+its latest approval.
+"""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+__all__ = [
+    "RunStatus",
+    "HintsMode",
+    "Run",
+    "Version",
+    "ImmutableVersionError",
+    "ReviewDecision",
+    "Review",
+    "ContextProfile",
+    "ReferencePhoto",
+]
+
+
+class RunStatus(models.TextChoices):
+    QUEUED = "queued", "queued"
+    RUNNING = "running", "running"
+    DONE = "done", "done"
+    FAILED = "failed", "failed"
+    CANCELLED = "cancelled", "cancelled"
+
+
+ACTIVE_STATUSES = (RunStatus.QUEUED, RunStatus.RUNNING)
+FINAL_STATUSES = (RunStatus.DONE, RunStatus.FAILED, RunStatus.CANCELLED)
+
+
+class HintsMode(models.TextChoices):
+    VERIFIED = "verified", "verified hints only"
+    ALL = "all", "all live hints"
+
+
+def reference_path(instance, filename):
+    ext = filename.rsplit(".", 1)[-1].lower() if "." in filename else "bin"
+    return f"references/{uuid.uuid4().hex}.{ext}"
+
+
+def run_reference_path(run, filename):
+    ext = filename.rsplit(".", 1)[-1].lower() if "." in filename else "bin"
+    return f"runs/{run.photo_id}/reference-{uuid.uuid4().hex}.{ext}"
+
+
+def version_path(version, filename):
+    return f"versions/{version.photo.collection_id}/{version.photo_id}/{filename}"
+
+
+class RunQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(status__in=ACTIVE_STATUSES)
+
+
+class Run(models.Model):
+    photo = models.ForeignKey("archive.Photo", on_delete=models.CASCADE, related_name="runs")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="colorize_runs"
+    )
+    status = models.CharField(max_length=10, choices=RunStatus.choices, default=RunStatus.QUEUED)
+    progress = models.PositiveSmallIntegerField(default=0)
+
+    # What to run with.
+    hints_mode = models.CharField(max_length=10, choices=HintsMode.choices, default=HintsMode.VERIFIED)
+    reference = models.ForeignKey(
+        "colorize.ReferencePhoto", null=True, blank=True, on_delete=models.SET_NULL, related_name="runs"
+    )
+    reference_image = models.ImageField(upload_to=run_reference_path, max_length=300, blank=True)
+    era = models.ForeignKey("archive.Era", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    situation = models.ForeignKey(
+        "archive.Situation", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    use_profile = models.BooleanField(default=True)
+    options = models.JSONField(default=dict, blank=True)
+    parent_version = models.ForeignKey(
+        "colorize.Version", null=True, blank=True, on_delete=models.SET_NULL, related_name="child_runs"
+    )
+    batch = models.UUIDField(null=True, blank=True, db_index=True)
+
+    # Bookkeeping of the job.
+    error = models.TextField(blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    claim = models.CharField(max_length=64, blank=True)  # token of the execution that holds the run
+    job_id = models.CharField(max_length=200, blank=True)  # celery task id of the current claim, if any
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    enqueued_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    objects = RunQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["status", "heartbeat_at"], name="run_status_heartbeat")]
+        constraints = [
+            models.CheckConstraint(condition=Q(progress__lte=100), name="run_progress_at_most_100"),
+        ]
+
+    def __str__(self):
+        return f"run {self.pk} of photo {self.photo_id} ({self.status})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in ACTIVE_STATUSES
+
+    @property
+    def is_final(self) -> bool:
+        return self.status in FINAL_STATUSES
+
+    @property
+    def duration_s(self) -> float | None:
+        if self.started_at and self.finished_at:
+            return (self.finished_at - self.started_at).total_seconds()
+        return None
+
+
+class ImmutableVersionError(Exception):
+    """Versions are written once, when their run finishes; nothing edits or deletes them afterwards."""
+
+
+class VersionQuerySet(models.QuerySet):
+    def delete(self):
+        raise ImmutableVersionError("versions are never deleted")
+
+    def update(self, **kwargs):
+        raise ImmutableVersionError("versions are never edited")
+
+
+class Version(models.Model):
+    photo = models.ForeignKey("archive.Photo", on_delete=models.PROTECT, related_name="versions")
+    run = models.OneToOneField(Run, on_delete=models.PROTECT, related_name="version")
+    number = models.PositiveIntegerField()
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+
+    model_name = models.CharField(max_length=100)
+    model_version = models.CharField(max_length=100)
+    model_checksum = models.CharField(max_length=128)
+
+    hints = models.JSONField(default=list)  # frozen snapshot of the hints used (Hint.snapshot())
+    hints_mode = models.CharField(max_length=10, choices=HintsMode.choices)
+    context = models.JSONField(default=dict)  # {"era": slug|None, "situation": slug|None}
+    reference = models.JSONField(default=dict, blank=True)  # what reference / profile guided the colours
+    reference_image = models.CharField(max_length=300, blank=True)  # storage name of the reference used
+    params = models.JSONField(default=dict)
+
+    result = models.FileField(upload_to=version_path, max_length=300)  # full-resolution PNG
+    preview = models.ImageField(upload_to=version_path, max_length=300)  # web-size JPEG
+    uncertainty = models.ImageField(upload_to=version_path, max_length=300)  # 8-bit PNG, white = unsure
+    result_sha256 = models.CharField(max_length=64)
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    metrics = models.JSONField(default=dict)
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="colorize_versions"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = VersionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["photo_id", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["photo", "number"], name="one_version_number_per_photo"),
+        ]
+
+    def __str__(self):
+        return f"version {self.number} of photo {self.photo_id}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not self._state.adding:
+            raise ImmutableVersionError("versions are never edited")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ImmutableVersionError("versions are never deleted")
+
+    @property
+    def hint_count(self) -> int:
+        return len(self.hints)
+
+    @property
+    def verified_hint_count(self) -> int:
+        return sum(1 for h in self.hints if h.get("status") == "verified")
+
+    def latest_review(self):
+        return self.reviews.order_by("-created_at", "-id").first()
+
+    @property
+    def review_state(self) -> str:
+        """draft (never submitted), submitted, approved or rejected: the latest decision."""
+        review = self.latest_review()
+        return review.decision if review is not None else "draft"
+
+
+class ReviewDecision(models.TextChoices):
+    SUBMITTED = "submitted", "submitted for review"
+    APPROVED = "approved", "approved"
+    REJECTED = "rejected", "rejected"
+
+
+class Review(models.Model):
+    """One decision on a version (append-only). `reviewer` is who made it (the submitter for submissions)."""
+
+    version = models.ForeignKey(Version, on_delete=models.PROTECT, related_name="reviews")
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="colorize_reviews"
+    )
+    decision = models.CharField(max_length=10, choices=ReviewDecision.choices)
+    comment = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"{self.decision} {self.version} by {self.reviewer}"
+
+
+def profile_key(era_slug: str | None, situation_slug: str | None) -> str:
+    """'korean-war/protest', 'korean-war/*' or '*/protest'."""
+    return f"{era_slug or '*'}/{situation_slug or '*'}"
+
+
+class ContextProfile(models.Model):
+    """The colour prior (ml.Profile as a dict) of an era and/or situation, built from approved versions and
+    colour reference photos. Runs in that context use it unless the curator gives a reference image."""
+
+    key = models.CharField(max_length=210, unique=True, editable=False)
+    era = models.ForeignKey("archive.Era", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    situation = models.ForeignKey(
+        "archive.Situation", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    profile = models.JSONField(default=dict, blank=True, help_text="ml.Profile.to_dict()")
+    sources = models.JSONField(
+        default=list, blank=True, help_text='[{"kind": "version"|"reference", "id": ..., "label": ...}]'
+    )
+    manual = models.BooleanField(
+        default=False, help_text="edited by hand: automatic rebuilds leave the profile alone"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["key"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(era__isnull=False) | Q(situation__isnull=False), name="profile_has_context"
+            )
+        ]
+
+    def __str__(self):
+        return f"profile {self.key}"
+
+    def save(self, *args, **kwargs):
+        self.key = profile_key(
+            self.era.slug if self.era_id else None, self.situation.slug if self.situation_id else None
+        )
+        super().save(*args, **kwargs)
+
+
+class ReferencePhoto(models.Model):
+    """A colour photograph that shows how things of an era / situation really looked (uniforms, signs, ...)."""
+
+    image = models.ImageField(upload_to=reference_path, max_length=300)
+    title = models.CharField(max_length=300, blank=True)
+    source = models.CharField(max_length=500, blank=True, help_text="where the reference comes from")
+    era = models.ForeignKey("archive.Era", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    situation = models.ForeignKey(
+        "archive.Situation", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return self.title or f"reference {self.pk}"

@@ -135,6 +135,15 @@ JOB_BACKEND = env_str("JOB_BACKEND", "celery" if REDIS_URL else "inprocess")
 if JOB_BACKEND not in ("celery", "inprocess", "sync"):
     raise ValueError(f"JOB_BACKEND={JOB_BACKEND!r}: use celery, inprocess or sync")
 JOB_WORKERS = env_int("JOB_WORKERS", 1)
+# Colorization runs (docs/job-lifecycle.md): a running run whose heartbeat is older than RUN_STALE_SECONDS is
+# taken over by another worker (at most RUN_MAX_ATTEMPTS tries); COLORIZER names a factory other than
+# ml.get_colorizer (dotted path); COLORIZE_DEVICE: auto (CUDA when torch sees a GPU), cpu or cuda.
+RUN_STALE_SECONDS = env_int("RUN_STALE_SECONDS", 60)
+RUN_MAX_ATTEMPTS = env_int("RUN_MAX_ATTEMPTS", 3)
+COLORIZER = env_str("COLORIZER", "")
+COLORIZE_DEVICE = env_str("COLORIZE_DEVICE", "auto")
+# Embedded mode: re-enqueue queued runs (and runs whose worker died) when the server starts.
+RESUME_RUNS_ON_START = env_bool("RESUME_RUNS_ON_START", True)
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ACKS_LATE = True

@@ -1,1 +1,7 @@
-urlpatterns: list = []
+from django.urls import path
+
+from accounts.api import TokenView
+
+urlpatterns = [
+    path("auth/token/", TokenView.as_view(), name="auth-token"),
+]

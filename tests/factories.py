@@ -49,3 +49,13 @@ class CollectionFactory(factory.django.DjangoModelFactory):
 
 def add_member(collection, user, role: Role) -> Membership:
     return Membership.objects.create(collection=collection, user=user, role=role)
+
+
+def jobs_run_now():
+    """Context manager: run the after-commit callbacks (background jobs) queued in the block when it ends.
+
+    Tests run inside a transaction that never commits, so `config.jobs.enqueue` would never fire otherwise.
+    """
+    from django.test import TestCase
+
+    return TestCase.captureOnCommitCallbacks(execute=True)

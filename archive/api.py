@@ -1,0 +1,293 @@
+"""REST views of the archive: thin, each one parses input, calls a service and serializes the result."""
+
+import mimetypes
+
+from django.conf import settings
+from django.http import FileResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import generics, status
+from rest_framework.filters import OrderingFilter
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.models import Membership, Role
+from archive import serializers as s
+from archive import services
+from archive.filters import PhotoFilter
+from archive.imaging import MIME_TYPES
+from archive.models import Era, Situation
+from config.api import ServiceError
+
+ERROR = OpenApiResponse(description='{"error": {"code", "message", "fields"}}')
+
+
+class Pagination(PageNumberPagination):
+    page_size_query_param = "page_size"
+    max_page_size = 200
+
+
+def check_content_length(request, limit: int) -> None:
+    """Refuse an oversized body from its Content-Length, before reading it."""
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    if length > limit + 64 * 1024:  # room for the multipart envelope and metadata fields
+        raise ServiceError(
+            "file_too_large",
+            f"the upload is larger than the limit of {limit:,} bytes",
+            fields={"file": ["too large"]},
+            status_code=413,
+        )
+
+
+def _metadata(validated: dict) -> dict:
+    return {k: v for k, v in validated.items() if k != "file"}
+
+
+# ----------------------------------------------------------------------------------------------- collections
+
+
+@extend_schema_view(
+    get=extend_schema(summary="Collections you may read"),
+    post=extend_schema(
+        summary="Create a collection (you become its owner)", responses={201: s.CollectionSerializer}
+    ),
+)
+class CollectionListView(generics.ListCreateAPIView):
+    serializer_class = s.CollectionSerializer
+    pagination_class = Pagination
+
+    def get_queryset(self):
+        return services.visible_collections(self.request.user)
+
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        collection = services.do_create_collection(request.user, serializer.validated_data)
+        collection = services.visible_collections(request.user).get(pk=collection.pk)
+        return Response(self.get_serializer(collection).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema_view(
+    get=extend_schema(summary="One collection", responses={200: s.CollectionSerializer, 404: ERROR}),
+    patch=extend_schema(
+        summary="Edit a collection (owner)", responses={200: s.CollectionSerializer, 403: ERROR, 404: ERROR}
+    ),
+)
+class CollectionDetailView(generics.GenericAPIView):
+    serializer_class = s.CollectionSerializer
+    http_method_names = ["get", "patch", "head", "options"]
+
+    def _load(self):
+        services.check_collection(self.request.user, self.kwargs["pk"])
+        return services.visible_collections(self.request.user).get(pk=self.kwargs["pk"])
+
+    def get(self, request, pk):
+        return Response(self.get_serializer(self._load()).data)
+
+    def patch(self, request, pk):
+        collection = services.check_collection(request.user, pk)
+        serializer = self.get_serializer(collection, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        services.do_update_collection(request.user, collection, serializer.validated_data)
+        return Response(self.get_serializer(self._load()).data)
+
+
+@extend_schema_view(
+    get=extend_schema(
+        summary="Members of a collection (members only)", responses={200: s.MembershipSerializer(many=True)}
+    ),
+    post=extend_schema(
+        summary="Add a member (owner)",
+        request=s.MembershipSerializer,
+        responses={201: s.MembershipSerializer, 400: ERROR, 403: ERROR, 404: ERROR, 409: ERROR},
+    ),
+)
+class MemberListView(generics.GenericAPIView):
+    serializer_class = s.MembershipSerializer
+    queryset = Membership.objects.none()  # for the schema; the views load through services
+    pagination_class = None
+
+    def get(self, request, pk):
+        collection = services.check_collection(request.user, pk)
+        if not collection.is_member(request.user):
+            raise ServiceError("permission_denied", "only members see the member list", status_code=403)
+        memberships = collection.memberships.select_related("user").order_by("-role", "user__username")
+        return Response(self.get_serializer(memberships, many=True).data)
+
+    def post(self, request, pk):
+        collection = services.check_collection(request.user, pk)
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        membership = services.do_add_member(
+            request.user,
+            collection,
+            serializer.validated_data["user"]["username"],
+            serializer.validated_data["role"],
+        )
+        return Response(self.get_serializer(membership).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema_view(
+    patch=extend_schema(
+        summary="Change a member's role (owner)",
+        request=s.MembershipRoleSerializer,
+        responses={200: s.MembershipSerializer, 403: ERROR, 404: ERROR},
+    ),
+    delete=extend_schema(summary="Remove a member (owner)", responses={204: None, 403: ERROR, 404: ERROR}),
+)
+class MemberDetailView(generics.GenericAPIView):
+    serializer_class = s.MembershipSerializer
+    queryset = Membership.objects.none()
+    http_method_names = ["patch", "delete", "options"]
+
+    def patch(self, request, pk, username):
+        collection = services.check_collection(request.user, pk)
+        serializer = s.MembershipRoleSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        membership = services.do_change_member_role(
+            request.user, collection, username, serializer.validated_data["role"]
+        )
+        return Response(self.get_serializer(membership).data)
+
+    def delete(self, request, pk, username):
+        collection = services.check_collection(request.user, pk)
+        services.do_remove_member(request.user, collection, username)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# ----------------------------------------------------------------------------------------------- uploads
+
+
+class PhotoUploadView(generics.GenericAPIView):
+    parser_classes = [MultiPartParser, FormParser]
+    serializer_class = s.PhotoUploadSerializer
+
+    @extend_schema(
+        summary="Upload one photo (curator)",
+        description="The format is sniffed from the content. The original is kept byte for byte; "
+        "thumbnail, web and gray derivatives are made in the background.",
+        request={"multipart/form-data": s.PhotoUploadSerializer},
+        responses={201: s.PhotoSerializer, 400: ERROR, 404: ERROR, 409: ERROR, 413: ERROR, 415: ERROR},
+    )
+    def post(self, request, pk):
+        collection = services.check_collection(request.user, pk, Role.CURATOR)
+        check_content_length(request, settings.MAX_UPLOAD_BYTES)
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        upload = serializer.validated_data["file"]
+        photo = services.do_ingest_photo(
+            request.user, collection, upload, upload.name, _metadata(serializer.validated_data)
+        )
+        photo = services.visible_photos(request.user).get(pk=photo.pk)
+        return Response(s.PhotoSerializer(photo, context={"request": request}).data, status=201)
+
+
+class ZipUploadView(generics.GenericAPIView):
+    parser_classes = [MultiPartParser, FormParser]
+    serializer_class = s.ZipUploadSerializer
+
+    @extend_schema(
+        summary="Upload a ZIP of photos (curator)",
+        description="Each member is ingested on its own: one bad file never aborts the rest. The report "
+        "lists every member as ok, duplicate, error (with a reason) or skipped.",
+        request={"multipart/form-data": s.ZipUploadSerializer},
+        responses={200: s.ZipReportSerializer, 400: ERROR, 404: ERROR, 413: ERROR},
+    )
+    def post(self, request, pk):
+        collection = services.check_collection(request.user, pk, Role.CURATOR)
+        check_content_length(request, getattr(settings, "MAX_ZIP_BYTES", 10 * settings.MAX_UPLOAD_BYTES))
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        report = services.do_ingest_zip(
+            request.user, collection, serializer.validated_data["file"], _metadata(serializer.validated_data)
+        )
+        return Response({"counts": report.counts(), "results": [r.as_dict() for r in report.results]})
+
+
+# ----------------------------------------------------------------------------------------------- photos
+
+
+@extend_schema_view(get=extend_schema(summary="Browse and search photos you may read"))
+class PhotoListView(generics.ListAPIView):
+    serializer_class = s.PhotoSerializer
+    pagination_class = Pagination
+    filter_backends = [*generics.ListAPIView.filter_backends, OrderingFilter]
+    filterset_class = PhotoFilter
+    ordering_fields = ["created", "updated", "title", "date_from", "date_to", "id"]
+
+    def get_queryset(self):
+        return services.visible_photos(self.request.user)
+
+
+@extend_schema_view(
+    get=extend_schema(summary="One photo", responses={200: s.PhotoSerializer, 404: ERROR}),
+    patch=extend_schema(
+        summary="Edit a photo's metadata (curator)",
+        request=s.PhotoMetadataSerializer,
+        responses={200: s.PhotoSerializer, 400: ERROR, 403: ERROR, 404: ERROR},
+    ),
+)
+class PhotoDetailView(generics.GenericAPIView):
+    serializer_class = s.PhotoSerializer
+    http_method_names = ["get", "patch", "head", "options"]
+    parser_classes = [JSONParser, MultiPartParser, FormParser]
+
+    def _render(self, pk):
+        photo = services.visible_photos(self.request.user).get(pk=pk)
+        return Response(self.get_serializer(photo).data)
+
+    def get(self, request, pk):
+        services.check_photo(request.user, pk)
+        return self._render(pk)
+
+    def patch(self, request, pk):
+        photo = services.check_photo(request.user, pk)
+        serializer = s.PhotoMetadataSerializer(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        services.do_update_photo_metadata(request.user, photo, serializer.validated_data)
+        return self._render(pk)
+
+
+class PhotoOriginalView(APIView):
+    @extend_schema(
+        summary="Download the original file, byte for byte",
+        responses={(200, "application/octet-stream"): OpenApiTypes.BINARY, 404: ERROR},
+    )
+    def get(self, request, pk):
+        photo = services.check_photo(request.user, pk)
+        filename = photo.original_name or f"{photo.sha256}{photo.extension}"
+        content_type = MIME_TYPES.get(photo.format) or mimetypes.guess_type(filename)[0]
+        response = FileResponse(
+            photo.original.open("rb"), as_attachment=True, filename=filename, content_type=content_type
+        )
+        response["Content-Length"] = str(photo.byte_size)
+        response["ETag"] = f'"{photo.sha256}"'
+        response["X-Checksum-SHA256"] = photo.sha256
+        return response
+
+
+# ----------------------------------------------------------------------------------------------- vocabularies
+
+
+@extend_schema_view(get=extend_schema(summary="The era vocabulary"))
+class EraListView(generics.ListAPIView):
+    serializer_class = s.EraSerializer
+    queryset = Era.objects.all()
+    pagination_class = None
+    permission_classes = [AllowAny]
+    filter_backends = []
+
+
+@extend_schema_view(get=extend_schema(summary="The situation vocabulary"))
+class SituationListView(generics.ListAPIView):
+    serializer_class = s.SituationSerializer
+    queryset = Situation.objects.all()
+    pagination_class = None
+    permission_classes = [AllowAny]
+    filter_backends = []

@@ -51,6 +51,32 @@ def add_member(collection, user, role: Role) -> Membership:
     return Membership.objects.create(collection=collection, user=user, role=role)
 
 
+def make_photo(collection, width=64, height=48, seed=0, **fields):
+    """A stored grayscale PNG photo in `collection`, made directly (no upload pipeline)."""
+    import hashlib
+
+    from django.core.files.base import ContentFile
+
+    from archive.models import Photo
+
+    data = gray_image_bytes(width, height, seed=seed)
+    photo = Photo(
+        collection=collection,
+        sha256=hashlib.sha256(data).hexdigest(),
+        byte_size=len(data),
+        format="PNG",
+        width=width,
+        height=height,
+        mode="L",
+        bit_depth=8,
+        original_name=f"photo-{seed}.png",
+        **fields,
+    )
+    photo.original.save("original.png", ContentFile(data), save=False)
+    photo.save()
+    return photo
+
+
 def jobs_run_now():
     """Context manager: run the after-commit callbacks (background jobs) queued in the block when it ends.
 

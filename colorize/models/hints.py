@@ -1,3 +1,243 @@
-"""Hints and their event log (issue 4)."""
+"""Hints and their event log (issue 4).
 
-__all__: list[str] = []
+A Hint is one colour a curator pins on a photo: a point with a radius or a brush stroke, with its evidence.
+Every change to a hint appends a HintEvent (before/after snapshots, actor, time, and the photo's monotonic
+room revision); the log is the audit trail, powers undo, and lets a reconnecting client catch up.
+RoomPresence rows record who is connected to a photo's room (pruned when their heartbeat stops).
+"""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+__all__ = ["Hint", "HintEvent", "HintQuerySet", "HintShape", "HintStatus", "RoomPresence", "hex_to_lab"]
+
+
+def _srgb_to_linear(c: float) -> float:
+    return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+
+
+def hex_to_lab(color: str) -> tuple[float, float, float]:
+    """CIE Lab (D65) of an sRGB "#rrggbb" colour."""
+    r, g, b = (_srgb_to_linear(int(color[i : i + 2], 16) / 255.0) for i in (1, 3, 5))
+    x = (0.4124564 * r + 0.3575761 * g + 0.1804375 * b) / 0.95047
+    y = 0.2126729 * r + 0.7151522 * g + 0.0721750 * b
+    z = (0.0193339 * r + 0.1191920 * g + 0.9503041 * b) / 1.08883
+
+    def f(t: float) -> float:
+        return t ** (1 / 3) if t > (6 / 29) ** 3 else t / (3 * (6 / 29) ** 2) + 4 / 29
+
+    fx, fy, fz = f(x), f(y), f(z)
+    return (116 * fy - 16, 500 * (fx - fy), 200 * (fy - fz))
+
+
+class HintShape(models.TextChoices):
+    POINT = "point", "point"
+    STROKE = "stroke", "brush stroke"
+
+
+class HintStatus(models.TextChoices):
+    SUGGESTED = "suggested", "suggested"
+    VERIFIED = "verified", "verified"
+
+
+class HintQuerySet(models.QuerySet):
+    def live(self):
+        return self.filter(deleted_at__isnull=True)
+
+
+def evidence_image_path(hint, filename):
+    ext = filename.rsplit(".", 1)[-1].lower() if "." in filename else "bin"
+    return f"hint-evidence/{hint.photo_id}/{uuid.uuid4().hex}.{ext}"
+
+
+class Hint(models.Model):
+    photo = models.ForeignKey("archive.Photo", on_delete=models.CASCADE, related_name="hints")
+    # Position in normalized coordinates of the original: x = column / width, y = row / height.
+    x = models.FloatField()
+    y = models.FloatField()
+    shape = models.CharField(max_length=10, choices=HintShape.choices, default=HintShape.POINT)
+    radius = models.FloatField(default=0.01, help_text="point radius, fraction of the long side")
+    points = models.JSONField(default=list, blank=True, help_text="stroke polyline [[x, y], ...]")
+    width = models.FloatField(default=0.01, help_text="stroke width, fraction of the long side")
+    color = models.CharField(max_length=7, help_text='sRGB "#rrggbb"')
+    lab_l = models.FloatField()
+    lab_a = models.FloatField()
+    lab_b = models.FloatField()
+    status = models.CharField(max_length=10, choices=HintStatus.choices, default=HintStatus.SUGGESTED)
+
+    evidence_note = models.TextField(blank=True)
+    evidence_source = models.CharField(max_length=500, blank=True)
+    evidence_url = models.URLField(max_length=500, blank=True)
+    evidence_image = models.ImageField(upload_to=evidence_image_path, max_length=300, blank=True)
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    verified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    verified_at = models.DateTimeField(null=True, blank=True)
+    revision = models.PositiveIntegerField(default=1)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+
+    objects = HintQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["photo_id", "id"]
+        indexes = [models.Index(fields=["photo", "deleted_at"], name="hint_photo_live")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(x__gte=0) & Q(x__lte=1) & Q(y__gte=0) & Q(y__lte=1), name="hint_xy_normalized"
+            ),
+            models.CheckConstraint(
+                condition=Q(status="suggested") | Q(verified_at__isnull=False), name="verified_hint_has_time"
+            ),
+        ]
+
+    def __str__(self):
+        return f"hint {self.pk} {self.color} on photo {self.photo_id}"
+
+    @property
+    def is_verified(self) -> bool:
+        return self.status == HintStatus.VERIFIED
+
+    @property
+    def is_deleted(self) -> bool:
+        return self.deleted_at is not None
+
+    @property
+    def has_evidence(self) -> bool:
+        return bool(self.evidence_note.strip() or self.evidence_source.strip())
+
+    def set_color(self, color: str) -> None:
+        self.color = color.lower()
+        self.lab_l, self.lab_a, self.lab_b = hex_to_lab(self.color)
+
+    def polyline(self) -> list[tuple[float, float]]:
+        """Every point of the hint: [(x, y)] for a point, the whole polyline for a stroke."""
+        if self.shape == HintShape.STROKE and self.points:
+            return [(float(px), float(py)) for px, py in self.points]
+        return [(self.x, self.y)]
+
+    def to_ml(self):
+        """This hint as an `ml.Hint` (a stroke: the first polyline point plus the rest as `points`)."""
+        from ml import Hint as MLHint
+
+        line = self.polyline()
+        if self.shape == HintShape.STROKE and len(line) > 1:
+            return MLHint(
+                x=line[0][0],
+                y=line[0][1],
+                color=self.color,
+                radius=self.radius,
+                points=line[1:],
+                width=self.width,
+                verified=self.is_verified,
+            )
+        return MLHint(x=self.x, y=self.y, color=self.color, radius=self.radius, verified=self.is_verified)
+
+    def snapshot(self) -> dict:
+        """The hint as JSON: what clients, the REST API and the event log all see."""
+        return {
+            "id": self.pk,
+            "photo": self.photo_id,
+            "revision": self.revision,
+            "x": self.x,
+            "y": self.y,
+            "shape": self.shape,
+            "radius": self.radius,
+            "points": [list(p) for p in (self.points or [])],
+            "width": self.width,
+            "color": self.color,
+            "lab": [round(self.lab_l, 3), round(self.lab_a, 3), round(self.lab_b, 3)],
+            "status": self.status,
+            "evidence_note": self.evidence_note,
+            "evidence_source": self.evidence_source,
+            "evidence_url": self.evidence_url,
+            "evidence_image": self.evidence_image.url if self.evidence_image else None,
+            "created_by": self.created_by.username if self.created_by_id else None,
+            "created_at": self.created_at.isoformat() if self.created_at else None,
+            "updated_at": self.updated_at.isoformat() if self.updated_at else None,
+            "verified_by": self.verified_by.username if self.verified_by_id else None,
+            "verified_at": self.verified_at.isoformat() if self.verified_at else None,
+            "deleted": self.deleted_at is not None,
+            "deleted_at": self.deleted_at.isoformat() if self.deleted_at else None,
+        }
+
+
+class HintEvent(models.Model):
+    """One change to one hint. Append-only: never updated or deleted (undo appends a new event)."""
+
+    class Action(models.TextChoices):
+        ADD = "add", "add"
+        UPDATE = "update", "update"
+        DELETE = "delete", "delete"
+        VERIFY = "verify", "verify"
+        UNVERIFY = "unverify", "unverify"
+        UNDO = "undo", "undo"
+
+    photo = models.ForeignKey("archive.Photo", on_delete=models.CASCADE, related_name="hint_events")
+    hint = models.ForeignKey(Hint, on_delete=models.CASCADE, related_name="events")
+    room_revision = models.PositiveIntegerField(help_text="per-photo, strictly increasing")
+    action = models.CharField(max_length=10, choices=Action.choices)
+    kind = models.CharField(max_length=20, help_text="the broadcast frame type: hint.added|updated|deleted")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    before = models.JSONField(null=True, blank=True)
+    after = models.JSONField()
+    request_id = models.CharField(max_length=100, null=True, blank=True)
+    undo_of = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="undone_by"
+    )
+
+    class Meta:
+        ordering = ["photo_id", "room_revision"]
+        constraints = [
+            models.UniqueConstraint(fields=["photo", "room_revision"], name="one_event_per_room_revision"),
+            models.UniqueConstraint(
+                fields=["photo", "actor", "request_id"],
+                condition=Q(request_id__isnull=False),
+                name="request_id_applied_once",
+            ),
+        ]
+
+    def __str__(self):
+        return f"#{self.room_revision} {self.action} hint {self.hint_id} on photo {self.photo_id}"
+
+    def to_frame(self) -> dict:
+        """The room frame this event was broadcast as (and is replayed as on resume)."""
+        return {
+            "type": self.kind,
+            "room_revision": self.room_revision,
+            "action": self.action,
+            "hint": self.after,
+            "by": {"id": self.actor_id, "username": self.actor.username if self.actor_id else None},
+            "request_id": self.request_id,
+            "at": self.created_at.isoformat(),
+            "undo_of": self.undo_of.room_revision if self.undo_of_id else None,
+        }
+
+
+class RoomPresence(models.Model):
+    """One open connection to a photo's room. Heartbeats refresh last_seen; stale rows are pruned."""
+
+    photo = models.ForeignKey("archive.Photo", on_delete=models.CASCADE, related_name="room_presences")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    channel_name = models.CharField(max_length=200, unique=True)
+    connection = models.CharField(max_length=32, help_text="opaque id shown to peers")
+    role = models.PositiveSmallIntegerField()
+    joined_at = models.DateTimeField(auto_now_add=True)
+    last_seen = models.DateTimeField()
+
+    class Meta:
+        ordering = ["photo_id", "joined_at", "id"]
+
+    def __str__(self):
+        return f"{self.user} in room of photo {self.photo_id}"

@@ -1,0 +1,1 @@
+from colorize.admin_hints import *  # noqa

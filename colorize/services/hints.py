@@ -1,0 +1,575 @@
+"""Hint services: the one code path for the WebSocket room and the REST API.
+
+check_* validate and authorize; do_* mutate. Every do_* runs in one transaction that
+1. locks the photo row (select_for_update: writes to one photo's hints are serialized, so room revisions are
+   gapless and strictly increasing; SQLite serializes writers anyway),
+2. returns the original result when the (photo, actor, request_id) was already applied (idempotent retries),
+3. rejects a write that names a stale hint revision with StaleRevision carrying the current hint,
+4. appends a HintEvent and broadcasts its frame to the room only after the commit.
+"""
+
+import math
+import re
+from dataclasses import dataclass
+from urllib.parse import urlparse
+
+from django.db import transaction
+from django.db.models import Max
+from django.http import Http404
+from django.utils import timezone
+
+from accounts.models import Role
+from accounts.permissions import check_role
+from archive.models import Photo
+from colorize.models.hints import Hint, HintEvent, HintShape, HintStatus
+from colorize.services import events
+from config.api import ServiceError
+
+COLOR_RE = re.compile(r"^#[0-9a-fA-F]{6}$")
+MAX_RADIUS = 0.25
+MAX_WIDTH = 0.25
+MAX_STROKE_POINTS = 1000
+MAX_NOTE = 5000
+MAX_SOURCE = 500
+MAX_URL = 500
+MAX_REQUEST_ID = 100
+HINT_FIELDS = {
+    "x",
+    "y",
+    "shape",
+    "radius",
+    "points",
+    "width",
+    "color",
+    "evidence_note",
+    "evidence_source",
+    "evidence_url",
+}
+EVIDENCE_FIELDS = {"evidence_note", "evidence_source", "evidence_url"}
+GEOMETRY_FIELDS = {"x", "y", "shape", "radius", "points", "width", "color"}
+
+
+class StaleRevision(ServiceError):
+    """A write named a hint revision that is no longer current; `current` is the hint as it is now."""
+
+    def __init__(self, hint: Hint, expected):
+        super().__init__(
+            "stale",
+            f"hint {hint.pk} is at revision {hint.revision}, not {expected}: reload it and try again",
+            status_code=409,
+        )
+        self.current = hint.snapshot()
+
+
+@dataclass
+class HintChange:
+    """The result of a write: the event it appended (or the one a retried request_id had appended)."""
+
+    event: HintEvent
+    duplicate: bool = False
+
+    @property
+    def hint(self) -> dict:
+        return self.event.after
+
+    @property
+    def room_revision(self) -> int:
+        return self.event.room_revision
+
+    def frame(self) -> dict:
+        return self.event.to_frame()
+
+
+# ---------------------------------------------------------------------------------------------- validation
+
+
+def _number(data: dict, key: str, errors: dict, lo: float, hi: float, lo_open: bool = False):
+    value = data[key]
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        errors[key] = ["must be a number"]
+        return None
+    if value < lo or value > hi or (lo_open and value <= lo):
+        errors[key] = [f"must be in {'(' if lo_open else '['}{lo}, {hi}]"]
+        return None
+    return float(value)
+
+
+def _text(data: dict, key: str, errors: dict, max_length: int):
+    value = data[key]
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        errors[key] = ["must be a string"]
+        return None
+    if len(value) > max_length:
+        errors[key] = [f"at most {max_length} characters"]
+        return None
+    return value.strip()
+
+
+def clean_hint_data(data, *, partial: bool) -> dict:
+    """Validate hint fields (the same for REST bodies and socket frames). Raises ServiceError("invalid").
+
+    A point needs x, y, color (radius defaults to 0.01). A stroke needs `points` (the whole polyline, >= 2
+    points) and color; its x, y become the first point.
+    """
+    if not isinstance(data, dict):
+        raise ServiceError("invalid", "hint must be a JSON object", fields={"hint": ["must be an object"]})
+    errors: dict[str, list[str]] = {}
+    unknown = sorted(set(data) - HINT_FIELDS)
+    if unknown:
+        errors.update({key: ["unknown field"] for key in unknown})
+    clean: dict = {}
+    for key in ("x", "y"):
+        if key in data:
+            clean[key] = _number(data, key, errors, 0.0, 1.0)
+    if "radius" in data:
+        clean["radius"] = _number(data, "radius", errors, 0.0, MAX_RADIUS, lo_open=True)
+    if "width" in data:
+        clean["width"] = _number(data, "width", errors, 0.0, MAX_WIDTH, lo_open=True)
+    if "color" in data:
+        color = data["color"]
+        if not isinstance(color, str) or not COLOR_RE.match(color):
+            errors["color"] = ['must be an sRGB hex colour like "#b22222"']
+        else:
+            clean["color"] = color.lower()
+    if "shape" in data:
+        if data["shape"] not in HintShape.values:
+            errors["shape"] = [f"must be one of {', '.join(HintShape.values)}"]
+        else:
+            clean["shape"] = data["shape"]
+    if "points" in data:
+        points = data["points"]
+        if points is None:
+            clean["points"] = []
+        elif not isinstance(points, list) or len(points) > MAX_STROKE_POINTS:
+            errors["points"] = [f"must be a list of at most {MAX_STROKE_POINTS} [x, y] pairs"]
+        else:
+            out = []
+            for point in points:
+                if (
+                    not isinstance(point, list | tuple)
+                    or len(point) != 2
+                    or any(
+                        isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v)
+                        for v in point
+                    )
+                ):
+                    errors["points"] = ["each point must be [x, y] with numbers"]
+                    break
+                if not all(0.0 <= v <= 1.0 for v in point):
+                    errors["points"] = ["point coordinates must be in [0, 1]"]
+                    break
+                out.append([float(point[0]), float(point[1])])
+            else:
+                clean["points"] = out
+    if "evidence_note" in data:
+        clean["evidence_note"] = _text(data, "evidence_note", errors, MAX_NOTE)
+    if "evidence_source" in data:
+        clean["evidence_source"] = _text(data, "evidence_source", errors, MAX_SOURCE)
+    if "evidence_url" in data:
+        url = _text(data, "evidence_url", errors, MAX_URL)
+        if url:
+            parsed = urlparse(url)
+            if parsed.scheme not in ("http", "https") or not parsed.netloc:
+                errors["evidence_url"] = ["must be an http(s) URL"]
+                url = None
+        clean["evidence_url"] = url
+    if not partial:
+        shape = clean.get("shape") or ("stroke" if clean.get("points") else "point")
+        clean["shape"] = shape
+        required = ["color"] + (["points"] if shape == "stroke" else ["x", "y"])
+        for key in required:
+            if key not in data and key not in errors:
+                errors[key] = ["this field is required"]
+    if clean.get("shape") == "stroke" or ("points" in clean and clean.get("shape") != "point"):
+        if "points" in clean and len(clean["points"]) < 2 and "points" not in errors:
+            errors["points"] = ["a stroke needs at least 2 points"]
+    if errors:
+        message = "; ".join(f"{key}: {' '.join(msgs)}" for key, msgs in sorted(errors.items()))
+        raise ServiceError("invalid", message, fields=errors)
+    return {key: value for key, value in clean.items() if value is not None}
+
+
+def clean_request_id(request_id):
+    if request_id is None:
+        return None
+    if not isinstance(request_id, str | int) or isinstance(request_id, bool):
+        raise ServiceError(
+            "invalid", "request_id must be a string", fields={"request_id": ["must be a string"]}
+        )
+    request_id = str(request_id)
+    if not request_id or len(request_id) > MAX_REQUEST_ID:
+        raise ServiceError(
+            "invalid",
+            f"request_id must be 1 to {MAX_REQUEST_ID} characters",
+            fields={"request_id": [f"1 to {MAX_REQUEST_ID} characters"]},
+        )
+    return request_id
+
+
+def clean_revision(value):
+    if isinstance(value, str) and value.isdigit():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ServiceError(
+            "invalid",
+            "name the revision of the hint you are editing (a positive integer)",
+            fields={"revision": ["this field is required: a positive integer"]},
+        )
+    return value
+
+
+# ----------------------------------------------------------------------------------------- authorization
+
+
+def check_can_read(user, photo: Photo) -> Role:
+    return check_role(user, photo.collection, Role.VIEWER)
+
+
+def check_can_edit(user, photo: Photo) -> Role:
+    return check_role(user, photo.collection, Role.CURATOR)
+
+
+def check_can_verify(user, photo: Photo) -> Role:
+    return check_role(user, photo.collection, Role.REVIEWER)
+
+
+def check_can_change(user, hint: Hint) -> Role:
+    """Curators change suggested hints; changing or deleting a verified hint takes a reviewer."""
+    if hint.is_verified:
+        return check_role(user, hint.photo.collection, Role.REVIEWER)
+    return check_role(user, hint.photo.collection, Role.CURATOR)
+
+
+def get_photo_for(user, photo_id, minimum: Role = Role.VIEWER) -> Photo:
+    """The photo, if the user may see it with at least `minimum` (404 for outsiders and unknown ids)."""
+    photo = Photo.objects.select_related("collection").filter(pk=photo_id).first()
+    if photo is None:
+        raise Http404("no such photo")
+    check_role(user, photo.collection, minimum)
+    return photo
+
+
+def get_hint(photo: Photo, hint_id) -> Hint:
+    try:
+        hint_id = int(hint_id)
+    except (TypeError, ValueError):
+        raise ServiceError("invalid", "id must be a hint id", fields={"id": ["must be an integer"]}) from None
+    hint = Hint.objects.select_related("photo__collection").filter(pk=hint_id, photo=photo).first()
+    if hint is None:
+        raise ServiceError("not_found", f"no hint {hint_id} on this photo", status_code=404)
+    return hint
+
+
+def get_hint_for(user, hint_id) -> Hint:
+    hint = Hint.objects.select_related("photo__collection").filter(pk=hint_id).first()
+    if hint is None:
+        raise Http404("no such hint")
+    check_can_read(user, hint.photo)
+    return hint
+
+
+# -------------------------------------------------------------------------------------------- reading
+
+
+def room_revision(photo_id: int) -> int:
+    return HintEvent.objects.filter(photo_id=photo_id).aggregate(m=Max("room_revision"))["m"] or 0
+
+
+def live_hints(photo_id: int, include_deleted: bool = False) -> list[dict]:
+    qs = Hint.objects.filter(photo_id=photo_id).select_related("created_by", "verified_by")
+    if not include_deleted:
+        qs = qs.live()
+    return [hint.snapshot() for hint in qs.order_by("id")]
+
+
+def room_state(photo_id: int) -> tuple[int, list[dict]]:
+    """(room revision, live hints), read in one transaction so they agree."""
+    with transaction.atomic():
+        return room_revision(photo_id), live_hints(photo_id)
+
+
+def events_since(photo_id: int, since: int, limit: int = 1000) -> list[dict]:
+    qs = (
+        HintEvent.objects.filter(photo_id=photo_id, room_revision__gt=since)
+        .select_related("actor", "undo_of")
+        .order_by("room_revision")[:limit]
+    )
+    return [event.to_frame() for event in qs]
+
+
+# -------------------------------------------------------------------------------------------- writing
+
+
+def _lock_photo(photo: Photo) -> Photo:
+    return Photo.objects.select_for_update(of=("self",)).select_related("collection").get(pk=photo.pk)
+
+
+def _lock_hint(hint: Hint) -> Hint:
+    hint = (
+        Hint.objects.select_for_update(of=("self",))
+        .select_related("photo__collection", "created_by", "verified_by")
+        .get(pk=hint.pk)
+    )
+    return hint
+
+
+def _duplicate(photo: Photo, user, request_id) -> HintChange | None:
+    if request_id is None:
+        return None
+    event = (
+        HintEvent.objects.select_related("actor", "undo_of")
+        .filter(photo=photo, actor=user, request_id=request_id)
+        .first()
+    )
+    return HintChange(event, duplicate=True) if event is not None else None
+
+
+def _check_revision(hint: Hint, expected) -> None:
+    expected = clean_revision(expected)
+    if hint.revision != expected:
+        raise StaleRevision(hint, expected)
+
+
+def _record(photo: Photo, hint: Hint, user, action, kind, before, request_id, undo_of=None) -> HintChange:
+    hint = Hint.objects.select_related("created_by", "verified_by").get(pk=hint.pk)
+    event = HintEvent.objects.create(
+        photo=photo,
+        hint=hint,
+        room_revision=room_revision(photo.pk) + 1,
+        action=action,
+        kind=kind,
+        actor=user,
+        before=before,
+        after=hint.snapshot(),
+        request_id=request_id,
+        undo_of=undo_of,
+    )
+    event = HintEvent.objects.select_related("actor", "undo_of").get(pk=event.pk)
+    change = HintChange(event)
+    frame = change.frame()
+    events.broadcast(photo.pk, frame)
+    from colorize.services import preview
+
+    transaction.on_commit(lambda: preview.request_preview(photo.pk, event.room_revision))
+    return change
+
+
+def _apply_fields(hint: Hint, clean: dict) -> None:
+    if clean.get("points") and clean.get("shape", hint.shape) == HintShape.POINT:
+        raise ServiceError(
+            "invalid",
+            'points belong to strokes: send "shape": "stroke"',
+            fields={"points": ["only for strokes"]},
+        )
+    for key, value in clean.items():
+        if key == "color":
+            hint.set_color(value)
+        else:
+            setattr(hint, key, value)
+    if hint.shape == HintShape.STROKE:
+        if len(hint.points or []) < 2:
+            raise ServiceError(
+                "invalid", "a stroke needs at least 2 points", fields={"points": ["at least 2 points"]}
+            )
+        hint.x, hint.y = hint.points[0]
+    else:
+        hint.points = []
+
+
+def do_add_hint(user, photo: Photo, data, request_id=None) -> HintChange:
+    request_id = clean_request_id(request_id)
+    clean = clean_hint_data(data, partial=False)
+    with transaction.atomic():
+        photo = _lock_photo(photo)
+        check_can_edit(user, photo)
+        if (dup := _duplicate(photo, user, request_id)) is not None:
+            return dup
+        hint = Hint(photo=photo, created_by=user, status=HintStatus.SUGGESTED)
+        if clean["shape"] == HintShape.STROKE:
+            clean.setdefault("x", clean["points"][0][0])
+            clean.setdefault("y", clean["points"][0][1])
+        _apply_fields(hint, clean)
+        hint.save()
+        return _record(photo, hint, user, HintEvent.Action.ADD, "hint.added", None, request_id)
+
+
+def do_update_hint(user, hint: Hint, data, expected_revision, request_id=None) -> HintChange:
+    """Move, recolour, re-shape or edit the evidence of a hint.
+
+    Changing the colour or geometry of a verified hint (reviewers only) returns it to "suggested": the
+    verification was of the old colour and place. Evidence edits keep it verified but may not empty it.
+    """
+    request_id = clean_request_id(request_id)
+    clean = clean_hint_data(data, partial=True)
+    if not clean:
+        raise ServiceError("invalid", "nothing to change", fields={"hint": ["name at least one field"]})
+    with transaction.atomic():
+        photo = _lock_photo(hint.photo)
+        check_can_edit(user, photo)
+        if (dup := _duplicate(photo, user, request_id)) is not None:
+            return dup
+        hint = _lock_hint(hint)
+        if hint.is_deleted:
+            raise ServiceError("deleted", f"hint {hint.pk} was deleted", status_code=409)
+        _check_revision(hint, expected_revision)
+        check_can_change(user, hint)
+        before = hint.snapshot()
+        _apply_fields(hint, clean)
+        changed = {key for key in clean if before.get(key) != hint.snapshot().get(key)}
+        if not changed:
+            raise ServiceError("unchanged", "these values are already the hint's", status_code=400)
+        if hint.is_verified and changed & GEOMETRY_FIELDS:
+            hint.status = HintStatus.SUGGESTED
+            hint.verified_by = None
+            hint.verified_at = None
+        elif hint.is_verified and not hint.has_evidence:
+            raise ServiceError(
+                "evidence_required",
+                "a verified hint keeps its evidence: give a note or a source",
+                fields={"evidence_note": ["a verified hint needs a note or a source"]},
+            )
+        hint.revision += 1
+        hint.save()
+        return _record(photo, hint, user, HintEvent.Action.UPDATE, "hint.updated", before, request_id)
+
+
+def do_delete_hint(user, hint: Hint, expected_revision, request_id=None) -> HintChange:
+    """Soft delete: the hint stays in the database and the log; it leaves the room and the model input."""
+    request_id = clean_request_id(request_id)
+    with transaction.atomic():
+        photo = _lock_photo(hint.photo)
+        check_can_edit(user, photo)
+        if (dup := _duplicate(photo, user, request_id)) is not None:
+            return dup
+        hint = _lock_hint(hint)
+        if hint.is_deleted:
+            raise ServiceError("deleted", f"hint {hint.pk} was already deleted", status_code=409)
+        _check_revision(hint, expected_revision)
+        check_can_change(user, hint)
+        before = hint.snapshot()
+        hint.deleted_at = timezone.now()
+        hint.revision += 1
+        hint.save()
+        return _record(photo, hint, user, HintEvent.Action.DELETE, "hint.deleted", before, request_id)
+
+
+def do_verify_hint(
+    user, hint: Hint, expected_revision, evidence: dict | None = None, verified: bool = True, request_id=None
+) -> HintChange:
+    """Mark a hint verified (reviewers and owners; it must carry a note or a source), or withdraw that."""
+    request_id = clean_request_id(request_id)
+    clean = clean_hint_data(evidence or {}, partial=True)
+    not_evidence = sorted(set(clean) - EVIDENCE_FIELDS)
+    if not_evidence:
+        raise ServiceError(
+            "invalid",
+            "verifying changes only the evidence; move or recolour with an update first",
+            fields={key: ["not allowed when verifying"] for key in not_evidence},
+        )
+    if not isinstance(verified, bool):
+        raise ServiceError("invalid", "verified must be true or false", fields={"verified": ["boolean"]})
+    with transaction.atomic():
+        photo = _lock_photo(hint.photo)
+        check_can_verify(user, photo)
+        if (dup := _duplicate(photo, user, request_id)) is not None:
+            return dup
+        hint = _lock_hint(hint)
+        if hint.is_deleted:
+            raise ServiceError("deleted", f"hint {hint.pk} was deleted", status_code=409)
+        _check_revision(hint, expected_revision)
+        before = hint.snapshot()
+        _apply_fields(hint, clean)
+        if verified:
+            if not hint.has_evidence:
+                raise ServiceError(
+                    "evidence_required",
+                    "verifying needs evidence: a note or a source citation",
+                    fields={"evidence_note": ["give a note or a source"]},
+                )
+            hint.status = HintStatus.VERIFIED
+            hint.verified_by = user
+            hint.verified_at = timezone.now()
+            action = HintEvent.Action.VERIFY
+        else:
+            if not hint.is_verified:
+                raise ServiceError("unchanged", f"hint {hint.pk} is not verified", status_code=400)
+            hint.status = HintStatus.SUGGESTED
+            hint.verified_by = None
+            hint.verified_at = None
+            action = HintEvent.Action.UNVERIFY
+        hint.revision += 1
+        hint.save()
+        return _record(photo, hint, user, action, "hint.updated", before, request_id)
+
+
+RESTORED_FIELDS = GEOMETRY_FIELDS | EVIDENCE_FIELDS
+
+
+def do_undo(user, photo: Photo, event_revision=None, request_id=None) -> HintChange:
+    """Undo one event: by default the user's latest event not yet undone; or the event at `event_revision`.
+
+    The inverse is applied as a new event (the log stays append-only): an add is undone by deleting, a
+    delete by restoring, an update/verify by restoring the previous values. Refused as stale when the hint
+    changed after that event.
+    """
+    request_id = clean_request_id(request_id)
+    if event_revision is not None:
+        event_revision = clean_revision(event_revision)
+    with transaction.atomic():
+        photo = _lock_photo(photo)
+        check_can_edit(user, photo)
+        if (dup := _duplicate(photo, user, request_id)) is not None:
+            return dup
+        events_qs = HintEvent.objects.filter(photo=photo).exclude(action=HintEvent.Action.UNDO)
+        if event_revision is None:
+            target = events_qs.filter(actor=user, undone_by__isnull=True).order_by("-room_revision").first()
+            if target is None:
+                raise ServiceError("nothing_to_undo", "you have nothing left to undo here", status_code=409)
+        else:
+            target = HintEvent.objects.filter(photo=photo, room_revision=event_revision).first()
+            if target is None:
+                raise ServiceError("not_found", f"no event {event_revision} in this room", status_code=404)
+            if target.action == HintEvent.Action.UNDO:
+                raise ServiceError("invalid", "an undo cannot be undone", status_code=400)
+            if HintEvent.objects.filter(undo_of=target).exists():
+                raise ServiceError(
+                    "already_undone", f"event {event_revision} was already undone", status_code=409
+                )
+        hint = _lock_hint(target.hint)
+        later = HintEvent.objects.filter(hint=hint, room_revision__gt=target.room_revision)
+        if later.exclude(action=HintEvent.Action.UNDO).filter(undone_by__isnull=True).exists():
+            # Someone changed the hint after this event (and that change stands): undoing would overwrite it.
+            raise StaleRevision(hint, target.after["revision"])
+        before = hint.snapshot()
+        touches_verified = hint.is_verified or (target.before or {}).get("status") == HintStatus.VERIFIED
+        if target.action in (HintEvent.Action.VERIFY, HintEvent.Action.UNVERIFY) or touches_verified:
+            check_can_verify(user, photo)
+        if target.action == HintEvent.Action.ADD:
+            hint.deleted_at = timezone.now()
+            kind = "hint.deleted"
+        elif target.action == HintEvent.Action.DELETE:
+            hint.deleted_at = None
+            kind = "hint.added"
+        else:
+            previous = target.before
+            for key in RESTORED_FIELDS:
+                if key == "color":
+                    hint.set_color(previous["color"])
+                else:
+                    setattr(hint, key, previous[key])
+            if previous["status"] == HintStatus.VERIFIED:
+                from django.contrib.auth import get_user_model
+
+                hint.status = HintStatus.VERIFIED
+                hint.verified_by = get_user_model().objects.filter(username=previous["verified_by"]).first()
+                hint.verified_at = previous["verified_at"]
+            else:
+                hint.status = HintStatus.SUGGESTED
+                hint.verified_by = None
+                hint.verified_at = None
+            kind = "hint.updated"
+        hint.revision += 1
+        hint.save()
+        return _record(photo, hint, user, HintEvent.Action.UNDO, kind, before, request_id, undo_of=target)

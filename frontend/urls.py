@@ -6,5 +6,8 @@ from frontend import views
 urlpatterns = [
     path("login/", auth_views.LoginView.as_view(template_name="frontend/login.html"), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("collections/<int:pk>/", views.collection, name="collection"),
+    path("photos/<int:pk>/", views.workspace, name="workspace"),
+    path("review/", views.review_queue, name="review-queue"),
     path("", views.home, name="home"),
 ]

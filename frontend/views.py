@@ -1,7 +1,101 @@
+"""Server-rendered pages. Views only read (through frontend.queries) and render; every write goes through the
+REST API and the photo room from the pages' JavaScript modules."""
+
 from django.contrib.auth.decorators import login_required
+from django.middleware.csrf import get_token
 from django.shortcuts import render
+from django.urls import reverse
+
+from accounts.models import Role
+from archive.models import Era, PhotoStatus, Situation
+from frontend import queries
+
+
+def _file_url(field) -> str:
+    try:
+        return field.url if field else ""
+    except ValueError:
+        return ""
+
+
+def home(request):
+    if not request.user.is_authenticated:
+        from django.shortcuts import redirect
+
+        return redirect(f"{reverse('login')}?next=/")
+    return render(request, "frontend/home.html", {"collections": queries.collections_for(request.user)})
+
+
+def collection(request, pk: int):
+    collection, role = queries.collection_for(request.user, pk)
+    query = queries.GridQuery.from_request(request)
+    photos, facets = queries.photo_grid(collection, query)
+    photos = list(photos[:500])
+    get_token(request)
+    return render(
+        request,
+        "frontend/collection.html",
+        {
+            "collection": collection,
+            "role": role,
+            "can_edit": role >= Role.CURATOR,
+            "photos": photos,
+            "facets": facets,
+            "query": query,
+            "sorts": list(queries.SORTS),
+            "eras": Era.objects.all(),
+            "situations": Situation.objects.all(),
+            "config": {
+                "collectionId": collection.pk,
+                "canEdit": role >= Role.CURATOR,
+                "uploadUrl": f"/api/collections/{collection.pk}/photos/",
+                "zipUploadUrl": f"/api/collections/{collection.pk}/photos/zip/",
+            },
+        },
+    )
+
+
+def workspace(request, pk: int):
+    photo, role = queries.photo_for(request.user, pk)
+    get_token(request)
+    user = request.user
+    config = {
+        "photo": {
+            "id": photo.pk,
+            "title": str(photo),
+            "width": photo.width,
+            "height": photo.height,
+            "web": _file_url(photo.web),
+            "thumbnail": _file_url(photo.thumbnail),
+            "derivatives": photo.derivatives_status,
+            "status": photo.status,
+            "era": photo.era.slug if photo.era else "",
+            "situations": list(photo.situations.values_list("slug", flat=True)),
+            "collection": photo.collection_id,
+        },
+        "user": {"id": user.pk, "username": user.get_username()} if user.is_authenticated else None,
+        "role": Role(role).label,
+        "canEdit": role >= Role.CURATOR,
+        "canReview": role >= Role.REVIEWER,
+        "wsPath": f"/ws/photos/{photo.pk}/",
+        "eras": [{"slug": e.slug, "name": e.name} for e in Era.objects.all()],
+        "situations": [{"slug": s.slug, "name": s.name} for s in Situation.objects.all()],
+    }
+    return render(
+        request,
+        "frontend/workspace.html",
+        {
+            "photo": photo,
+            "role": role,
+            "can_edit": role >= Role.CURATOR,
+            "can_review": role >= Role.REVIEWER,
+            "config": config,
+        },
+    )
 
 
 @login_required
-def home(request):
-    return render(request, "frontend/home.html")
+def review_queue(request):
+    versions = queries.review_queue_for(request.user)
+    get_token(request)
+    return render(request, "frontend/review.html", {"versions": versions, "statuses": PhotoStatus})

@@ -1,0 +1,206 @@
+"""Read-only queries behind the server-rendered pages (collections list, photo grid, review queue).
+
+Writes never happen here: the pages call the REST API (archive, hints, runs) from JavaScript, so the browser and
+scripts go through the same service functions and permission checks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import Count, F, Q, Window
+from django.db.models.functions import RowNumber
+from django.http import Http404
+
+from accounts.models import Role
+from archive.models import Collection, Era, Photo, PhotoStatus, Situation
+
+MOSAIC_SIZE = 4
+SORTS = {
+    "newest": ("-created", "-id"),
+    "oldest": ("created", "id"),
+    "title": ("title", "id"),
+    "date": ("date_from", "id"),
+    "status": ("status", "-created"),
+}
+
+
+def collections_for(user) -> list[Collection]:
+    """Visible collections with counts by status and up to four thumbnails each (three queries in all)."""
+    status_counts = {
+        f"n_{status.value}": Count("photos", filter=Q(photos__status=status.value), distinct=True)
+        for status in PhotoStatus
+    }
+    collections = list(
+        Collection.objects.visible_to(user).annotate(n_photos=Count("photos", distinct=True), **status_counts)
+    )
+    ids = [c.pk for c in collections]
+    mosaic: dict[int, list[Photo]] = {pk: [] for pk in ids}
+    if ids:
+        ranked = (
+            Photo.objects.filter(collection_id__in=ids)
+            .exclude(thumbnail="")
+            .annotate(rank=Window(RowNumber(), partition_by=F("collection_id"), order_by=F("created").desc()))
+            .filter(rank__lte=MOSAIC_SIZE)
+            .only("id", "collection_id", "thumbnail", "title", "original_name")
+        )
+        for photo in ranked:
+            mosaic[photo.collection_id].append(photo)
+    for c in collections:
+        c.mosaic = mosaic[c.pk]
+        c.status_counts = [
+            (status.label, getattr(c, f"n_{status.value}"))
+            for status in PhotoStatus
+            if getattr(c, f"n_{status.value}")
+        ]
+        c.my_role = None
+    roles = _roles(user, collections)
+    for c in collections:
+        c.my_role = roles.get(c.pk)
+    return collections
+
+
+def _roles(user, collections) -> dict[int, Role | None]:
+    if not collections:
+        return {}
+    if user is None or not user.is_authenticated:
+        return {c.pk: c.role_of(user) for c in collections}
+    from accounts.models import Membership
+
+    memberships = dict(
+        Membership.objects.filter(user=user, collection__in=collections).values_list("collection_id", "role")
+    )
+    out = {}
+    for c in collections:
+        if user.is_superuser or c.owner_id == user.pk:
+            out[c.pk] = Role.OWNER
+        elif c.pk in memberships:
+            out[c.pk] = Role(memberships[c.pk])
+        else:
+            out[c.pk] = c.role_of(user)
+    return out
+
+
+def collection_for(user, pk: int) -> tuple[Collection, Role]:
+    collection = Collection.objects.filter(pk=pk).first()
+    role = collection.role_of(user) if collection else None
+    if collection is None or role is None:
+        raise Http404("no such collection")
+    return collection, role
+
+
+def photo_for(user, pk: int) -> tuple[Photo, Role]:
+    photo = Photo.objects.select_related("collection", "era").filter(pk=pk).first()
+    role = photo.collection.role_of(user) if photo else None
+    if photo is None or role is None:
+        raise Http404("no such photo")
+    return photo, role
+
+
+@dataclass
+class GridQuery:
+    q: str = ""
+    era: str = ""
+    situation: str = ""
+    status: str = ""
+    sort: str = "newest"
+
+    @classmethod
+    def from_request(cls, request) -> GridQuery:
+        get = request.GET
+        sort = get.get("sort", "newest")
+        return cls(
+            q=get.get("q", "").strip()[:200],
+            era=get.get("era", ""),
+            situation=get.get("situation", ""),
+            status=get.get("status", ""),
+            sort=sort if sort in SORTS else "newest",
+        )
+
+
+def _search(queryset, q: str):
+    """Text search: the archive's search service when present (PostgreSQL full text), else a plain filter."""
+    try:
+        from archive.services.search import search_photos  # type: ignore
+    except ImportError:
+        search_photos = None
+    if search_photos is not None:
+        try:
+            return search_photos(queryset, q)
+        except TypeError:
+            pass
+    terms = q.split()
+    for term in terms:
+        queryset = queryset.filter(
+            Q(title__icontains=term)
+            | Q(description__icontains=term)
+            | Q(creator__icontains=term)
+            | Q(place__icontains=term)
+            | Q(identifier__icontains=term)
+            | Q(original_name__icontains=term)
+            | Q(date_display__icontains=term)
+        )
+    return queryset
+
+
+def photo_grid(collection: Collection, query: GridQuery):
+    """The photos of a collection filtered by the facets and search, with facet counts for the sidebar."""
+    base = Photo.objects.filter(collection=collection)
+    if query.q:
+        base = _search(base, query.q)
+    photos = base
+    if query.era:
+        photos = photos.filter(era__slug=query.era)
+    if query.situation:
+        photos = photos.filter(situations__slug=query.situation)
+    if query.status:
+        photos = photos.filter(status=query.status)
+    photos = photos.select_related("era").order_by(*SORTS[query.sort]).distinct()
+
+    era_counts = dict(
+        base.values("era__slug").annotate(n=Count("id", distinct=True)).values_list("era__slug", "n")
+    )
+    situation_counts = dict(
+        base.values("situations__slug")
+        .annotate(n=Count("id", distinct=True))
+        .values_list("situations__slug", "n")
+    )
+    status_counts = dict(base.values("status").annotate(n=Count("id")).values_list("status", "n"))
+    facets = {
+        "era": [(e.slug, e.name, era_counts.get(e.slug, 0)) for e in Era.objects.all()],
+        "situation": [(s.slug, s.name, situation_counts.get(s.slug, 0)) for s in Situation.objects.all()],
+        "status": [(s.value, s.label, status_counts.get(s.value, 0)) for s in PhotoStatus],
+    }
+    return photos, facets
+
+
+def review_queue_for(user):
+    """Versions awaiting review in the collections where the user is a reviewer or owner."""
+    try:
+        from colorize.models import Version  # type: ignore
+    except ImportError:
+        return None
+    if user is None or not user.is_authenticated:
+        return []
+    from accounts.models import Membership
+
+    if user.is_superuser:
+        allowed = Q()
+    else:
+        reviewer_of = Membership.objects.filter(user=user, role__gte=Role.REVIEWER).values("collection_id")
+        allowed = Q(photo__collection__owner=user) | Q(photo__collection_id__in=reviewer_of)
+    from django.db.models import OuterRef, Subquery
+
+    from colorize.models import Review
+
+    latest = (
+        Review.objects.filter(version=OuterRef("pk")).order_by("-created_at", "-id").values("decision")[:1]
+    )
+    queryset = (
+        Version.objects.filter(allowed)
+        .annotate(decision=Subquery(latest))
+        .filter(decision="submitted")
+        .select_related("photo", "photo__collection", "created_by")
+        .order_by("-created_at", "-id")
+    )
+    return list(queryset[:200])

@@ -1,0 +1,173 @@
+"""Browser tests: a real daphne server (ASGI, WebSockets) on a free port against a SQLite file, driven by
+Debian's chromium through Playwright. Everything is session-scoped: one server, one browser.
+
+Skipped when /usr/bin/chromium is missing (`.ci/run` installs it: `apt-get install -y chromium`).
+"""
+
+import json
+import os
+import shutil
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "tests" / "artifacts"
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+VIEWPORT = {"width": 1366, "height": 768}
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _server_env(var_dir: Path) -> dict:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("DATABASE_URL", "REDIS_URL", "MEDIA_ROOT", "S3_BUCKET")
+    }
+    env.update(
+        FINDCOLOR_VAR_DIR=str(var_dir),
+        JOB_BACKEND="inprocess",
+        JOB_WORKERS="2",
+        DJANGO_SETTINGS_MODULE="config.settings",
+        DEBUG="1",
+        PYTHONUNBUFFERED="1",
+        ROOM_HEARTBEAT_SECONDS="2",
+    )
+    return env
+
+
+@pytest.fixture(scope="session")
+def ui_server(tmp_path_factory):
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} is missing: apt-get install -y chromium")
+    var_dir = tmp_path_factory.mktemp("browser-var")
+    env = _server_env(var_dir)
+    python = sys.executable
+    subprocess.run([python, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True)
+    seeded = subprocess.run(
+        [python, str(ROOT / "tests" / "browser" / "seed.py")],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    seed = json.loads(seeded.stdout.strip().splitlines()[-1])
+    port = _free_port()
+    log = open(var_dir / "daphne.log", "w")
+    proc = subprocess.Popen(
+        [python, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            urllib.request.urlopen(f"{url}/login/", timeout=2).read()
+            break
+        except Exception:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                log.flush()
+                raise RuntimeError(
+                    f"daphne did not start:\n{(var_dir / 'daphne.log').read_text()[-3000:]}"
+                ) from None
+            time.sleep(0.2)
+
+    def sql(query, *params):
+        with sqlite3.connect(var_dir / "findcolor.sqlite3", timeout=10) as db:
+            return db.execute(query, params).fetchall()
+
+    yield SimpleNamespace(
+        url=url, var=var_dir, seed=seed, password=seed["password"], sql=sql, log=var_dir / "daphne.log"
+    )
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    log.close()
+
+
+@pytest.fixture(scope="session")
+def browser(ui_server):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield b
+        b.close()
+
+
+@pytest.fixture(scope="session")
+def artifacts():
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    return ARTIFACTS
+
+
+@pytest.fixture
+def sign_in(browser, ui_server):
+    """sign_in("curator") -> a Page signed in through the login form, in its own browser context."""
+    contexts = []
+
+    def make(username, viewport=VIEWPORT):
+        context = browser.new_context(viewport=viewport, accept_downloads=True)
+        context.set_default_timeout(15000)
+        contexts.append(context)
+        page = context.new_page()
+        page.on("pageerror", lambda exc: errors.append(f"{username}: {exc}"))
+        page.goto(f"{ui_server.url}/login/")
+        page.get_by_label("Username").fill(username)
+        page.get_by_label("Password").fill(ui_server.password)
+        page.get_by_role("button", name="Sign in").click()
+        page.wait_for_url(f"{ui_server.url}/")
+        return page
+
+    errors: list[str] = []
+    make.errors = errors
+    yield make
+    for context in contexts:
+        context.close()
+    assert not errors, f"JavaScript errors in the pages: {errors}"
+
+
+def open_workspace(page, ui_server, photo_id):
+    page.goto(f"{ui_server.url}/photos/{photo_id}/")
+    page.wait_for_selector("#workspace[data-state=ready]")
+    page.wait_for_function("window.findcolor.room.connected")
+    return page
+
+
+def canvas_point(page, x, y):
+    """Screen position of the normalized image point (x, y) on the workspace canvas."""
+    return page.evaluate(
+        """([x, y]) => { const v = window.findcolor.viewer; const r = v.canvas.getBoundingClientRect();
+            const [sx, sy] = v.toScreen(x, y); return [r.left + sx, r.top + sy]; }""",
+        [x, y],
+    )
+
+
+def chromium_available() -> bool:
+    return Path(CHROMIUM).exists() and shutil.which(CHROMIUM) is not None

@@ -1,1 +1,37 @@
-urlpatterns: list = []
+"""Routes of runs, versions, reviews, exports, reference photos, IIIF and hint annotations (issue 5)."""
+
+from django.urls import path
+
+from colorize import api_runs as api
+from colorize import iiif
+
+urlpatterns = [
+    path("api/photos/<int:photo_id>/runs/", api.PhotoRunsView.as_view(), name="photo-runs"),
+    path("api/runs/<int:run_id>/", api.RunView.as_view(), name="run-detail"),
+    path("api/runs/<int:run_id>/cancel/", api.RunCancelView.as_view(), name="run-cancel"),
+    path(
+        "api/collections/<int:collection_id>/runs/", api.CollectionRunsView.as_view(), name="collection-runs"
+    ),
+    path("api/photos/<int:photo_id>/versions/", api.PhotoVersionsView.as_view(), name="photo-versions"),
+    path("api/versions/<int:version_id>/", api.VersionView.as_view(), name="version-detail"),
+    path("api/versions/<int:version_id>/compare/", api.VersionCompareView.as_view(), name="version-compare"),
+    path(
+        "api/versions/<int:version_id>/restore-hints/",
+        api.VersionRestoreHintsView.as_view(),
+        name="version-restore-hints",
+    ),
+    path("api/versions/<int:version_id>/submit/", api.VersionSubmitView.as_view(), name="version-submit"),
+    path("api/versions/<int:version_id>/approve/", api.VersionApproveView.as_view(), name="version-approve"),
+    path("api/versions/<int:version_id>/reject/", api.VersionRejectView.as_view(), name="version-reject"),
+    path("api/versions/<int:version_id>/reviews/", api.VersionReviewsView.as_view(), name="version-reviews"),
+    path("api/versions/<int:version_id>/export/", api.VersionExportView.as_view(), name="version-export"),
+    path("api/versions/<int:version_id>/sidecar/", api.VersionSidecarView.as_view(), name="version-sidecar"),
+    path("api/reviews/", api.ReviewQueueView.as_view(), name="review-queue"),
+    path("api/references/", api.ReferencesView.as_view(), name="references"),
+    path("api/profiles/", api.ProfilesView.as_view(), name="profiles"),
+    path("api/photos/<int:photo_id>/annotations/", iiif.annotations_view, name="photo-annotations"),
+    path("iiif/photos/<int:photo_id>/manifest.json", iiif.manifest_view, name="iiif-photo-manifest"),
+    path(
+        "iiif/collections/<int:collection_id>/collection.json", iiif.collection_view, name="iiif-collection"
+    ),
+]

@@ -1,0 +1,217 @@
+"""REST API of runs, versions, reviews, exports and reference photos. Thin: every decision is in services."""
+
+import json
+
+from django.http import HttpResponse
+from rest_framework import status
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.models import Role
+from archive.models import Collection
+from colorize.models import ReferencePhoto, Run
+from colorize.services import export as export_services
+from colorize.services import profiles as profile_services
+from colorize.services import review as review_services
+from colorize.services import runs as run_services
+from config.api import ServiceError
+
+
+def _published_id(photo) -> int | None:
+    published = review_services.published_version(photo)
+    return published.pk if published else None
+
+
+def _data(request) -> dict:
+    """Request data as a plain dict; multipart 'options' may come as a JSON string."""
+    data = {key: request.data.get(key) for key in request.data}
+    if isinstance(data.get("options"), str):
+        try:
+            data["options"] = json.loads(data["options"] or "{}")
+        except ValueError:
+            raise ServiceError("invalid", "options: not JSON", fields={"options": ["not JSON"]}) from None
+    return data
+
+
+class PhotoRunsView(APIView):
+    parser_classes = [JSONParser, MultiPartParser, FormParser]
+
+    def get(self, request, photo_id):
+        photo = run_services.check_photo(request.user, photo_id, Role.CURATOR)
+        runs = Run.objects.filter(photo=photo).select_related("era", "situation", "requested_by")[:100]
+        return Response({"results": [run_services.run_dict(r) for r in runs]})
+
+    def post(self, request, photo_id):
+        photo = run_services.check_photo(request.user, photo_id, Role.CURATOR)
+        run = run_services.do_create_run(request.user, photo, _data(request), request.FILES)
+        run.refresh_from_db()
+        return Response(run_services.run_dict(run), status=status.HTTP_202_ACCEPTED)
+
+
+class RunView(APIView):
+    def get(self, request, run_id):
+        run = run_services.check_run(request.user, run_id)
+        return Response(run_services.run_dict(run))
+
+
+class RunCancelView(APIView):
+    def post(self, request, run_id):
+        run = run_services.check_run(request.user, run_id, Role.CURATOR)
+        run = run_services.do_cancel_run(request.user, run)
+        return Response(run_services.run_dict(run))
+
+
+class CollectionRunsView(APIView):
+    def post(self, request, collection_id):
+        collection = Collection.objects.filter(pk=collection_id).first()
+        if collection is None:
+            raise ServiceError("not_found", "no such collection", status_code=404)
+        result = run_services.do_create_batch(request.user, collection, _data(request))
+        return Response(result, status=status.HTTP_202_ACCEPTED)
+
+
+class PhotoVersionsView(APIView):
+    def get(self, request, photo_id):
+        photo = run_services.check_photo(request.user, photo_id, Role.VIEWER)
+        published = _published_id(photo)
+        versions = review_services.versions_of(request.user, photo)
+        return Response(
+            {
+                "photo": photo.pk,
+                "published_version": published,
+                "results": [review_services.version_dict(v, published_id=published) for v in versions],
+            }
+        )
+
+
+class VersionView(APIView):
+    """Read only: versions are never edited or deleted (PUT/PATCH/DELETE answer 405)."""
+
+    def get(self, request, version_id):
+        version = review_services.check_version(request.user, version_id)
+        return Response(
+            review_services.version_dict(version, published_id=_published_id(version.photo), full=True)
+        )
+
+
+class VersionCompareView(APIView):
+    def get(self, request, version_id):
+        version = review_services.check_version(request.user, version_id)
+        other = request.query_params.get("with", "original")
+        return Response(review_services.compare(request.user, version, other))
+
+
+class VersionRestoreHintsView(APIView):
+    def post(self, request, version_id):
+        version = review_services.check_version(request.user, version_id, Role.CURATOR)
+        return Response(review_services.do_restore_hints(request.user, version))
+
+
+class _DecisionView(APIView):
+    action = ""
+
+    def post(self, request, version_id):
+        version = review_services.check_version(request.user, version_id)
+        do = getattr(review_services, f"do_{self.action}")
+        review = do(request.user, version, request.data)
+        version.photo.refresh_from_db()
+        return Response(
+            {
+                "review": review_services.review_dict(review),
+                "version": review_services.version_dict(version, published_id=_published_id(version.photo)),
+                "photo_status": version.photo.status,
+            },
+            status=status.HTTP_201_CREATED,
+        )
+
+
+class VersionSubmitView(_DecisionView):
+    action = "submit"
+
+
+class VersionApproveView(_DecisionView):
+    action = "approve"
+
+
+class VersionRejectView(_DecisionView):
+    action = "reject"
+
+
+class VersionReviewsView(APIView):
+    def get(self, request, version_id):
+        version = review_services.check_version(request.user, version_id)
+        reviews = version.reviews.select_related("reviewer").order_by("created_at", "id")
+        return Response({"results": [review_services.review_dict(r) for r in reviews]})
+
+
+class ReviewQueueView(APIView):
+    def get(self, request):
+        if not request.user.is_authenticated:
+            raise ServiceError("not_authenticated", "sign in to see your review queue", status_code=401)
+        versions = review_services.review_queue(request.user)
+        return Response({"results": [review_services.queue_item(v) for v in versions[:500]]})
+
+
+class VersionExportView(APIView):
+    def get(self, request, version_id):
+        version = review_services.check_version(request.user, version_id)
+        fmt = (request.query_params.get("format") or "jpeg").lower()
+        mark = request.query_params.get("mark", "").lower() in ("1", "true", "yes", "on")
+        if fmt == "json":
+            prov = export_services.provenance(version, fmt="json", mark=False)
+            response = HttpResponse(
+                json.dumps(prov, indent=2, ensure_ascii=False), content_type="application/json"
+            )
+            name = f"photo{version.photo_id}-v{version.number}-provenance.json"
+        else:
+            content, mime, name, _prov = export_services.export_image(version, fmt, mark)
+            response = HttpResponse(content, content_type=mime)
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        return response
+
+
+class VersionSidecarView(APIView):
+    def get(self, request, version_id):
+        version = review_services.check_version(request.user, version_id)
+        return Response(export_services.provenance(version, fmt="json"))
+
+
+class ReferencesView(APIView):
+    parser_classes = [MultiPartParser, FormParser, JSONParser]
+
+    def get(self, request):
+        refs = ReferencePhoto.objects.select_related("era", "situation", "added_by")
+        if request.query_params.get("era"):
+            refs = refs.filter(era__slug=request.query_params["era"])
+        if request.query_params.get("situation"):
+            refs = refs.filter(situation__slug=request.query_params["situation"])
+        return Response({"results": [profile_services.reference_dict(r) for r in refs[:200]]})
+
+    def post(self, request):
+        ref = profile_services.do_add_reference(request.user, request.data, request.FILES)
+        return Response(profile_services.reference_dict(ref), status=status.HTTP_201_CREATED)
+
+
+class ProfilesView(APIView):
+    def get(self, request):
+        from colorize.models import ContextProfile
+
+        items = ContextProfile.objects.all()
+        return Response(
+            {
+                "results": [
+                    {
+                        "key": p.key,
+                        "era": p.era.slug if p.era_id else None,
+                        "situation": p.situation.slug if p.situation_id else None,
+                        "saturation": p.profile.get("saturation"),
+                        "n_images": p.profile.get("n_images"),
+                        "sources": p.sources,
+                        "manual": p.manual,
+                        "updated_at": p.updated_at.isoformat(),
+                    }
+                    for p in items.select_related("era", "situation")
+                ]
+            }
+        )

@@ -1,0 +1,272 @@
+"""IIIF Presentation 3 manifests and W3C Web Annotations of hints.
+
+- /iiif/photos/{id}/manifest.json: one Canvas; its painting annotation is a Choice between the original and the
+  approved (published) restoration, clearly labelled as AI-colorized; without an approval, just the original.
+- /iiif/collections/{id}/collection.json: a Collection of the photo manifests.
+- /api/photos/{id}/annotations/: the live hints as a W3C Web Annotation page (a colour as a tagging body,
+  its evidence as a describing body, the place as a media-fragment or SVG selector).
+"""
+
+from django.http import JsonResponse
+from django.urls import reverse
+
+from accounts.models import Role
+from archive.models import Collection, Photo
+from colorize.services.export import DIGITAL_SOURCE_TYPE
+from colorize.services.review import published_review
+from colorize.services.runs import check_photo
+from config.api import ServiceError
+
+PRESENTATION_CONTEXT = "http://iiif.io/api/presentation/3/context.json"
+ANNO_CONTEXT = "http://www.w3.org/ns/anno.jsonld"
+MIME = {"JPEG": "image/jpeg", "PNG": "image/png", "TIFF": "image/tiff"}
+
+
+def _abs(request, url: str) -> str:
+    return request.build_absolute_uri(url)
+
+
+def _lang(text: str) -> dict:
+    return {"en": [text]}
+
+
+def _metadata(photo: Photo) -> list[dict]:
+    pairs = [
+        ("Title", photo.title),
+        ("Creator", photo.creator),
+        ("Date", photo.date_display or (photo.date_from.isoformat() if photo.date_from else "")),
+        ("Place", photo.place),
+        ("Source", photo.source),
+        ("Identifier", photo.identifier),
+        ("Era", photo.era.name if photo.era_id else ""),
+        ("Situations", ", ".join(s.name for s in photo.situations.all())),
+        ("Original SHA-256", photo.sha256),
+    ]
+    return [{"label": _lang(k), "value": _lang(v)} for k, v in pairs if v]
+
+
+def manifest_url(request, photo_id: int) -> str:
+    return _abs(request, reverse("iiif-photo-manifest", args=[photo_id]))
+
+
+def photo_manifest(request, photo: Photo) -> dict:
+    base = manifest_url(request, photo.pk)
+    canvas_id = f"{base.rsplit('/', 1)[0]}/canvas/1"
+    original = {
+        "id": _abs(request, photo.original.url),
+        "type": "Image",
+        "format": MIME.get(photo.format, "image/jpeg"),
+        "width": photo.width,
+        "height": photo.height,
+        "label": _lang("Original (black and white, unaltered)"),
+    }
+    review = published_review(photo)
+    if review is not None:
+        version = review.version
+        restored = {
+            "id": _abs(request, version.result.url),
+            "type": "Image",
+            "format": "image/png",
+            "width": version.width,
+            "height": version.height,
+            "label": _lang(
+                f"AI-colorized restoration, version {version.number} "
+                f"({version.model_name} {version.model_version}), approved by "
+                f"{review.reviewer.username if review.reviewer_id else 'a reviewer'}"
+            ),
+        }
+        body = {"type": "Choice", "items": [original, restored]}
+    else:
+        body = original
+    manifest = {
+        "@context": PRESENTATION_CONTEXT,
+        "id": base,
+        "type": "Manifest",
+        "label": _lang(str(photo)),
+        "metadata": _metadata(photo),
+        "items": [
+            {
+                "id": canvas_id,
+                "type": "Canvas",
+                "width": photo.width,
+                "height": photo.height,
+                "items": [
+                    {
+                        "id": f"{canvas_id}/page/1",
+                        "type": "AnnotationPage",
+                        "items": [
+                            {
+                                "id": f"{canvas_id}/page/1/image",
+                                "type": "Annotation",
+                                "motivation": "painting",
+                                "body": body,
+                                "target": canvas_id,
+                            }
+                        ],
+                    }
+                ],
+                "annotations": [
+                    {
+                        "id": _abs(request, reverse("photo-annotations", args=[photo.pk])),
+                        "type": "AnnotationPage",
+                    }
+                ],
+            }
+        ],
+        "partOf": [
+            {
+                "id": _abs(request, reverse("iiif-collection", args=[photo.collection_id])),
+                "type": "Collection",
+            }
+        ],
+    }
+    if photo.description:
+        manifest["summary"] = _lang(photo.description)
+    if photo.rights:
+        manifest["requiredStatement"] = {"label": _lang("Rights"), "value": _lang(photo.rights)}
+        if photo.rights.startswith(("http://creativecommons.org/", "https://creativecommons.org/")):
+            manifest["rights"] = photo.rights
+    if photo.web:
+        manifest["thumbnail"] = [
+            {"id": _abs(request, photo.web.url), "type": "Image", "format": "image/jpeg"}
+        ]
+    if review is not None:
+        manifest["metadata"].append(
+            {
+                "label": _lang("Colorization"),
+                "value": _lang(f"AI-colorized ({DIGITAL_SOURCE_TYPE}); the original is unaltered"),
+            }
+        )
+    return manifest
+
+
+def collection_manifest(request, collection: Collection) -> dict:
+    photos = collection.photos.order_by("id")
+    return {
+        "@context": PRESENTATION_CONTEXT,
+        "id": _abs(request, reverse("iiif-collection", args=[collection.pk])),
+        "type": "Collection",
+        "label": _lang(collection.title),
+        "summary": _lang(collection.description) if collection.description else None,
+        "items": [
+            {"id": manifest_url(request, p.pk), "type": "Manifest", "label": _lang(str(p))} for p in photos
+        ],
+    }
+
+
+def _selector(hint, photo: Photo) -> dict:
+    W, H = photo.width, photo.height
+    long = max(W, H)
+    if hint.shape == "stroke" and hint.points:
+        pts = " ".join(f"{px * W:.1f},{py * H:.1f}" for px, py in hint.polyline())
+        width = max(hint.width * long, 1.0)
+        svg = (
+            f'<svg xmlns="http://www.w3.org/2000/svg"><polyline points="{pts}" fill="none" '
+            f'stroke="{hint.color}" stroke-width="{width:.1f}"/></svg>'
+        )
+        return {"type": "SvgSelector", "value": svg}
+    r = max(hint.radius * long, 1.0)
+    x, y = hint.x * W - r, hint.y * H - r
+    return {
+        "type": "FragmentSelector",
+        "conformsTo": "http://www.w3.org/TR/media-frags/",
+        "value": f"xywh={max(int(x), 0)},{max(int(y), 0)},{max(int(2 * r), 1)},{max(int(2 * r), 1)}",
+    }
+
+
+def hint_annotations(request, photo: Photo) -> dict:
+    from colorize.models import Hint
+
+    page_id = _abs(request, reverse("photo-annotations", args=[photo.pk]))
+    canvas = f"{manifest_url(request, photo.pk).rsplit('/', 1)[0]}/canvas/1"
+    items = []
+    for hint in Hint.objects.live().filter(photo=photo).select_related("created_by", "verified_by"):
+        body = [
+            {"type": "TextualBody", "purpose": "tagging", "value": hint.color, "format": "text/plain"},
+            {
+                "type": "TextualBody",
+                "purpose": "assessing",
+                "value": "verified" if hint.is_verified else "suggested",
+            },
+        ]
+        if hint.evidence_note:
+            body.append({"type": "TextualBody", "purpose": "describing", "value": hint.evidence_note})
+        if hint.evidence_source:
+            body.append({"type": "TextualBody", "purpose": "commenting", "value": hint.evidence_source})
+        if hint.evidence_url:
+            body.append({"id": hint.evidence_url, "type": "Text", "purpose": "linking"})
+        annotation = {
+            "id": f"{page_id}#hint-{hint.pk}",
+            "type": "Annotation",
+            "motivation": "tagging",
+            "created": hint.created_at.isoformat() if hint.created_at else None,
+            "modified": hint.updated_at.isoformat() if hint.updated_at else None,
+            "body": body,
+            "target": {"source": canvas, "selector": _selector(hint, photo)},
+        }
+        if hint.created_by_id:
+            annotation["creator"] = {"type": "Person", "nickname": hint.created_by.username}
+        items.append(annotation)
+    return {
+        "@context": [ANNO_CONTEXT, PRESENTATION_CONTEXT],
+        "id": page_id,
+        "type": "AnnotationPage",
+        "items": items,
+    }
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Views (thin)
+
+
+def _json(data: dict) -> JsonResponse:
+    response = JsonResponse(data, json_dumps_params={"ensure_ascii": False})
+    response["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+def _guard(fn):
+    def view(request, *args, **kwargs):
+        from django.core.exceptions import PermissionDenied
+        from django.http import Http404
+        from rest_framework import exceptions
+
+        from config.api import error_body
+
+        try:
+            return fn(request, *args, **kwargs)
+        except ServiceError as exc:
+            return JsonResponse(error_body(exc.code, exc.message, exc.fields), status=exc.status_code)
+        except Http404:
+            return JsonResponse(error_body("not_found", "not found"), status=404)
+        except (PermissionDenied, exceptions.PermissionDenied):
+            return JsonResponse(error_body("permission_denied", "not allowed"), status=403)
+        except exceptions.NotAuthenticated:
+            return JsonResponse(error_body("not_authenticated", "sign in to see this"), status=401)
+
+    view.__name__ = fn.__name__
+    return view
+
+
+@_guard
+def manifest_view(request, photo_id: int):
+    photo = check_photo(request.user, photo_id, minimum=Role.VIEWER)
+    return _json(photo_manifest(request, photo))
+
+
+@_guard
+def collection_view(request, collection_id: int):
+    from accounts.permissions import check_role
+
+    collection = Collection.objects.filter(pk=collection_id).first()
+    if collection is None:
+        raise ServiceError("not_found", "no such collection", status_code=404)
+    check_role(request.user, collection, Role.VIEWER)
+    data = collection_manifest(request, collection)
+    return _json({k: v for k, v in data.items() if v is not None})
+
+
+@_guard
+def annotations_view(request, photo_id: int):
+    photo = check_photo(request.user, photo_id, minimum=Role.VIEWER)
+    return _json(hint_annotations(request, photo))

@@ -1,0 +1,343 @@
+"""Honest export: the colorized image with embedded XMP that says what it is and how it was made.
+
+XMP is written with Pillow (the maintained imaging library of the project): JPEG `xmp=` (APP1), PNG iTXt
+chunk "XML:com.adobe.xmp", TIFF tag 700. The packet carries
+
+- Iptc4xmpExt:DigitalSourceType = compositeWithTrainedAlgorithmicMedia (IPTC's term for a photograph altered
+  by a trained model),
+- dc:description, a plain-language account (model and version, hints and who verified them, the source photo's
+  identifier and SHA-256, the review state), and the original's Dublin Core fields,
+- xmpMM:DerivedFrom (the original by SHA-256) and fc:* fields (https://findcolor.org/ns/provenance/1.0/) for
+  machines.
+
+The JSON sidecar has the same provenance, plus the full hint snapshot. C2PA: see `c2pa_status()`.
+"""
+
+import hashlib
+import importlib.util
+import io
+import xml.etree.ElementTree as ET
+
+from django.conf import settings
+from PIL import Image, ImageDraw, ImageFont, PngImagePlugin
+
+from colorize.models import ReviewDecision, Version
+from colorize.services.review import published_version
+from config.api import ServiceError
+
+DIGITAL_SOURCE_TYPE = "http://cv.iptc.org/newscodes/digitalsourcetype/compositeWithTrainedAlgorithmicMedia"
+FC_NS = "https://findcolor.org/ns/provenance/1.0/"
+NS = {
+    "x": "adobe:ns:meta/",
+    "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
+    "dc": "http://purl.org/dc/elements/1.1/",
+    "xmp": "http://ns.adobe.com/xap/1.0/",
+    "xmpMM": "http://ns.adobe.com/xap/1.0/mm/",
+    "stRef": "http://ns.adobe.com/xap/1.0/sType/ResourceRef#",
+    "xmpRights": "http://ns.adobe.com/xap/1.0/rights/",
+    "photoshop": "http://ns.adobe.com/photoshop/1.0/",
+    "Iptc4xmpExt": "http://iptc.org/std/Iptc4xmpExt/2008-02-29/",
+    "fc": FC_NS,
+}
+FORMATS = {
+    "jpeg": ("JPEG", "image/jpeg", "jpg"),
+    "jpg": ("JPEG", "image/jpeg", "jpg"),
+    "png": ("PNG", "image/png", "png"),
+    "tiff": ("TIFF", "image/tiff", "tif"),
+    "tif": ("TIFF", "image/tiff", "tif"),
+}
+XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+
+for _prefix, _uri in NS.items():
+    ET.register_namespace(_prefix, _uri)
+
+
+def _q(prefix: str, name: str) -> str:
+    return f"{{{NS[prefix]}}}{name}"
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Provenance
+
+
+def file_sha256(field_file) -> str:
+    digest = hashlib.sha256()
+    with field_file.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1024 * 1024), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def dublin_core(photo) -> dict:
+    return {
+        "title": photo.title,
+        "description": photo.description,
+        "creator": photo.creator,
+        "date": photo.date_display or (photo.date_from.isoformat() if photo.date_from else ""),
+        "coverage": photo.place,
+        "source": photo.source,
+        "rights": photo.rights,
+        "identifier": photo.identifier,
+        "subject": [s for s in [photo.era.name if photo.era_id else ""] if s]
+        + [s.name for s in photo.situations.all()],
+    }
+
+
+def c2pa_status() -> dict:
+    """C2PA manifests are signed only when c2pa-python is installed and a signing certificate is configured
+    (settings C2PA_SIGN_CERT / C2PA_SIGN_KEY); otherwise export says why there is none."""
+    if importlib.util.find_spec("c2pa") is None:
+        return {"embedded": False, "reason": "c2pa-python is not installed"}
+    if not (getattr(settings, "C2PA_SIGN_CERT", "") and getattr(settings, "C2PA_SIGN_KEY", "")):
+        return {"embedded": False, "reason": "no C2PA signing certificate is configured"}
+    return {"embedded": False, "reason": "C2PA signing is not implemented in this build"}
+
+
+def _approval(version: Version) -> dict:
+    reviews = list(version.reviews.select_related("reviewer").order_by("created_at", "id"))
+    approvals = [r for r in reviews if r.decision == ReviewDecision.APPROVED]
+    published = published_version(version.photo)
+    last = approvals[-1] if approvals else None
+    return {
+        "state": reviews[-1].decision if reviews else "draft",
+        "approved": last is not None,
+        "approved_by": last.reviewer.username if last and last.reviewer_id else None,
+        "approved_at": last.created_at.isoformat() if last else None,
+        "published": published is not None and published.pk == version.pk,
+        "decisions": [
+            {
+                "decision": r.decision,
+                "by": r.reviewer.username if r.reviewer_id else None,
+                "at": r.created_at.isoformat(),
+                "comment": r.comment,
+            }
+            for r in reviews
+        ],
+    }
+
+
+def describe(version: Version, approval: dict, source_id: str) -> str:
+    hints = version.hints
+    verified = [h for h in hints if h.get("status") == "verified"]
+    verifiers = sorted({h.get("verified_by") for h in verified if h.get("verified_by")})
+    if approval["approved"]:
+        review = f"Approved for publication by {approval['approved_by']} on {approval['approved_at'][:10]}."
+    else:
+        review = f"Not approved (review state: {approval['state']})."
+    text = (
+        f"AI-colorized version {version.number} of a black-and-white photograph. The colours were added by the "
+        f"trained model {version.model_name} {version.model_version} (checksum {version.model_checksum[:16]}) "
+        f"through Find Color; they are an algorithmic reconstruction, not a photographic record. "
+        f"Guided by {len(hints)} colour hint(s), {len(verified)} of them verified"
+        + (f" (verified by {', '.join(verifiers)})" if verifiers else "")
+        + f". Source photograph {source_id}, SHA-256 {version.photo.sha256}. {review}"
+    )
+    if version.photo.description:
+        text = f"{version.photo.description}\n\n{text}"
+    return text
+
+
+def provenance(version: Version, *, fmt: str | None = None, mark: bool = False) -> dict:
+    """Everything an export says about itself, as JSON (the sidecar) — also the source of the XMP."""
+    photo = version.photo
+    current = file_sha256(photo.original)
+    if current != photo.sha256:
+        raise ServiceError(
+            "original_changed",
+            "the original's bytes no longer match its recorded SHA-256; export refused",
+            status_code=409,
+        )
+    approval = _approval(version)
+    source_id = photo.identifier or f"findcolor:photo:{photo.pk}"
+    hints = version.hints
+    verified = [h for h in hints if h.get("status") == "verified"]
+    return {
+        "schema": FC_NS,
+        "ai_generated": True,
+        "digital_source_type": DIGITAL_SOURCE_TYPE,
+        "description": describe(version, approval, source_id),
+        "version": {
+            "id": version.pk,
+            "number": version.number,
+            "parent": version.parent_id,
+            "run": version.run_id,
+            "created_by": version.created_by.username if version.created_by_id else None,
+            "created_at": version.created_at.isoformat(),
+            "result_sha256": version.result_sha256,
+            "width": version.width,
+            "height": version.height,
+            "params": version.params,
+            "context": version.context,
+            "reference": version.reference,
+            "metrics": {k: v for k, v in version.metrics.items() if k != "model_hint_errors"},
+        },
+        "model": {
+            "name": version.model_name,
+            "version": version.model_version,
+            "checksum": version.model_checksum,
+        },
+        "hints": {
+            "count": len(hints),
+            "verified_count": len(verified),
+            "verified_by": sorted({h["verified_by"] for h in verified if h.get("verified_by")}),
+            "mode": version.hints_mode,
+            "items": hints,
+        },
+        "source": {
+            "photo": photo.pk,
+            "identifier": source_id,
+            "sha256": photo.sha256,
+            "sha256_verified_at_export": current == photo.sha256,
+            "byte_size": photo.byte_size,
+            "format": photo.format,
+            "width": photo.width,
+            "height": photo.height,
+            "collection": {"id": photo.collection_id, "title": photo.collection.title},
+            "dublin_core": dublin_core(photo),
+        },
+        "review": approval,
+        "export": {"format": fmt, "visible_mark": mark, "c2pa": c2pa_status()},
+    }
+
+
+# ---------------------------------------------------------------------------------------------------------
+# XMP
+
+
+def _lang_alt(parent, prefix, name, text):
+    el = ET.SubElement(parent, _q(prefix, name))
+    alt = ET.SubElement(el, _q("rdf", "Alt"))
+    li = ET.SubElement(alt, _q("rdf", "li"))
+    li.set(XML_LANG, "x-default")
+    li.text = text
+
+
+def _container(parent, prefix, name, kind, items):
+    el = ET.SubElement(parent, _q(prefix, name))
+    box = ET.SubElement(el, _q("rdf", kind))
+    for item in items:
+        li = ET.SubElement(box, _q("rdf", "li"))
+        li.text = str(item)
+
+
+def _text(parent, prefix, name, value):
+    el = ET.SubElement(parent, _q(prefix, name))
+    el.text = "" if value is None else str(value)
+
+
+def xmp_packet(prov: dict, mime: str) -> bytes:
+    """An XMP packet (UTF-8 bytes) for the provenance dict."""
+    meta = ET.Element(_q("x", "xmpmeta"))
+    rdf = ET.SubElement(meta, _q("rdf", "RDF"))
+    desc = ET.SubElement(rdf, _q("rdf", "Description"))
+    desc.set(_q("rdf", "about"), "")
+    dc = prov["source"]["dublin_core"]
+    model, hints, review, version = prov["model"], prov["hints"], prov["review"], prov["version"]
+
+    _text(desc, "Iptc4xmpExt", "DigitalSourceType", prov["digital_source_type"])
+    _text(desc, "dc", "format", mime)
+    title = dc["title"] or f"Photo {prov['source']['photo']}"
+    _lang_alt(desc, "dc", "title", f"{title} (AI-colorized, version {version['number']})")
+    _lang_alt(desc, "dc", "description", prov["description"])
+    if dc["creator"]:
+        _container(desc, "dc", "creator", "Seq", [dc["creator"]])
+    if dc["date"]:
+        _container(desc, "dc", "date", "Seq", [dc["date"]])
+    if dc["rights"]:
+        _lang_alt(desc, "dc", "rights", dc["rights"])
+    for key in ("source", "identifier", "coverage"):
+        if dc[key]:
+            _text(desc, "dc", key, dc[key])
+    if dc["subject"]:
+        _container(desc, "dc", "subject", "Bag", dc["subject"])
+    _text(desc, "xmp", "CreatorTool", f"Find Color ({model['name']} {model['version']})")
+    _text(desc, "xmp", "CreateDate", version["created_at"])
+    derived = ET.SubElement(desc, _q("xmpMM", "DerivedFrom"))
+    derived.set(_q("rdf", "parseType"), "Resource")
+    _text(derived, "stRef", "documentID", f"sha256:{prov['source']['sha256']}")
+    _text(derived, "stRef", "filePath", prov["source"]["identifier"])
+
+    fc = {
+        "AIGenerated": "True",
+        "ModelName": model["name"],
+        "ModelVersion": model["version"],
+        "ModelChecksum": model["checksum"],
+        "VersionNumber": version["number"],
+        "ResultSHA256": version["result_sha256"],
+        "HintCount": hints["count"],
+        "VerifiedHintCount": hints["verified_count"],
+        "SourceIdentifier": prov["source"]["identifier"],
+        "SourceSHA256": prov["source"]["sha256"],
+        "ReviewState": review["state"],
+        "Approved": "True" if review["approved"] else "False",
+        "ApprovedBy": review["approved_by"] or "",
+        "ApprovedAt": review["approved_at"] or "",
+        "Era": version["context"].get("era") or "",
+        "Situation": version["context"].get("situation") or "",
+    }
+    for name, value in fc.items():
+        _text(desc, "fc", name, value)
+    _container(desc, "fc", "VerifiedBy", "Bag", hints["verified_by"])
+    verified = [h for h in hints["items"] if h.get("status") == "verified"]
+    _container(
+        desc,
+        "fc",
+        "VerifiedHints",
+        "Bag",
+        [
+            f"{h['color']} at ({h['x']:.4f}, {h['y']:.4f}) verified by {h.get('verified_by')}"
+            for h in verified
+        ],
+    )
+    body = ET.tostring(meta, encoding="unicode")
+    packet = f'<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>\n{body}\n<?xpacket end="w"?>'
+    return packet.encode("utf-8")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Image
+
+
+def _mark(image: Image.Image) -> Image.Image:
+    """A small, visible 'AI-colorized' label in the bottom-right corner."""
+    image = image.convert("RGB")
+    W, H = image.size
+    size = max(10, min(W, H) // 28)
+    font = ImageFont.load_default(size=size)
+    text = "AI-colorized"
+    draw = ImageDraw.Draw(image, "RGBA")
+    left, top, right, bottom = draw.textbbox((0, 0), text, font=font)
+    pad = max(2, size // 4)
+    w, h = right - left + 2 * pad, bottom - top + 2 * pad
+    x0, y0 = W - w - pad, H - h - pad
+    draw.rectangle((x0, y0, x0 + w, y0 + h), fill=(0, 0, 0, 170))
+    draw.text((x0 + pad - left, y0 + pad - top), text, font=font, fill=(255, 255, 255, 255))
+    return image
+
+
+def export_image(version: Version, fmt: str, mark: bool = False) -> tuple[bytes, str, str, dict]:
+    """(bytes, mime type, file name, provenance) of the version exported as `fmt` (jpeg, png, tiff)."""
+    key = (fmt or "jpeg").lower()
+    if key not in FORMATS:
+        raise ServiceError(
+            "invalid", "format: use jpeg, png, tiff or json", fields={"format": ["jpeg, png, tiff or json"]}
+        )
+    pil_format, mime, ext = FORMATS[key]
+    prov = provenance(version, fmt=pil_format.lower(), mark=mark)
+    packet = xmp_packet(prov, mime)
+    with version.result.open("rb") as handle, Image.open(handle) as image:
+        image.load()
+        working = image.convert("RGB")
+    if mark:
+        working = _mark(working)
+    buffer = io.BytesIO()
+    if pil_format == "JPEG":
+        working.save(buffer, format="JPEG", quality=92, xmp=packet)
+    elif pil_format == "PNG":
+        info = PngImagePlugin.PngInfo()
+        info.add_itxt("XML:com.adobe.xmp", packet.decode("utf-8"), zip=False)
+        working.save(buffer, format="PNG", pnginfo=info)
+    else:
+        working.save(buffer, format="TIFF", compression="tiff_deflate", tiffinfo={700: packet})
+    name = f"photo{version.photo_id}-v{version.number}-ai-colorized.{ext}"
+    return buffer.getvalue(), mime, name, prov

@@ -1,0 +1,215 @@
+"""Context profiles: the colour prior of an era and/or situation (ml.build_profile over approved restorations
+and colour reference photos). A run uses the most specific profile of its context unless given a reference.
+
+Keys: "era/situation", "era/*", "*/situation". An approved version feeds the profiles of its era, of each of
+its situations, and of each era/situation pair; a reference photo feeds the profiles of what it is attached to.
+Profiles marked `manual` (edited by hand in the admin) are never rebuilt automatically.
+"""
+
+import logging
+
+import numpy as np
+from django.db import transaction
+from PIL import Image
+
+from accounts.models import Membership, Role
+from archive.models import Era, Situation
+from colorize.models import ContextProfile, ReferencePhoto, Review, ReviewDecision, Version
+from colorize.models.runs import profile_key
+from config import jobs
+from config.api import ServiceError
+
+log = logging.getLogger(__name__)
+MAX_SOURCES = 200
+SOURCE_SIDE = 256
+
+
+def profile_for(era: str | None, situation: str | None) -> ContextProfile | None:
+    """The most specific non-empty profile: era/situation, then era/*, then */situation."""
+    keys = []
+    if era and situation:
+        keys.append(profile_key(era, situation))
+    if era:
+        keys.append(profile_key(era, None))
+    if situation:
+        keys.append(profile_key(None, situation))
+    found = {p.key: p for p in ContextProfile.objects.filter(key__in=keys)}
+    for key in keys:
+        profile = found.get(key)
+        if profile is not None and profile.profile:
+            return profile
+    return None
+
+
+def _pairs_for(era: Era | None, situations) -> list[tuple]:
+    pairs = []
+    if era is not None:
+        pairs.append((era, None))
+    for situation in situations:
+        pairs.append((None, situation))
+        if era is not None:
+            pairs.append((era, situation))
+    return pairs
+
+
+def _small_rgb(field_file) -> np.ndarray:
+    with field_file.open("rb") as handle, Image.open(handle) as image:
+        image.draft("RGB", (SOURCE_SIDE * 2, SOURCE_SIDE * 2))
+        image = image.convert("RGB")
+        image.thumbnail((SOURCE_SIDE, SOURCE_SIDE))
+        return np.asarray(image, dtype=np.uint8)
+
+
+def _sources(era: Era | None, situation: Situation | None):
+    """Approved versions and reference photos that belong to this context."""
+    approved = Version.objects.filter(
+        pk__in=Review.objects.filter(decision=ReviewDecision.APPROVED).values("version_id")
+    ).select_related("photo")
+    refs = ReferencePhoto.objects.all()
+    if era is not None:
+        approved = approved.filter(photo__era=era)
+        refs = refs.filter(era=era)
+    if situation is not None:
+        approved = approved.filter(photo__situations=situation)
+        refs = refs.filter(situation=situation)
+    return list(approved.order_by("-created_at")[:MAX_SOURCES]), list(
+        refs.order_by("-created_at")[:MAX_SOURCES]
+    )
+
+
+def rebuild_profile(era: Era | None, situation: Situation | None) -> ContextProfile | None:
+    """(Re)build one context profile from all of its sources. Returns it (None if it has no sources)."""
+    import ml
+
+    key = profile_key(era.slug if era else None, situation.slug if situation else None)
+    existing = ContextProfile.objects.filter(key=key).first()
+    if existing is not None and existing.manual:
+        return existing
+    versions, refs = _sources(era, situation)
+    images, sources = [], []
+    for version in versions:
+        try:
+            images.append(_small_rgb(version.preview or version.result))
+            sources.append(
+                {"kind": "version", "id": version.pk, "photo": version.photo_id, "label": str(version)}
+            )
+        except Exception as exc:  # noqa: BLE001 (a missing file must not block the others)
+            log.warning("profile %s: skipping %s: %s", key, version, exc)
+    for ref in refs:
+        try:
+            images.append(_small_rgb(ref.image))
+            sources.append({"kind": "reference", "id": ref.pk, "label": ref.title or ref.image.name})
+        except Exception as exc:  # noqa: BLE001
+            log.warning("profile %s: skipping reference %s: %s", key, ref.pk, exc)
+    if not images:
+        return existing
+    profile = ml.build_profile(images, name=key)
+    with transaction.atomic():
+        obj, _ = ContextProfile.objects.select_for_update().get_or_create(
+            key=key, defaults={"era": era, "situation": situation}
+        )
+        if obj.manual:
+            return obj
+        obj.era, obj.situation = era, situation
+        obj.profile = profile.to_dict()
+        obj.sources = sources
+        obj.save()
+    return obj
+
+
+def feed_profiles_from_version(version_id: int) -> list[str]:
+    """Job: rebuild the profiles an approved version belongs to. Idempotent (a rebuild from all sources)."""
+    version = Version.objects.select_related("photo__era").filter(pk=version_id).first()
+    if version is None:
+        return []
+    photo = version.photo
+    keys = []
+    for era, situation in _pairs_for(photo.era, list(photo.situations.all())):
+        profile = rebuild_profile(era, situation)
+        if profile is not None:
+            keys.append(profile.key)
+    return keys
+
+
+def feed_profiles_from_reference(reference_id: int) -> list[str]:
+    """Job: rebuild the profiles a reference photo is attached to."""
+    ref = ReferencePhoto.objects.select_related("era", "situation").filter(pk=reference_id).first()
+    if ref is None:
+        return []
+    pairs = _pairs_for(ref.era, [ref.situation] if ref.situation_id else [])
+    keys = []
+    for era, situation in pairs:
+        profile = rebuild_profile(era, situation)
+        if profile is not None:
+            keys.append(profile.key)
+    return keys
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Reference photos (API)
+
+
+def check_reference_author(user) -> None:
+    """Curators (of any collection) may attach colour references to the shared era/situation vocabularies."""
+    if user is None or not user.is_authenticated:
+        raise ServiceError("not_authenticated", "sign in to do this", status_code=401)
+    if user.is_superuser or user.owned_collections.exists():
+        return
+    if not Membership.objects.filter(user=user, role__gte=Role.CURATOR).exists():
+        raise ServiceError(
+            "permission_denied", "this needs the curator role in a collection", status_code=403
+        )
+
+
+def reference_dict(ref: ReferencePhoto) -> dict:
+    return {
+        "id": ref.pk,
+        "image": ref.image.url if ref.image else None,
+        "title": ref.title,
+        "source": ref.source,
+        "era": ref.era.slug if ref.era_id else None,
+        "situation": ref.situation.slug if ref.situation_id else None,
+        "added_by": ref.added_by.username if ref.added_by_id else None,
+        "created_at": ref.created_at.isoformat(),
+    }
+
+
+def do_add_reference(user, data, files) -> ReferencePhoto:
+    check_reference_author(user)
+    errors = {}
+    era = situation = None
+    if data.get("era"):
+        era = Era.objects.filter(slug=data["era"]).first()
+        if era is None:
+            errors["era"] = [f"unknown era {data['era']!r}"]
+    if data.get("situation"):
+        situation = Situation.objects.filter(slug=data["situation"]).first()
+        if situation is None:
+            errors["situation"] = [f"unknown situation {data['situation']!r}"]
+    if not data.get("era") and not data.get("situation"):
+        errors["era"] = ["attach the reference to an era and/or a situation"]
+    upload = files.get("image")
+    if upload is None:
+        errors["image"] = ["a colour image is required"]
+    else:
+        try:
+            with Image.open(upload) as image:
+                image.verify()
+            upload.seek(0)
+        except Exception:  # noqa: BLE001
+            errors["image"] = ["not a readable image"]
+    if errors:
+        message = "; ".join(f"{k}: {' '.join(v)}" for k, v in errors.items())
+        raise ServiceError("invalid", message, fields=errors)
+    with transaction.atomic():
+        ref = ReferencePhoto(
+            title=str(data.get("title", ""))[:300],
+            source=str(data.get("source", ""))[:500],
+            era=era,
+            situation=situation,
+            added_by=user,
+        )
+        ref.image.save(upload.name or "reference", upload, save=False)
+        ref.save()
+        jobs.enqueue("colorize.services.profiles.feed_profiles_from_reference", ref.pk)
+    return ref

@@ -1,0 +1,396 @@
+"""Versions and their review: reading, comparing, restoring hints, submit / approve / reject (four eyes).
+
+Members of a collection see every version of its photos; people who can only read the collection (public or
+members-visible collections) see only published (approved) versions. Decisions are an append-only log; the
+photo's published restoration is the version of its latest approval, so a later approval supersedes.
+"""
+
+import logging
+
+from django.db import transaction
+from django.db.models import OuterRef, Subquery
+from django.utils import timezone
+
+from accounts.models import Role
+from accounts.permissions import check_role
+from archive.models import Collection, Photo, PhotoStatus
+from colorize.models import Review, ReviewDecision, Version
+from colorize.services import events
+from config import jobs
+from config.api import ServiceError
+
+log = logging.getLogger(__name__)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Reading
+
+
+def _file_url(field_file) -> str | None:
+    return field_file.url if field_file else None
+
+
+def published_review(photo) -> Review | None:
+    """The latest approval of any version of the photo (None: nothing published)."""
+    photo_id = photo.pk if isinstance(photo, Photo) else photo
+    return (
+        Review.objects.filter(version__photo_id=photo_id, decision=ReviewDecision.APPROVED)
+        .select_related("version", "reviewer")
+        .order_by("-created_at", "-id")
+        .first()
+    )
+
+
+def published_version(photo) -> Version | None:
+    review = published_review(photo)
+    return review.version if review is not None else None
+
+
+def review_dict(review: Review) -> dict:
+    return {
+        "id": review.pk,
+        "version": review.version_id,
+        "decision": review.decision,
+        "by": review.reviewer.username if review.reviewer_id else None,
+        "comment": review.comment,
+        "at": review.created_at.isoformat(),
+    }
+
+
+def version_dict(version: Version, *, published_id: int | None = None, full: bool = False) -> dict:
+    data = {
+        "id": version.pk,
+        "photo": version.photo_id,
+        "number": version.number,
+        "run": version.run_id,
+        "parent": version.parent_id,
+        "model": {
+            "name": version.model_name,
+            "version": version.model_version,
+            "checksum": version.model_checksum,
+        },
+        "hints_mode": version.hints_mode,
+        "hint_count": version.hint_count,
+        "verified_hint_count": version.verified_hint_count,
+        "context": version.context,
+        "reference": version.reference,
+        "params": version.params,
+        "width": version.width,
+        "height": version.height,
+        "result": _file_url(version.result),
+        "result_sha256": version.result_sha256,
+        "preview": _file_url(version.preview),
+        "uncertainty": _file_url(version.uncertainty),
+        "metrics": {
+            k: v for k, v in version.metrics.items() if k not in ("hint_errors", "model_hint_errors")
+        },
+        "created_by": version.created_by.username if version.created_by_id else None,
+        "created_at": version.created_at.isoformat(),
+        "review_state": version.review_state,
+        "published": published_id is not None and published_id == version.pk,
+    }
+    if full:
+        data["hints"] = version.hints
+        data["metrics"] = version.metrics
+        data["reviews"] = [review_dict(r) for r in version.reviews.select_related("reviewer")]
+    return data
+
+
+def can_see_drafts(user, collection: Collection) -> bool:
+    return collection.is_member(user)
+
+
+def check_version(user, version_id, minimum: Role = Role.VIEWER) -> Version:
+    """The version if the user may see it (404 otherwise, also for drafts a non-member may not see)."""
+    version = (
+        Version.objects.select_related("photo__collection", "created_by", "run").filter(pk=version_id).first()
+    )
+    if version is None:
+        raise ServiceError("not_found", "no such version", status_code=404)
+    check_role(user, version.photo.collection, minimum)
+    if not can_see_drafts(user, version.photo.collection):
+        published = published_version(version.photo)
+        if published is None or published.pk != version.pk:
+            raise ServiceError("not_found", "no such version", status_code=404)
+    return version
+
+
+def versions_of(user, photo: Photo) -> list[Version]:
+    versions = Version.objects.filter(photo=photo).select_related("created_by").order_by("-number")
+    if not can_see_drafts(user, photo.collection):
+        published = published_version(photo)
+        return [published] if published is not None else []
+    return list(versions)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Compare
+
+
+def _metric_diff(a: dict, b: dict) -> dict:
+    out = {}
+    for key in sorted(set(a) | set(b)):
+        va, vb = a.get(key), b.get(key)
+        if isinstance(va, (int, float)) and isinstance(vb, (int, float)) and not isinstance(va, bool):
+            out[key] = {"this": va, "other": vb, "delta": round(vb - va, 4)}
+    return out
+
+
+def _hint_diff(a: list, b: list) -> dict:
+    ka = {(h["id"], h.get("revision")): h for h in a}
+    kb = {(h["id"], h.get("revision")): h for h in b}
+    ida, idb = {h["id"] for h in a}, {h["id"] for h in b}
+    return {
+        "only_this": sorted(ida - idb),
+        "only_other": sorted(idb - ida),
+        "changed": sorted({i for (i, _r) in set(ka) ^ set(kb)} & ida & idb),
+    }
+
+
+def compare(user, version: Version, other: str) -> dict:
+    """Both images (URLs) and the differences of metrics and hints; `other` is a version id or 'original'."""
+    this = version_dict(version)
+    if other == "original":
+        photo = version.photo
+        return {
+            "this": this,
+            "other": {
+                "kind": "original",
+                "photo": photo.pk,
+                "image": _file_url(photo.web) or _file_url(photo.original),
+                "original": _file_url(photo.original),
+                "sha256": photo.sha256,
+                "width": photo.width,
+                "height": photo.height,
+            },
+            "metrics": {},
+            "hints": {"only_this": [h["id"] for h in version.hints], "only_other": [], "changed": []},
+        }
+    try:
+        other_id = int(other)
+    except (TypeError, ValueError):
+        raise ServiceError(
+            "invalid", "with: a version id or 'original'", fields={"with": ["a version id or 'original'"]}
+        ) from None
+    other_version = check_version(user, other_id)
+    if other_version.photo_id != version.photo_id:
+        raise ServiceError(
+            "invalid", "with: versions of the same photo only", fields={"with": ["another photo's version"]}
+        )
+    that = version_dict(other_version)
+    that["kind"] = "version"
+    this["image"], that["image"] = this["preview"], that["preview"]
+    return {
+        "this": this,
+        "other": that,
+        "metrics": _metric_diff(version.metrics, other_version.metrics),
+        "hints": _hint_diff(version.hints, other_version.hints),
+    }
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Review decisions
+
+
+def _state(version: Version) -> str:
+    return version.review_state
+
+
+def check_submit(user, version: Version) -> None:
+    check_role(user, version.photo.collection, Role.CURATOR)
+    state = _state(version)
+    if state in (ReviewDecision.SUBMITTED, ReviewDecision.APPROVED):
+        raise ServiceError("invalid_state", f"the version is already {state}", status_code=409)
+
+
+def check_decide(user, version: Version) -> None:
+    check_role(user, version.photo.collection, Role.REVIEWER)
+    if version.created_by_id is not None and version.created_by_id == user.pk:
+        raise ServiceError(
+            "four_eyes",
+            "you made this version; another reviewer must decide on it (four-eyes rule)",
+            status_code=403,
+        )
+    state = _state(version)
+    if state != ReviewDecision.SUBMITTED:
+        raise ServiceError(
+            "invalid_state", f"only submitted versions can be decided (this one is {state})", status_code=409
+        )
+
+
+def _photo_status_after(photo: Photo) -> str:
+    if published_review(photo) is not None:
+        return PhotoStatus.APPROVED
+    pending = Review.objects.filter(version__photo=photo).values("version_id").distinct()
+    latest = Review.objects.filter(version=OuterRef("version_id")).order_by("-created_at", "-id")
+    states = (
+        pending.annotate(state=Subquery(latest.values("decision")[:1]))
+        .values_list("state", flat=True)
+        .distinct()
+    )
+    if ReviewDecision.SUBMITTED in set(states):
+        return PhotoStatus.IN_REVIEW
+    return PhotoStatus.IN_PROGRESS
+
+
+def _decide(user, version: Version, decision: str, comment: str) -> Review:
+    with transaction.atomic():
+        Photo.objects.select_for_update().filter(pk=version.photo_id).first()
+        if decision == ReviewDecision.SUBMITTED:
+            check_submit(user, version)
+        else:
+            check_decide(user, version)
+        review = Review.objects.create(
+            version=version,
+            reviewer=user,
+            decision=decision,
+            comment=comment or "",
+            created_at=timezone.now(),
+        )
+        status = _photo_status_after(version.photo)
+        Photo.objects.filter(pk=version.photo_id).update(status=status)
+        version.photo.status = status
+        published = published_version(version.photo)
+        events.broadcast(
+            version.photo_id,
+            {
+                "type": f"version.{decision}",
+                "version": version.pk,
+                "number": version.number,
+                "review": review_dict(review),
+                "photo_status": status,
+                "published_version": published.pk if published else None,
+            },
+        )
+        if decision == ReviewDecision.APPROVED:
+            jobs.enqueue("colorize.services.profiles.feed_profiles_from_version", version.pk)
+    return review
+
+
+def _comment(data) -> str:
+    comment = data.get("comment", "") if data is not None else ""
+    if not isinstance(comment, str):
+        raise ServiceError("invalid", "comment: must be text", fields={"comment": ["must be text"]})
+    if len(comment) > 5000:
+        raise ServiceError("invalid", "comment: at most 5000 characters", fields={"comment": ["too long"]})
+    return comment.strip()
+
+
+def do_submit(user, version: Version, data=None) -> Review:
+    return _decide(user, version, ReviewDecision.SUBMITTED, _comment(data))
+
+
+def do_approve(user, version: Version, data=None) -> Review:
+    return _decide(user, version, ReviewDecision.APPROVED, _comment(data))
+
+
+def do_reject(user, version: Version, data=None) -> Review:
+    comment = _comment(data)
+    if not comment:
+        raise ServiceError(
+            "invalid", "comment: say why the version is rejected", fields={"comment": ["required"]}
+        )
+    return _decide(user, version, ReviewDecision.REJECTED, comment)
+
+
+def review_queue(user):
+    """Submitted versions the user may decide on: collections where they are reviewer or owner, not their own."""
+    if user is None or not user.is_authenticated:
+        return Version.objects.none()
+    latest = Review.objects.filter(version=OuterRef("pk")).order_by("-created_at", "-id")
+    versions = Version.objects.annotate(state=Subquery(latest.values("decision")[:1])).filter(
+        state=ReviewDecision.SUBMITTED
+    )
+    if not user.is_superuser:
+        from accounts.models import Membership
+
+        reviewable = Membership.objects.filter(user=user, role__gte=Role.REVIEWER).values("collection_id")
+        owned = Collection.objects.filter(owner=user).values("pk")
+        versions = versions.filter(photo__collection__in=reviewable) | versions.filter(
+            photo__collection__in=owned
+        )
+    return (
+        versions.exclude(created_by=user)
+        .select_related("photo__collection", "created_by")
+        .order_by("photo__collection_id", "photo_id", "number")
+    )
+
+
+def queue_item(version: Version) -> dict:
+    submitted = version.reviews.filter(decision=ReviewDecision.SUBMITTED).order_by("-created_at").first()
+    data = version_dict(version)
+    data["collection"] = {"id": version.photo.collection_id, "title": version.photo.collection.title}
+    data["photo_title"] = str(version.photo)
+    data["submitted_by"] = submitted.reviewer.username if submitted and submitted.reviewer_id else None
+    data["submitted_at"] = submitted.created_at.isoformat() if submitted else None
+    data["submit_comment"] = submitted.comment if submitted else ""
+    return data
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Restore hints from a version
+
+
+HINT_FIELDS = (
+    "x",
+    "y",
+    "shape",
+    "radius",
+    "points",
+    "width",
+    "color",
+    "evidence_note",
+    "evidence_source",
+    "evidence_url",
+)
+
+
+def _hint_data(entry: dict) -> dict:
+    return {key: entry[key] for key in HINT_FIELDS if key in entry}
+
+
+def _changes(hint, data: dict) -> dict:
+    """The fields of `data` that differ from the live hint."""
+    current = hint.snapshot()
+    out = {}
+    for key, value in data.items():
+        now = current.get(key)
+        if key == "points":
+            now = [list(p) for p in (now or [])]
+            value = [list(p) for p in (value or [])]
+        if now != value:
+            out[key] = data[key]
+    if "points" in out or out.get("shape") == "stroke":
+        out.setdefault("shape", data.get("shape"))
+        out.setdefault("points", data.get("points"))
+    return out
+
+
+def do_restore_hints(user, version: Version) -> dict:
+    """Re-apply the version's hint snapshot as new revisions of the live hints (nothing is overwritten:
+    every change appends to the hint event log, and deleted hints come back as new hints).
+
+    Verification is a person's act on a colour and place: a restored change of colour or place comes back as a
+    suggestion (the hint rules), and a deleted hint comes back as a new suggested hint."""
+    from colorize.models import Hint
+    from colorize.services import hints as hint_services
+
+    check_role(user, version.photo.collection, Role.CURATOR)
+    photo = version.photo
+    added, updated, unchanged = [], [], []
+    with transaction.atomic():
+        live = {h.pk: h for h in Hint.objects.live().filter(photo=photo)}
+        for entry in version.hints:
+            data = _hint_data(entry)
+            hint = live.get(entry.get("id"))
+            if hint is None:
+                change = hint_services.do_add_hint(user, photo, data)
+                added.append(change.hint["id"])
+                continue
+            diff = _changes(hint, data)
+            if not diff:
+                unchanged.append(hint.pk)
+                continue
+            hint_services.do_update_hint(user, hint, diff, expected_revision=hint.revision)
+            updated.append(hint.pk)
+    return {"version": version.pk, "added": added, "updated": updated, "unchanged": unchanged}

@@ -1,0 +1,88 @@
+"""Support for the run tests (no tests here): the colorizer the tests run.
+
+The shipped checkpoint (ml/weights/findcolor.pt) when it exists; otherwise the same ml.Colorizer with a seeded,
+untrained network, so the whole pipeline (tiling, hint enforcement, uncertainty) still runs for real.
+Select it with settings.COLORIZER = "tests.test_run_support.colorizer" (or the COLORIZER env variable for
+worker processes).
+"""
+
+import threading
+
+_LOCK = threading.Lock()
+_CACHE: dict = {}
+
+
+def colorizer():
+    import ml
+    from ml.colorizer import DEFAULT_CHECKPOINT
+
+    with _LOCK:
+        if "c" not in _CACHE:
+            if DEFAULT_CHECKPOINT.is_file():
+                _CACHE["c"] = ml.get_colorizer()
+            else:
+                import torch
+
+                from ml.model import FindColorNet, ModelArgs
+
+                torch.manual_seed(0)
+                args = ModelArgs()
+                net = FindColorNet(args)
+                ckpt = {
+                    "model_name": "findcolor-untrained",
+                    "model_version": "0-test",
+                    "model_args": args.to_dict(),
+                    "model": net.state_dict(),
+                    "config": {},
+                }
+                _CACHE["c"] = ml.Colorizer(ckpt, "0" * 64)
+        return _CACHE["c"]
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Helpers shared by tests/test_run*.py, test_version*.py, test_review*.py, test_export*.py, test_iiif*.py
+
+COLORIZER_PATH = "tests.test_run_support.colorizer"
+
+
+def make_photo(collection, user, width=64, height=48, seed=0, fmt="PNG", mode="L", **metadata):
+    """A real ingested photo (archive.services.do_ingest_photo) of a small synthetic grayscale image."""
+    import io
+
+    from archive.services import do_ingest_photo
+    from tests.factories import gray_image_bytes
+
+    data = gray_image_bytes(width, height, fmt=fmt, mode=mode, seed=seed)
+    return do_ingest_photo(
+        user, collection, io.BytesIO(data), f"photo-{seed}.{fmt.lower()}", metadata or None
+    )
+
+
+def add_hint(photo, user, x=0.5, y=0.5, color="#b22222", verified_by=None, **fields):
+    """A hint row as the room would store it (verified when verified_by is given)."""
+    from django.utils import timezone
+
+    from colorize.models import Hint
+
+    hint = Hint(
+        photo=photo, x=x, y=y, created_by=user, evidence_note=fields.pop("evidence_note", "archive note")
+    )
+    hint.set_color(color)
+    for key, value in fields.items():
+        setattr(hint, key, value)
+    if verified_by is not None:
+        hint.status = "verified"
+        hint.verified_by = verified_by
+        hint.verified_at = timezone.now()
+    hint.save()
+    return hint
+
+
+def run_now(user, photo, data=None):
+    """Create a run and execute its job at once (the sync backend, as in production after the commit)."""
+    from colorize.services.runs import do_create_run, execute_run
+
+    run = do_create_run(user, photo, data or {})
+    execute_run(run.pk)
+    run.refresh_from_db()
+    return run

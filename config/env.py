@@ -10,8 +10,9 @@ _FALSE = {"0", "false", "no", "off", ""}
 
 
 def env_str(name: str, default: str | None = None) -> str:
+    """The variable's value; unset or empty (`NAME=` in an env file) means the default."""
     value = os.environ.get(name)
-    if value is None:
+    if value is None or value == "":
         if default is None:
             raise ImproperlyConfigured(f"environment variable {name} is required")
         return default

@@ -1,0 +1,92 @@
+# Find Color: the two README commands are `make run` and `make test`.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+# Extra pytest arguments, e.g. `make test PYTEST_ARGS="-x -k upload"`.
+PYTEST_ARGS ?=
+PYTEST := $(PY) -m pytest -q -p no:cacheprovider
+# PostgreSQL pass: DATABASE_URL_TEST if set, else the server on 127.0.0.1:5432 (trust auth, user postgres)
+# with a database name unique to this run, so parallel runs do not drop each other's test database.
+ifeq ($(origin PG_TEST_URL),undefined)
+PG_TEST_URL := $(or $(DATABASE_URL_TEST),postgres://postgres@127.0.0.1:5432/findcolor_$(shell echo $$$$))
+endif
+STAMP := $(VENV)/.findcolor-installed
+
+.PHONY: help venv run migrate demo worker test test-sqlite test-postgres lint format bench clean-var
+
+help:
+	@echo "make run           create .venv if needed, migrate, load the demo collection, serve http://$(HOST):$(PORT)"
+	@echo "make test          the whole suite on SQLite, then again on PostgreSQL (when reachable)"
+	@echo "make worker        a Celery worker (deployments with REDIS_URL)"
+	@echo "make lint          ruff check + ruff format --check"
+	@echo "make bench         run the benchmarks under bench/"
+
+# The virtual environment, (re)installed when pyproject.toml changes. pip's find-links (/opt/wheels on
+# the build machines) supplies torch==2.13.0 CPU.
+venv: $(STAMP)
+$(STAMP): pyproject.toml
+	@test -x $(PY) || { echo "creating $(VENV) with $(PYTHON)"; $(PYTHON) -m venv $(VENV); }
+	$(PY) -m pip install -q -e '.[test]'
+	@touch $@
+
+migrate: venv
+	@mkdir -p "$${FINDCOLOR_VAR_DIR:-var}"
+	$(PY) manage.py migrate --noinput
+
+demo: migrate
+	$(PY) manage.py load_demo
+
+# Embedded mode: SQLite and media under var/, in-memory channel layer, in-process job executor (the
+# background worker runs inside the server process). No PostgreSQL, Redis or broker needed.
+run: demo
+	@echo "Find Color at http://$(HOST):$(PORT)/  (Ctrl-C stops it)"
+	$(PY) -m daphne -b $(HOST) -p $(PORT) config.asgi:application
+
+worker: venv
+	@test -n "$${REDIS_URL:-}" || { echo "make worker needs REDIS_URL (Celery broker); 'make run' needs no worker"; exit 2; }
+	$(PY) -m celery -A config worker -l info -Q findcolor
+
+test: venv
+	@start=$$SECONDS; status=0; \
+	$(MAKE) --no-print-directory test-sqlite || status=1; \
+	$(MAKE) --no-print-directory test-postgres || status=1; \
+	echo "== whole suite (both passes): $$((SECONDS - start)) s, $$([ $$status = 0 ] && echo passed || echo FAILED)"; \
+	exit $$status
+
+test-sqlite: venv
+	@echo "== pass 1: SQLite (browser tests included)"
+	@start=$$SECONDS; \
+	env -u DATABASE_URL $(PYTEST) $(PYTEST_ARGS); \
+	echo "== SQLite pass: $$((SECONDS - start)) s"
+
+test-postgres: venv
+	@if [ -z "$${DATABASE_URL_TEST:-}" ] && ! $(PY) -c "import socket; socket.create_connection(('127.0.0.1', 5432), 2).close()" 2>/dev/null; then \
+		if [ "$${CI:-}" = "true" ]; then echo "CI: PostgreSQL is not reachable at 127.0.0.1:5432"; exit 1; fi; \
+		echo "== pass 2: PostgreSQL skipped (set DATABASE_URL_TEST or start PostgreSQL on 127.0.0.1:5432)"; \
+		exit 0; \
+	fi; \
+	echo "== pass 2: PostgreSQL (database test_$(lastword $(subst /, ,$(PG_TEST_URL)))), browser tests excluded"; \
+	start=$$SECONDS; \
+	DATABASE_URL='$(PG_TEST_URL)' $(PYTEST) -m "not browser" $(PYTEST_ARGS); \
+	echo "== PostgreSQL pass: $$((SECONDS - start)) s"
+
+lint: venv
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+format: venv
+	$(PY) -m ruff format .
+
+bench: venv
+	@shopt -s nullglob; scripts=(bench/*.py); \
+	if [ $${#scripts[@]} -eq 0 ]; then echo "nothing under bench/ yet"; exit 0; fi; \
+	for script in "$${scripts[@]}"; do echo "== $$script"; $(PY) "$$script"; done
+
+clean-var:
+	rm -rf var/

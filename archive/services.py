@@ -618,13 +618,13 @@ def do_ingest_zip(user, collection: Collection, fileobj, metadata: Mapping | Non
             name = member.filename
             if member is csv_member:
                 continue
-            if _skipped_zip_member(name):
-                report.results.append(IngestResult(name, "skipped", message="hidden or system file"))
-                continue
             if _unsafe_zip_name(name):
                 report.results.append(
                     IngestResult(name, "error", code="unsafe_path", message="absolute or '..' path refused")
                 )
+                continue
+            if _skipped_zip_member(name):
+                report.results.append(IngestResult(name, "skipped", message="hidden or system file"))
                 continue
             if member.flag_bits & 0x1:
                 report.results.append(

@@ -51,7 +51,8 @@ def _get_executor() -> ThreadPoolExecutor:
 def _submit(path: str, args: list, kwargs: dict, options: dict):
     backend = settings.JOB_BACKEND
     if backend == "sync":
-        run_job(path, args, kwargs)
+        # The caller's own thread and connection (maybe inside a test's transaction): don't reset it.
+        resolve(path)(*args, **kwargs)
     elif backend == "inprocess":
         future = _get_executor().submit(_logged, path, args, kwargs)
         _pending.append(future)

@@ -1,0 +1,194 @@
+"""REST API of hints: the same services as the room socket, so both paths broadcast the same events.
+
+GET/POST /api/photos/{id}/hints/, GET/PATCH/DELETE /api/hints/{id}/, GET /api/photos/{id}/hint-events/,
+POST /api/photos/{id}/hints/undo/. Writes name the hint revision they edit; a retried request_id
+(body field or Idempotency-Key header) is applied once.
+"""
+
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.models import Role
+from colorize.services import hints as services
+from config.api import ServiceError, error_body
+
+
+class HintSerializer(serializers.Serializer):
+    """A hint as the API returns it (`Hint.snapshot()`); writes send the same field names."""
+
+    id = serializers.IntegerField(read_only=True)
+    photo = serializers.IntegerField(read_only=True)
+    revision = serializers.IntegerField(help_text="per-hint revision; name it when you change the hint")
+    x = serializers.FloatField(min_value=0, max_value=1, help_text="column / width of the original")
+    y = serializers.FloatField(min_value=0, max_value=1, help_text="row / height of the original")
+    shape = serializers.ChoiceField(choices=["point", "stroke"], default="point")
+    radius = serializers.FloatField(default=0.01, help_text="fraction of the long side")
+    points = serializers.ListField(
+        child=serializers.ListField(child=serializers.FloatField(), min_length=2, max_length=2),
+        required=False,
+        help_text="a stroke's whole polyline [[x, y], ...]",
+    )
+    width = serializers.FloatField(default=0.01, help_text="stroke width, fraction of the long side")
+    color = serializers.RegexField(r"^#[0-9a-fA-F]{6}$", help_text='sRGB "#rrggbb"')
+    lab = serializers.ListField(child=serializers.FloatField(), read_only=True)
+    status = serializers.ChoiceField(choices=["suggested", "verified"], read_only=True)
+    evidence_note = serializers.CharField(required=False, allow_blank=True)
+    evidence_source = serializers.CharField(required=False, allow_blank=True)
+    evidence_url = serializers.URLField(required=False, allow_blank=True)
+    evidence_image = serializers.CharField(read_only=True, allow_null=True)
+    created_by = serializers.CharField(read_only=True)
+    created_at = serializers.DateTimeField(read_only=True)
+    updated_at = serializers.DateTimeField(read_only=True)
+    verified_by = serializers.CharField(read_only=True, allow_null=True)
+    verified_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    deleted = serializers.BooleanField(read_only=True)
+
+
+HintChangeSerializer = inline_serializer(
+    "HintChange",
+    {
+        "hint": HintSerializer(),
+        "room_revision": serializers.IntegerField(),
+        "duplicate": serializers.BooleanField(),
+    },
+)
+
+
+def _body(request) -> dict:
+    if not isinstance(request.data, dict):
+        raise ServiceError("invalid", "send a JSON object", fields={"body": ["must be a JSON object"]})
+    return dict(request.data)
+
+
+def _request_id(request, body: dict):
+    return body.pop("request_id", None) or request.headers.get("Idempotency-Key") or None
+
+
+def _changed(change: services.HintChange, created: bool = False) -> Response:
+    code = status.HTTP_201_CREATED if created and not change.duplicate else status.HTTP_200_OK
+    return Response(
+        {"hint": change.hint, "room_revision": change.room_revision, "duplicate": change.duplicate},
+        status=code,
+    )
+
+
+def _stale(exc: services.StaleRevision) -> Response:
+    return Response({**error_body(exc.code, exc.message, exc.fields), "hint": exc.current}, status=409)
+
+
+class PhotoHintsView(APIView):
+    permission_classes = [AllowAny]  # services decide: outsiders get 404, low roles 403
+
+    @extend_schema(
+        responses=inline_serializer(
+            "HintList", {"room_revision": serializers.IntegerField(), "hints": HintSerializer(many=True)}
+        )
+    )
+    def get(self, request, photo_id):
+        photo = services.get_photo_for(request.user, photo_id)
+        include_deleted = request.query_params.get("include_deleted") in ("1", "true")
+        revision, hints = services.room_state(photo.pk)
+        if include_deleted:
+            hints = services.live_hints(photo.pk, include_deleted=True)
+        return Response({"room_revision": revision, "hints": hints})
+
+    @extend_schema(request=HintSerializer, responses={201: HintChangeSerializer})
+    def post(self, request, photo_id):
+        photo = services.get_photo_for(request.user, photo_id)
+        body = _body(request)
+        request_id = _request_id(request, body)
+        return _changed(services.do_add_hint(request.user, photo, body, request_id=request_id), created=True)
+
+
+class HintDetailView(APIView):
+    permission_classes = [AllowAny]
+
+    @extend_schema(responses=HintSerializer)
+    def get(self, request, hint_id):
+        hint = services.get_hint_for(request.user, hint_id)
+        return Response(
+            services.Hint.objects.select_related("created_by", "verified_by").get(pk=hint.pk).snapshot()
+        )
+
+    @extend_schema(request=HintSerializer, responses=HintChangeSerializer)
+    def patch(self, request, hint_id):
+        """Change fields (name `revision`). `"status": "verified"` verifies (reviewers; needs evidence)."""
+        hint = services.get_hint_for(request.user, hint_id)
+        body = _body(request)
+        request_id = _request_id(request, body)
+        revision = body.pop("revision", None)
+        try:
+            if "status" in body:
+                wanted = body.pop("status")
+                if wanted not in ("verified", "suggested"):
+                    raise ServiceError(
+                        "invalid", "status is verified or suggested", fields={"status": ["invalid"]}
+                    )
+                change = services.do_verify_hint(
+                    request.user,
+                    hint,
+                    revision,
+                    evidence=body,
+                    verified=wanted == "verified",
+                    request_id=request_id,
+                )
+            else:
+                change = services.do_update_hint(request.user, hint, body, revision, request_id=request_id)
+        except services.StaleRevision as exc:
+            return _stale(exc)
+        return _changed(change)
+
+    @extend_schema(responses=HintChangeSerializer)
+    def delete(self, request, hint_id):
+        """Soft delete; name the revision (`?revision=N` or a JSON body)."""
+        hint = services.get_hint_for(request.user, hint_id)
+        body = request.data if isinstance(request.data, dict) else {}
+        revision = request.query_params.get("revision") or body.get("revision")
+        request_id = body.get("request_id") or request.headers.get("Idempotency-Key") or None
+        try:
+            change = services.do_delete_hint(request.user, hint, revision, request_id=request_id)
+        except services.StaleRevision as exc:
+            return _stale(exc)
+        return _changed(change)
+
+
+class PhotoHintUndoView(APIView):
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        request=inline_serializer("HintUndo", {"event": serializers.IntegerField(required=False)}),
+        responses=HintChangeSerializer,
+    )
+    def post(self, request, photo_id):
+        """Undo your latest change, or the event at room revision `event`."""
+        photo = services.get_photo_for(request.user, photo_id, Role.CURATOR)
+        body = _body(request)
+        request_id = _request_id(request, body)
+        try:
+            change = services.do_undo(request.user, photo, body.get("event"), request_id=request_id)
+        except services.StaleRevision as exc:
+            return _stale(exc)
+        return _changed(change)
+
+
+class PhotoHintEventsView(APIView):
+    permission_classes = [AllowAny]
+
+    def get(self, request, photo_id):
+        """The audit log: events after `?since=REV` (default 0), at most `?limit=` (default and max 1000)."""
+        photo = services.get_photo_for(request.user, photo_id)
+        try:
+            since = int(request.query_params.get("since", 0))
+            limit = min(max(int(request.query_params.get("limit", 1000)), 1), 1000)
+        except ValueError:
+            raise ServiceError(
+                "invalid", "since and limit are integers", fields={"since": ["integer"]}
+            ) from None
+        events = services.events_since(photo.pk, since, limit=limit)
+        hint = request.query_params.get("hint")
+        if hint:
+            events = [event for event in events if str(event["hint"]["id"]) == hint]
+        return Response({"room_revision": services.room_revision(photo.pk), "since": since, "events": events})

@@ -1,0 +1,428 @@
+"""The photo room: WebSocket /ws/photos/{id}/ (protocol in docs/hint-protocol.md).
+
+Thin: it parses and checks frames, rate-limits, and calls colorize.services.hints (the same functions as the
+REST API), which broadcast `room.event` group messages after commit; this consumer forwards every such
+event verbatim (also the runs engineer's run.* / version.* events).
+"""
+
+import asyncio
+import json
+import logging
+import math
+import time
+import uuid
+from datetime import timedelta
+from urllib.parse import parse_qs
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.db import close_old_connections
+from django.http import Http404
+from django.utils import timezone
+from rest_framework.exceptions import NotAuthenticated
+from rest_framework.exceptions import PermissionDenied as DRFPermissionDenied
+
+from accounts.models import Role
+from archive.models import Photo
+from colorize.models.hints import RoomPresence
+from colorize.services import events, preview
+from colorize.services import hints as hint_services
+from config.api import ServiceError
+
+log = logging.getLogger(__name__)
+CLOSE_FORBIDDEN = 4403
+CLOSE_NOT_FOUND = 4404
+CLOSE_FLOOD = 4429
+WRITE_TYPES = {"hint.add", "hint.update", "hint.delete", "hint.verify", "hint.undo"}
+FRAME_TYPES = WRITE_TYPES | {"cursor", "suggest", "ping"}
+
+
+def _setting(name: str, default):
+    return getattr(settings, name, default)
+
+
+class TokenBucket:
+    """`capacity` frames at once, refilled at `rate` per second."""
+
+    def __init__(self, capacity: float, rate: float):
+        self.capacity = capacity
+        self.rate = rate
+        self.tokens = capacity
+        self.stamp = time.monotonic()
+
+    def take(self) -> bool:
+        now = time.monotonic()
+        self.tokens = min(self.capacity, self.tokens + (now - self.stamp) * self.rate)
+        self.stamp = now
+        if self.tokens >= 1:
+            self.tokens -= 1
+            return True
+        return False
+
+    def retry_after_ms(self) -> int:
+        return math.ceil((1 - self.tokens) / self.rate * 1000)
+
+
+class FrameError(Exception):
+    def __init__(self, code: str, message: str, fields: dict | None = None):
+        super().__init__(message)
+        self.code, self.message, self.fields = code, message, fields or {}
+
+
+# ------------------------------------------------------------------------------------ database side
+
+
+def _user_info(user, role) -> dict:
+    return {"id": user.pk, "username": user.get_username(), "role": Role(role).label}
+
+
+def _people(photo_id: int) -> list[dict]:
+    people: dict[int, dict] = {}
+    for row in RoomPresence.objects.filter(photo_id=photo_id).select_related("user"):
+        person = people.setdefault(row.user_id, {**_user_info(row.user, row.role), "connections": []})
+        person["connections"].append(row.connection)
+    return list(people.values())
+
+
+@database_sync_to_async
+def _open_room(photo_id: int, user):
+    """-> ("missing"|"forbidden", None) or ("ok", role)."""
+    photo = Photo.objects.select_related("collection").filter(pk=photo_id).first()
+    if photo is None:
+        return "missing", None
+    if not photo.collection.is_member(user):
+        return "forbidden", None
+    return "ok", photo.collection.role_of(user)
+
+
+@database_sync_to_async
+def _join(photo_id: int, user, role, channel_name: str, connection: str, since):
+    RoomPresence.objects.create(
+        photo_id=photo_id,
+        user=user,
+        role=role,
+        channel_name=channel_name,
+        connection=connection,
+        last_seen=timezone.now(),
+    )
+    revision, hints = hint_services.room_state(photo_id)
+    snapshot = {
+        "type": "snapshot",
+        "photo": photo_id,
+        "room_revision": revision,
+        "hints": hints,
+        "people": _people(photo_id),
+        "you": {**_user_info(user, role), "connection": connection},
+    }
+    if since is not None:
+        limit = 1000
+        missed = hint_services.events_since(photo_id, since, limit=limit) if since < revision else []
+        snapshot.update(since=since, events=missed, events_complete=len(missed) < limit or since >= revision)
+        if since > revision:
+            snapshot["resync"] = True  # the client knows a future revision: its state is not ours
+    return snapshot
+
+
+@database_sync_to_async
+def _leave(photo_id: int, channel_name: str) -> list[dict]:
+    RoomPresence.objects.filter(channel_name=channel_name).delete()
+    return _people(photo_id)
+
+
+@database_sync_to_async
+def _heartbeat(photo_id: int, user, role, channel_name: str, connection: str, ttl: float):
+    """Refresh our row; prune rows of dead connections. -> (pruned [(user info, connection)], people)."""
+    now = timezone.now()
+    if not RoomPresence.objects.filter(channel_name=channel_name).update(last_seen=now):
+        RoomPresence.objects.create(
+            photo_id=photo_id,
+            user=user,
+            role=role,
+            channel_name=channel_name,
+            connection=connection,
+            last_seen=now,
+        )
+    stale = list(
+        RoomPresence.objects.filter(
+            photo_id=photo_id, last_seen__lt=now - timedelta(seconds=ttl)
+        ).select_related("user")
+    )
+    pruned = []
+    for row in stale:
+        if RoomPresence.objects.filter(pk=row.pk).delete()[0]:
+            pruned.append((_user_info(row.user, row.role), row.connection))
+    return pruned, (_people(photo_id) if pruned else None)
+
+
+def _write(photo_id: int, user, frame: dict) -> dict:
+    """Apply one write frame through the services; -> the ack frame."""
+    kind = frame["type"]
+    request_id = frame.get("request_id")
+    photo = Photo.objects.select_related("collection").get(pk=photo_id)
+    if kind == "hint.add":
+        change = hint_services.do_add_hint(user, photo, _require(frame, "hint"), request_id=request_id)
+    elif kind == "hint.undo":
+        change = hint_services.do_undo(user, photo, event_revision=frame.get("event"), request_id=request_id)
+    else:
+        hint_id, revision = _require(frame, "id"), _require(frame, "revision")
+        data = _require(frame, "hint") if kind == "hint.update" else None
+        hint = hint_services.get_hint(photo, hint_id)
+        if kind == "hint.update":
+            change = hint_services.do_update_hint(user, hint, data, revision, request_id=request_id)
+        elif kind == "hint.delete":
+            change = hint_services.do_delete_hint(user, hint, revision, request_id=request_id)
+        else:
+            change = hint_services.do_verify_hint(
+                user,
+                hint,
+                revision,
+                evidence=frame.get("hint") or {},
+                verified=frame.get("verified", True),
+                request_id=request_id,
+            )
+    return {
+        "type": "ack",
+        "request_id": request_id,
+        "action": change.event.action,
+        "room_revision": change.room_revision,
+        "hint": change.hint,
+        "duplicate": change.duplicate,
+    }
+
+
+def _require(frame: dict, key: str):
+    if key not in frame or frame[key] is None:
+        raise FrameError("invalid", f"{frame['type']} needs {key!r}", {key: ["this field is required"]})
+    return frame[key]
+
+
+def _suggest(photo_id: int, user, x: float, y: float, k: int) -> dict:
+    close_old_connections()
+    try:
+        photo = Photo.objects.select_related("collection").get(pk=photo_id)
+        hint_services.check_can_edit(user, photo)
+        return preview.suggest_colors(photo_id, x, y, k)
+    finally:
+        close_old_connections()
+
+
+# ----------------------------------------------------------------------------------------- consumer
+
+
+class PhotoRoomConsumer(AsyncWebsocketConsumer):
+    joined = False
+
+    async def connect(self):
+        self.photo_id = int(self.scope["url_route"]["kwargs"]["photo_id"])
+        self.group = events.group_name(self.photo_id)
+        self.user = self.scope.get("user")
+        self.connection = uuid.uuid4().hex[:12]
+        self.bucket = TokenBucket(_setting("ROOM_RATE_CAPACITY", 30), _setting("ROOM_RATE_PER_SECOND", 15.0))
+        self.max_frame = _setting("ROOM_MAX_FRAME_BYTES", 64 * 1024)
+        self.cursor_interval = _setting("ROOM_CURSOR_INTERVAL_MS", 50) / 1000.0
+        self.cursor_sent_at = 0.0
+        self.cursor_pending = None
+        self.cursor_timer = None
+        self.rejected_in_a_row = 0
+        status, role = await _open_room(self.photo_id, self.user)
+        if status != "ok":
+            # Accept, then close with an application code the client can read (a refused handshake has none).
+            await self.accept()
+            await self.close(code=CLOSE_NOT_FOUND if status == "missing" else CLOSE_FORBIDDEN)
+            return
+        self.role = role
+        since = self._since()
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        self.joined = True
+        snapshot = await _join(self.photo_id, self.user, role, self.channel_name, self.connection, since)
+        self.seen_revision = snapshot["room_revision"]
+        await self.accept()
+        await self.send_json(snapshot)
+        await self._broadcast_presence(
+            "join", _user_info(self.user, role), self.connection, snapshot["people"]
+        )
+        preview.register_loop(asyncio.get_running_loop())
+        self.heartbeat_task = asyncio.create_task(self._heartbeat_loop())
+
+    def _since(self):
+        query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
+        value = (query.get("since") or [None])[0]
+        return int(value) if value is not None and value.isdigit() else None
+
+    async def disconnect(self, code):
+        if not self.joined:
+            return
+        self.joined = False
+        self.heartbeat_task.cancel()
+        if self.cursor_timer is not None:
+            self.cursor_timer.cancel()
+        await self.channel_layer.group_discard(self.group, self.channel_name)
+        people = await _leave(self.photo_id, self.channel_name)
+        await self._broadcast_presence("leave", _user_info(self.user, self.role), self.connection, people)
+
+    async def _broadcast_presence(self, action, user, connection, people):
+        event = {
+            "type": "presence",
+            "action": action,
+            "user": user,
+            "connection": connection,
+            "people": people,
+        }
+        await self.channel_layer.group_send(self.group, {"type": "room.event", "event": event})
+
+    async def _heartbeat_loop(self):
+        interval = _setting("ROOM_HEARTBEAT_SECONDS", 15.0)
+        ttl = _setting("ROOM_PRESENCE_TTL_SECONDS", 45.0)
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                pruned, people = await _heartbeat(
+                    self.photo_id, self.user, self.role, self.channel_name, self.connection, ttl
+                )
+                for user, connection in pruned:
+                    await self._broadcast_presence("leave", user, connection, people)
+            except Exception:  # a failed heartbeat must not kill the connection
+                await asyncio.sleep(interval)
+
+    # -------------------------------------------------------------------------------- outgoing
+
+    async def send_json(self, content: dict):
+        await self.send(text_data=json.dumps(content, separators=(",", ":")))
+
+    async def send_error(self, request_id, code: str, message: str, fields=None, **extra):
+        frame = {"type": "error", "request_id": request_id, "code": code, "message": message}
+        frame["fields"] = fields or {}
+        frame.update(extra)
+        await self.send_json(frame)
+
+    async def room_event(self, message):
+        """Forward a room event verbatim (hint events the snapshot already covered are skipped)."""
+        event = message["event"]
+        kind = event.get("type", "")
+        if kind.startswith("hint.") and event.get("room_revision", math.inf) <= self.seen_revision:
+            return
+        if kind == "cursor" and event.get("connection") == self.connection:
+            return
+        await self.send_json(event)
+
+    # -------------------------------------------------------------------------------- incoming
+
+    async def receive(self, text_data=None, bytes_data=None):
+        request_id = None
+        try:
+            if text_data is None:
+                raise FrameError("bad_frame", "frames are JSON text, not binary")
+            if len(text_data) > self.max_frame or len(text_data.encode("utf-8")) > self.max_frame:
+                raise FrameError("too_large", f"frames are at most {self.max_frame} bytes")
+            try:
+                frame = json.loads(text_data)
+            except ValueError:
+                raise FrameError("bad_json", "the frame is not valid JSON") from None
+            if not isinstance(frame, dict):
+                raise FrameError("bad_frame", "a frame is a JSON object with a type")
+            request_id = frame.get("request_id")
+            if not isinstance(request_id, str | int | type(None)) or isinstance(request_id, bool):
+                request_id = None
+                raise FrameError(
+                    "invalid", "request_id must be a string", {"request_id": ["must be a string"]}
+                )
+            kind = frame.get("type")
+            if kind == "cursor":
+                await self._cursor(frame)
+                return
+            if not self.bucket.take():
+                self.rejected_in_a_row += 1
+                if self.rejected_in_a_row > _setting("ROOM_FLOOD_CLOSE_AFTER", 500):
+                    await self.close(code=CLOSE_FLOOD)
+                    return
+                raise FrameError(
+                    "rate_limited",
+                    f"too many frames: slow down (retry in {self.bucket.retry_after_ms()} ms)",
+                    {"retry_after_ms": [str(self.bucket.retry_after_ms())]},
+                )
+            self.rejected_in_a_row = 0
+            if kind not in FRAME_TYPES:
+                raise FrameError(
+                    "unknown_type", f"unknown frame type {kind!r}; use one of {sorted(FRAME_TYPES)}"
+                )
+            if kind == "ping":
+                await self.send_json({"type": "pong", "request_id": request_id, "t": frame.get("t")})
+            elif kind == "suggest":
+                await self._suggest(frame, request_id)
+            else:
+                if request_id is None:
+                    raise FrameError("invalid", f"{kind} needs a request_id", {"request_id": ["required"]})
+                ack = await database_sync_to_async(_write)(self.photo_id, self.user, frame)
+                await self.send_json(ack)
+        except FrameError as exc:
+            await self.send_error(request_id, exc.code, exc.message, exc.fields)
+        except hint_services.StaleRevision as exc:
+            await self.send_error(request_id, exc.code, exc.message, exc.fields, hint=exc.current)
+        except ServiceError as exc:
+            await self.send_error(request_id, exc.code, exc.message, exc.fields)
+        except (DjangoPermissionDenied, DRFPermissionDenied, NotAuthenticated) as exc:
+            await self.send_error(request_id, "forbidden", str(exc) or "your role does not allow this")
+        except Http404:
+            await self.send_error(request_id, "forbidden", "you are no longer a member of this collection")
+        except Exception as exc:  # the connection survives whatever one frame does
+            log.exception("room %s: frame failed", self.photo_id)
+            await self.send_error(
+                request_id, "internal", f"the server failed on this frame: {type(exc).__name__}"
+            )
+
+    def _point(self, frame: dict) -> tuple[float, float]:
+        errors = {}
+        values = []
+        for key in ("x", "y"):
+            value = frame.get(key)
+            if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+                errors[key] = ["must be a number in [0, 1]"]
+            elif not 0.0 <= value <= 1.0:
+                errors[key] = ["must be in [0, 1]"]
+            values.append(value)
+        if errors:
+            raise FrameError("invalid", "x and y must be numbers in [0, 1]", errors)
+        return float(values[0]), float(values[1])
+
+    async def _cursor(self, frame: dict):
+        x, y = self._point(frame)
+        self.cursor_pending = {
+            "type": "cursor",
+            "connection": self.connection,
+            "user": {"id": self.user.pk, "username": self.user.get_username()},
+            "x": x,
+            "y": y,
+        }
+        wait = self.cursor_sent_at + self.cursor_interval - time.monotonic()
+        if wait <= 0:
+            await self._flush_cursor()
+        elif self.cursor_timer is None:  # throttled: the latest position goes out when the interval ends
+            self.cursor_timer = asyncio.get_running_loop().call_later(
+                wait, lambda: asyncio.ensure_future(self._flush_cursor())
+            )
+
+    async def _flush_cursor(self):
+        self.cursor_timer = None
+        event, self.cursor_pending = self.cursor_pending, None
+        if event is None or not self.joined:
+            return
+        self.cursor_sent_at = time.monotonic()
+        await self.channel_layer.group_send(self.group, {"type": "room.event", "event": event})
+
+    async def _suggest(self, frame: dict, request_id):
+        x, y = self._point(frame)
+        k = frame.get("k", 8)
+        if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= 32:
+            raise FrameError("invalid", "k must be an integer in [1, 32]", {"k": ["1 to 32"]})
+        loop = asyncio.get_running_loop()
+        try:
+            result = await loop.run_in_executor(
+                preview._executor, _suggest, self.photo_id, self.user, x, y, k
+            )
+        except ImportError as exc:
+            raise ServiceError(
+                "model_unavailable", f"the colorization model is not installed: {exc}"
+            ) from None
+        await self.send_json({"type": "suggestion", "request_id": request_id, "x": x, "y": y, **result})

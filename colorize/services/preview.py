@@ -1,0 +1,287 @@
+"""Live previews and colour suggestions for the hint rooms.
+
+After the hints of a photo change (room revision R), the room gets a ~256 px colorization computed with the
+hints as of R, debounced (ROOM_PREVIEW_DEBOUNCE_MS, 150 ms) and tagged with R. A newer revision cancels an
+older preview: the older one is skipped if it has not started, aborted through the model's `cancel` callback
+if it has, and never sent if it finishes late.
+
+Where it runs (ROOM_PREVIEW_BACKEND):
+- "inprocess" (embedded default): an asyncio scheduler on the event loop that serves the rooms of this
+  process (registered by the consumer on connect) and one dedicated model thread, so the loop stays free
+  and the in-memory channel layer is only touched from its own loop.
+- "jobs" (default when JOB_BACKEND=celery, i.e. with REDIS_URL): `config.jobs.enqueue` of `run_preview_job`
+  with a countdown; superseded jobs notice the newer room revision in the database and stop.
+- "off": no previews.
+"""
+
+import asyncio
+import base64
+import io
+import logging
+import threading
+import time
+from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+from django.conf import settings
+from django.db import close_old_connections, transaction
+from PIL import Image
+
+from colorize.models.hints import Hint, hex_to_lab
+from colorize.services import events
+
+log = logging.getLogger(__name__)
+
+PREVIEW_SIDE = 256
+_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="findcolor-preview")
+_room_loop: asyncio.AbstractEventLoop | None = None
+_gray_cache: OrderedDict = OrderedDict()
+_gray_lock = threading.Lock()
+
+
+class Superseded(Exception):
+    """A newer room revision exists: this preview is no longer wanted."""
+
+
+def debounce_seconds() -> float:
+    return getattr(settings, "ROOM_PREVIEW_DEBOUNCE_MS", 150) / 1000.0
+
+
+def backend() -> str:
+    configured = getattr(settings, "ROOM_PREVIEW_BACKEND", "")
+    if configured:
+        return configured
+    return "jobs" if settings.JOB_BACKEND == "celery" else "inprocess"
+
+
+def register_loop(loop: asyncio.AbstractEventLoop) -> None:
+    """Called by the room consumer: previews of this process are scheduled and sent on this loop."""
+    global _room_loop
+    _room_loop = loop
+
+
+# ------------------------------------------------------------------------------------------ model input
+
+
+def _to_gray_array(image: Image.Image) -> np.ndarray:
+    if image.mode in ("I;16", "I;16B", "I;16L", "I"):
+        arr = np.asarray(image, dtype=np.float64)
+        top = 65535.0 if image.mode.startswith("I;16") or arr.max() > 255 else 255.0
+        return np.clip(arr / top * 255.0 + 0.5, 0, 255).astype(np.uint8)
+    return np.asarray(image.convert("L"), dtype=np.uint8)
+
+
+def load_gray(photo, side: int = PREVIEW_SIDE) -> np.ndarray:
+    """The photo's grayscale at most `side` px on its long side (uint8 HxW), cached per file."""
+    source = photo.gray if photo.gray else photo.original
+    key = (photo.pk, source.name, side)
+    with _gray_lock:
+        if key in _gray_cache:
+            _gray_cache.move_to_end(key)
+            return _gray_cache[key]
+    with source.open("rb") as handle:
+        image = Image.open(handle)
+        if image.format == "JPEG":
+            image.draft("L", (side * 2, side * 2))
+        image.load()
+    gray = Image.fromarray(_to_gray_array(image), "L")
+    gray.thumbnail((side, side), Image.Resampling.LANCZOS)
+    arr = np.asarray(gray, dtype=np.uint8).copy()
+    with _gray_lock:
+        _gray_cache[key] = arr
+        while len(_gray_cache) > 32:
+            _gray_cache.popitem(last=False)
+    return arr
+
+
+def _context(photo):
+    from ml import Context
+
+    situation = photo.situations.order_by("slug").first()
+    return Context(
+        era=photo.era.slug if photo.era_id else None, situation=situation.slug if situation else None
+    )
+
+
+def _png_data_url(rgb: np.ndarray) -> str:
+    buffer = io.BytesIO()
+    Image.fromarray(np.ascontiguousarray(rgb, dtype=np.uint8), "RGB").save(buffer, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def _error_frame(revision: int, code: str, message: str) -> dict:
+    return {"type": "preview", "room_revision": revision, "error": {"code": code, "message": message}}
+
+
+def compute_preview(photo_id: int, revision: int, cancel=lambda: False) -> dict | None:
+    """The `preview` frame for the photo's hints at room revision `revision` (None: superseded)."""
+    from archive.models import Photo
+    from colorize.services.hints import room_revision
+
+    started = time.perf_counter()
+    with transaction.atomic():
+        current = room_revision(photo_id)
+        photo = Photo.objects.select_related("era").get(pk=photo_id)
+        hints = list(Hint.objects.live().filter(photo_id=photo_id).order_by("id"))
+    if current != revision or cancel():
+        return None
+    try:
+        from ml import Cancelled, get_colorizer
+    except ImportError as exc:
+        return _error_frame(revision, "model_unavailable", f"the colorization model is not installed: {exc}")
+    try:
+        gray = load_gray(photo)
+        colorizer = get_colorizer()
+        result = colorizer.colorize(
+            gray,
+            hints=[hint.to_ml() for hint in hints],
+            context=_context(photo),
+            max_side=PREVIEW_SIDE,
+            cancel=cancel,
+        )
+    except Cancelled:
+        return None
+    except Exception as exc:
+        log.exception("preview of photo %s at revision %s failed", photo_id, revision)
+        return _error_frame(revision, "preview_failed", f"{type(exc).__name__}: {exc}")
+    if cancel():
+        return None
+    rgb = result.rgb
+    return {
+        "type": "preview",
+        "room_revision": revision,
+        "image": _png_data_url(rgb),
+        "width": int(rgb.shape[1]),
+        "height": int(rgb.shape[0]),
+        "hints": len(hints),
+        "model": {
+            "name": getattr(colorizer, "model_name", ""),
+            "version": getattr(result, "model_version", ""),
+        },
+        "elapsed_ms": round((time.perf_counter() - started) * 1000, 1),
+    }
+
+
+def suggest_colors(photo_id: int, x: float, y: float, k: int = 8) -> dict:
+    """The model's top colours at (x, y) given the current hints, and the sRGB gamut at its lightness."""
+    from archive.models import Photo
+    from ml import get_colorizer
+
+    photo = Photo.objects.get(pk=photo_id)
+    hints = [hint.to_ml() for hint in Hint.objects.live().filter(photo_id=photo_id).order_by("id")]
+    gray = load_gray(photo)
+    row = min(int(y * gray.shape[0]), gray.shape[0] - 1)
+    col = min(int(x * gray.shape[1]), gray.shape[1] - 1)
+    value = int(gray[row, col])
+    lightness = hex_to_lab(f"#{value:02x}{value:02x}{value:02x}")[0]
+    colorizer = get_colorizer()
+    top = colorizer.suggest(gray, point=(x, y), hints=hints, k=k)
+    return {
+        "colors": [{"color": color, "probability": round(float(p), 4)} for color, p in top],
+        "lightness": round(lightness, 2),
+        "gamut": list(colorizer.gamut(lightness)),
+    }
+
+
+# -------------------------------------------------------------------------------------- scheduling
+
+
+def request_preview(photo_id: int, revision: int) -> None:
+    """Ask for a preview of the photo at this room revision (called after the change commits)."""
+    mode = backend()
+    if mode == "off":
+        return
+    if mode == "jobs":
+        from config.jobs import enqueue
+
+        enqueue(
+            "colorize.services.preview.run_preview_job",
+            photo_id,
+            revision,
+            queue_options={"countdown": debounce_seconds()},
+        )
+        return
+    loop = _room_loop
+    if loop is None or loop.is_closed():
+        return  # no room of this process is open: nobody here to show a preview to
+    loop.call_soon_threadsafe(_scheduler.request, photo_id, revision)
+
+
+class _Scheduler:
+    """Debounce and cancel previews per photo; runs on the room loop, computes on the model thread."""
+
+    def __init__(self):
+        self.latest: dict[int, int] = {}
+        self.timers: dict[int, asyncio.TimerHandle] = {}
+        self.tasks: set[asyncio.Task] = set()
+
+    def request(self, photo_id: int, revision: int) -> None:
+        if revision <= self.latest.get(photo_id, 0):
+            return
+        self.latest[photo_id] = revision
+        timer = self.timers.pop(photo_id, None)
+        if timer is not None:
+            timer.cancel()
+        loop = asyncio.get_running_loop()
+        self.timers[photo_id] = loop.call_later(debounce_seconds(), self._start, photo_id, revision)
+
+    def _start(self, photo_id: int, revision: int) -> None:
+        self.timers.pop(photo_id, None)
+        task = asyncio.get_running_loop().create_task(self._run(photo_id, revision))
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+    def superseded(self, photo_id: int, revision: int) -> bool:
+        return self.latest.get(photo_id, 0) > revision
+
+    async def _run(self, photo_id: int, revision: int) -> None:
+        if self.superseded(photo_id, revision):
+            return
+        loop = asyncio.get_running_loop()
+        try:
+            frame = await loop.run_in_executor(_executor, _compute_in_thread, photo_id, revision, self)
+        except Exception:
+            log.exception("preview of photo %s failed", photo_id)
+            return
+        if frame is None or self.superseded(photo_id, revision):
+            return
+        from channels.layers import get_channel_layer
+
+        layer = get_channel_layer()
+        if layer is not None:
+            await layer.group_send(events.group_name(photo_id), {"type": "room.event", "event": frame})
+
+
+def _compute_in_thread(photo_id: int, revision: int, scheduler: _Scheduler):
+    close_old_connections()
+    try:
+        return compute_preview(photo_id, revision, cancel=lambda: scheduler.superseded(photo_id, revision))
+    finally:
+        close_old_connections()
+
+
+_scheduler = _Scheduler()
+
+
+def run_preview_job(photo_id: int, revision: int) -> None:
+    """Job form (workers): skip or stop when a newer room revision exists; send the frame when current."""
+    from colorize.services.hints import room_revision
+
+    if settings.JOB_BACKEND != "celery":
+        time.sleep(debounce_seconds())  # Celery honours the countdown; the other backends do not
+    checked = {"at": 0.0, "superseded": False}
+
+    def cancel() -> bool:
+        now = time.monotonic()
+        if not checked["superseded"] and now - checked["at"] > 0.05:
+            checked["at"] = now
+            checked["superseded"] = room_revision(photo_id) > revision
+        return checked["superseded"]
+
+    if cancel():
+        return
+    frame = compute_preview(photo_id, revision, cancel=cancel)
+    checked["at"] = 0.0
+    if frame is not None and not cancel():
+        events.send_now(photo_id, frame)

@@ -264,6 +264,19 @@ class ContextProfile(models.Model):
     def __str__(self):
         return f"profile {self.key}"
 
+    def clean(self):
+        from django.core.exceptions import ValidationError
+
+        if self.profile:
+            import ml
+
+            try:
+                ml.Profile.from_dict(self.profile)
+            except (ValueError, TypeError) as exc:
+                raise ValidationError({"profile": f"not a valid ml.Profile dict: {exc}"}) from exc
+        if not self.era_id and not self.situation_id:
+            raise ValidationError("a profile belongs to an era and/or a situation")
+
     def save(self, *args, **kwargs):
         self.key = profile_key(
             self.era.slug if self.era_id else None, self.situation.slug if self.situation_id else None

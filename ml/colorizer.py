@@ -1,0 +1,507 @@
+"""The Colorizer: the platform's entry point to the model (load, colorize, suggest, gamut).
+
+Pipeline of `colorize` for an (H,W) photo:
+  1. lightness L (H,W) in [0,100] from 8/16-bit or float gray, or from the L of an RGB input;
+  2. global pass: the whole photo at <= 256 px long side -> chroma, bin distribution (uncertainty, suggestions)
+     and the global feature vector; global hint from the reference photo, else the profile, else withheld;
+  3. working pass (only for photos larger than the global pass): overlapping tiles at <= work_side px that all
+     see the global feature vector; the difficulty classifier (DCM) sends easy tiles without hints to the light
+     head (early exit); tiles are blended with linear ramps in their overlaps;
+  4. verified hints enforced: edge-aware propagation of the residual, then an exact fix at each hint;
+  5. chroma upsampled to full resolution guided by the full-resolution L (L itself is untouched).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from . import bins as B
+from .color import gray_to_l, lab_to_rgb, normalize_ab, normalize_l, rgb_to_hex, rgb_to_l
+from .context import ERAS, SITUATIONS, Context
+from .enforce import exact_fix, guided_upsample, propagate_residual, resize
+from .hints import Hint, rasterize
+from .model import FindColorNet, ModelArgs
+from .profiles import Profile, image_global_hint
+
+WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
+DEFAULT_CHECKPOINT = WEIGHTS_DIR / "findcolor.pt"
+REQUIRED_KEYS = ("model_name", "model_version", "model_args", "model", "config")
+
+
+class CheckpointError(RuntimeError):
+    """The checkpoint file is missing, corrupt, or does not match its SHA-256."""
+
+
+class Cancelled(Exception):
+    """Raised inside colorize() when the caller's cancel() callback returns True."""
+
+
+@dataclass
+class ColorizeResult:
+    """rgb (H,W,3) uint8 sRGB; ab (H,W,2) float32 Lab chroma; uncertainty (H,W) float32 in [0,1] (low at hints);
+    hint_errors: Lab chroma error at each verified hint after enforcement; timings: seconds per stage + counts."""
+
+    rgb: np.ndarray
+    ab: np.ndarray
+    uncertainty: np.ndarray
+    model_version: str
+    hint_errors: list[float] = field(default_factory=list)
+    timings: dict = field(default_factory=dict)
+
+
+def sha256_file(path: str | os.PathLike) -> str:
+    """SHA-256 hex digest of a file."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def read_sha256_sidecar(path: Path) -> str | None:
+    """The expected digest from PATH.sha256 ('<hex>' or '<hex>  <name>'), or None if there is no sidecar."""
+    side = Path(str(path) + ".sha256")
+    if not side.exists():
+        return None
+    text = side.read_text().strip().split()
+    if not text or len(text[0]) != 64:
+        raise CheckpointError(f"malformed checksum file {side}")
+    return text[0].lower()
+
+
+def load_checkpoint(
+    path: str | os.PathLike | None = None, require_sidecar: bool | None = None
+) -> tuple[dict, str]:
+    """Read and verify a checkpoint. Returns (checkpoint dict, sha256 hex). Raises CheckpointError.
+
+    The default checkpoint must have its .sha256 sidecar; another path is verified when it has one.
+    """
+    default = path is None
+    path = Path(path) if path is not None else DEFAULT_CHECKPOINT
+    if require_sidecar is None:
+        require_sidecar = default
+    if not path.is_file():
+        raise CheckpointError(f"checkpoint not found: {path}")
+    digest = sha256_file(path)
+    expected = read_sha256_sidecar(path)
+    if expected is None and require_sidecar:
+        raise CheckpointError(f"checksum file missing: {path}.sha256")
+    if expected is not None and expected != digest:
+        raise CheckpointError(
+            f"checkpoint {path} is corrupt: sha256 {digest[:12]}... does not match {expected[:12]}..."
+        )
+    try:
+        ck = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as e:  # torch raises many types for a damaged file
+        raise CheckpointError(f"checkpoint {path} cannot be read: {type(e).__name__}: {e}") from e
+    if not isinstance(ck, dict) or any(k not in ck for k in REQUIRED_KEYS):
+        raise CheckpointError(f"checkpoint {path} is not a Find Color checkpoint (missing keys)")
+    return ck, digest
+
+
+def parse_gray(gray) -> np.ndarray:
+    """The lightness of an input photo. gray: (H,W) uint8/uint16/float in [0,1], (H,W,1), or (H,W,3|4) RGB(A).
+
+    Returns (H,W) float32, L in [0,100]. Raises ValueError for anything else.
+    """
+    if not isinstance(gray, np.ndarray):
+        raise ValueError(f"expected a numpy array, got {type(gray).__name__}")
+    g = gray
+    if g.ndim == 3 and g.shape[2] == 1:
+        g = g[..., 0]
+    if g.ndim == 3 and g.shape[2] in (3, 4):
+        if g.dtype not in (np.uint8, np.uint16) and not np.issubdtype(g.dtype, np.floating):
+            raise ValueError(f"unsupported image dtype {g.dtype}")
+        if np.issubdtype(g.dtype, np.floating) and not np.isfinite(g).all():
+            raise ValueError("image contains NaN or infinite values")
+        L = rgb_to_l(g[..., :3])
+    elif g.ndim == 2:
+        if g.dtype not in (np.uint8, np.uint16) and not np.issubdtype(g.dtype, np.floating):
+            raise ValueError(f"unsupported image dtype {g.dtype}; use uint8, uint16 or float in [0,1]")
+        if np.issubdtype(g.dtype, np.floating) and not np.isfinite(g).all():
+            raise ValueError("image contains NaN or infinite values")
+        L = gray_to_l(g)
+    else:
+        raise ValueError(f"expected an (H,W) gray or (H,W,3) RGB image, got shape {g.shape}")
+    if L.shape[0] < 1 or L.shape[1] < 1:
+        raise ValueError(f"empty image of shape {g.shape}")
+    return L
+
+
+def _scaled(H: int, W: int, side: int) -> tuple[int, int]:
+    s = min(1.0, side / max(H, W))
+    return max(int(round(H * s)), 1), max(int(round(W * s)), 1)
+
+
+def _ramp(n: int, ov: int, lo_edge: bool, hi_edge: bool) -> np.ndarray:
+    w = np.ones(n, dtype=np.float32)
+    if ov > 0:
+        r = (np.arange(ov, dtype=np.float32) + 0.5) / ov
+        if not lo_edge:
+            w[:ov] = np.minimum(w[:ov], r)
+        if not hi_edge:
+            w[-ov:] = np.minimum(w[-ov:], r[::-1])
+    return w
+
+
+def tile_starts(n: int, tile: int, overlap: int) -> list[int]:
+    """Start offsets of overlapping tiles of length `tile` covering n (n > tile)."""
+    if n <= tile:
+        return [0]
+    stride = tile - overlap
+    k = int(np.ceil((n - tile) / stride)) + 1
+    return [int(round(i * (n - tile) / (k - 1))) for i in range(k)]
+
+
+class Colorizer:
+    """A loaded model. Thread-safe: forward passes are serialized by a lock; everything else is per call."""
+
+    GLOBAL_SIDE = 256
+
+    def __init__(
+        self,
+        ckpt: dict,
+        checksum: str,
+        device: str | None = None,
+        work_side: int = 768,
+        tile: int = 256,
+        overlap: int = 48,
+        dcm_threshold: float = 0.5,
+        enforce_side: int = 256,
+        preview_enforce_side: int = 96,
+    ):
+        self.device = torch.device(device or "cpu")
+        self.args = ModelArgs.from_dict(ckpt["model_args"])
+        self.net = FindColorNet(self.args)
+        try:
+            self.net.load_state_dict(ckpt["model"])
+        except RuntimeError as e:
+            raise CheckpointError(f"checkpoint weights do not fit the model: {e}") from e
+        self.net.eval().to(self.device)
+        self.model_name = str(ckpt["model_name"])
+        self.model_version = str(ckpt["model_version"])
+        self.checksum = checksum
+        self.config = ckpt["config"]
+        self.eras = tuple(ckpt.get("eras", ERAS))
+        self.situations = tuple(ckpt.get("situations", SITUATIONS))
+        self.profiles: dict[str, Profile] = {
+            k: Profile.from_dict(v) for k, v in (ckpt.get("profiles") or {}).items()
+        }
+        self.work_side, self.tile, self.overlap = work_side, tile, overlap
+        self.dcm_threshold = dcm_threshold
+        self.enforce_side, self.preview_enforce_side = enforce_side, preview_enforce_side
+        self._lock = threading.Lock()
+        self._bins = torch.from_numpy(B.ab_bins())
+
+    @classmethod
+    def load(cls, path: str | os.PathLike | None = None, device: str | None = None, **kwargs) -> Colorizer:
+        """Load and verify a checkpoint (default: the shipped ml/weights/findcolor.pt). Raises CheckpointError."""
+        ck, digest = load_checkpoint(path)
+        return cls(ck, digest, device=device, **kwargs)
+
+    # ------------------------------------------------------------------------------------------ network
+    def _ghint(self, reference, profile, context: Context | None) -> np.ndarray:
+        Q = self.args.n_bins
+        if reference is not None:
+            ref = np.asarray(reference)
+            if ref.ndim != 3 or ref.shape[2] not in (3, 4):
+                raise ValueError(f"reference must be an (H,W,3) RGB array, got shape {ref.shape}")
+            if ref.dtype != np.uint8:
+                ref = (
+                    (
+                        np.clip(ref.astype(np.float32) / (65535.0 if ref.dtype == np.uint16 else 1.0), 0, 1)
+                        * 255
+                    )
+                    .round()
+                    .astype(np.uint8)
+                )
+            return image_global_hint(ref[..., :3])
+        if profile is None and context is not None:
+            profile = self.find_profile(context)
+        if profile is not None:
+            if not isinstance(profile, Profile):
+                raise ValueError("profile must be an ml.Profile")
+            return profile.vector()
+        return np.zeros(Q + 2, dtype=np.float32)
+
+    def find_profile(self, context: Context) -> Profile | None:
+        """The stored profile for a context: exact era/situation, then era only, then situation only."""
+        e, s = context.key().split("/")
+        for key in (f"{e}/{s}", f"{e}/unknown", f"unknown/{s}"):
+            if key in self.profiles and key != "unknown/unknown":
+                return self.profiles[key]
+        return None
+
+    @torch.no_grad()
+    def _forward(self, L, hab, hmask, ghint, ctx_ids, gfeat=None, use_dcm=False, heads=True):
+        """One network pass. L (h,w) [0,100]; hab (2,h,w) Lab units; hmask (1,h,w). Pads to multiples of 16.
+        Returns dict with ab (h,w,2), logits (Q,h4,w4) or None, gfeat (c4,), easy (bool)."""
+        h, w = L.shape
+        ph, pw = (-h) % 16, (-w) % 16
+        x = torch.from_numpy(
+            np.concatenate([normalize_l(L)[None], normalize_ab(hab) * hmask, hmask]).astype(np.float32)
+        )
+        x = F.pad(x[None], (0, pw, 0, ph), mode="replicate").to(self.device)
+        gh = torch.from_numpy(ghint[None]).to(self.device)
+        era = torch.tensor([ctx_ids[0]], device=self.device)
+        sit = torch.tensor([ctx_ids[1]], device=self.device)
+        net = self.net
+        with self._lock:
+            e1, e2 = net.encode_shallow(x[:, :1], x[:, 1:3], x[:, 3:4])
+            size = x.shape[-2:]
+            easy = False
+            if use_dcm and gfeat is not None and hmask.sum() == 0:
+                easy = bool(torch.sigmoid(net.difficulty(e2))[0] < self.dcm_threshold)
+            if easy:
+                g = net.global_vector(gfeat[None].to(self.device), gh, era, sit)
+                ab, logits = net.light_head(e2, g, size), None
+            else:
+                e3, e4 = net.encode_deep(e2)
+                gf = e4.mean(dim=(2, 3)) if gfeat is None else gfeat[None].to(self.device)
+                g = net.global_vector(gf, gh, era, sit)
+                ab, logits = net.deep_head(e1, e2, e3, e4, g, size)
+                gfeat = gf[0]
+        ab = ab[0, :, :h, :w].permute(1, 2, 0).cpu().numpy()
+        if logits is not None:
+            logits = logits[0, :, : max((h + 3) // 4, 1), : max((w + 3) // 4, 1)].cpu()
+        return {"ab": ab, "logits": logits, "gfeat": gfeat.cpu() if gfeat is not None else None, "easy": easy}
+
+    def _tiled(self, L, hab, hmask, ghint, ctx_ids, gfeat, use_dcm, tick, timings):
+        H, W = L.shape
+        T, ov = self.tile, self.overlap
+        acc = np.zeros((H, W, 2), dtype=np.float32)
+        wsum = np.zeros((H, W, 1), dtype=np.float32)
+        rs, cs = tile_starts(H, T, ov), tile_starts(W, T, ov)
+        n_easy = n = 0
+        for r0 in rs:
+            for c0 in cs:
+                tick()
+                r1, c1 = min(r0 + T, H), min(c0 + T, W)
+                o = self._forward(
+                    L[r0:r1, c0:c1],
+                    hab[:, r0:r1, c0:c1],
+                    hmask[:, r0:r1, c0:c1],
+                    ghint,
+                    ctx_ids,
+                    gfeat=gfeat,
+                    use_dcm=use_dcm,
+                )
+                wy = _ramp(r1 - r0, min(ov, r1 - r0), r0 == 0, r1 == H)
+                wx = _ramp(c1 - c0, min(ov, c1 - c0), c0 == 0, c1 == W)
+                wt = (wy[:, None] * wx[None, :])[..., None]
+                acc[r0:r1, c0:c1] += o["ab"] * wt
+                wsum[r0:r1, c0:c1] += wt
+                n += 1
+                n_easy += int(o["easy"])
+        timings["tiles"] = n
+        timings["tiles_easy"] = n_easy
+        return acc / np.maximum(wsum, 1e-8)
+
+    # ------------------------------------------------------------------------------------------ API
+    def colorize(
+        self,
+        gray,
+        hints=(),
+        reference=None,
+        context: Context | None = None,
+        profile: Profile | None = None,
+        max_side: int | None = None,
+        use_dcm: bool = True,
+        progress=None,
+        cancel=None,
+        enforce_side: int | None = None,
+    ) -> ColorizeResult:
+        """Colorize a photo. See the module docstring for the pipeline and ml/__init__ for the argument types.
+
+        gray: (H,W) uint8/uint16/float in [0,1] or (H,W,3) RGB. Returns a ColorizeResult at (H,W), or at the
+        downscaled size when max_side is smaller than the long side. Raises ValueError, Cancelled.
+        """
+        timings: dict = {}
+        t_all = time.perf_counter()
+
+        def tick(frac=None):
+            if cancel is not None and cancel():
+                raise Cancelled("colorization cancelled")
+            if progress is not None and frac is not None:
+                progress(float(min(max(frac, 0.0), 1.0)))
+
+        def lap(name, t0):
+            timings[name + "_s"] = round(time.perf_counter() - t0, 4)
+            return time.perf_counter()
+
+        tick(0.0)
+        t = time.perf_counter()
+        L = parse_gray(gray)
+        hints = list(hints or ())
+        for h in hints:
+            if not isinstance(h, Hint):
+                raise ValueError(f"hints must be ml.Hint objects, got {type(h).__name__}")
+        if context is not None and not isinstance(context, Context):
+            raise ValueError("context must be an ml.Context")
+        preview = max_side is not None
+        if max_side is not None:
+            if int(max_side) < 1:
+                raise ValueError("max_side must be >= 1")
+            hh, ww = _scaled(*L.shape, int(max_side))
+            if (hh, ww) != L.shape:
+                L = resize(L, hh, ww, "area")
+        H, W = L.shape
+        ctx_ids = (context or Context()).ids(self.eras, self.situations)
+        ghint = self._ghint(reference, profile, context)
+        t = lap("prepare", t)
+
+        # 2. global pass
+        gh, gw = _scaled(H, W, self.GLOBAL_SIDE)
+        Lg = resize(L, gh, gw, "area")
+        hab_g, hm_g = rasterize(hints, gh, gw)
+        og = self._forward(Lg, hab_g, hm_g, ghint, ctx_ids)
+        t = lap("global", t)
+        tick(0.3)
+
+        # 3. working pass
+        wh, ww = _scaled(H, W, self.work_side)
+        if (wh, ww) == (gh, gw):
+            Lw, ab_w = Lg, og["ab"]
+            timings["tiles"], timings["tiles_easy"] = 1, 0
+        else:
+            Lw = resize(L, wh, ww, "area")
+            hab_w, hm_w = rasterize(hints, wh, ww)
+            ab_w = self._tiled(Lw, hab_w, hm_w, ghint, ctx_ids, og["gfeat"], use_dcm, tick, timings)
+        t = lap("tiles", t)
+        tick(0.6)
+
+        # 4. enforce verified hints at the working resolution
+        verified = [h for h in hints if h.verified]
+        if verified:
+            vab, vm = rasterize(verified, wh, ww)
+            side = enforce_side or (self.preview_enforce_side if preview else self.enforce_side)
+            ab_w = propagate_residual(Lw, ab_w, vab.transpose(1, 2, 0), vm[0] > 0, side=side)
+        t = lap("enforce", t)
+        tick(0.75)
+
+        # 5. guided upsampling to full resolution, exact fix at the anchors
+        ab = (
+            guided_upsample(Lw, ab_w, L)
+            if (wh, ww) != (H, W)
+            else np.ascontiguousarray(ab_w, dtype=np.float32)
+        )
+        anchors, targets, owner = [], [], []
+        for i, h in enumerate(verified):
+            a = h.anchor_pixels(H, W)
+            anchors.append(a)
+            targets.append(np.tile(np.array(h.ab, np.float32), (len(a), 1)))
+            owner.append(np.full(len(a), i))
+        hint_errors: list[float] = []
+        if verified:
+            A, Tg, Ow = np.concatenate(anchors), np.concatenate(targets), np.concatenate(owner)
+            keep = {}
+            for j, (r, c) in enumerate(A):  # a later hint wins a shared pixel
+                keep[(int(r), int(c))] = j
+            idx = np.array(sorted(keep.values()))
+            ab = exact_fix(L, ab, A[idx], Tg[idx])
+            err = np.linalg.norm(ab[A[idx, 0], A[idx, 1]] - Tg[idx], axis=1)
+            hint_errors = [
+                float(err[Ow[idx] == i].max()) if (Ow[idx] == i).any() else 0.0 for i in range(len(verified))
+            ]
+        t = lap("upsample", t)
+        tick(0.85)
+
+        unc = self._uncertainty(og["logits"], hints, H, W)
+        rgb = self._to_rgb(L, ab)
+        lap("render", t)
+        timings["total_s"] = round(time.perf_counter() - t_all, 4)
+        tick(1.0)
+        return ColorizeResult(
+            rgb=rgb,
+            ab=ab,
+            uncertainty=unc,
+            model_version=self.model_version,
+            hint_errors=hint_errors,
+            timings=timings,
+        )
+
+    def _uncertainty(self, logits, hints, H, W) -> np.ndarray:
+        """Normalized entropy of the bin distribution, lowered around hints. Returns (H,W) float32 in [0,1]."""
+        p = F.softmax(logits.float(), dim=0)
+        ent = (-(p * torch.log(p.clamp(min=1e-12))).sum(0) / np.log(p.shape[0])).numpy()
+        ent = resize(ent, H, W, "bilinear")
+        if hints:
+            h, w = _scaled(H, W, 512)
+            rr, cc = np.mgrid[0:h, 0:w]
+            near = np.zeros((h, w), dtype=np.float32)
+            for hint in hints:
+                s = max((0.04 + hint.radius) * max(h, w), 2.0)
+                pts = [(hint.x, hint.y)] + list(hint.points or [])
+                for px, py in pts:
+                    d2 = (rr + 0.5 - py * h) ** 2 + (cc + 0.5 - px * w) ** 2
+                    near = np.maximum(near, np.exp(-d2 / (2 * s * s)))
+            ent = ent * (1 - resize(near, H, W, "bilinear"))
+        return np.clip(ent, 0.0, 1.0).astype(np.float32)
+
+    @staticmethod
+    def _to_rgb(L, ab, chunk_rows: int = 512) -> np.ndarray:
+        H, W = L.shape
+        out = np.empty((H, W, 3), dtype=np.uint8)
+        for r0 in range(0, H, chunk_rows):
+            r1 = min(r0 + chunk_rows, H)
+            lab = np.concatenate([L[r0:r1, :, None], ab[r0:r1]], axis=2)
+            out[r0:r1] = np.round(lab_to_rgb(lab) * 255).astype(np.uint8)
+        return out
+
+    def suggest(self, gray, point, hints=(), k: int = 8, reference=None, context=None, profile=None):
+        """The k most likely colours at a point. point: (x, y) normalized to [0,1].
+
+        Returns a list of (hex '#rrggbb', probability) pairs, most likely first; colours are the in-gamut ab bins at
+        the point's lightness, probabilities renormalized over those bins.
+        """
+        x, y = point
+        if not (0 <= x <= 1 and 0 <= y <= 1):
+            raise ValueError(f"point must be normalized to [0,1], got {point}")
+        L = parse_gray(gray)
+        H, W = L.shape
+        gh, gw = _scaled(H, W, self.GLOBAL_SIDE)
+        Lg = resize(L, gh, gw, "area")
+        hab, hm = rasterize(list(hints), gh, gw)
+        ctx_ids = (context or Context()).ids(self.eras, self.situations)
+        og = self._forward(Lg, hab, hm, self._ghint(reference, profile, context), ctx_ids)
+        lg = og["logits"]
+        r = min(int(y * lg.shape[1]), lg.shape[1] - 1)
+        c = min(int(x * lg.shape[2]), lg.shape[2] - 1)
+        Lp = float(L[min(int(y * H), H - 1), min(int(x * W), W - 1)])
+        ok = torch.from_numpy(B.gamut_mask(Lp))
+        if not ok.any():
+            ok = torch.ones_like(ok)
+        p = F.softmax(lg[:, r, c].float(), dim=0) * ok
+        p = p / p.sum()
+        top = torch.topk(p, min(k, int(ok.sum())))
+        bins = B.ab_bins()
+        out = []
+        for prob, q in zip(top.values.tolist(), top.indices.tolist(), strict=True):
+            rgb = lab_to_rgb(np.array([[Lp, bins[q, 0], bins[q, 1]]]))[0]
+            out.append((rgb_to_hex(rgb), float(prob)))
+        return out
+
+    def gamut(self, L: float) -> list[str]:
+        """The in-gamut ab bin colours at lightness L in [0,100], as '#rrggbb' strings."""
+        return B.gamut_hex(L)
+
+
+_CACHED: dict = {}
+_CACHE_LOCK = threading.Lock()
+
+
+def get_colorizer() -> Colorizer:
+    """A process-wide cached Colorizer for the shipped checkpoint (loaded on first use)."""
+    with _CACHE_LOCK:
+        if "default" not in _CACHED:
+            _CACHED["default"] = Colorizer.load()
+        return _CACHED["default"]

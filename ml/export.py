@@ -1,0 +1,65 @@
+"""Export a training checkpoint as the shipped model: strip the optimizer, write .sha256 and a config JSON.
+
+python -m ml.export runs/NAME/ckpt.pt [--out ml/weights/findcolor.pt] [--version V] [--profiles P.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import torch
+
+from .colorizer import DEFAULT_CHECKPOINT, sha256_file
+
+
+def export(
+    src: str, dst: str | Path = DEFAULT_CHECKPOINT, version: str | None = None, profiles: dict | None = None
+) -> str:
+    """Write the shipped checkpoint + sidecars. Returns the sha256 hex of the written file."""
+    ck = torch.load(src, map_location="cpu", weights_only=False)
+    ck.pop("optimizer", None)
+    ck["model"] = {k: v.float().contiguous() for k, v in ck["model"].items()}
+    if version:
+        ck["model_version"] = version
+    if profiles is not None:
+        ck["profiles"] = profiles
+    dst = Path(dst)
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    torch.save(ck, dst)
+    digest = sha256_file(dst)
+    Path(str(dst) + ".sha256").write_text(f"{digest}  {dst.name}\n")
+    meta = {
+        k: ck[k]
+        for k in (
+            "model_name",
+            "model_version",
+            "model_args",
+            "config",
+            "step",
+            "images_seen",
+            "elapsed_s",
+            "val_loss",
+        )
+        if k in ck
+    }
+    meta["sha256"] = digest
+    meta["profiles"] = sorted((ck.get("profiles") or {}).keys())
+    dst.with_suffix(".json").write_text(json.dumps(meta, indent=2, default=str) + "\n")
+    return digest
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("src")
+    p.add_argument("--out", default=str(DEFAULT_CHECKPOINT))
+    p.add_argument("--version", default=None)
+    p.add_argument("--profiles", default=None, help="JSON {context key: Profile.to_dict()}")
+    a = p.parse_args(argv)
+    profiles = json.loads(Path(a.profiles).read_text()) if a.profiles else None
+    print(export(a.src, a.out, a.version, profiles))
+
+
+if __name__ == "__main__":
+    main()

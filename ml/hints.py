@@ -1,0 +1,158 @@
+"""User hints: the Hint type, rasterization of points and brush strokes, and Zhang-2017 hint simulation.
+
+Coordinates are normalized: x = column / W, y = row / H, both in [0,1]; radius and width are fractions of the
+image's long side. A hint fixes chroma (a, b) only; lightness always comes from the photo.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .color import hex_to_ab
+
+
+@dataclass(frozen=True)
+class Hint:
+    """One user hint: a point (x, y, radius) or, when points is given, a brush stroke (polyline) of the given width."""
+
+    x: float
+    y: float
+    color: str
+    radius: float = 0.01
+    points: list[tuple[float, float]] | None = None
+    width: float = 0.01
+    verified: bool = True
+    lab_ab: tuple[float, float] | None = None  # optional exact chroma; overrides `color` (used by evaluation)
+
+    def __post_init__(self):
+        if self.lab_ab is None:
+            hex_to_ab(self.color)  # raises ValueError on a bad colour
+        coords = [(self.x, self.y)] + list(self.points or [])
+        for px, py in coords:
+            if not (np.isfinite(px) and np.isfinite(py) and 0.0 <= px <= 1.0 and 0.0 <= py <= 1.0):
+                raise ValueError(f"hint coordinates must be normalized to [0,1], got ({px}, {py})")
+        if not (self.radius >= 0 and self.width >= 0):
+            raise ValueError("hint radius and width must be >= 0")
+
+    @property
+    def ab(self) -> tuple[float, float]:
+        """The hint's chroma (a, b) in Lab units."""
+        if self.lab_ab is not None:
+            return float(self.lab_ab[0]), float(self.lab_ab[1])
+        return hex_to_ab(self.color)
+
+    def anchor_pixels(self, H: int, W: int, step: float = 2.0) -> np.ndarray:
+        """Pixels (row, col) where this hint is enforced exactly at an (H,W) resolution. Returns (K,2) int.
+
+        A point gives its centre; a stroke gives samples along its polyline every `step` pixels.
+        """
+        pts = [(self.x, self.y)] + list(self.points or [])
+        P = np.array([[min(py * H, H - 1e-3), min(px * W, W - 1e-3)] for px, py in pts], dtype=np.float64)
+        if len(P) == 1:
+            out = P
+        else:
+            segs = []
+            for p0, p1 in zip(P[:-1], P[1:], strict=True):
+                n = max(int(np.ceil(np.linalg.norm(p1 - p0) / step)), 1)
+                t = np.linspace(0, 1, n + 1)[:, None]
+                segs.append(p0 + t * (p1 - p0))
+            out = np.concatenate(segs)
+        rc = np.floor(out).astype(np.int64)
+        rc[:, 0] = rc[:, 0].clip(0, H - 1)
+        rc[:, 1] = rc[:, 1].clip(0, W - 1)
+        return np.unique(rc, axis=0)
+
+
+def hint_footprint(h: Hint, H: int, W: int) -> np.ndarray:
+    """Boolean (H,W) mask of the pixels a hint covers at resolution (H,W) (always at least one pixel)."""
+    long = max(H, W)
+    rr = np.arange(H)[:, None] + 0.5
+    cc = np.arange(W)[None, :] + 0.5
+    if h.points:
+        half = max(h.width * long / 2.0, 0.75)
+        pts = [(h.x * W, h.y * H)] + [(px * W, py * H) for px, py in h.points]
+        d2 = np.full((H, W), np.inf)
+        for (x0, y0), (x1, y1) in zip(pts[:-1], pts[1:], strict=True):
+            dx, dy = x1 - x0, y1 - y0
+            L2 = dx * dx + dy * dy
+            t = np.zeros((H, W)) if L2 == 0 else np.clip(((cc - x0) * dx + (rr - y0) * dy) / L2, 0, 1)
+            d2 = np.minimum(d2, (cc - x0 - t * dx) ** 2 + (rr - y0 - t * dy) ** 2)
+        m = d2 <= half * half
+    else:
+        r = max(h.radius * long, 0.75)
+        m = (cc - h.x * W) ** 2 + (rr - h.y * H) ** 2 <= r * r
+    for r_, c_ in h.anchor_pixels(H, W):
+        m[r_, c_] = True
+    return m
+
+
+def rasterize(hints, H: int, W: int) -> tuple[np.ndarray, np.ndarray]:
+    """Rasterize hints at (H,W). Returns ab (2,H,W) float32 in Lab units and mask (1,H,W) float32 in {0,1}.
+
+    Later hints overwrite earlier ones where they overlap.
+    """
+    ab = np.zeros((2, H, W), dtype=np.float32)
+    mask = np.zeros((1, H, W), dtype=np.float32)
+    for h in hints:
+        m = hint_footprint(h, H, W)
+        a, b = h.ab
+        ab[0][m] = a
+        ab[1][m] = b
+        mask[0][m] = 1.0
+    return ab, mask
+
+
+def simulate_hints(
+    ab: np.ndarray,
+    rng: np.random.Generator,
+    p: float = 1 / 8,
+    max_points: int = 64,
+    sizes: tuple[int, int] = (1, 9),
+    n: int | None = None,
+    gaussian: bool = True,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Zhang-2017 hint simulation for one image. ab: (2,H,W) float ground-truth chroma in Lab units.
+
+    Number of points ~ Geometric(p) - 1 (so none with probability p) unless `n` is given; positions ~ a Gaussian
+    around the centre (sd = size/4) or uniform if not `gaussian`; square patches of side in `sizes`; each patch
+    gets the mean ab of the ground truth under it. Returns hint ab (2,H,W) float32 and mask (1,H,W) float32.
+    """
+    _, H, W = ab.shape
+    out = np.zeros((2, H, W), dtype=np.float32)
+    mask = np.zeros((1, H, W), dtype=np.float32)
+    if n is None:
+        n = min(int(rng.geometric(p)) - 1, max_points)
+    for _ in range(n):
+        if gaussian:
+            r = int(np.clip(rng.normal(H / 2, H / 4), 0, H - 1))
+            c = int(np.clip(rng.normal(W / 2, W / 4), 0, W - 1))
+        else:
+            r, c = int(rng.integers(0, H)), int(rng.integers(0, W))
+        s = int(rng.integers(sizes[0], sizes[1] + 1))
+        r0, c0 = max(r - s // 2, 0), max(c - s // 2, 0)
+        r1, c1 = min(r0 + s, H), min(c0 + s, W)
+        patch = ab[:, r0:r1, c0:c1].reshape(2, -1).mean(axis=1)
+        out[:, r0:r1, c0:c1] = patch[:, None, None]
+        mask[:, r0:r1, c0:c1] = 1.0
+    return out, mask
+
+
+def sample_eval_hints(
+    ab: np.ndarray, n: int, seed: int, size: int = 3
+) -> list[tuple[int, int, float, float]]:
+    """Seeded evaluation hints: n uniform random size x size patches. ab: (H,W,2) ground-truth chroma.
+
+    Returns a list of (row, col, a, b): the patch centre and the mean ab of the patch. The same seed gives the
+    same hints for every method.
+    """
+    rng = np.random.default_rng(seed)
+    H, W = ab.shape[:2]
+    out = []
+    for _ in range(n):
+        r, c = int(rng.integers(0, H)), int(rng.integers(0, W))
+        r0, c0 = max(r - size // 2, 0), max(c - size // 2, 0)
+        patch = ab[r0 : r0 + size, c0 : c0 + size].reshape(-1, 2).mean(axis=0)
+        out.append((r, c, float(patch[0]), float(patch[1])))
+    return out

@@ -1,0 +1,54 @@
+"""Shared fixtures: small synthetic images and a randomly initialised checkpoint (no ../shared needed)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from ml.colorizer import Colorizer, sha256_file
+from ml.model import FindColorNet, ModelArgs
+
+torch.set_num_threads(1)
+
+
+def make_checkpoint(path, seed: int = 0) -> str:
+    """Write a tiny random-weights checkpoint (and its .sha256) to path; returns the digest."""
+    torch.manual_seed(seed)
+    args = ModelArgs(widths=(8, 16, 16, 32), gdim=32)
+    net = FindColorNet(args)
+    ck = {
+        "model_name": "test",
+        "model_version": "test-0",
+        "model_args": args.to_dict(),
+        "config": {},
+        "model": net.state_dict(),
+        "prior": None,
+        "ce_weights": None,
+    }
+    torch.save(ck, path)
+    digest = sha256_file(path)
+    (path.parent / (path.name + ".sha256")).write_text(f"{digest}  {path.name}\n")
+    return digest
+
+
+@pytest.fixture(scope="session")
+def ckpt_path(tmp_path_factory):
+    p = tmp_path_factory.mktemp("ckpt") / "model.pt"
+    make_checkpoint(p)
+    return p
+
+
+@pytest.fixture(scope="session")
+def colorizer(ckpt_path):
+    return Colorizer.load(ckpt_path, work_side=160, tile=64, overlap=16)
+
+
+def two_region_gray(H: int = 64, W: int = 96) -> np.ndarray:
+    """A dark left half (L~30) and a bright right half (L~75), with mild texture. Returns (H,W) uint8."""
+    rng = np.random.default_rng(0)
+    g = np.empty((H, W), dtype=np.float32)
+    g[:, : W // 2] = 60
+    g[:, W // 2 :] = 190
+    g += rng.normal(0, 2, size=g.shape)
+    return np.clip(g, 0, 255).astype(np.uint8)

@@ -4,7 +4,9 @@ import json
 
 from django.http import HttpResponse
 from rest_framework import status
+from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -153,7 +155,18 @@ class ReviewQueueView(APIView):
         return Response({"results": [review_services.queue_item(v) for v in versions[:500]]})
 
 
+class _FormatIsOurs(DefaultContentNegotiation):
+    """?format= names the export format here, not a DRF renderer: always answer errors as JSON."""
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        renderer = JSONRenderer()
+        return renderer, renderer.media_type
+
+
 class VersionExportView(APIView):
+    content_negotiation_class = _FormatIsOurs
+    renderer_classes = [JSONRenderer]
+
     def get(self, request, version_id):
         version = review_services.check_version(request.user, version_id)
         fmt = (request.query_params.get("format") or "jpeg").lower()

@@ -13,3 +13,10 @@ class ArchiveConfig(AppConfig):
         # authority, so Pillow's limit must not be lower than it.
         if Image.MAX_IMAGE_PIXELS is not None and Image.MAX_IMAGE_PIXELS < settings.MAX_IMAGE_PIXELS:
             Image.MAX_IMAGE_PIXELS = settings.MAX_IMAGE_PIXELS
+
+        from django.db.models.signals import post_delete
+
+        from archive.models import Photo
+        from archive.services import on_photo_deleted
+
+        post_delete.connect(on_photo_deleted, sender=Photo, dispatch_uid="archive.photo_files")

@@ -108,6 +108,14 @@ class PhotoMetadataSerializer(serializers.Serializer):
     era = serializers.CharField(required=False, allow_blank=True, allow_null=True, help_text="an era slug")
     situations = SlugListField(required=False, help_text="situation slugs")
 
+    IGNORED_INPUT = {"csrfmiddlewaretoken"}
+
+    def validate(self, attrs):
+        unknown = sorted(set(getattr(self, "initial_data", {})) - set(self.fields) - self.IGNORED_INPUT)
+        if unknown:
+            raise serializers.ValidationError({name: ["this field cannot be set here"] for name in unknown})
+        return attrs
+
 
 class PhotoUploadSerializer(PhotoMetadataSerializer):
     file = serializers.FileField(help_text="a JPEG, PNG or TIFF image (8- or 16-bit, gray or RGB)")

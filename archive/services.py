@@ -85,7 +85,7 @@ def _invalid(fields: dict[str, str]) -> ServiceError:
 def visible_collections(user):
     """Collections the user may read, with their photo count and the user's own membership prefetched."""
     queryset = Collection.objects.filter(pk__in=Collection.objects.visible_to(user).values("pk"))
-    queryset = queryset.select_related("owner").annotate(photo_count=Count("photos"))
+    queryset = queryset.select_related("owner").annotate(photo_count=Count("photos")).order_by("title", "id")
     if user is not None and user.is_authenticated:
         queryset = queryset.prefetch_related(
             Prefetch("memberships", queryset=Membership.objects.filter(user=user), to_attr="my_memberships")
@@ -483,6 +483,11 @@ def delete_photo_files(photo: Photo) -> None:
         field_file = getattr(photo, name)
         if field_file and field_file.name:
             storage.delete(field_file.name)
+
+
+def on_photo_deleted(sender, instance: Photo, **kwargs) -> None:
+    """A deleted photo (admin, collection deletion) takes its files with it, once the deletion commits."""
+    transaction.on_commit(lambda: delete_photo_files(instance))
 
 
 # ---------------------------------------------------------------------------------------------------------

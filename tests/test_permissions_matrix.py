@@ -174,3 +174,17 @@ def test_members_visibility_lets_any_signed_in_user_read(client_for, world):
         client_for(world.outsider).patch(url, {"title": "x"}, content_type="application/json").status_code
         == 403
     )
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_every_persona_gets_a_token_with_their_own_password_and_nobody_without(client_for, world, persona):
+    credentials = {"username": persona, "password": "correct horse battery"}
+    if persona == "anonymous":
+        credentials = {"username": "", "password": ""}
+    response = client_for(None).post("/api/auth/token/", credentials, content_type="application/json")
+    assert response.status_code == (400 if persona == "anonymous" else 200)
+
+
+def test_filtering_on_a_private_collection_shows_outsiders_nothing(client_for, world):
+    response = client_for(world.outsider).get(f"/api/photos/?collection={world.collection.pk}")
+    assert response.json()["count"] == 0

@@ -44,6 +44,12 @@ def ingest(people, data: bytes, name="a.png", metadata=None, collection=None):
     return photo
 
 
+def image_bytes(image: Image.Image, fmt: str) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format=fmt)
+    return buffer.getvalue()
+
+
 def multipage_tiff() -> bytes:
     first = Image.open(io.BytesIO(gray_image_bytes(40, 30)))
     second = Image.new("L", (10, 10), 200)
@@ -71,7 +77,12 @@ def rgb16_tiff() -> bytes:
         (rgb16_tiff(), "colour16.tif", "TIFF", "RGB", 16, 1),
         (gray_image_bytes(fmt="JPEG", mode="RGB"), "colour.jpeg", "JPEG", "RGB", 8, 1),
         (multipage_tiff(), "pages.tiff", "TIFF", "L", 8, 2),
+        (image_bytes(Image.new("1", (33, 17), 1), "PNG"), "bilevel.png", "PNG", "1", 1, 1),
+        (image_bytes(Image.new("P", (20, 10), 3), "PNG"), "palette.png", "PNG", "P", 1, 1),
+        (image_bytes(Image.new("RGBA", (20, 10), (9, 9, 9, 128)), "PNG"), "alpha.png", "PNG", "RGBA", 8, 1),
+        (image_bytes(Image.new("CMYK", (20, 10), (0, 0, 0, 100)), "JPEG"), "print.jpg", "JPEG", "CMYK", 8, 1),
     ],
+    ids=lambda value: "file" if isinstance(value, bytes) else None,
 )
 def test_it_accepts_jpeg_png_and_tiff_and_keeps_the_original_byte_for_byte(
     people, client_for, settings, data, name, fmt, mode, bit_depth, pages
@@ -92,6 +103,9 @@ def test_it_accepts_jpeg_png_and_tiff_and_keeps_the_original_byte_for_byte(
         assert stored.read() == data
     assert photo.original_name == name
     assert photo.uploaded_by == people.curator
+    assert photo.derivatives_status == "ready", photo.derivatives_error
+    gray = Image.open(photo.gray.path)
+    assert (gray.mode, gray.size) == ("L", (body["width"], body["height"]))
 
 
 def test_it_sniffs_the_format_from_content_not_the_file_name(people, client_for):
@@ -239,6 +253,24 @@ def test_it_checks_the_pixel_count_from_the_header_before_decoding(people, clien
     assert "3,072" in response.json()["error"]["message"]
     assert decoded == []
     assert stored_files(settings) == []
+
+
+def test_pillows_own_decompression_bomb_error_is_a_clear_413(people, client_for, settings, monkeypatch):
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1000)  # Pillow raises at twice its limit
+    response = upload(client_for(people.curator), people.collection, gray_image_bytes(64, 48))
+    assert response.status_code == 413
+    assert response.json()["error"]["code"] == "too_many_pixels"
+    assert stored_files(settings) == []
+
+
+def test_an_oversized_request_is_refused_from_its_content_length_before_reading_it(
+    people, client_for, settings, monkeypatch
+):
+    settings.MAX_UPLOAD_BYTES = 1000
+    monkeypatch.setattr(services, "_spool", lambda *a: pytest.fail("the body should not be read"))
+    response = upload(client_for(people.curator), people.collection, b"\0" * 200_000, "big.tif")
+    assert response.status_code == 413
+    assert response.json()["error"]["code"] == "file_too_large"
 
 
 def test_bad_metadata_is_refused_before_anything_is_stored(people, client_for, settings):

@@ -130,6 +130,16 @@ if REDIS_URL:
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
+# Hint rooms (docs/hint-protocol.md). ROOM_PREVIEW_BACKEND: "" = "inprocess", or "jobs" when JOB_BACKEND=celery;
+# "off" disables live previews.
+ROOM_PREVIEW_BACKEND = env_str("ROOM_PREVIEW_BACKEND", "")
+ROOM_PREVIEW_DEBOUNCE_MS = env_int("ROOM_PREVIEW_DEBOUNCE_MS", 150)
+ROOM_RATE_CAPACITY = env_int("ROOM_RATE_CAPACITY", 30)  # token bucket per connection: burst ...
+ROOM_RATE_PER_SECOND = env_int("ROOM_RATE_PER_SECOND", 15)  # ... and sustained frames per second
+ROOM_MAX_FRAME_BYTES = env_int("ROOM_MAX_FRAME_BYTES", 64 * 1024)
+ROOM_HEARTBEAT_SECONDS = env_int("ROOM_HEARTBEAT_SECONDS", 15)
+ROOM_PRESENCE_TTL_SECONDS = env_int("ROOM_PRESENCE_TTL_SECONDS", 45)
+
 # "celery" when a broker is configured, else "inprocess" (a thread pool inside the server process).
 JOB_BACKEND = env_str("JOB_BACKEND", "celery" if REDIS_URL else "inprocess")
 if JOB_BACKEND not in ("celery", "inprocess", "sync"):

@@ -124,8 +124,13 @@ if S3_BUCKET:
 # Real-time and background work.
 REDIS_URL = env_str("REDIS_URL", "")
 if REDIS_URL:
+    # redis-py 8 defaults socket_timeout to 5 s, which aborts channels-redis's blocking BZPOPMIN (also 5 s)
+    # and kills every idle consumer (django/channels_redis#422): give reads a timeout longer than the pop.
     CHANNEL_LAYERS = {
-        "default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [REDIS_URL]}}
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": 30}]},
+        }
     }
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}

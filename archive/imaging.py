@@ -2,6 +2,8 @@
 
 The format is always sniffed from the content, never from a file name. The pixel count is checked from
 the header before any pixel is decoded, so a decompression bomb is refused without allocating it.
+Derivatives keep the original's pixel grid (no EXIF rotation), so normalized coordinates (hints) mean
+the same point on the original, the gray image and the web image.
 """
 
 import io
@@ -151,8 +153,12 @@ def inspect_image(fileobj, max_pixels: int) -> ImageInfo:
 def to_8bit(image: Image.Image) -> Image.Image:
     """An 8-bit L or RGB image of the first page. 16-bit gray is scaled linearly (65535 -> 255), not clipped."""
     if image.mode in SIXTEEN_BIT_MODES:
-        values = np.asarray(image).astype(np.float64)
-        return Image.fromarray(np.clip(np.rint(values / 257.0), 0, 255).astype(np.uint8), "L")
+        values = np.asarray(image)
+        out = np.empty(values.shape, dtype=np.uint8)
+        for top in range(0, values.shape[0], 512):  # row bands: no full-size float copy of a 250 MP scan
+            band = np.clip(values[top : top + 512], 0, 65535).astype(np.uint32)
+            out[top : top + 512] = (band * 255 + 32767) // 65535
+        return Image.fromarray(out, "L")
     if image.mode in ("1", "L"):
         return image.convert("L")
     if image.mode in ("LA", "PA"):

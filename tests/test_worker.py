@@ -1,0 +1,399 @@
+"""Runs on real Celery worker processes with the real Redis and PostgreSQL (marked `services`).
+
+A dedicated PostgreSQL database and a private redis-server (on a free port, append-only file, so it can be
+restarted without touching the shared one) are created for this module; daphne serves the API and the photo
+room; workers are `celery -A config worker` subprocesses. Each test is bounded (< 90 s).
+"""
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from pathlib import Path
+
+import pytest
+
+pytestmark = [pytest.mark.services, pytest.mark.slow]
+
+ROOT = Path(__file__).resolve().parent.parent
+PG = {"host": "127.0.0.1", "port": 5432, "user": "postgres"}
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _reachable(host, port) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def _wait_port(port, timeout=30.0, proc=None):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if _reachable("127.0.0.1", port):
+            return
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"process exited with {proc.returncode}")
+        time.sleep(0.1)
+    raise TimeoutError(f"port {port} did not open")
+
+
+class Stack:
+    """The processes of one deployment: redis, daphne, celery workers, all sharing one PostgreSQL database."""
+
+    def __init__(self, tmp: Path):
+        self.tmp = tmp
+        self.db = f"fc_worker_{uuid.uuid4().hex[:10]}"
+        self.redis_port = _free_port()
+        self.web_port = _free_port()
+        self.redis_dir = tmp / "redis"
+        self.redis_dir.mkdir()
+        self.redis = None
+        self.web = None
+        self.workers: list[subprocess.Popen] = []
+        self.env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "config.settings",
+            "PYTHONPATH": str(ROOT),
+            "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{self.db}",
+            "REDIS_URL": f"redis://127.0.0.1:{self.redis_port}/0",
+            "JOB_BACKEND": "celery",
+            "MEDIA_ROOT": str(tmp / "media"),
+            "FINDCOLOR_VAR_DIR": str(tmp / "var"),
+            "COLORIZER": "tests.test_run_support.colorizer",
+            "RUN_STALE_SECONDS": "4",
+            "CELERY_VISIBILITY_TIMEOUT": "8",
+            "RESUME_RUNS_ON_START": "0",
+            "OMP_NUM_THREADS": "1",
+            "LOG_LEVEL": "WARNING",
+            "DEBUG": "1",
+        }
+
+    # -- processes
+    def start_redis(self):
+        self.redis = subprocess.Popen(
+            [
+                shutil.which("redis-server"),
+                "--port",
+                str(self.redis_port),
+                "--bind",
+                "127.0.0.1",
+                "--dir",
+                str(self.redis_dir),
+                "--appendonly",
+                "yes",
+                "--appendfsync",
+                "always",
+                "--save",
+                "",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        _wait_port(self.redis_port, 10, self.redis)
+
+    def stop_redis(self):
+        if self.redis is not None and self.redis.poll() is None:
+            self.redis.terminate()
+            self.redis.wait(10)
+
+    def start_web(self):
+        log = open(self.tmp / "daphne.log", "ab")  # noqa: SIM115
+        self.web = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "daphne",
+                "-b",
+                "127.0.0.1",
+                "-p",
+                str(self.web_port),
+                "config.asgi:application",
+            ],
+            cwd=ROOT,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        _wait_port(self.web_port, 60, self.web)
+
+    def start_worker(self, name: str) -> subprocess.Popen:
+        log = open(self.tmp / f"worker-{name}.log", "ab")  # noqa: SIM115
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "config",
+                "worker",
+                "-Q",
+                "findcolor",
+                "-c",
+                "1",
+                "-n",
+                f"{name}@%h",
+                "-l",
+                "info",
+                "--without-heartbeat",
+                "--without-gossip",
+                "--without-mingle",
+            ],
+            cwd=ROOT,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group: kill -9 takes the pool children too
+        )
+        self.workers.append(proc)
+        return proc
+
+    def kill9(self, proc: subprocess.Popen):
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(10)
+
+    def stop(self):
+        for proc in self.workers + [self.web]:
+            if proc is not None and proc.poll() is None:
+                try:
+                    os.killpg(proc.pid, signal.SIGTERM) if proc in self.workers else proc.terminate()
+                    proc.wait(15)
+                except Exception:  # noqa: BLE001
+                    proc.kill()
+        self.stop_redis()
+
+    # -- database
+    def sql(self, query, *args, dbname=None):
+        import psycopg2
+
+        conn = psycopg2.connect(dbname=dbname or self.db, **PG)
+        conn.autocommit = True
+        try:
+            with conn.cursor() as cur:
+                cur.execute(query, args)
+                return cur.fetchall() if cur.description else None
+        finally:
+            conn.close()
+
+    def create_db(self):
+        self.sql(f'CREATE DATABASE "{self.db}"', dbname="postgres")
+        subprocess.run(
+            [sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=self.env, check=True, timeout=180
+        )
+
+    def drop_db(self):
+        self.sql(f'DROP DATABASE IF EXISTS "{self.db}" WITH (FORCE)', dbname="postgres")
+
+    def django(self, code: str, *args) -> dict:
+        """Run Django code in a separate process against the shared database; it prints one JSON line."""
+        script = "import django, json, sys\ndjango.setup()\n" + code
+        out = subprocess.run(
+            [sys.executable, "-c", script, *args],
+            cwd=ROOT,
+            env=self.env,
+            check=True,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        return json.loads(out.stdout.strip().splitlines()[-1])
+
+    # -- API
+    def api(self, method: str, path: str, token: str, body=None) -> dict:
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{self.web_port}{path}",
+            method=method,
+            data=json.dumps(body or {}).encode() if method != "GET" else None,
+            headers={"Authorization": f"Token {token}", "Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return json.loads(response.read())
+
+    def runs(self, ids) -> dict:
+        rows = self.sql(
+            "SELECT id, status, progress, attempts FROM colorize_run WHERE id = ANY(%s)", list(ids)
+        )
+        return {r[0]: {"status": r[1], "progress": r[2], "attempts": r[3]} for r in rows}
+
+    def versions_per_run(self, ids) -> dict:
+        rows = self.sql(
+            "SELECT run_id, count(*) FROM colorize_version WHERE run_id = ANY(%s) GROUP BY run_id", list(ids)
+        )
+        return dict(rows)
+
+    def wait_runs(self, ids, statuses=("done",), timeout=60.0) -> dict:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            state = self.runs(ids)
+            if len(state) == len(ids) and all(s["status"] in statuses for s in state.values()):
+                return state
+            time.sleep(0.25)
+        raise TimeoutError(f"runs not {statuses} after {timeout}s: {self.runs(ids)}\n{self.logs()}")
+
+    def logs(self) -> str:
+        out = []
+        for path in sorted(self.tmp.glob("*.log")):
+            out.append(f"--- {path.name}\n{path.read_text(errors='replace')[-3000:]}")
+        return "\n".join(out)
+
+
+SETUP = """
+from django.contrib.auth import get_user_model
+from rest_framework.authtoken.models import Token
+from accounts.models import Role
+from archive.models import Collection
+from tests.factories import add_member
+from tests.test_run_support import make_photo
+
+sizes = json.loads(sys.argv[1])
+User = get_user_model()
+owner = User.objects.create(username=f"owner-{sys.argv[2]}")
+curator = User.objects.create(username=f"curator-{sys.argv[2]}")
+collection = Collection.objects.create(title=f"worker test {sys.argv[2]}", owner=owner)
+add_member(collection, curator, Role.CURATOR)
+photos = [make_photo(collection, curator, w, h, seed=i).pk for i, (w, h) in enumerate(sizes)]
+token, _ = Token.objects.get_or_create(user=curator)
+print(json.dumps({"collection": collection.pk, "photos": photos, "token": token.key}))
+"""
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory):
+    if not (_reachable("127.0.0.1", 5432) and shutil.which("redis-server")):
+        pytest.skip("needs PostgreSQL at 127.0.0.1:5432 and redis-server")
+    pytest.importorskip("psycopg2")
+    s = Stack(tmp_path_factory.mktemp("worker-stack"))
+    s.start_redis()
+    try:
+        s.create_db()
+        s.start_web()
+        yield s
+    finally:
+        s.stop()
+        s.drop_db()
+
+
+@pytest.fixture
+def fresh(stack):
+    """Workers started by a test are stopped after it."""
+    yield stack
+    for proc in stack.workers:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(20)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+    stack.workers.clear()
+
+
+def _setup(stack, sizes) -> dict:
+    return stack.django(SETUP, json.dumps(sizes), uuid.uuid4().hex[:8])
+
+
+def test_a_run_on_a_celery_worker_completes_and_its_progress_reaches_a_websocket_client(fresh):
+    import asyncio
+
+    import websockets
+
+    stack = fresh
+    world = _setup(stack, [(96, 72)])
+    photo = world["photos"][0]
+    stack.start_worker("w1")
+
+    async def scenario():
+        url = f"ws://127.0.0.1:{stack.web_port}/ws/photos/{photo}/"
+        headers = {"Authorization": f"Token {world['token']}", "Origin": f"http://127.0.0.1:{stack.web_port}"}
+        async with websockets.connect(url, additional_headers=headers, open_timeout=20) as ws:
+            events = []
+            run = await asyncio.to_thread(stack.api, "POST", f"/api/photos/{photo}/runs/", world["token"], {})
+            deadline = time.monotonic() + 75
+            while time.monotonic() < deadline:
+                frame = json.loads(await asyncio.wait_for(ws.recv(), timeout=deadline - time.monotonic()))
+                events.append(frame)
+                if frame.get("type") in ("run.done", "run.failed"):
+                    # version.created follows run.done in the same commit
+                    try:
+                        while True:
+                            events.append(json.loads(await asyncio.wait_for(ws.recv(), timeout=2)))
+                    except TimeoutError:
+                        pass
+                    return run, events
+            raise TimeoutError(f"no run.done; got {[e.get('type') for e in events]}")
+
+    run, events = asyncio.run(scenario())
+    kinds = [e.get("type") for e in events]
+    assert "run.started" in kinds and "run.progress" in kinds and "run.done" in kinds, kinds
+    assert "version.created" in kinds
+    progress = [
+        e["progress"] for e in events if e.get("type") == "run.progress" and e.get("run") == run["id"]
+    ]
+    assert progress and progress == sorted(progress)
+    state = stack.runs([run["id"]])[run["id"]]
+    assert state["status"] == "done" and state["progress"] == 100
+    assert stack.versions_per_run([run["id"]]) == {run["id"]: 1}
+    detail = stack.api("GET", f"/api/runs/{run['id']}/", world["token"])
+    assert detail["status"] == "done" and detail["version"]
+
+
+def test_kill_9_of_the_worker_mid_run_is_retried_by_a_new_worker_with_exactly_one_version(fresh):
+    stack = fresh
+    world = _setup(stack, [(1400, 1050)])
+    first = stack.start_worker("doomed")
+    run = stack.api("POST", f"/api/photos/{world['photos'][0]}/runs/", world["token"], {})
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        state = stack.runs([run["id"]])[run["id"]]
+        if state["status"] == "running":
+            break
+        time.sleep(0.1)
+    else:
+        raise AssertionError(f"the run never started: {stack.logs()}")
+    time.sleep(1.0)  # mid-run
+    assert stack.runs([run["id"]])[run["id"]]["status"] == "running"
+    stack.kill9(first)
+    assert stack.runs([run["id"]])[run["id"]]["status"] == "running"  # orphaned, nobody finished it
+    stack.start_worker("rescuer")
+    state = stack.wait_runs([run["id"]], timeout=80)[run["id"]]
+    assert state["attempts"] == 2 and state["progress"] == 100
+    assert stack.versions_per_run([run["id"]]) == {run["id"]: 1}
+    # and a late duplicate delivery changes nothing
+    stack.django(
+        "from colorize.services.runs import execute_run\nprint(json.dumps(execute_run(int(sys.argv[1]))))",
+        str(run["id"]),
+    )
+    assert stack.versions_per_run([run["id"]]) == {run["id"]: 1}
+
+
+def test_restarting_redis_mid_batch_loses_no_run(fresh):
+    stack = fresh
+    world = _setup(stack, [(160, 120)] * 6)
+    stack.start_worker("w1")
+    batch = stack.api(
+        "POST", f"/api/collections/{world['collection']}/runs/", world["token"], {"hints": "all"}
+    )
+    ids = batch["runs"]
+    assert len(ids) == 6
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not any(s["status"] == "done" for s in stack.runs(ids).values()):
+        time.sleep(0.2)
+    before = stack.runs(ids)
+    assert any(s["status"] != "done" for s in before.values()), "the batch finished before the restart"
+    stack.stop_redis()  # broker and channel layer gone, mid-batch
+    time.sleep(2)
+    stack.start_redis()  # same port, same append-only file
+    state = stack.wait_runs(ids, timeout=80)
+    assert all(s["status"] == "done" for s in state.values())
+    assert stack.versions_per_run(ids) == {i: 1 for i in ids}

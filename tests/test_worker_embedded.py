@@ -1,0 +1,124 @@
+"""The embedded mode (no Redis, no Celery): queued runs survive a restart of the server."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from colorize.apps import is_server_process
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.mark.parametrize(
+    "argv, env, expected",
+    [
+        (["/venv/bin/daphne", "config.asgi:application"], {}, True),
+        (["/venv/lib/python3.11/site-packages/daphne/__main__.py", "-p", "8000"], {}, True),
+        (["manage.py", "runserver"], {"RUN_MAIN": "true"}, True),
+        (["manage.py", "runserver"], {}, False),  # the autoreloader's parent does not serve
+        (["manage.py", "runserver", "--noreload"], {}, True),
+        (["manage.py", "migrate"], {}, False),
+        (["/venv/bin/pytest", "-q"], {}, False),
+        (["/venv/bin/celery", "-A", "config", "worker"], {}, False),
+    ],
+)
+def test_only_the_serving_process_resumes_runs(monkeypatch, argv, env, expected):
+    monkeypatch.delenv("RUN_MAIN", raising=False)
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    assert is_server_process(argv) is expected
+
+
+CREATE = """
+from datetime import timedelta
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+from archive.models import Collection
+from colorize.models import Run
+from tests.test_run_support import make_photo
+
+user = get_user_model().objects.create(username="owner")
+collection = Collection.objects.create(title="embedded", owner=user)
+first = make_photo(collection, user, 64, 48, seed=1)
+second = make_photo(collection, user, 64, 48, seed=2)
+# What a crash leaves behind: a queued run whose job was never picked up, and a run that was mid-way.
+queued = Run.objects.create(photo=first, requested_by=user)
+orphan = Run.objects.create(
+    photo=second, requested_by=user, status="running", claim="dead", attempts=1,
+    started_at=timezone.now() - timedelta(minutes=5), heartbeat_at=timezone.now() - timedelta(minutes=5),
+)
+print(json.dumps([queued.pk, orphan.pk]))
+"""
+
+STATUS = """
+from colorize.models import Run, Version
+ids = json.loads(sys.argv[1])
+print(json.dumps({str(r.pk): [r.status, Version.objects.filter(run=r).count()] for r in Run.objects.filter(pk__in=ids)}))
+"""
+
+
+@pytest.mark.slow
+def test_queued_and_orphaned_runs_resume_when_the_embedded_server_starts(tmp_path):
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {
+        **{k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "JOB_BACKEND")},
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "PYTHONPATH": str(ROOT),
+        "FINDCOLOR_VAR_DIR": str(tmp_path / "var"),
+        "MEDIA_ROOT": str(tmp_path / "media"),
+        "COLORIZER": "tests.test_run_support.colorizer",
+        "RUN_STALE_SECONDS": "2",
+        "LOG_LEVEL": "WARNING",
+    }
+    (tmp_path / "var").mkdir()
+
+    def django(code, *args):
+        script = "import django, json, sys\ndjango.setup()\n" + code
+        out = subprocess.run(
+            [sys.executable, "-c", script, *args],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert out.returncode == 0, out.stderr[-3000:]
+        return json.loads(out.stdout.strip().splitlines()[-1])
+
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True, timeout=180
+    )
+    ids = django(CREATE)
+    log = open(tmp_path / "daphne.log", "wb")  # noqa: SIM115
+    server = subprocess.Popen(
+        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 75
+        state = {}
+        while time.monotonic() < deadline:
+            state = django(STATUS, json.dumps(ids))
+            if all(status == "done" for status, _ in state.values()):
+                break
+            time.sleep(1)
+        assert state == {str(ids[0]): ["done", 1], str(ids[1]): ["done", 1]}, (
+            tmp_path / "daphne.log"
+        ).read_text()
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(20)

@@ -104,11 +104,13 @@ def ui_server(tmp_path_factory):
         url=url, var=var_dir, seed=seed, password=seed["password"], sql=sql, log=var_dir / "daphne.log"
     )
     proc.terminate()
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
     try:
         proc.wait(10)
     except subprocess.TimeoutExpired:
         proc.kill()
     log.close()
+    shutil.copy(var_dir / "daphne.log", ARTIFACTS / "daphne.log")
 
 
 @pytest.fixture(scope="session")

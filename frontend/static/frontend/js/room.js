@@ -42,7 +42,8 @@ export class Room extends EventTarget {
       } catch {
         return;
       }
-      if (this.held) this.held.push(frame);
+      // While held (simulated latency), broadcasts wait; replies to our own requests still arrive.
+      if (this.held && !(frame.request_id && this.pending.has(frame.request_id))) this.held.push(frame);
       else this.handle(frame);
     };
     ws.onclose = (ev) => {
@@ -216,8 +217,11 @@ export class Room extends EventTarget {
     return this.request({ type: "hint.undo" });
   }
 
+  // Suggestions run the model. The server answers a connection's frames in order, so they go over a
+  // second connection: placing and moving hints (and seeing others do it) never waits behind the model.
   suggest(x, y) {
-    return this.request({ type: "suggest", x, y, k: 8 }, 30000);
+    if (!this.side) this.side = new SideChannel(this.path);
+    return this.side.request({ type: "suggest", x, y, k: 8 }, 30000);
   }
 
   ping() {
@@ -229,5 +233,55 @@ export class Room extends EventTarget {
     if (now - this.lastCursor < 50 || !this.ws || this.ws.readyState !== WebSocket.OPEN) return;
     this.lastCursor = now;
     this.ws.send(JSON.stringify({ type: "cursor", x, y }));
+  }
+}
+
+class SideChannel {
+  constructor(path) {
+    this.path = path;
+    this.pending = new Map();
+    this.seq = 0;
+    this.opened = null;
+  }
+
+  open() {
+    if (this.opened && this.ws && this.ws.readyState <= WebSocket.OPEN) return this.opened;
+    const proto = location.protocol === "https:" ? "wss:" : "ws:";
+    this.ws = new WebSocket(`${proto}//${location.host}${this.path}`);
+    this.opened = new Promise((resolve, reject) => {
+      this.ws.onopen = resolve;
+      this.ws.onerror = () => reject(new Error("could not reach the room for suggestions"));
+    });
+    this.ws.onmessage = (ev) => {
+      let frame;
+      try {
+        frame = JSON.parse(ev.data);
+      } catch {
+        return;
+      }
+      const p = frame.request_id && this.pending.get(frame.request_id);
+      if (!p) return; // broadcasts are the main connection's business
+      this.pending.delete(frame.request_id);
+      if (frame.type === "error") p.reject(Object.assign(new Error(frame.message || "error"), { code: frame.code }));
+      else p.resolve(frame);
+    };
+    this.ws.onclose = () => {
+      for (const [, p] of this.pending) p.reject(new Error("connection lost"));
+      this.pending.clear();
+      this.opened = null;
+    };
+    return this.opened;
+  }
+
+  async request(frame, timeoutMs) {
+    await this.open();
+    const request_id = `s-${++this.seq}`;
+    return new Promise((resolve, reject) => {
+      this.pending.set(request_id, { resolve, reject });
+      this.ws.send(JSON.stringify({ ...frame, request_id }));
+      setTimeout(() => {
+        if (this.pending.delete(request_id)) reject(new Error("the model did not answer in time"));
+      }, timeoutMs);
+    });
   }
 }

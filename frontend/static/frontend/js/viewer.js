@@ -42,7 +42,10 @@ export class Viewer extends EventTarget {
     const loop = () => {
       if (this.dirty) {
         this.dirty = false;
+        const t = performance.now();
         this.draw();
+        this.lastDrawMs = performance.now() - t;
+        this.drawMsTotal = (this.drawMsTotal || 0) + this.lastDrawMs;
       }
       requestAnimationFrame(loop);
     };
@@ -205,7 +208,7 @@ export class Viewer extends EventTarget {
       this.emit("select", { id: hit.id, x: u, y: v });
       if (!this.readOnly && this.tool !== "brush") {
         this.drag = { kind: "move", id: hit.id, x0: e.clientX, y0: e.clientY, u0: hit.x, v0: hit.y, moved: false, hint: hit };
-      }
+      } else this.emit("pick", { id: hit.id, x: u, y: v });
       this.invalidate();
       return;
     }
@@ -276,7 +279,10 @@ export class Viewer extends EventTarget {
     this.drag = null;
     this.canvas.style.cursor = "";
     if (!d) return;
-    if (d.kind === "move" && d.moved) {
+    if (d.kind === "move" && !d.moved) {
+      const [u, v] = this.toNorm(e.clientX, e.clientY);
+      this.emit("pick", { id: d.id, x: u, y: v });
+    } else if (d.kind === "move" && d.moved) {
       const h = d.hint;
       const clampU = (x) => Math.min(1, Math.max(0, x));
       const changes = { x: clampU(h.x + d.dx), y: clampU(h.y + d.dy) };
@@ -287,7 +293,13 @@ export class Viewer extends EventTarget {
     } else if (d.kind === "place") {
       if (Math.hypot(e.clientX - d.x, e.clientY - d.y) < 5) this.emit("place", { x: d.u, y: d.v });
     } else if (d.kind === "stroke") {
-      if (d.points.length >= 2) this.emit("stroke", { points: d.points });
+      let pts = d.points;
+      if (pts.length > 500) {
+        const k = Math.ceil(pts.length / 500);
+        pts = pts.filter((_, i) => i % k === 0 || i === pts.length - 1);
+      }
+      pts = pts.map(([pu, pv]) => [Math.round(pu * 1e5) / 1e5, Math.round(pv * 1e5) / 1e5]);
+      if (pts.length >= 2) this.emit("stroke", { points: pts });
       else this.emit("place", { x: d.points[0][0], y: d.points[0][1] });
     }
     this.invalidate();

@@ -8,7 +8,6 @@ const config = JSON.parse(document.getElementById("page-config").textContent);
 const photo = config.photo;
 const $ = (id) => document.getElementById(id);
 const root = $("workspace");
-const t0 = performance.now();
 
 // Exposed for tests and debugging: window.findcolor.{room, viewer, metrics}.
 const metrics = { readyMs: null, imageMs: null, snapshotMs: null };
@@ -77,7 +76,7 @@ async function loadOriginal(attempt = 0) {
     return;
   }
   const img = await loadImage(url);
-  metrics.imageMs = performance.now() - t0;
+  metrics.imageMs = performance.now();
   viewer.layers.original = img;
   lumaCanvas = document.createElement("canvas");
   const k = 512 / Math.max(img.naturalWidth, img.naturalHeight);
@@ -93,7 +92,7 @@ async function loadOriginal(attempt = 0) {
 function markReady() {
   if (!viewer.layers.original || metrics.snapshotMs === null || metrics.readyMs !== null) return;
   requestAnimationFrame(() => {
-    metrics.readyMs = performance.now() - t0;
+    metrics.readyMs = performance.now(); // since navigation start
     root.dataset.state = "ready";
   });
 }
@@ -144,7 +143,7 @@ room.addEventListener("refused", (e) => {
 });
 room.addEventListener("hints", (e) => {
   if (e.detail.frame && e.detail.frame.type === "snapshot" && metrics.snapshotMs === null) {
-    metrics.snapshotMs = performance.now() - t0;
+    metrics.snapshotMs = performance.now();
     markReady();
   }
   renderHints();
@@ -231,19 +230,20 @@ function selectHint(id, fromList = false) {
 }
 
 viewer.addEventListener("select", (e) => {
-  const { id, x, y } = e.detail;
+  const { id } = e.detail;
   viewer.selected = id;
   if (id !== null) {
     const h = room.hints.get(id);
     if (h) setColor(h.color, false);
-    if (x !== undefined) askSuggest(x, y);
   }
   renderHints();
 });
+// A click on a hint (not a drag) asks for suggestions there; a drag must not wait behind the model.
+viewer.addEventListener("pick", (e) => askSuggest(e.detail.x, e.detail.y));
 
 viewer.addEventListener("place", async (e) => {
   const { x, y } = e.detail;
-  askSuggest(x, y);
+  drawPlane(lightnessAt(x, y));
   const started = performance.now();
   const hint = { x, y, color: currentColor, radius: viewer.pointRadius, shape: "point" };
   try {
@@ -259,6 +259,7 @@ viewer.addEventListener("place", async (e) => {
   } catch (err) {
     reportError(err, "Could not place the hint");
   }
+  askSuggest(x, y); // after the add: the room answers frames in order and a suggestion runs the model
 });
 
 viewer.addEventListener("stroke", async (e) => {
@@ -406,15 +407,28 @@ function renderRecent() {
 }
 
 function drawPlane(L) {
-  planeL = L;
-  drawAbPlane($("ab-plane"), L);
+  planeL = Math.min(96, Math.max(6, L)); // the gamut is a dot at the extremes: keep the plane usable
   $("ab-l").textContent = `L ${Math.round(L)}`;
+  $("ab-plane").dataset.lightness = String(Math.round(L));
   drawPlaneMarker();
 }
 
 function drawPlaneMarker() {
   const c = $("ab-plane");
-  if (!c.dataset.drawn) return;
+  drawAbPlane(c, planeL);
+  const [, a, b] = rgbToLab(hexToRgb(currentColor));
+  const [px, py] = abToXY(c, a, b);
+  const ctx = c.getContext("2d");
+  ctx.beginPath();
+  ctx.arc(px, py, 5, 0, Math.PI * 2);
+  ctx.lineWidth = 2;
+  ctx.strokeStyle = "#fff";
+  ctx.stroke();
+  ctx.beginPath();
+  ctx.arc(px, py, 7, 0, Math.PI * 2);
+  ctx.lineWidth = 1;
+  ctx.strokeStyle = "#000";
+  ctx.stroke();
 }
 
 $("ab-plane").addEventListener("click", (e) => {

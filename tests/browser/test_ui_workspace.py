@@ -1,0 +1,159 @@
+"""The photo workspace in a real browser: live collaboration, hint tools, colour chooser, stale edits."""
+
+import time
+
+import pytest
+
+from tests.browser.conftest import canvas_point, open_workspace
+
+pytestmark = pytest.mark.browser
+
+
+def hint_ids(page):
+    return page.locator("#hint-list .hint-item").evaluate_all("els => els.map(e => Number(e.dataset.hint))")
+
+
+def hint_item(page, hint_id):
+    return page.locator(f'#hint-list .hint-item[data-hint="{hint_id}"]')
+
+
+def test_two_curators_see_each_others_hints_live_and_a_viewer_watches_without_tools(
+    sign_in, ui_server, artifacts
+):
+    photo = ui_server.seed["photos"]["small"]
+    alice = open_workspace(sign_in("curator"), ui_server, photo)
+    bob = open_workspace(sign_in("curator2"), ui_server, photo)
+    viewer = open_workspace(sign_in("viewer"), ui_server, photo)
+    # presence: each sees the others' avatars
+    for page in (alice, bob, viewer):
+        for name in ("curator", "curator2", "viewer"):
+            page.locator(f'#presence [data-user="{name}"]').wait_for()
+    before = set(hint_ids(alice))
+
+    # alice places a point hint with a colour typed into the plain colour input
+    alice.get_by_label("Hint colour as hex").fill("#2e7d32")
+    alice.get_by_label("Hint colour as hex").press("Enter")
+    x, y = canvas_point(alice, 0.30, 0.40)
+    alice.mouse.click(x, y)
+    started = time.monotonic()
+    bob.wait_for_function(
+        f"Array.from(window.findcolor.room.hints.values()).some(h => !{sorted(before)}.includes(h.id))",
+        timeout=1000,
+    )
+    seen_after = time.monotonic() - started
+    assert seen_after < 1.0
+    (new_id,) = set(hint_ids(bob)) - before
+    item = hint_item(bob, new_id)
+    assert item.get_attribute("data-color") == "#2e7d32"
+    assert "by curator" in item.inner_text() and "suggested" in item.inner_text()
+
+    # bob drags it to a new place; alice sees the move
+    bx, by = canvas_point(bob, 0.30, 0.40)
+    tx, ty = canvas_point(bob, 0.55, 0.60)
+    bob.mouse.move(bx, by)
+    bob.mouse.down()
+    bob.mouse.move((bx + tx) / 2, (by + ty) / 2, steps=4)
+    bob.mouse.move(tx, ty, steps=4)
+    bob.mouse.up()
+    alice.wait_for_function(
+        f"(() => {{ const h = window.findcolor.room.hints.get({new_id}); return h && h.revision === 2; }})()",
+        timeout=2000,
+    )
+    moved = alice.evaluate(f"window.findcolor.room.hints.get({new_id})")
+    assert abs(moved["x"] - 0.55) < 0.01 and abs(moved["y"] - 0.60) < 0.01
+
+    # bob brushes a stroke with the brush tool (keyboard shortcut B)
+    bob.locator("#canvas").focus()
+    bob.keyboard.press("b")
+    assert bob.get_by_role("button", name="Brush stroke hints (B)").get_attribute("aria-pressed") == "true"
+    sx, sy = canvas_point(bob, 0.70, 0.20)
+    ex, ey = canvas_point(bob, 0.85, 0.30)
+    bob.mouse.move(sx, sy)
+    bob.mouse.down()
+    bob.mouse.move(ex, ey, steps=8)
+    bob.mouse.up()
+    alice.locator("#hint-list .hint-item", has_text="stroke").wait_for(timeout=2000)
+
+    # the viewer sees both hints, but has no hint tools and cannot place one
+    viewer.locator("#hint-list .hint-item", has_text="stroke").wait_for()
+    hint_item(viewer, new_id).wait_for()
+    assert viewer.get_by_role("button", name="Place point hints (P)").count() == 0
+    assert viewer.get_by_role("button", name="Brush stroke hints (B)").count() == 0
+    assert viewer.get_by_role("button", name=f"Delete hint {new_id}").count() == 0
+    count = len(hint_ids(viewer))
+    vx, vy = canvas_point(viewer, 0.1, 0.1)
+    viewer.mouse.click(vx, vy)
+    viewer.wait_for_timeout(300)
+    assert len(hint_ids(viewer)) == count == len(hint_ids(alice))
+
+    # cursors: alice sees bob's cursor label
+    bob.mouse.move(*canvas_point(bob, 0.5, 0.5))
+    bob.mouse.move(*canvas_point(bob, 0.52, 0.5))
+    alice.wait_for_function("window.findcolor.viewer.cursors.size > 0")
+    alice.screenshot(path=str(artifacts / "workspace-hints.png"))
+
+
+def test_delete_and_undo_with_the_keyboard(sign_in, ui_server):
+    page = open_workspace(sign_in("curator"), ui_server, ui_server.seed["photos"]["small"])
+    before = set(hint_ids(page))
+    page.mouse.click(*canvas_point(page, 0.12, 0.85))
+    page.wait_for_function(f"window.findcolor.room.hints.size === {len(before) + 1}")
+    (hint_id,) = set(hint_ids(page)) - before
+    assert hint_item(page, hint_id).get_attribute("aria-current") == "true"  # a new hint is selected
+    page.locator("#canvas").focus()
+    page.keyboard.press("Delete")
+    page.wait_for_function(f"!window.findcolor.room.hints.has({hint_id})")
+    page.keyboard.press("Control+z")
+    page.wait_for_function(f"window.findcolor.room.hints.has({hint_id})")
+    hint_item(page, hint_id).wait_for()
+    page.get_by_role("button", name=f"Delete hint {hint_id}").click()
+    page.wait_for_function(f"!window.findcolor.room.hints.has({hint_id})")
+    deleted = ui_server.sql("select deleted_at is not null from colorize_hint where id = ?", hint_id)
+    assert deleted == [(1,)]  # soft delete: the row stays
+
+
+def test_choosing_a_colour_recolours_the_selected_hint_and_is_remembered(sign_in, ui_server):
+    page = open_workspace(sign_in("curator"), ui_server, ui_server.seed["photos"]["small"])
+    before = set(hint_ids(page))
+    page.mouse.click(*canvas_point(page, 0.2, 0.2))
+    page.wait_for_function(f"window.findcolor.room.hints.size === {len(before) + 1}")
+    (hint_id,) = set(hint_ids(page)) - before
+    # the ab plane is drawn at the clicked point's lightness
+    assert page.locator("#ab-plane").get_attribute("data-lightness") is not None
+    plane = page.get_by_label("ab colour plane at the clicked point's lightness: click to choose a colour")
+    box = plane.bounding_box()
+    plane.click(position={"x": box["width"] * 0.5 + 12, "y": box["height"] * 0.5 - 12})  # a > 0, b > 0
+    page.wait_for_function(f"window.findcolor.room.hints.get({hint_id}).revision === 2")
+    color = page.evaluate(f"window.findcolor.room.hints.get({hint_id}).color")
+    assert page.get_by_label("Hint colour as hex").input_value() == color
+    assert page.locator("#recent button").first.get_attribute("aria-label").endswith(color)
+    r, g, b = (int(color[i : i + 2], 16) for i in (1, 3, 5))
+    assert r > b  # a warm colour from the upper-right quadrant of the ab plane
+
+
+def test_a_stale_edit_shows_the_current_state_not_a_silent_overwrite(sign_in, ui_server):
+    photo = ui_server.seed["photos"]["small"]
+    alice = open_workspace(sign_in("curator"), ui_server, photo)
+    bob = open_workspace(sign_in("curator2"), ui_server, photo)
+    before = set(hint_ids(alice))
+    alice.mouse.click(*canvas_point(alice, 0.4, 0.8))
+    alice.wait_for_function(f"window.findcolor.room.hints.size === {len(before) + 1}")
+    (hint_id,) = set(hint_ids(alice)) - before
+    bob.wait_for_function(f"window.findcolor.room.hints.has({hint_id})")
+    # alice's network is slow: she does not see bob's change before she makes her own
+    alice.evaluate("window.findcolor.room.hold()")
+    bob.evaluate(f"window.findcolor.room.update({hint_id}, {{color: '#1e3a8a'}})")
+    bob.wait_for_function(f"window.findcolor.room.hints.get({hint_id}).color === '#1e3a8a'")
+    # alice (still at revision 1) picks a recent colour for the selected hint
+    assert alice.evaluate(f"window.findcolor.room.hints.get({hint_id}).revision") == 1
+    alice.get_by_label("Hint colour as hex").fill("#ffcc00")
+    alice.get_by_label("Hint colour as hex").press("Enter")
+    toast = alice.locator("#toast")
+    toast.wait_for()
+    assert "someone else changed this hint" in toast.inner_text()
+    alice.wait_for_function(f"window.findcolor.room.hints.get({hint_id}).color === '#1e3a8a'")
+    assert hint_item(alice, hint_id).get_attribute("data-color") == "#1e3a8a"
+    alice.evaluate("window.findcolor.room.release()")
+    assert ui_server.sql("select color, revision from colorize_hint where id = ?", hint_id) == [
+        ("#1e3a8a", 2)
+    ]

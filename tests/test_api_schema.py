@@ -54,10 +54,21 @@ def test_the_archive_views_generate_without_warnings_or_errors():
     GENERATOR_STATS.reset()
     generator = SchemaGenerator(patterns=None)
     generator.get_schema(request=None, public=True)
+    from rest_framework.views import APIView
+
+    import accounts.api
+    import archive.api
+
+    views = {
+        obj.__name__
+        for module in (archive.api, accounts.api)
+        for obj in vars(module).values()
+        if isinstance(obj, type) and issubclass(obj, APIView) and obj.__module__ == module.__name__
+    }
+    assert {"PhotoListView", "PhotoUploadView", "TokenView"} <= views
+    messages = list(GENERATOR_STATS._warn_cache) + list(GENERATOR_STATS._error_cache)
     archive_problems = [
-        message
-        for message in list(GENERATOR_STATS._warn_cache) + list(GENERATOR_STATS._error_cache)
-        if "archive/" in message or "accounts/" in message
+        m for m in messages if "archive/" in m or "accounts/" in m or any(f"[{v}" in m for v in views)
     ]
     assert archive_problems == []
 

@@ -147,7 +147,12 @@ def test_make_test_runs_sqlite_then_postgresql_without_browser_tests():
     assert "DATABASE_URL='postgres://u@db.example:5432/ci'" in test_recipe
     assert '-m "not browser"' in test_recipe
     sqlite_recipe = make("-n", "test-sqlite").stdout
-    assert "env -u DATABASE_URL" in sqlite_recipe and "not browser" not in sqlite_recipe
+    # SQLite runs everything: the browser tests too, in a pytest process of their own.
+    assert (
+        'env -u DATABASE_URL .venv/bin/python -m pytest -q -p no:cacheprovider -m "not browser"'
+        in sqlite_recipe
+    )
+    assert "env -u DATABASE_URL .venv/bin/python -m pytest -q -p no:cacheprovider -m browser" in sqlite_recipe
     makefile = (ROOT / "Makefile").read_text()
     recipe = makefile.split("\ntest: venv\n", 1)[1].split("\n\n", 1)[0]
     assert recipe.index("test-sqlite") < recipe.index("test-postgres")

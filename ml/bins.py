@@ -64,22 +64,31 @@ def gamut_hex(L: float, grid: float = GRID) -> list[str]:
     return [rgb_to_hex(c) for c in lab_to_rgb(lab)]
 
 
+@lru_cache(maxsize=4)
+def _lattice_lut(grid: float = GRID) -> np.ndarray:
+    """For every point of the full lattice, the index of the nearest in-gamut bin. Returns (n,n) int64."""
+    c = np.arange(-AB_RANGE, AB_RANGE + 1e-6, grid)
+    lat = _lattice(grid)
+    bins = ab_bins(grid)
+    d = ((lat[:, None, :] - bins[None]) ** 2).sum(-1)
+    return d.argmin(axis=1).reshape(len(c), len(c))
+
+
 def encode(ab: np.ndarray | torch.Tensor, grid: float = GRID):
     """Nearest-bin index of each ab pair. ab: (...,2) in [-110,110] (NumPy) or (B,2,H,W) tensor.
 
-    Returns int64 indices into ab_bins(): (...) for NumPy input, (B,H,W) for a tensor.
+    Returns int64 indices into ab_bins(): (...) for NumPy input, (B,H,W) for a tensor. Exact for ab inside an
+    in-gamut cell; outside, the in-gamut bin nearest to the lattice point (values are clipped to the ab square).
     """
-    bins = ab_bins(grid)
+    lut = _lattice_lut(grid)
+    n = lut.shape[0]
     if isinstance(ab, torch.Tensor):
-        B, _, H, W = ab.shape
-        flat = ab.permute(0, 2, 3, 1).reshape(-1, 2)
-        tb = torch.from_numpy(bins).to(ab.device, ab.dtype)
-        idx = torch.cdist(flat, tb).argmin(dim=1)
-        return idx.view(B, H, W)
+        q = torch.round((ab.clamp(-AB_RANGE, AB_RANGE) + AB_RANGE) / grid).long().clamp(0, n - 1)
+        t = torch.from_numpy(lut).to(ab.device).view(-1)
+        return t[q[:, 0] * n + q[:, 1]]
     arr = np.asarray(ab, dtype=np.float32)
-    flat = arr.reshape(-1, 2)
-    d = (flat[:, None, 0] - bins[None, :, 0]) ** 2 + (flat[:, None, 1] - bins[None, :, 1]) ** 2
-    return d.argmin(axis=1).reshape(arr.shape[:-1])
+    q = np.clip(np.round((np.clip(arr, -AB_RANGE, AB_RANGE) + AB_RANGE) / grid).astype(np.int64), 0, n - 1)
+    return lut[q[..., 0], q[..., 1]]
 
 
 def decode(idx, grid: float = GRID) -> np.ndarray:

@@ -35,6 +35,7 @@ from .profiles import Profile, image_global_hint
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 DEFAULT_CHECKPOINT = WEIGHTS_DIR / "findcolor.pt"
 REQUIRED_KEYS = ("model_name", "model_version", "model_args", "model", "config")
+INFERENCE_DEFAULTS = {"enforce_decay": 0.3, "anneal_mix": 0.0, "anneal_T": 0.38}
 
 
 class CheckpointError(RuntimeError):
@@ -178,6 +179,9 @@ class Colorizer:
         dcm_threshold: float = 0.5,
         enforce_side: int = 256,
         preview_enforce_side: int = 96,
+        enforce_decay: float | None | str = "ckpt",
+        anneal_mix: float | None = None,
+        anneal_T: float | None = None,
     ):
         self.device = torch.device(device or "cpu")
         self.args = ModelArgs.from_dict(ckpt["model_args"])
@@ -199,6 +203,12 @@ class Colorizer:
         self.work_side, self.tile, self.overlap = work_side, tile, overlap
         self.dcm_threshold = dcm_threshold
         self.enforce_side, self.preview_enforce_side = enforce_side, preview_enforce_side
+        # inference settings chosen on the training set's held-out split travel in the checkpoint ("inference")
+        inf = dict(INFERENCE_DEFAULTS, **(ckpt.get("inference") or {}))
+        self.enforce_decay = inf["enforce_decay"] if enforce_decay == "ckpt" else enforce_decay
+        # output chroma = (1 - anneal_mix) * regression head + anneal_mix * annealed mean of the bin head
+        self.anneal_mix = inf["anneal_mix"] if anneal_mix is None else anneal_mix
+        self.anneal_T = inf["anneal_T"] if anneal_T is None else anneal_T
         self._lock = threading.Lock()
         self._bins = torch.from_numpy(B.ab_bins())
 
@@ -269,6 +279,9 @@ class Colorizer:
                 gf = e4.mean(dim=(2, 3)) if gfeat is None else gfeat[None].to(self.device)
                 g = net.global_vector(gf, gh, era, sit)
                 ab, logits = net.deep_head(e1, e2, e3, e4, g, size)
+                if self.anneal_mix > 0:
+                    am = F.interpolate(B.annealed_mean(logits, self.anneal_T), size=size, mode="bilinear")
+                    ab = (1 - self.anneal_mix) * ab + self.anneal_mix * am
                 gfeat = gf[0]
         ab = ab[0, :, :h, :w].permute(1, 2, 0).cpu().numpy()
         if logits is not None:
@@ -384,7 +397,9 @@ class Colorizer:
         if verified:
             vab, vm = rasterize(verified, wh, ww)
             side = enforce_side or (self.preview_enforce_side if preview else self.enforce_side)
-            ab_w = propagate_residual(Lw, ab_w, vab.transpose(1, 2, 0), vm[0] > 0, side=side)
+            ab_w = propagate_residual(
+                Lw, ab_w, vab.transpose(1, 2, 0), vm[0] > 0, side=side, decay=self.enforce_decay
+            )
         t = lap("enforce", t)
         tick(0.75)
 

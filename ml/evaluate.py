@@ -143,6 +143,48 @@ def evaluate(
     }
 
 
+def profile_experiment(data_dirs, profiles: dict, colorizer, size=256, limit=0, log=print) -> dict:
+    """What context profiles change, at 0 hints: PSNR and colourfulness with no global hint, with each profile,
+    with the best-matching ("right") and worst-matching ("wrong") profile, and with the photo itself as reference.
+
+    Right/wrong are chosen per photo by the L1 distance between its true ab histogram and each profile's histogram,
+    i.e. an oracle grouping of eval/ photos by scene colour statistics (the profiles themselves come from train/).
+    """
+    from . import bins as B
+    from .profiles import Profile
+
+    profs = {k: (v if isinstance(v, Profile) else Profile.from_dict(v)) for k, v in profiles.items()}
+    rows = []
+    for d in data_dirs:
+        files = list_images(d)[: limit or None]
+        for f in files:
+            rgb = load_eval_image(f, size)
+            lab = rgb_to_lab(rgb)
+            L = lab[..., 0]
+            hist = B.histogram(lab[..., 1:])
+            dist = {k: float(np.abs(p.hist - hist).sum()) for k, p in profs.items()}
+            cf = colorfulness(rgb)
+
+            def score(L=L, rgb=rgb, cf=cf, **kw):
+                pred = colorizer.colorize(l_to_gray(L), **kw).rgb
+                return psnr(rgb, pred), colorfulness(pred) / max(cf, 1e-6)
+
+            r = {"none": score(), "reference_self": score(reference=rgb)}
+            for k, p in profs.items():
+                r[k] = score(profile=p)
+            r["right"] = r[min(dist, key=dist.get)]
+            r["wrong"] = r[max(dist, key=dist.get)]
+            r["right_key"] = min(dist, key=dist.get)
+            rows.append(r)
+        log(f"profiles: {Path(d).name} done")
+    keys = ["none", "right", "wrong", "reference_self"] + list(profs)
+    out = {k: {"psnr": float(np.mean([r[k][0] for r in rows])),
+               "colorfulness_ratio": float(np.mean([r[k][1] for r in rows]))} for k in keys}  # fmt: skip
+    out["images"] = len(rows)
+    out["right_profile_counts"] = {k: sum(r["right_key"] == k for r in rows) for k in profs}
+    return out
+
+
 COLORS = {"model": (200, 40, 40), "levin": (40, 90, 200), "gray": (110, 110, 110)}
 
 
@@ -205,6 +247,10 @@ def main(argv=None):
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--checkpoint", default=None)
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument(
+        "--profiles", default=None, help="profiles JSON (ml.build_profiles) for the profile experiment"
+    )
+    p.add_argument("--profiles-only", action="store_true", help="run only the profile experiment")
     a = p.parse_args(argv)
     import torch
 
@@ -216,7 +262,16 @@ def main(argv=None):
 
         colorizer = Colorizer.load(a.checkpoint)
     counts = [int(n) for n in a.hints.split(",")]
-    rep = evaluate(a.data, counts, methods, a.size, a.limit, a.seed, colorizer)
+    if a.profiles_only:
+        rep = {"meta": {"size": a.size, "limit": a.limit, "model_version": colorizer.model_version}}
+        counts = []
+    else:
+        rep = evaluate(a.data, counts, methods, a.size, a.limit, a.seed, colorizer)
+    if a.profiles:
+        rep["profiles"] = profile_experiment(
+            a.data, json.loads(Path(a.profiles).read_text()), colorizer, a.size, a.limit
+        )
+        print("profiles:", json.dumps(rep["profiles"]))
     for n in counts:
         print(
             f"hints {n:>3}: "
@@ -228,7 +283,7 @@ def main(argv=None):
     if a.json:
         Path(a.json).parent.mkdir(parents=True, exist_ok=True)
         Path(a.json).write_text(json.dumps(rep, indent=2) + "\n")
-    if a.plot:
+    if a.plot and counts:
         plot(rep, a.plot)
 
 

@@ -15,7 +15,11 @@ from .colorizer import DEFAULT_CHECKPOINT, sha256_file
 
 
 def export(
-    src: str, dst: str | Path = DEFAULT_CHECKPOINT, version: str | None = None, profiles: dict | None = None
+    src: str,
+    dst: str | Path = DEFAULT_CHECKPOINT,
+    version: str | None = None,
+    profiles: dict | None = None,
+    inference: dict | None = None,
 ) -> str:
     """Write the shipped checkpoint + sidecars. Returns the sha256 hex of the written file."""
     ck = torch.load(src, map_location="cpu", weights_only=False)
@@ -25,6 +29,8 @@ def export(
         ck["model_version"] = version
     if profiles is not None:
         ck["profiles"] = profiles
+    if inference is not None:
+        ck["inference"] = inference
     dst = Path(dst)
     dst.parent.mkdir(parents=True, exist_ok=True)
     torch.save(ck, dst)
@@ -41,6 +47,7 @@ def export(
             "images_seen",
             "elapsed_s",
             "val_loss",
+            "inference",
         )
         if k in ck
     }
@@ -56,9 +63,11 @@ def main(argv=None):
     p.add_argument("--out", default=str(DEFAULT_CHECKPOINT))
     p.add_argument("--version", default=None)
     p.add_argument("--profiles", default=None, help="JSON {context key: Profile.to_dict()}")
+    p.add_argument("--inference", default=None, help='JSON, e.g. {"anneal_mix": 0.3, "enforce_decay": 0.3}')
     a = p.parse_args(argv)
     profiles = json.loads(Path(a.profiles).read_text()) if a.profiles else None
-    print(export(a.src, a.out, a.version, profiles))
+    inference = json.loads(a.inference) if a.inference else None
+    print(export(a.src, a.out, a.version, profiles, inference))
 
 
 if __name__ == "__main__":

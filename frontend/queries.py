@@ -175,32 +175,23 @@ def photo_grid(collection: Collection, query: GridQuery):
 
 
 def review_queue_for(user):
-    """Versions awaiting review in the collections where the user is a reviewer or owner."""
+    """Versions awaiting review in the collections where the user is a reviewer or owner (not their own)."""
     try:
-        from colorize.models import Version  # type: ignore
+        from colorize.services.review import review_queue
     except ImportError:
         return None
-    if user is None or not user.is_authenticated:
-        return []
-    from accounts.models import Membership
+    versions = list(review_queue(user)[:200])
+    submitted = _submissions([v.pk for v in versions])
+    for v in versions:
+        v.submission = submitted.get(v.pk)
+    return versions
 
-    if user.is_superuser:
-        allowed = Q()
-    else:
-        reviewer_of = Membership.objects.filter(user=user, role__gte=Role.REVIEWER).values("collection_id")
-        allowed = Q(photo__collection__owner=user) | Q(photo__collection_id__in=reviewer_of)
-    from django.db.models import OuterRef, Subquery
 
+def _submissions(version_ids):
     from colorize.models import Review
 
-    latest = (
-        Review.objects.filter(version=OuterRef("pk")).order_by("-created_at", "-id").values("decision")[:1]
-    )
-    queryset = (
-        Version.objects.filter(allowed)
-        .annotate(decision=Subquery(latest))
-        .filter(decision="submitted")
-        .select_related("photo", "photo__collection", "created_by")
-        .order_by("-created_at", "-id")
-    )
-    return list(queryset[:200])
+    out = {}
+    rows = Review.objects.filter(version_id__in=version_ids, decision="submitted").select_related("reviewer")
+    for review in rows.order_by("created_at", "id"):
+        out[review.version_id] = review  # the latest submission wins
+    return out

@@ -647,6 +647,37 @@ $("guidance-form").addEventListener("submit", async (e) => {
   }
 });
 let referenceFile = null;
+let referenceId = null;
+
+async function loadReferences() {
+  const box = $("reference-pick");
+  const params = new URLSearchParams();
+  if (photo.era) params.set("era", photo.era);
+  let refs = [];
+  try {
+    refs = items(await api("GET", `/api/references/?${params}`));
+    if (!refs.length && photo.era) refs = items(await api("GET", "/api/references/"));
+  } catch {
+    return;
+  }
+  const legend = box.querySelector("legend");
+  box.replaceChildren(legend);
+  if (!refs.length) {
+    box.append(el("p", { class: "meta" }, "No reference photos yet."));
+    return;
+  }
+  const none = el("input", { type: "radio", name: "reference", value: "", checked: true, disabled: !config.canEdit });
+  box.append(el("label", {}, none, " none (the era/situation profile guides the colours)"));
+  for (const r of refs.slice(0, 12)) {
+    const input = el("input", { type: "radio", name: "reference", value: r.id, disabled: !config.canEdit });
+    box.append(el("label", { class: "reference-option" }, input,
+      r.image ? el("img", { src: r.image, alt: "", class: "reference-mini" }) : "",
+      ` ${r.title || `reference ${r.id}`}${r.era || r.situation ? ` (${[r.era, r.situation].filter(Boolean).join(", ")})` : ""}`));
+  }
+  box.addEventListener("change", (e) => {
+    referenceId = e.target.value || null;
+  });
+}
 if ($("reference-input")) {
   $("reference-input").addEventListener("change", (e) => {
     referenceFile = e.target.files[0] || null;
@@ -710,7 +741,7 @@ function mergeRun(run) {
   if (["done", "failed", "cancelled"].includes(activeRun.status)) {
     clearInterval(runPoll);
     runPoll = null;
-    if (activeRun.status === "done" && before !== "done") loadVersions(true);
+    if (activeRun.status === "done" && before !== "done") showRunVersion();
   }
 }
 
@@ -722,6 +753,7 @@ if ($("render")) {
     if (photo.era) form.append("era", photo.era);
     if (photo.situations[0]) form.append("situation", photo.situations[0]);
     if (referenceFile) form.append("reference_image", referenceFile, referenceFile.name);
+    else if (referenceId) form.append("reference", referenceId);
     $("render-status").textContent = "Starting the render…";
     const { status, body } = await uploadWithProgress(`/api/photos/${photo.id}/runs/`, form, () => {});
     if (status < 200 || status >= 300) {
@@ -744,6 +776,21 @@ if ($("render")) {
   });
 }
 
+async function showRunVersion() {
+  let vid = activeRun && activeRun.version;
+  if (!vid) {
+    const run = await api("GET", `/api/runs/${activeRun.id}/`).catch(() => null);
+    vid = run && run.version;
+  }
+  await loadVersions(false);
+  if (vid && !versions.has(vid)) await loadVersions(false);
+  if (vid && versions.has(vid)) {
+    await setLayer(`v${vid}`);
+    selectTab("versions");
+    root.dataset.version = String(vid);
+  }
+}
+
 function onRoomEvent(frame) {
   const t = frame.type || "";
   if (t.startsWith("run.")) {
@@ -751,7 +798,8 @@ function onRoomEvent(frame) {
     const run = typeof frame.run === "object" && frame.run ? frame.run : {};
     const status = { "run.progress": "running", "run.done": "done", "run.failed": "failed", "run.cancelled": "cancelled" }[t];
     if (activeRun && id === activeRun.id) {
-      mergeRun({ ...run, id, status: run.status || status, progress: frame.progress ?? run.progress ?? activeRun.progress,
+      mergeRun({ ...run, id, status: run.status || frame.status || status || activeRun.status,
+        progress: frame.progress ?? run.progress ?? activeRun.progress,
         error: frame.error || run.error });
     }
     if (t === "run.done") loadVersions(false);
@@ -778,8 +826,13 @@ function reviewState(v) {
 }
 
 let versionsLoading = null;
+let versionsAgain = false;
 async function loadVersions(showNewest) {
-  if (versionsLoading) return versionsLoading;
+  if (versionsLoading) {
+    // an event arrived while a list was on its way: fetch once more afterwards
+    versionsAgain = versionsAgain || showNewest || true;
+    return versionsLoading;
+  }
   versionsLoading = (async () => {
     try {
       const list = items(await api("GET", `/api/photos/${photo.id}/versions/`));
@@ -797,6 +850,10 @@ async function loadVersions(showNewest) {
       if (ex.status !== 404) $("version-list").replaceChildren(el("li", { class: "error" }, `Could not load versions: ${ex.message}`));
     } finally {
       versionsLoading = null;
+    }
+    if (versionsAgain) {
+      versionsAgain = false;
+      await loadVersions(showNewest);
     }
   })();
   return versionsLoading;
@@ -858,6 +915,7 @@ function versionItem(v) {
     thumb ? el("img", { src: thumb, alt: `Preview of ${label}`, class: "version-thumb", loading: "lazy" }) : "",
     el("div", { class: "version-body" },
       el("strong", {}, `Version ${v.number}`), " ", el("span", { class: `badge state-${state}` }, state),
+      v.published ? el("span", { class: "badge state-approved" }, " published") : "",
       el("div", { class: "hint-meta" }, `${author ? `by ${author} · ` : ""}${nHints} hint${nHints === 1 ? "" : "s"}${nVerified !== null ? ` (${nVerified} verified)` : ""}${v.created_at ? ` · ${timeAgo(v.created_at)}` : ""}`),
       model ? el("div", { class: "hint-meta" }, `model ${model}`) : "",
       comment ? el("div", { class: "hint-evidence" }, `“${comment}”`) : "",
@@ -926,4 +984,13 @@ loadOriginal().catch((e) => {
   $("canvas-status").textContent = e.message;
 });
 room.connect();
-loadVersions(false);
+loadReferences();
+loadVersions(false).then(async () => {
+  // /photos/ID/?version=V (from the review queue): show V against the original, versions panel open.
+  const wanted = Number(new URLSearchParams(location.search).get("version"));
+  if (wanted && versions.has(wanted)) {
+    await setLayer(`v${wanted}`);
+    await setBefore("original");
+    selectTab("versions");
+  }
+});

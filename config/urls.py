@@ -1,10 +1,10 @@
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path
-from django.views.static import serve
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from config.health import healthz
+from config.media import protected_media
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
@@ -18,6 +18,6 @@ urlpatterns = [
 ]
 
 if not settings.S3_BUCKET:
-    # Local media (embedded run). Access to originals goes through the API's permission checks in
-    # production deployments that use S3 with signed URLs.
-    urlpatterns += [re_path(r"^media/(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT})]
+    # Local media (embedded run), permission-checked like the API. With S3, files are reached through
+    # short-lived signed URLs that only the API hands out.
+    urlpatterns += [re_path(r"^media/(?P<path>.*)$", protected_media, name="media")]

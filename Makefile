@@ -91,10 +91,14 @@ lint: venv
 format: venv
 	$(PY) -m ruff format .
 
+# `make bench` runs every script under bench/ with its defaults; one of them:
+# `make bench BENCH=bench/ws_fanout.py BENCH_ARGS="--help"`.
+BENCH ?= bench/*.py
+BENCH_ARGS ?=
 bench: venv
-	@shopt -s nullglob; scripts=(bench/*.py); \
+	@shopt -s nullglob; scripts=($(BENCH)); \
 	if [ $${#scripts[@]} -eq 0 ]; then echo "nothing under bench/ yet"; exit 0; fi; \
-	for script in "$${scripts[@]}"; do echo "== $$script"; $(PY) "$$script"; done
+	for script in "$${scripts[@]}"; do echo "== $$script"; $(PY) "$$script" $(BENCH_ARGS); done
 
 clean-var:
 	rm -rf var/

@@ -167,6 +167,17 @@ def test_make_worker_needs_a_broker(tmp_path):
     assert "make worker needs REDIS_URL" in result.stdout
 
 
+def test_make_bench_runs_the_benchmark_scripts(tmp_path):
+    stamp = tmp_path / "stamp"
+    stamp.touch()
+    script = tmp_path / "fake_bench.py"
+    script.write_text("import sys; print('benched with', sys.argv[1:])\n")
+    result = make("bench", f"VENV={VENV}", f"STAMP={stamp}", f"BENCH={script}", "BENCH_ARGS=--quick")
+    assert result.returncode == 0, result.stderr
+    assert f"== {script}" in result.stdout and "benched with ['--quick']" in result.stdout
+    assert "bench/*.py" in make("-n", "bench", f"STAMP={stamp}").stdout
+
+
 @pytest.mark.slow
 def test_make_run_serves_the_platform_on_a_fresh_var_folder(tmp_path):
     """The real `make run`: migrate, load the demo, daphne on a free port; then ask it over HTTP."""

@@ -40,7 +40,7 @@ class PhotoRunsView(APIView):
     parser_classes = [JSONParser, MultiPartParser, FormParser]
 
     def get(self, request, photo_id):
-        photo = run_services.check_photo(request.user, photo_id, Role.CURATOR)
+        photo = run_services.check_photo(request.user, photo_id, Role.VIEWER)
         runs = Run.objects.filter(photo=photo).select_related("era", "situation", "requested_by")[:100]
         return Response({"results": [run_services.run_dict(r) for r in runs]})
 

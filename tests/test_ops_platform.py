@@ -89,6 +89,11 @@ def test_the_image_is_python_311_slim_with_cpu_torch_pinned():
     assert "USER findcolor" in dockerfile  # the services do not run as root
 
 
+def test_the_image_leaves_local_state_and_secrets_out():
+    ignored = set((PLATFORM / "Dockerfile.dockerignore").read_text().split())
+    assert {".git", ".venv", "var", ".env", "runs"} <= ignored
+
+
 @pytest.mark.parametrize("name", ENTRYPOINTS)
 def test_entrypoints_are_strict_executable_bash(name):
     script = PLATFORM / name

@@ -3,6 +3,8 @@
 import json
 
 from django.http import HttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
@@ -228,3 +230,29 @@ class ProfilesView(APIView):
                 ]
             }
         )
+
+
+# OpenAPI: these views answer JSON objects built by the services (documented in docs/job-lifecycle.md).
+_TAGS = {
+    "runs": [PhotoRunsView, RunView, RunCancelView, CollectionRunsView],
+    "versions": [
+        PhotoVersionsView,
+        VersionView,
+        VersionCompareView,
+        VersionRestoreHintsView,
+        VersionSidecarView,
+    ],
+    "review": [VersionSubmitView, VersionApproveView, VersionRejectView, VersionReviewsView, ReviewQueueView],
+    "profiles": [ReferencesView, ProfilesView],
+}
+for _tag, _views in _TAGS.items():
+    for _view in _views:
+        extend_schema(tags=[_tag], request=OpenApiTypes.OBJECT, responses=OpenApiTypes.OBJECT)(_view)
+extend_schema(
+    tags=["versions"],
+    parameters=[
+        OpenApiParameter("format", str, enum=["jpeg", "png", "tiff", "json"]),
+        OpenApiParameter("mark", bool, description="add a visible 'AI-colorized' label"),
+    ],
+    responses={(200, "image/jpeg"): OpenApiTypes.BINARY, (200, "application/json"): OpenApiTypes.OBJECT},
+)(VersionExportView)

@@ -241,6 +241,16 @@ def test_bad_run_parameters_get_a_clear_error_and_queue_nothing(people, photo, c
     assert not Run.objects.exists()
 
 
+def test_an_unreadable_reference_upload_is_refused_and_queues_nothing(people, photo, client_for):
+    import io
+
+    upload = io.BytesIO(b"this is not an image")
+    upload.name = "notes.png"
+    response = client_for(people.curator).post(f"/api/photos/{photo.pk}/runs/", {"reference_image": upload})
+    assert response.status_code == 400 and "reference_image" in response.json()["error"]["fields"]
+    assert not Run.objects.exists()
+
+
 def test_a_run_takes_context_and_an_uploaded_reference(
     people, photo, client_for, django_capture_on_commit_callbacks
 ):

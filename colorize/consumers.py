@@ -160,7 +160,7 @@ def _write(photo_id: int, user, frame: dict) -> dict:
     """Apply one write frame through the services; -> the ack frame."""
     kind = frame["type"]
     request_id = frame.get("request_id")
-    photo = Photo.objects.select_related("collection").get(pk=photo_id)
+    photo = Photo(pk=photo_id)  # the services lock and load the row themselves
     if kind == "hint.add":
         change = hint_services.do_add_hint(user, photo, _require(frame, "hint"), request_id=request_id)
     elif kind == "hint.undo":
@@ -305,7 +305,11 @@ class PhotoRoomConsumer(AsyncWebsocketConsumer):
             return
         if kind == "cursor" and event.get("connection") == self.connection:
             return
-        await self.send_json(event)
+        text = message.get("_text")  # local consumers may share one message object: encode it once
+        if text is None:
+            text = json.dumps(event, separators=(",", ":"))
+            message["_text"] = text
+        await self.send(text_data=text)
 
     # -------------------------------------------------------------------------------- incoming
 

@@ -123,12 +123,19 @@ if S3_BUCKET:
 
 # Real-time and background work.
 REDIS_URL = env_str("REDIS_URL", "")
+# CHANNEL_LAYER=pubsub selects channels-redis's Pub/Sub layer: one publish per group send instead of one queued
+# message per member, ~10x faster fan-out to big rooms (docs/hint-protocol.md, bench/ws_fanout.py).
+CHANNEL_LAYER = env_str("CHANNEL_LAYER", "core")
+if CHANNEL_LAYER not in ("core", "pubsub"):
+    raise ValueError(f"CHANNEL_LAYER={CHANNEL_LAYER!r}: use core or pubsub")
 if REDIS_URL:
     # redis-py 8 defaults socket_timeout to 5 s, which aborts channels-redis's blocking BZPOPMIN (also 5 s)
     # and kills every idle consumer (django/channels_redis#422): give reads a timeout longer than the pop.
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer"
+            if CHANNEL_LAYER == "pubsub"
+            else "channels_redis.core.RedisChannelLayer",
             "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": 30}]},
         }
     }

@@ -30,15 +30,17 @@ def _room_settings(settings):
     settings.ROOM_PREVIEW_BACKEND = "off"
 
 
-@pytest.fixture(params=["memory", "redis"])
+@pytest.fixture(params=["memory", "redis", "redis-pubsub"])
 def layer(request, settings):
     """Run the test on the in-memory layer and on channels-redis at 127.0.0.1:6379 (own prefix)."""
-    if request.param == "redis":
+    if request.param.startswith("redis"):
         settings.CHANNEL_LAYERS = {
             "default": {
-                "BACKEND": "channels_redis.core.RedisChannelLayer",
+                "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer"
+                if request.param == "redis-pubsub"
+                else "channels_redis.core.RedisChannelLayer",
                 "CONFIG": {
-                    "hosts": ["redis://127.0.0.1:6379/0"],
+                    "hosts": [{"address": "redis://127.0.0.1:6379/0", "socket_timeout": 30}],
                     "prefix": f"test-rooms-{uuid.uuid4().hex[:8]}",
                 },
             }

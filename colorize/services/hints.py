@@ -332,8 +332,11 @@ def _check_revision(hint: Hint, expected) -> None:
         raise StaleRevision(hint, expected)
 
 
-def _record(photo: Photo, hint: Hint, user, action, kind, before, request_id, undo_of=None) -> HintChange:
-    hint = Hint.objects.select_related("created_by", "verified_by").get(pk=hint.pk)
+def _record(
+    photo: Photo, hint: Hint, user, action, kind, before, request_id, undo_of=None, reload=False
+) -> HintChange:
+    if reload:
+        hint = Hint.objects.select_related("created_by", "verified_by").get(pk=hint.pk)
     event = HintEvent.objects.create(
         photo=photo,
         hint=hint,
@@ -346,8 +349,7 @@ def _record(photo: Photo, hint: Hint, user, action, kind, before, request_id, un
         request_id=request_id,
         undo_of=undo_of,
     )
-    event = HintEvent.objects.select_related("actor", "undo_of").get(pk=event.pk)
-    change = HintChange(event)
+    change = HintChange(event)  # actor and undo_of are the cached objects: no reload needed
     frame = change.frame()
     events.broadcast(photo.pk, frame)
     from colorize.services import preview
@@ -572,4 +574,6 @@ def do_undo(user, photo: Photo, event_revision=None, request_id=None) -> HintCha
             kind = "hint.updated"
         hint.revision += 1
         hint.save()
-        return _record(photo, hint, user, HintEvent.Action.UNDO, kind, before, request_id, undo_of=target)
+        return _record(
+            photo, hint, user, HintEvent.Action.UNDO, kind, before, request_id, undo_of=target, reload=True
+        )

@@ -188,24 +188,31 @@ def suggest_colors(photo_id: int, x: float, y: float, k: int = 8) -> dict:
 
 
 def request_preview(photo_id: int, revision: int) -> None:
-    """Ask for a preview of the photo at this room revision (called after the change commits)."""
+    """Ask for a preview of the photo at this room revision (called after the change commits).
+
+    In a process that serves rooms, the request is debounced on the room loop (so a burst of changes makes
+    one job, not one per change); elsewhere (a WSGI process, a worker) a job is enqueued with a countdown.
+    """
     mode = backend()
     if mode == "off":
         return
-    if mode == "jobs":
-        from config.jobs import enqueue
-
-        enqueue(
-            "colorize.services.preview.run_preview_job",
-            photo_id,
-            revision,
-            queue_options={"countdown": debounce_seconds()},
-        )
-        return
     loop = _room_loop
-    if loop is None or loop.is_closed():
-        return  # no room of this process is open: nobody here to show a preview to
-    loop.call_soon_threadsafe(_scheduler.request, photo_id, revision)
+    if loop is not None and not loop.is_closed():
+        loop.call_soon_threadsafe(_scheduler.request, photo_id, revision)
+    elif mode == "jobs":
+        _enqueue(photo_id, revision, countdown=debounce_seconds())
+
+
+def _enqueue(photo_id: int, revision: int, countdown: float = 0.0) -> None:
+    from config.jobs import enqueue
+
+    enqueue(
+        "colorize.services.preview.run_preview_job",
+        photo_id,
+        revision,
+        countdown > 0,
+        queue_options={"countdown": countdown} if countdown > 0 else {},
+    )
 
 
 class _Scheduler:
@@ -239,6 +246,9 @@ class _Scheduler:
         if self.superseded(photo_id, revision):
             return
         loop = asyncio.get_running_loop()
+        if backend() == "jobs":  # the workers compute it; publishing to the broker blocks, so not on the loop
+            await loop.run_in_executor(None, _enqueue_in_thread, photo_id, revision)
+            return
         try:
             frame = await loop.run_in_executor(_executor, _compute_in_thread, photo_id, revision, self)
         except Exception:
@@ -264,11 +274,19 @@ def _compute_in_thread(photo_id: int, revision: int, scheduler: _Scheduler):
 _scheduler = _Scheduler()
 
 
-def run_preview_job(photo_id: int, revision: int) -> None:
+def _enqueue_in_thread(photo_id: int, revision: int) -> None:
+    close_old_connections()
+    try:
+        _enqueue(photo_id, revision)
+    finally:
+        close_old_connections()
+
+
+def run_preview_job(photo_id: int, revision: int, debounce: bool = False) -> None:
     """Job form (workers): skip or stop when a newer room revision exists; send the frame when current."""
     from colorize.services.hints import room_revision
 
-    if settings.JOB_BACKEND != "celery":
+    if debounce and settings.JOB_BACKEND != "celery":
         time.sleep(debounce_seconds())  # Celery honours the countdown; the other backends do not
     checked = {"at": 0.0, "superseded": False}
 

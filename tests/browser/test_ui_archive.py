@@ -8,10 +8,11 @@ from PIL import Image
 pytestmark = pytest.mark.browser
 
 
-def test_a_curator_signs_in_sees_collection_cards_and_signs_out(sign_in, ui_server):
+def test_a_curator_signs_in_sees_collection_cards_and_signs_out(sign_in, ui_server, artifacts):
     page = sign_in("curator")
     card = page.locator(".collection-card", has_text="Liberation 1945")
     card.wait_for()
+    page.screenshot(path=str(artifacts / "collections.png"))
     assert card.locator(".mosaic img").count() >= 2  # thumbnail mosaic
     assert "unrestored" in card.locator(".counts").inner_text()
     assert "you are curator" in card.inner_text()
@@ -86,7 +87,7 @@ def _drop(page, selector, files):
     page.dispatch_event(selector, "drop", {"dataTransfer": handle})
 
 
-def test_drop_uploads_several_files_with_progress_and_a_clear_error_per_bad_file(sign_in, ui_server):
+def test_drop_uploads_several_files_with_progress_and_a_clear_error_per_bad_file(sign_in, ui_server, artifacts):
     import zipfile
 
     collection = ui_server.seed["collection"]
@@ -114,6 +115,7 @@ def test_drop_uploads_several_files_with_progress_and_a_clear_error_per_bad_file
         page.locator(".upload-row", has_text="one.png").locator(".upload-status").inner_text() == "uploaded"
     )
     assert page.locator(".upload-row", has_text="one.png").locator("progress").get_attribute("value") == "100"
+    page.screenshot(path=str(artifacts / "collection-upload.png"))
     report = page.locator(".upload-row", has_text="batch.zip").inner_text()
     assert "inside-1.png: uploaded" in report and "notes.png" in report and "1 file not added" in report
 

@@ -6,6 +6,8 @@ The formulas match scikit-image's ``rgb2lab`` / ``lab2rgb`` so results can be co
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 import torch
 
@@ -100,14 +102,21 @@ def gray_to_l(gray: np.ndarray) -> np.ndarray:
     """
     g = np.asarray(gray)
     if g.dtype == np.uint8:
-        g = g.astype(np.float32) / 255.0
-    elif g.dtype == np.uint16:
-        g = g.astype(np.float32) / 65535.0
-    elif np.issubdtype(g.dtype, np.floating) or g.dtype == np.bool_:
+        return _gray_lut(8)[g]
+    if g.dtype == np.uint16:
+        return _gray_lut(16)[g]
+    if np.issubdtype(g.dtype, np.floating) or g.dtype == np.bool_:
         g = np.clip(g.astype(np.float32), 0.0, 1.0)
     else:
         raise ValueError(f"unsupported grayscale dtype {g.dtype}; use uint8, uint16 or float in [0,1]")
     return gray_linear_to_l(_srgb_to_linear(g).astype(np.float32))
+
+
+@lru_cache(maxsize=2)
+def _gray_lut(bits: int) -> np.ndarray:
+    """L of every 8- or 16-bit gray value. Returns (2**bits,) float32 in [0,100]."""
+    v = np.arange(2**bits, dtype=np.float64) / (2**bits - 1)
+    return gray_linear_to_l(_srgb_to_linear(v)).astype(np.float32)
 
 
 def gray_linear_to_l(y: np.ndarray) -> np.ndarray:

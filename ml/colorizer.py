@@ -178,7 +178,7 @@ class Colorizer:
         overlap: int = 48,
         dcm_threshold: float = 0.5,
         enforce_side: int = 256,
-        preview_enforce_side: int = 96,
+        preview_enforce_side: int = 80,
         enforce_decay: float | None | str = "ckpt",
         anneal_mix: float | None = None,
         anneal_T: float | None = None,
@@ -450,7 +450,7 @@ class Colorizer:
         ent = (-(p * torch.log(p.clamp(min=1e-12))).sum(0) / np.log(p.shape[0])).numpy()
         ent = resize(ent, H, W, "bilinear")
         if hints:
-            h, w = _scaled(H, W, 512)
+            h, w = _scaled(H, W, 128)
             rr, cc = np.mgrid[0:h, 0:w]
             near = np.zeros((h, w), dtype=np.float32)
             for hint in hints:

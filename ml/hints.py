@@ -62,30 +62,35 @@ class Hint:
         rc = np.floor(out).astype(np.int64)
         rc[:, 0] = rc[:, 0].clip(0, H - 1)
         rc[:, 1] = rc[:, 1].clip(0, W - 1)
-        return np.unique(rc, axis=0)
+        return rc if len(rc) == 1 else np.unique(rc, axis=0)
 
 
-def hint_footprint(h: Hint, H: int, W: int) -> np.ndarray:
-    """Boolean (H,W) mask of the pixels a hint covers at resolution (H,W) (always at least one pixel)."""
+def hint_footprint(h: Hint, H: int, W: int) -> tuple[slice, slice, np.ndarray]:
+    """The pixels a hint covers at resolution (H,W) (always at least one pixel).
+
+    Returns (row slice, column slice, boolean mask of that window), so big images cost only the hint's window.
+    """
     long = max(H, W)
-    rr = np.arange(H)[:, None] + 0.5
-    cc = np.arange(W)[None, :] + 0.5
+    pts = [(h.x * W, h.y * H)] + [(px * W, py * H) for px, py in (h.points or [])]
+    reach = max(h.width * long / 2.0, 0.75) if h.points else max(h.radius * long, 0.75)
+    xs, ys = [p[0] for p in pts], [p[1] for p in pts]
+    r0, r1 = max(int(np.floor(min(ys) - reach)) - 1, 0), min(int(np.ceil(max(ys) + reach)) + 1, H)
+    c0, c1 = max(int(np.floor(min(xs) - reach)) - 1, 0), min(int(np.ceil(max(xs) + reach)) + 1, W)
+    rr = np.arange(r0, r1)[:, None] + 0.5
+    cc = np.arange(c0, c1)[None, :] + 0.5
     if h.points:
-        half = max(h.width * long / 2.0, 0.75)
-        pts = [(h.x * W, h.y * H)] + [(px * W, py * H) for px, py in h.points]
-        d2 = np.full((H, W), np.inf)
+        d2 = np.full((r1 - r0, c1 - c0), np.inf)
         for (x0, y0), (x1, y1) in zip(pts[:-1], pts[1:], strict=True):
             dx, dy = x1 - x0, y1 - y0
             L2 = dx * dx + dy * dy
-            t = np.zeros((H, W)) if L2 == 0 else np.clip(((cc - x0) * dx + (rr - y0) * dy) / L2, 0, 1)
+            t = np.zeros_like(d2) if L2 == 0 else np.clip(((cc - x0) * dx + (rr - y0) * dy) / L2, 0, 1)
             d2 = np.minimum(d2, (cc - x0 - t * dx) ** 2 + (rr - y0 - t * dy) ** 2)
-        m = d2 <= half * half
+        m = d2 <= reach * reach
     else:
-        r = max(h.radius * long, 0.75)
-        m = (cc - h.x * W) ** 2 + (rr - h.y * H) ** 2 <= r * r
+        m = (cc - h.x * W) ** 2 + (rr - h.y * H) ** 2 <= reach * reach
     for r_, c_ in h.anchor_pixels(H, W):
-        m[r_, c_] = True
-    return m
+        m[r_ - r0, c_ - c0] = True
+    return slice(r0, r1), slice(c0, c1), m
 
 
 def rasterize(hints, H: int, W: int) -> tuple[np.ndarray, np.ndarray]:
@@ -96,11 +101,11 @@ def rasterize(hints, H: int, W: int) -> tuple[np.ndarray, np.ndarray]:
     ab = np.zeros((2, H, W), dtype=np.float32)
     mask = np.zeros((1, H, W), dtype=np.float32)
     for h in hints:
-        m = hint_footprint(h, H, W)
+        rs, cs, m = hint_footprint(h, H, W)
         a, b = h.ab
-        ab[0][m] = a
-        ab[1][m] = b
-        mask[0][m] = 1.0
+        ab[0, rs, cs][m] = a
+        ab[1, rs, cs][m] = b
+        mask[0, rs, cs][m] = 1.0
     return ab, mask
 
 

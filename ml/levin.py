@@ -64,7 +64,7 @@ def propagate(L: np.ndarray, mask: np.ndarray, values: np.ndarray, decay: float 
     lam = 0.0 if decay is None else 1.0 / (decay * max(H, W)) ** 2
     A = affinity_matrix(L, mask, lam=lam)
     b = np.where(mask[..., None], values, 0.0).reshape(H * W, -1)
-    x = spla.splu(A).solve(b)
+    x = spla.splu(A, permc_spec="MMD_AT_PLUS_A").solve(b)
     return x.reshape(values.shape).astype(np.float32)
 
 

@@ -7,6 +7,7 @@ POST /api/photos/{id}/hints/undo/. Writes name the hint revision they edit; a re
 
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -192,3 +193,32 @@ class PhotoHintEventsView(APIView):
         if hint:
             events = [event for event in events if str(event["hint"]["id"]) == hint]
         return Response({"room_revision": services.room_revision(photo.pk), "since": since, "events": events})
+
+
+class HintEvidenceImageView(APIView):
+    permission_classes = [AllowAny]
+    parser_classes = [MultiPartParser, FormParser]
+
+    @extend_schema(
+        request={
+            "multipart/form-data": inline_serializer(
+                "EvidenceImage", {"image": serializers.ImageField(), "revision": serializers.IntegerField()}
+            )
+        },
+        responses=HintChangeSerializer,
+    )
+    def post(self, request, hint_id):
+        """Attach a reference image (JPEG/PNG/WebP/TIFF, at most 10 MiB) to the hint's evidence."""
+        hint = services.get_hint_for(request.user, hint_id)
+        request_id = request.data.get("request_id") or request.headers.get("Idempotency-Key") or None
+        try:
+            change = services.do_set_evidence_image(
+                request.user,
+                hint,
+                request.FILES.get("image"),
+                request.data.get("revision"),
+                request_id=request_id,
+            )
+        except services.StaleRevision as exc:
+            return _stale(exc)
+        return _changed(change)

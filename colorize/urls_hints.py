@@ -15,4 +15,9 @@ urlpatterns = [
         name="photo-hint-events",
     ),
     path("api/hints/<int:hint_id>/", api_hints.HintDetailView.as_view(), name="hint-detail"),
+    path(
+        "api/hints/<int:hint_id>/evidence-image/",
+        api_hints.HintEvidenceImageView.as_view(),
+        name="hint-evidence-image",
+    ),
 ]

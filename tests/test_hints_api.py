@@ -145,3 +145,29 @@ def test_hint_detail_is_readable_by_members(people, photo, client_for):
     hint_id = post(client_for(people.curator), photo, RED).json()["hint"]["id"]
     assert client_for(people.viewer).get(f"/api/hints/{hint_id}/").json()["color"] == "#b22222"
     assert client_for(people.outsider).get(f"/api/hints/{hint_id}/").status_code == 404
+
+
+def test_a_reference_image_joins_the_evidence(people, photo, client_for):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tests.factories import gray_image_bytes
+
+    client = client_for(people.curator)
+    hint_id = post(client, photo, RED).json()["hint"]["id"]
+    url = f"/api/hints/{hint_id}/evidence-image/"
+    image = SimpleUploadedFile("uniform.png", gray_image_bytes(16, 16), content_type="image/png")
+    response = client.post(url, {"image": image, "revision": 1})
+    assert response.status_code == 200, response.content
+    body = response.json()["hint"]
+    assert body["revision"] == 2 and body["evidence_image"].endswith(".png")
+    assert Hint.objects.get().evidence_image.read() == gray_image_bytes(16, 16)
+    junk = SimpleUploadedFile("x.png", b"not an image", content_type="image/png")
+    bad = client.post(url, {"image": junk, "revision": 2})
+    assert bad.status_code == 400 and bad.json()["error"]["fields"]["image"]
+    stale = client.post(url, {"image": SimpleUploadedFile("u.png", gray_image_bytes(8, 8)), "revision": 1})
+    assert stale.status_code == 409
+    viewer = client_for(people.viewer).post(
+        url, {"image": SimpleUploadedFile("u.png", gray_image_bytes(8, 8)), "revision": 2}
+    )
+    assert viewer.status_code == 403
+    assert Hint.objects.get().revision == 2

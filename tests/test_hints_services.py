@@ -231,3 +231,51 @@ def test_a_failed_write_broadcasts_nothing(people, photo, django_capture_on_comm
         with pytest.raises(services.StaleRevision):
             services.do_update_hint(people.curator, hint, {"x": 0.1}, 7)
     assert callbacks == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_writers_to_one_photo_are_serialized_without_gaps(people, photo, settings):
+    """Real concurrency needs a server database: on PostgreSQL the photo row lock serializes the writers."""
+    import threading
+
+    from django.db import connection, connections
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite serializes writers itself; the row lock is exercised on PostgreSQL")
+    hint = Hint.objects.get(pk=services.do_add_hint(people.curator, photo, RED).hint["id"])
+    barrier = threading.Barrier(6)
+    results, errors = [], []
+
+    def writer(n):
+        try:
+            barrier.wait()
+            if n % 2:
+                results.append(
+                    services.do_add_hint(people.curator, photo, {**RED, "x": n / 10}).room_revision
+                )
+            else:
+                try:  # all even writers name revision 1: exactly one may win
+                    services.do_update_hint(people.owner, hint, {"y": n / 10}, expected_revision=1)
+                    results.append("updated")
+                except services.StaleRevision:
+                    results.append("stale")
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert results.count("updated") == 1 and results.count("stale") == 2
+    assert list(HintEvent.objects.filter(photo=photo).values_list("room_revision", flat=True)) == [
+        1,
+        2,
+        3,
+        4,
+        5,
+    ]
+    assert Hint.objects.get(pk=hint.pk).revision == 2

@@ -30,7 +30,13 @@ def _room_settings(settings):
     settings.ROOM_PREVIEW_BACKEND = "off"
 
 
-@pytest.fixture(params=["memory", "redis", "redis-pubsub"])
+@pytest.fixture(
+    params=[
+        "memory",
+        pytest.param("redis", marks=pytest.mark.services),
+        pytest.param("redis-pubsub", marks=pytest.mark.services),
+    ]
+)
 def layer(request, settings):
     """Run the test on the in-memory layer and on channels-redis at 127.0.0.1:6379 (own prefix)."""
     if request.param.startswith("redis"):

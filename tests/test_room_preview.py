@@ -131,6 +131,7 @@ async def test_suggest_answers_with_top_colours_and_the_gamut(people, photo):
     await viewer.disconnect()
 
 
+@pytest.mark.services
 async def test_with_redis_previews_run_as_jobs_and_reach_the_room(people, photo, settings):
     settings.ROOM_PREVIEW_BACKEND = "jobs"  # JOB_BACKEND=sync in tests: the job runs at once after commit
     settings.CHANNEL_LAYERS = {

@@ -506,6 +506,59 @@ def do_verify_hint(
         return _record(photo, hint, user, action, "hint.updated", before, request_id)
 
 
+MAX_EVIDENCE_IMAGE_BYTES = 10 * 1024 * 1024
+EVIDENCE_IMAGE_FORMATS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp", "TIFF": "tif"}
+
+
+def check_evidence_image(upload) -> str:
+    """A readable JPEG/PNG/WebP/TIFF of at most 10 MiB; returns the file extension."""
+    from PIL import Image, UnidentifiedImageError
+
+    if upload is None:
+        raise ServiceError(
+            "invalid", "send the image as `image`", fields={"image": ["this field is required"]}
+        )
+    if upload.size > MAX_EVIDENCE_IMAGE_BYTES:
+        raise ServiceError("too_large", "evidence images are at most 10 MiB", fields={"image": ["too large"]})
+    try:
+        upload.seek(0)
+        with Image.open(upload) as image:
+            kind = image.format
+            image.verify()
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+        raise ServiceError(
+            "invalid", "not a readable image", fields={"image": ["not a readable image"]}
+        ) from None
+    finally:
+        upload.seek(0)
+    if kind not in EVIDENCE_IMAGE_FORMATS:
+        raise ServiceError(
+            "invalid", f"use JPEG, PNG, WebP or TIFF, not {kind}", fields={"image": ["unsupported format"]}
+        )
+    return EVIDENCE_IMAGE_FORMATS[kind]
+
+
+def do_set_evidence_image(user, hint: Hint, upload, expected_revision, request_id=None) -> HintChange:
+    """Attach (or replace) the hint's reference image: an evidence change like the others, logged and broadcast."""
+    request_id = clean_request_id(request_id)
+    extension = check_evidence_image(upload)
+    with transaction.atomic():
+        photo = _lock_photo(hint.photo)
+        check_can_edit(user, photo)
+        if (dup := _duplicate(photo, user, request_id)) is not None:
+            return dup
+        hint = _lock_hint(hint)
+        if hint.is_deleted:
+            raise ServiceError("deleted", f"hint {hint.pk} was deleted", status_code=409)
+        _check_revision(hint, expected_revision)
+        check_can_change(user, hint)
+        before = hint.snapshot()
+        hint.evidence_image.save(f"evidence.{extension}", upload, save=False)
+        hint.revision += 1
+        hint.save()
+        return _record(photo, hint, user, HintEvent.Action.UPDATE, "hint.updated", before, request_id)
+
+
 RESTORED_FIELDS = GEOMETRY_FIELDS | EVIDENCE_FIELDS
 
 

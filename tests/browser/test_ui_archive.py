@@ -87,7 +87,9 @@ def _drop(page, selector, files):
     page.dispatch_event(selector, "drop", {"dataTransfer": handle})
 
 
-def test_drop_uploads_several_files_with_progress_and_a_clear_error_per_bad_file(sign_in, ui_server, artifacts):
+def test_drop_uploads_several_files_with_progress_and_a_clear_error_per_bad_file(
+    sign_in, ui_server, artifacts
+):
     import zipfile
 
     collection = ui_server.seed["collection"]

@@ -125,6 +125,34 @@ def test_upload_hint_render_review_and_export_with_provenance(sign_in, ui_server
     reviewer.goto(f"{ui_server.url}/review/")
     assert "Nothing awaits review" in reviewer.locator("main").inner_text()
 
+    # delete a hint, then restore the hints of version 1: it comes back as a new hint (nothing overwritten)
+    brown = curator.evaluate(
+        "Array.from(window.findcolor.room.hints.values()).find(h => h.color === '#8b5a2b').id"
+    )
+    curator.get_by_role("tab", name=re.compile("Hints")).click()
+    curator.get_by_role("button", name=f"Delete hint {brown}").click()
+    curator.wait_for_function(f"!window.findcolor.room.hints.has({brown})")
+    curator.get_by_role("tab", name=re.compile("Versions")).click()
+    curator.get_by_role("button", name="Restore hints from version 1").click()
+    curator.wait_for_function(
+        "Array.from(window.findcolor.room.hints.values()).some(h => h.color === '#8b5a2b')"
+    )
+    assert "1 added back" in curator.locator("#toast").inner_text()
+
+
+def test_a_render_can_be_cancelled(sign_in, ui_server):
+    page = open_workspace(sign_in("curator"), ui_server, ui_server.seed["photos"]["big"])
+    page.get_by_role("button", name="Render full resolution").click()
+    cancel = page.get_by_role("button", name="Cancel the render")
+    cancel.wait_for()
+    assert page.get_by_label("Render progress").is_visible()
+    cancel.click()
+    page.wait_for_selector("#workspace[data-run=cancelled]", timeout=30000)
+    assert page.locator("#render-status").inner_text() == "Render cancelled."
+    assert not cancel.is_visible() and page.get_by_role("button", name="Render full resolution").is_enabled()
+    photo = ui_server.seed["photos"]["big"]
+    assert ui_server.sql("select status from colorize_run where photo_id = ?", photo) == [("cancelled",)]
+
 
 def test_a_viewer_cannot_render_or_review(sign_in, ui_server):
     page = open_workspace(sign_in("viewer"), ui_server, ui_server.seed["photos"]["small"])

@@ -797,6 +797,16 @@ function onRoomEvent(frame) {
     const id = runId(frame);
     const run = typeof frame.run === "object" && frame.run ? frame.run : {};
     const status = { "run.progress": "running", "run.done": "done", "run.failed": "failed", "run.cancelled": "cancelled" }[t];
+    if (!activeRun || id !== activeRun.id) {
+      // someone else's render: say so (their progress bar is theirs)
+      const by = run.requested_by;
+      const pct = frame.progress ?? run.progress;
+      const text = { "run.queued": "queued", "run.started": "started", "run.progress": `${pct}%`,
+        "run.done": "done", "run.failed": "failed", "run.cancelled": "cancelled" }[t];
+      if (text && !(activeRun && ["queued", "running"].includes(activeRun.status))) {
+        $("render-status").textContent = `Render${by ? ` by ${by}` : ""}: ${text}`;
+      }
+    }
     if (activeRun && id === activeRun.id) {
       mergeRun({ ...run, id, status: run.status || frame.status || status || activeRun.status,
         progress: frame.progress ?? run.progress ?? activeRun.progress,
@@ -925,8 +935,10 @@ function versionItem(v) {
 
 async function restoreHints(v) {
   try {
-    await api("POST", `/api/versions/${v.id}/restore-hints/`);
-    toast(`Hints of version ${v.number} restored as new revisions.`, "info", 3000);
+    const r = await api("POST", `/api/versions/${v.id}/restore-hints/`);
+    const n = (k) => (r && Array.isArray(r[k]) ? r[k].length : 0);
+    toast(`Hints of version ${v.number} restored: ${n("added")} added back, ${n("updated")} changed back, `
+      + `${n("unchanged")} already as they were.`, "info", 5000);
   } catch (ex) {
     toast(`Could not restore hints: ${ex.message}`, "error");
   }

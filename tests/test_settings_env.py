@@ -141,14 +141,22 @@ def test_it_refuses_a_database_url_it_cannot_use(url, message):
 
 def test_redis_url_switches_the_channel_layer_and_the_job_backend(load_settings):
     s = load_settings(REDIS_URL="redis://cache.internal:6380/2")
-    assert s["CHANNEL_LAYERS"]["default"] == {
-        "BACKEND": "channels_redis.core.RedisChannelLayer",
-        "CONFIG": {"hosts": ["redis://cache.internal:6380/2"]},
-    }
+    layer = s["CHANNEL_LAYERS"]["default"]
+    assert layer["BACKEND"] == "channels_redis.core.RedisChannelLayer"
+    assert [h["address"] if isinstance(h, dict) else h for h in layer["CONFIG"]["hosts"]] == [
+        "redis://cache.internal:6380/2"
+    ]
     assert s["JOB_BACKEND"] == "celery"
     assert s["CELERY_BROKER_URL"] == "redis://cache.internal:6380/2"
     # An explicit JOB_BACKEND still wins (e.g. a single-process deployment with Redis for WebSockets).
     assert load_settings(REDIS_URL="redis://r:6379/0", JOB_BACKEND="inprocess")["JOB_BACKEND"] == "inprocess"
+
+
+def test_channel_layer_pubsub_selects_the_redis_pubsub_layer_and_refuses_unknown_layers(load_settings):
+    s = load_settings(REDIS_URL="redis://r:6379/0", CHANNEL_LAYER="pubsub")
+    assert s["CHANNEL_LAYERS"]["default"]["BACKEND"] == "channels_redis.pubsub.RedisPubSubChannelLayer"
+    with pytest.raises(ValueError, match="CHANNEL_LAYER='kafka'"):
+        load_settings(REDIS_URL="redis://r:6379/0", CHANNEL_LAYER="kafka")
 
 
 def test_s3_bucket_switches_storage_to_django_storages(load_settings):

@@ -397,3 +397,52 @@ def test_restarting_redis_mid_batch_loses_no_run(fresh):
     state = stack.wait_runs(ids, timeout=80)
     assert all(s["status"] == "done" for s in state.values())
     assert stack.versions_per_run(ids) == {i: 1 for i in ids}
+
+
+CLAIM_RACE = """
+import threading
+import time
+from django.db import connection, transaction
+from archive.models import Photo
+from colorize.models import Run
+from colorize.services.runs import _claim
+
+photo = Photo.objects.get(pk=int(sys.argv[1]))
+run = Run.objects.create(photo=photo)  # queued, never enqueued
+first_claimed, release, out = threading.Event(), threading.Event(), {}
+
+
+def first():
+    with transaction.atomic():  # holds the row lock until release
+        out["first"] = _claim(run.pk, "first")[0] is not None
+        first_claimed.set()
+        release.wait(20)
+    connection.close()
+
+
+def second():
+    first_claimed.wait(20)
+    out["second"] = _claim(run.pk, "second")[0] is not None  # waits for the lock, then re-checks the row
+    connection.close()
+
+
+threads = [threading.Thread(target=first), threading.Thread(target=second)]
+for t in threads:
+    t.start()
+time.sleep(1.5)  # the second delivery is now blocked on the first one's row lock
+release.set()
+for t in threads:
+    t.join()
+run.refresh_from_db()
+out["attempts"], out["claim"] = run.attempts, run.job_id
+Run.objects.filter(pk=run.pk).update(status="cancelled")  # leave nothing for recovery
+print(json.dumps(out))
+"""
+
+
+def test_a_delivery_racing_a_claim_on_postgresql_loses_once_the_first_commits(stack):
+    """Two deliveries of one job at the same moment: the second one's UPDATE waits for the first one's row
+    lock and then re-checks every condition on the new row version, so exactly one claims the run."""
+    world = _setup(stack, [(32, 24)])
+    out = stack.django(CLAIM_RACE, str(world["photos"][0]))
+    assert out == {"first": True, "second": False, "attempts": 1, "claim": "first"}

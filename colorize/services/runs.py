@@ -26,7 +26,7 @@ import numpy as np
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
-from django.db.models import F, Max, Q
+from django.db.models import Exists, F, Max, OuterRef, Q
 from django.utils import timezone
 from PIL import Image
 
@@ -319,21 +319,19 @@ def _claim(run_id: int, job_id: str) -> tuple[Run | None, str]:
     claimable = Q(status=RunStatus.QUEUED) | Q(
         status=RunStatus.RUNNING, heartbeat_at__lt=stale, attempts__lt=max_attempts()
     )
-    # The OneToOne version check makes a run whose version exists unclaimable even if its status lags.
-    taken = (
-        Run.objects.filter(pk=run_id)
-        .filter(claimable)
-        .filter(version__isnull=True)
-        .update(
-            status=RunStatus.RUNNING,
-            claim=token,
-            job_id=job_id[:200],
-            started_at=now,
-            heartbeat_at=now,
-            progress=0,
-            error="",
-            attempts=F("attempts") + 1,
-        )
+    # Every condition is on the run row itself (no join), so PostgreSQL re-checks all of them on the latest
+    # row version when two deliveries race for it: exactly one UPDATE matches. NOT EXISTS(version) keeps a run
+    # whose version exists unclaimable even if its status lagged.
+    no_version = ~Exists(Version.objects.filter(run_id=OuterRef("pk")))
+    taken = Run.objects.filter(claimable, no_version, pk=run_id).update(
+        status=RunStatus.RUNNING,
+        claim=token,
+        job_id=job_id[:200],
+        started_at=now,
+        heartbeat_at=now,
+        progress=0,
+        error="",
+        attempts=F("attempts") + 1,
     )
     run = Run.objects.select_related("photo__collection", "requested_by", "era", "situation").filter(
         pk=run_id
@@ -345,7 +343,7 @@ def _claim(run_id: int, job_id: str) -> tuple[Run | None, str]:
         if run.status == RunStatus.RUNNING and run.attempts >= max_attempts():
             # A poison run (it killed its worker every time): stop retrying, say why.
             failed = Run.objects.filter(
-                pk=run_id, status=RunStatus.RUNNING, heartbeat_at__lt=stale, version__isnull=True
+                no_version, pk=run_id, status=RunStatus.RUNNING, heartbeat_at__lt=stale
             ).update(
                 status=RunStatus.FAILED,
                 finished_at=now,

@@ -126,12 +126,14 @@ def test_restoring_hints_appends_new_revisions_and_brings_deleted_hints_back(peo
     hint_services.do_update_hint(people.curator, moved, {"x": 0.1, "color": "#000000"}, expected_revision=1)
     gone.refresh_from_db()
     hint_services.do_delete_hint(people.curator, gone, expected_revision=gone.revision)
+    newer = add_hint(photo, people.curator, 0.9, 0.1, "#0000ff")
     events_before = HintEvent.objects.filter(photo=photo).count()
 
     response = client_for(people.curator).post(f"/api/versions/{version.pk}/restore-hints/")
     assert response.status_code == 200, response.content
     body = response.json()
     assert body["updated"] == [moved.pk] and body["unchanged"] == [kept.pk] and len(body["added"]) == 1
+    assert body["kept"] == [newer.pk] and Hint.objects.get(pk=newer.pk).deleted_at is None
     moved.refresh_from_db()
     assert (moved.x, moved.color, moved.revision) == (0.8, "#6080c0", 3)
     back = Hint.objects.get(pk=body["added"][0])

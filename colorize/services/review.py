@@ -393,4 +393,6 @@ def do_restore_hints(user, version: Version) -> dict:
                 continue
             hint_services.do_update_hint(user, hint, diff, expected_revision=hint.revision)
             updated.append(hint.pk)
-    return {"version": version.pk, "added": added, "updated": updated, "unchanged": unchanged}
+    in_version = {entry.get("id") for entry in version.hints}
+    kept = sorted(pk for pk in live if pk not in in_version)  # newer hints are left alone, not deleted
+    return {"version": version.pk, "added": added, "updated": updated, "unchanged": unchanged, "kept": kept}

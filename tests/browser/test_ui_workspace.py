@@ -157,3 +157,53 @@ def test_a_stale_edit_shows_the_current_state_not_a_silent_overwrite(sign_in, ui
     assert ui_server.sql("select color, revision from colorize_hint where id = ?", hint_id) == [
         ("#1e3a8a", 2)
     ]
+
+
+def test_a_reviewer_verifies_a_hint_with_evidence_and_curators_see_who_and_when(
+    sign_in, ui_server, artifacts
+):
+    photo = ui_server.seed["photos"]["second"]
+    curator = open_workspace(sign_in("curator"), ui_server, photo)
+    reviewer = open_workspace(sign_in("reviewer"), ui_server, photo)
+    curator.mouse.click(*canvas_point(curator, 0.5, 0.5))
+    curator.wait_for_function("window.findcolor.room.hints.size === 1")
+    hint_id = hint_ids(curator)[0]
+    # curators may not verify: the button is a reviewer's
+    assert curator.get_by_role("button", name=f"Verify hint {hint_id}").count() == 0
+    # the model's suggestions at the clicked point come with their likelihoods
+    curator.locator("#suggestions .swatch-btn").first.wait_for(timeout=30000)
+    assert curator.locator("#suggestions .swatch-btn").first.inner_text().endswith("%")
+
+    reviewer.get_by_role("button", name=f"Verify hint {hint_id}").click()
+    dialog = reviewer.get_by_role("dialog", name="Verify this hint's colour")
+    dialog.get_by_role("button", name="Verify").click()
+    assert "needs evidence" in dialog.get_by_role("alert").inner_text()
+    dialog.get_by_label("Evidence note").fill("Teacher's jacket: navy wool, per the 1946 school album.")
+    dialog.get_by_label("Source (citation)").fill("Seoul school album, 1946, p. 12")
+    dialog.get_by_role("button", name="Verify").click()
+    dialog.wait_for(state="hidden")
+    item = hint_item(curator, hint_id)
+    item.locator(".badge.verified").wait_for(timeout=2000)
+    text = item.inner_text()
+    assert "verified by reviewer" in text and "navy wool" in text and "school album" in text
+    curator.screenshot(path=str(artifacts / "workspace-verified.png"))
+
+
+def test_guidance_saves_era_and_situation_for_the_next_render(sign_in, ui_server):
+    photo = ui_server.seed["photos"]["second"]
+    page = open_workspace(sign_in("curator"), ui_server, photo)
+    page.get_by_role("tab", name="Guidance").click()
+    page.get_by_label("Era", exact=True).select_option("korean-war")
+    page.get_by_role("checkbox", name="Protest").check()
+    page.get_by_role("button", name="Save era and situation").click()
+    page.get_by_text("Saved: the next preview and render use this context.").wait_for()
+    era = ui_server.sql(
+        "select e.slug from archive_photo p join archive_era e on e.id = p.era_id where p.id = ?", photo
+    )
+    assert era == [("korean-war",)]
+    situations = ui_server.sql(
+        "select s.slug from archive_photo_situations ps join archive_situation s on s.id = ps.situation_id"
+        " where ps.photo_id = ? order by s.slug",
+        photo,
+    )
+    assert ("protest",) in situations

@@ -25,6 +25,7 @@ import statistics
 import sys
 import time
 from collections import defaultdict
+from datetime import datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -64,6 +65,9 @@ def setup(clients_per_room: int, rooms: int) -> dict:
         data = buffer.getvalue()
         sha = hashlib.sha256(data).hexdigest()
         photo = Photo.objects.filter(collection=collection, sha256=sha).first()
+        if photo is not None and not photo.original.storage.exists(photo.original.name):
+            photo.delete()  # its media folder is gone: make it again
+            photo = None
         if photo is None:
             photo = Photo(
                 collection=collection, sha256=sha, byte_size=len(data), format="PNG", width=320, height=240,
@@ -87,6 +91,7 @@ class Client:
     def __init__(self, index: int, room: int, ws):
         self.index, self.room, self.ws = index, room, ws
         self.arrivals: dict[str, list[float]] = defaultdict(list)
+        self.after_event: list[float] = []  # wall-clock arrival minus the event's server timestamp
         self.previews: list[tuple[int, float, dict]] = []
         self.acks: dict[str, dict] = {}
         self.ack_at: dict[str, float] = {}
@@ -102,6 +107,8 @@ class Client:
                 kind = frame["type"]
                 if kind == "hint.added":
                     self.arrivals[frame["request_id"]].append(now)
+                    at = datetime.fromisoformat(frame["at"]).timestamp()
+                    self.after_event.append(time.time() - at)
                 elif kind == "preview":
                     self.previews.append((frame["room_revision"], now, frame))
                 elif kind == "ack":
@@ -200,6 +207,11 @@ async def run(args, data) -> dict:
         "errors": len(errors),
         "error_codes": sorted({e["code"] for e in errors}),
         "ack_ms": {"p50": percentile(acks, 50), "p99": percentile(acks, 99)},
+        # From the event row's timestamp (inside the write transaction) to arrival: commit + broadcast + delivery.
+        "from_event_ms": {
+            "p50": percentile([v for c in clients for v in c.after_event], 50),
+            "p99": percentile([v for c in clients for v in c.after_event], 99),
+        },
         "fanout_ms": {
             "p50": percentile(latencies, 50),
             "p90": percentile(latencies, 90),

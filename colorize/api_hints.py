@@ -175,9 +175,32 @@ class PhotoHintUndoView(APIView):
         return _changed(change)
 
 
+class HintEventSerializer(serializers.Serializer):
+    """One entry of the log: the frame that was broadcast to the room."""
+
+    type = serializers.ChoiceField(choices=["hint.added", "hint.updated", "hint.deleted"])
+    room_revision = serializers.IntegerField()
+    action = serializers.ChoiceField(choices=["add", "update", "delete", "verify", "unverify", "undo"])
+    hint = HintSerializer()
+    by = inline_serializer("Actor", {"id": serializers.IntegerField(), "username": serializers.CharField()})
+    request_id = serializers.CharField(allow_null=True)
+    at = serializers.DateTimeField()
+    undo_of = serializers.IntegerField(allow_null=True)
+
+
 class PhotoHintEventsView(APIView):
     permission_classes = [AllowAny]
 
+    @extend_schema(
+        responses=inline_serializer(
+            "HintEventLog",
+            {
+                "room_revision": serializers.IntegerField(),
+                "since": serializers.IntegerField(),
+                "events": HintEventSerializer(many=True),
+            },
+        )
+    )
     def get(self, request, photo_id):
         """The audit log: events after `?since=REV` (default 0), at most `?limit=` (default and max 1000)."""
         photo = services.get_photo_for(request.user, photo_id)

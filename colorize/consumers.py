@@ -133,7 +133,10 @@ def _leave(photo_id: int, channel_name: str) -> list[dict]:
 
 @database_sync_to_async
 def _heartbeat(photo_id: int, user, role, channel_name: str, connection: str, ttl: float):
-    """Refresh our row; prune rows of dead connections. -> (pruned [(user info, connection)], people)."""
+    """Refresh our row; prune rows of dead connections. -> (still a member?, pruned [(user, connection)], people)."""
+    photo = Photo.objects.select_related("collection").filter(pk=photo_id).first()
+    if photo is None or not photo.collection.is_member(user):
+        return False, [], None
     now = timezone.now()
     if not RoomPresence.objects.filter(channel_name=channel_name).update(last_seen=now):
         RoomPresence.objects.create(
@@ -153,7 +156,7 @@ def _heartbeat(photo_id: int, user, role, channel_name: str, connection: str, tt
     for row in stale:
         if RoomPresence.objects.filter(pk=row.pk).delete()[0]:
             pruned.append((_user_info(row.user, row.role), row.connection))
-    return pruned, (_people(photo_id) if pruned else None)
+    return True, pruned, (_people(photo_id) if pruned else None)
 
 
 def _write(photo_id: int, user, frame: dict) -> dict:
@@ -278,9 +281,12 @@ class PhotoRoomConsumer(AsyncWebsocketConsumer):
         while True:
             await asyncio.sleep(interval)
             try:
-                pruned, people = await _heartbeat(
+                member, pruned, people = await _heartbeat(
                     self.photo_id, self.user, self.role, self.channel_name, self.connection, ttl
                 )
+                if not member:  # removed from the collection (or the photo is gone): leave the room
+                    await self.close(code=CLOSE_FORBIDDEN)
+                    return
                 for user, connection in pruned:
                     await self._broadcast_presence("leave", user, connection, people)
             except Exception:  # a failed heartbeat must not kill the connection

@@ -190,6 +190,20 @@ async def test_heartbeats_prune_dead_connections(people, photo, layer, settings)
     await close_all(comm)
 
 
+async def test_a_member_removed_from_the_collection_is_closed_out(people, photo, layer, settings):
+    from accounts.models import Membership
+
+    settings.ROOM_HEARTBEAT_SECONDS = 0.1
+    comm, _ = await joined(people.viewer, photo)
+    await database_sync_to_async(Membership.objects.filter(user=people.viewer).delete)()
+    while True:
+        output = await comm.receive_output(timeout=3)
+        if output["type"] == "websocket.close":
+            break
+    assert output["code"] == 4403
+    await comm.disconnect()
+
+
 # ------------------------------------------------------------------------------------------- writes
 
 

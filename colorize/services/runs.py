@@ -495,8 +495,9 @@ def _guidance(run: Run, context: dict):
 
 
 def _png_bytes(array: np.ndarray, mode: str | None = None) -> bytes:
+    """Lossless PNG. zlib level 1: ~4x faster than 6 on a 12 MP result for ~8% more bytes."""
     buffer = io.BytesIO()
-    Image.fromarray(array, mode).save(buffer, format="PNG", compress_level=6)
+    Image.fromarray(array, mode).save(buffer, format="PNG", compress_level=1)
     return buffer.getvalue()
 
 
@@ -674,6 +675,7 @@ def _record_version(
     photo = run.photo
     suffix = token[:12]
     H, W = rgb.shape[:2]
+    write_started = time.monotonic()
     result_png = _png_bytes(rgb, "RGB")
     version = Version(
         photo=photo,
@@ -713,6 +715,8 @@ def _record_version(
         field_file = getattr(version, field)
         field_file.save(name, ContentFile(content), save=False)
         written.append((field_file.storage, field_file.name))
+    metrics["write_s"] = round(time.monotonic() - write_started, 3)
+    metrics["total_s"] = round(metrics.get("duration_s", 0.0) + metrics["write_s"], 3)
     try:
         with transaction.atomic():
             # Lock the photo row: version numbers are assigned one at a time per photo.

@@ -219,14 +219,14 @@ def main():
                         raise TimeoutError(f"batch not finished: {counts}")
                     time.sleep(1)
                 wall = time.monotonic() - started
-                durations = [
-                    r[0]
-                    for r in sql(
-                        db,
-                        "SELECT (metrics->>'duration_s')::float FROM colorize_version WHERE run_id = ANY(%s)",
-                        ids,
-                    )
-                ]
+                rows = sql(
+                    db,
+                    "SELECT (metrics->>'duration_s')::float, COALESCE((metrics->>'write_s')::float, 0) "
+                    "FROM colorize_version WHERE run_id = ANY(%s)",
+                    ids,
+                )
+                durations = [r[0] for r in rows]
+                writes = [r[1] for r in rows]
                 row = {
                     "workers": count,
                     "torch_threads_per_worker": threads,
@@ -237,6 +237,8 @@ def main():
                     "photos_per_min": round(len(ids) / wall * 60, 2),
                     "mp_per_min": round(total_mp / wall * 60, 1),
                     "mean_run_s": round(sum(durations) / max(len(durations), 1), 1),
+                    "mean_write_s": round(sum(writes) / max(len(writes), 1), 1),
+                    "load_avg_1m": round(os.getloadavg()[0], 1),
                 }
                 results.append(row)
                 print(json.dumps(row), flush=True)
@@ -251,12 +253,16 @@ def main():
     import platform
 
     print(f"\n{os.cpu_count()} CPU cores, {platform.processor() or platform.machine()}, torch CPU\n")
-    print("| workers | torch threads each | photos | MP | wall (s) | photos/min | MP/min | mean run (s) |")
-    print("|---|---|---|---|---|---|---|---|")
+    print(
+        "| workers | torch threads each | photos | MP | wall (s) | photos/min | MP/min | mean model (s) "
+        "| mean write (s) | load avg at end |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for r in results:
         print(
             f"| {r['workers']} | {r['torch_threads_per_worker']} | {r['photos']} | {r['megapixels']} | {r['wall_s']} "
-            f"| {r['photos_per_min']} | {r['mp_per_min']} | {r['mean_run_s']} |"
+            f"| {r['photos_per_min']} | {r['mp_per_min']} | {r['mean_run_s']} | {r['mean_write_s']} "
+            f"| {r['load_avg_1m']} |"
         )
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=2))

@@ -388,3 +388,19 @@ def test_a_run_that_killed_its_worker_three_times_fails_instead_of_looping(peopl
     assert run_services.execute_run(run.pk) == RunStatus.FAILED
     run.refresh_from_db()
     assert run.status == RunStatus.FAILED and "3 attempts" in run.error
+
+
+def test_a_channel_layer_outage_neither_fails_the_request_nor_the_run(
+    people, photo, client_for, settings, django_capture_on_commit_callbacks
+):
+    settings.CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [{"address": "redis://127.0.0.1:1/0", "socket_connect_timeout": 1}]},
+        }
+    }
+    with django_capture_on_commit_callbacks(execute=True):
+        response = _post_run(client_for(people.curator), photo)
+    assert response.status_code == 202
+    run = Run.objects.get(pk=response.json()["id"])
+    assert run.status == RunStatus.DONE and Version.objects.filter(run=run).count() == 1

@@ -15,7 +15,7 @@ from accounts.models import Role
 from accounts.permissions import check_role
 from archive.models import Collection, Photo, PhotoStatus
 from colorize.models import Review, ReviewDecision, Version
-from colorize.services import events
+from colorize.services.runs import broadcast
 from config import jobs
 from config.api import ServiceError
 
@@ -251,7 +251,7 @@ def _decide(user, version: Version, decision: str, comment: str) -> Review:
         Photo.objects.filter(pk=version.photo_id).update(status=status)
         version.photo.status = status
         published = published_version(version.photo)
-        events.broadcast(
+        broadcast(
             version.photo_id,
             {
                 "type": f"version.{decision}",

@@ -214,7 +214,7 @@ def do_create_run(user, photo: Photo, data, files=None) -> Run:
     cleaned = check_run_params(data, files)
     with transaction.atomic():
         run = _new_run(user, photo, cleaned)
-        events.broadcast(photo.pk, {"type": "run.queued", "run": run_dict(run)})
+        broadcast(photo.pk, {"type": "run.queued", "run": run_dict(run)})
     _queue([run.pk])
     return run
 
@@ -246,7 +246,7 @@ def do_create_batch(user, collection, data) -> dict:
                 continue
             run = _new_run(user, photo, dict(cleaned), batch=batch)
             created.append(run.pk)
-            events.broadcast(photo.pk, {"type": "run.queued", "run": run_dict(run)})
+            broadcast(photo.pk, {"type": "run.queued", "run": run_dict(run)})
     _queue(created)
     return {"batch": str(batch), "runs": created, "skipped_photos": skipped}
 
@@ -261,7 +261,7 @@ def do_cancel_run(user, run: Run) -> Run:
         run.refresh_from_db()
         if not changed:
             raise ServiceError("run_finished", f"the run is already {run.status}", status_code=409)
-        events.broadcast(run.photo_id, {"type": "run.cancelled", "run": run_dict(run)})
+        broadcast(run.photo_id, {"type": "run.cancelled", "run": run_dict(run)})
     return run
 
 
@@ -307,7 +307,9 @@ def _send_event(photo_id: int, event: dict) -> None:
         log.warning("could not send %s for photo %s: %s", event.get("type"), photo_id, exc)
 
 
-def _after_commit_event(photo_id: int, event: dict) -> None:
+def broadcast(photo_id: int, event: dict) -> None:
+    """Like events.broadcast (after the commit), but an outage of the channel layer is only logged: the
+    database change it reports has already happened and must not turn into an error."""
     transaction.on_commit(lambda: _send_event(photo_id, event))
 
 
@@ -584,7 +586,7 @@ def _finish(run_id: int, token: str, status: str, error: str = "") -> bool:
         if n:
             run = Run.objects.select_related("era", "situation", "requested_by").get(pk=run_id)
             kind = {RunStatus.FAILED: "run.failed", RunStatus.CANCELLED: "run.cancelled"}[status]
-            _after_commit_event(run.photo_id, {"type": kind, "run": run_dict(run)})
+            broadcast(run.photo_id, {"type": kind, "run": run_dict(run)})
     return bool(n)
 
 
@@ -735,10 +737,10 @@ def _record_version(
                 status=RunStatus.DONE, progress=100, finished_at=timezone.now(), heartbeat_at=timezone.now()
             )
             run.refresh_from_db()
-            _after_commit_event(photo.pk, {"type": "run.done", "run": run_dict(run)})
+            broadcast(photo.pk, {"type": "run.done", "run": run_dict(run)})
             from colorize.services.review import version_dict
 
-            _after_commit_event(photo.pk, {"type": "version.created", "version": version_dict(version)})
+            broadcast(photo.pk, {"type": "version.created", "version": version_dict(version)})
     except IntegrityError:
         # A concurrent execution recorded the version first (the OneToOne refused ours).
         return None

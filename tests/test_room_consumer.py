@@ -468,3 +468,20 @@ async def test_the_full_asgi_stack_takes_a_token_and_checks_the_origin(people, p
     )
     connected, _ = await evil.connect(timeout=5)
     assert not connected
+
+
+async def test_a_client_that_keeps_flooding_is_closed_with_4429(people, photo, settings):
+    settings.ROOM_RATE_CAPACITY = 1
+    settings.ROOM_RATE_PER_SECOND = 0.01
+    settings.ROOM_FLOOD_CLOSE_AFTER = 5
+    comm, _ = await joined(people.curator, photo)
+    for i in range(8):
+        await comm.send_to(text_data=json.dumps({"type": "ping", "request_id": str(i)}))
+    codes = []
+    while True:
+        output = await comm.receive_output(timeout=3)
+        if output["type"] == "websocket.close":
+            break
+        codes.append(json.loads(output["text"]).get("code"))
+    assert output["code"] == 4429 and codes.count("rate_limited") == 5
+    await comm.disconnect()

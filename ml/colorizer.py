@@ -35,7 +35,13 @@ from .profiles import Profile, image_global_hint
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 DEFAULT_CHECKPOINT = WEIGHTS_DIR / "findcolor.pt"
 REQUIRED_KEYS = ("model_name", "model_version", "model_args", "model", "config")
-INFERENCE_DEFAULTS = {"enforce_decay": 0.3, "anneal_mix": 0.0, "anneal_T": 0.38}
+INFERENCE_DEFAULTS = {
+    "enforce_decay": None,
+    "anneal_mix": 0.0,
+    "anneal_T": 0.38,
+    "work_side": 768,
+    "dcm_threshold": 0.5,
+}
 
 
 class CheckpointError(RuntimeError):
@@ -173,14 +179,15 @@ class Colorizer:
         ckpt: dict,
         checksum: str,
         device: str | None = None,
-        work_side: int = 768,
+        work_side: int | None = None,
         tile: int = 256,
         overlap: int = 48,
-        dcm_threshold: float = 0.5,
+        dcm_threshold: float | None = None,
         enforce_side: int = 256,
         preview_enforce_side: int = 80,
         enforce_decay: float | None | str = "ckpt",
         anneal_mix: float | None = None,
+        anneal_mix_hinted: float | None = None,
         anneal_T: float | None = None,
     ):
         self.device = torch.device(device or "cpu")
@@ -200,14 +207,18 @@ class Colorizer:
         self.profiles: dict[str, Profile] = {
             k: Profile.from_dict(v) for k, v in (ckpt.get("profiles") or {}).items()
         }
-        self.work_side, self.tile, self.overlap = work_side, tile, overlap
-        self.dcm_threshold = dcm_threshold
+        self.tile, self.overlap = tile, overlap
         self.enforce_side, self.preview_enforce_side = enforce_side, preview_enforce_side
         # inference settings chosen on the training set's held-out split travel in the checkpoint ("inference")
         inf = dict(INFERENCE_DEFAULTS, **(ckpt.get("inference") or {}))
         self.enforce_decay = inf["enforce_decay"] if enforce_decay == "ckpt" else enforce_decay
+        self.work_side = int(inf["work_side"] if work_side is None else work_side)
+        self.dcm_threshold = float(inf["dcm_threshold"] if dcm_threshold is None else dcm_threshold)
         # output chroma = (1 - anneal_mix) * regression head + anneal_mix * annealed mean of the bin head
         self.anneal_mix = inf["anneal_mix"] if anneal_mix is None else anneal_mix
+        self.anneal_mix_hinted = (
+            inf.get("anneal_mix_hinted", self.anneal_mix) if anneal_mix_hinted is None else anneal_mix_hinted
+        )
         self.anneal_T = inf["anneal_T"] if anneal_T is None else anneal_T
         self._lock = threading.Lock()
         self._bins = torch.from_numpy(B.ab_bins())
@@ -252,7 +263,7 @@ class Colorizer:
         return None
 
     @torch.no_grad()
-    def _forward(self, L, hab, hmask, ghint, ctx_ids, gfeat=None, use_dcm=False, heads=True):
+    def _forward(self, L, hab, hmask, ghint, ctx_ids, gfeat=None, use_dcm=False, mix=None):
         """One network pass. L (h,w) [0,100]; hab (2,h,w) Lab units; hmask (1,h,w). Pads to multiples of 16.
         Returns dict with ab (h,w,2), logits (Q,h4,w4) or None, gfeat (c4,), easy (bool)."""
         h, w = L.shape
@@ -279,16 +290,17 @@ class Colorizer:
                 gf = e4.mean(dim=(2, 3)) if gfeat is None else gfeat[None].to(self.device)
                 g = net.global_vector(gf, gh, era, sit)
                 ab, logits = net.deep_head(e1, e2, e3, e4, g, size)
-                if self.anneal_mix > 0:
+                mix = self.anneal_mix if mix is None else mix
+                if mix > 0:
                     am = F.interpolate(B.annealed_mean(logits, self.anneal_T), size=size, mode="bilinear")
-                    ab = (1 - self.anneal_mix) * ab + self.anneal_mix * am
+                    ab = (1 - mix) * ab + mix * am
                 gfeat = gf[0]
         ab = ab[0, :, :h, :w].permute(1, 2, 0).cpu().numpy()
         if logits is not None:
             logits = logits[0, :, : max((h + 3) // 4, 1), : max((w + 3) // 4, 1)].cpu()
         return {"ab": ab, "logits": logits, "gfeat": gfeat.cpu() if gfeat is not None else None, "easy": easy}
 
-    def _tiled(self, L, hab, hmask, ghint, ctx_ids, gfeat, use_dcm, tick, timings):
+    def _tiled(self, L, hab, hmask, ghint, ctx_ids, gfeat, use_dcm, tick, timings, mix=None):
         H, W = L.shape
         T, ov = self.tile, self.overlap
         acc = np.zeros((H, W, 2), dtype=np.float32)
@@ -307,6 +319,7 @@ class Colorizer:
                     ctx_ids,
                     gfeat=gfeat,
                     use_dcm=use_dcm,
+                    mix=mix,
                 )
                 wy = _ramp(r1 - r0, min(ov, r1 - r0), r0 == 0, r1 == H)
                 wx = _ramp(c1 - c0, min(ov, c1 - c0), c0 == 0, c1 == W)
@@ -376,7 +389,8 @@ class Colorizer:
         gh, gw = _scaled(H, W, self.GLOBAL_SIDE)
         Lg = resize(L, gh, gw, "area")
         hab_g, hm_g = rasterize(hints, gh, gw)
-        og = self._forward(Lg, hab_g, hm_g, ghint, ctx_ids)
+        mix = self.anneal_mix_hinted if hints else self.anneal_mix
+        og = self._forward(Lg, hab_g, hm_g, ghint, ctx_ids, mix=mix)
         t = lap("global", t)
         tick(0.3)
 
@@ -388,7 +402,7 @@ class Colorizer:
         else:
             Lw = resize(L, wh, ww, "area")
             hab_w, hm_w = rasterize(hints, wh, ww)
-            ab_w = self._tiled(Lw, hab_w, hm_w, ghint, ctx_ids, og["gfeat"], use_dcm, tick, timings)
+            ab_w = self._tiled(Lw, hab_w, hm_w, ghint, ctx_ids, og["gfeat"], use_dcm, tick, timings, mix=mix)
         t = lap("tiles", t)
         tick(0.6)
 

@@ -115,7 +115,7 @@ def propagate_residual(
     hint_ab: np.ndarray,
     hint_mask: np.ndarray,
     side: int = 256,
-    decay: float | None = 0.3,
+    decay: float | None = None,
 ) -> np.ndarray:
     """Add the edge-aware propagated hint residual to a prediction.
 
@@ -142,4 +142,4 @@ def propagate_residual(
     m[lr, lc] = True
     rl = np.where(m[..., None], rsum / np.maximum(msum, 1e-6)[..., None], 0.0)
     prop = propagate(Ll, m, rl, decay)
-    return ab + guided_upsample(Ll, prop, L, r=1, eps=1e-2)
+    return ab + guided_upsample(Ll, prop, L, r=1, eps=1e-3)

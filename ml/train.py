@@ -15,6 +15,8 @@ import argparse
 import json
 import math
 import os
+import signal
+import threading
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -241,6 +243,16 @@ def train(cfg: TrainConfig, resume: bool = False) -> dict:
     ema = None
     pbar = tqdm(desc="train", unit="img", mininterval=10, dynamic_ncols=True)
     done = False
+    stop = {"flag": False}  # SIGTERM: finish the step, save, exit
+
+    def on_term(signum, frame):
+        stop["flag"] = True
+
+    old_handler = (
+        signal.signal(signal.SIGTERM, on_term)
+        if threading.current_thread() is threading.main_thread()
+        else None
+    )
     while not done:
         ds.epoch = state["step"]
         loader = torch.utils.data.DataLoader(
@@ -253,7 +265,7 @@ def train(cfg: TrainConfig, resume: bool = False) -> dict:
         )
         for rgb, ref, era, sit in loader:
             elapsed = start_elapsed + time.time() - t0
-            if elapsed >= total_budget or (cfg.max_steps and state["step"] >= cfg.max_steps):
+            if elapsed >= total_budget or (cfg.max_steps and state["step"] >= cfg.max_steps) or stop["flag"]:
                 done = True
                 break
             for g in opt.param_groups:
@@ -285,6 +297,8 @@ def train(cfg: TrainConfig, resume: bool = False) -> dict:
                 save_checkpoint(ckpt_path, model, opt, cfg, state)
                 last_save = time.time()
     pbar.close()
+    if old_handler is not None:
+        signal.signal(signal.SIGTERM, old_handler)
     if val_batches:
         state["val_loss"] = validate(model, val_batches, cfg, ce_weights)
         say(f"final step {state['step']} val_loss {state['val_loss']:.4f}")

@@ -1,0 +1,76 @@
+"""Choose the Colorizer's inference settings on the training set's held-out split (never on eval/).
+
+    python bench/ml_tune.py --checkpoint runs/main/ckpt.pt --data runs/val --limit 16 --json runs/tune.json
+
+Tries the residual-propagation decay (None = Levin flood fill) and the mix of the annealed mean of the bin head
+into the regression head, at 0, 5 and 20 hints, and the DCM threshold on tiles of 2x-upscaled photos.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from ml.colorizer import Colorizer, load_checkpoint  # noqa: E402
+from ml.evaluate import evaluate, l_to_gray, load_eval_image  # noqa: E402
+from ml.metrics import psnr  # noqa: E402
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--checkpoint", required=True)
+    p.add_argument("--data", default="runs/val")
+    p.add_argument("--limit", type=int, default=16)
+    p.add_argument("--json", default="runs/tune.json")
+    p.add_argument("--threads", type=int, default=1)
+    a = p.parse_args()
+    torch.set_num_threads(a.threads)
+    ck, digest = load_checkpoint(a.checkpoint, require_sidecar=False)
+    out = {"settings": {}, "dcm": {}}
+    for decay, mix in itertools.product([None, 1.0, 0.3], [0.0, 0.3, 0.6]):
+        c = Colorizer(ck, digest, enforce_decay=decay, anneal_mix=mix)
+        rep = evaluate(
+            [a.data], [0, 5, 20], ["model"], size=256, limit=a.limit, colorizer=c, log=lambda *_: None
+        )
+        r = {n: (v["psnr"], v["colorfulness_ratio"]) for n, v in rep["pooled"]["model"].items()}
+        out["settings"][f"decay={decay},mix={mix}"] = r
+        print(
+            f"decay={decay} mix={mix}: "
+            + "  ".join(f"{n}: {v[0]:.2f} dB cf {v[1]:.2f}" for n, v in r.items()),
+            flush=True,
+        )
+    # DCM: upscale photos 3x so they are tiled; compare thresholds with DCM off
+    from ml.data import list_images
+
+    files = list_images(a.data)[: max(a.limit // 2, 4)]
+    base = Colorizer(ck, digest, work_side=768)
+    imgs = []
+    for f in files:
+        rgb = load_eval_image(f, 768)
+        imgs.append(rgb)
+    from ml.color import rgb_to_lab
+
+    ref = [base.colorize(l_to_gray(rgb_to_lab(x)[..., 0]), use_dcm=False) for x in imgs]
+    for thr in [0.2, 0.35, 0.5, 0.65, 0.8]:
+        c = Colorizer(ck, digest, work_side=768, dcm_threshold=thr)
+        ps, easy, tiles = [], 0, 0
+        for x, r0 in zip(imgs, ref, strict=True):
+            r = c.colorize(l_to_gray(rgb_to_lab(x)[..., 0]), use_dcm=True)
+            ps.append(psnr(x, r.rgb) - psnr(x, r0.rgb))
+            easy += r.timings["tiles_easy"]
+            tiles += r.timings["tiles"]
+        out["dcm"][str(thr)] = {"psnr_delta_db": float(np.mean(ps)), "easy_share": easy / max(tiles, 1)}
+        print(f"dcm threshold {thr}: psnr delta {np.mean(ps):+.3f} dB, easy tiles {easy}/{tiles}", flush=True)
+    Path(a.json).write_text(json.dumps(out, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()

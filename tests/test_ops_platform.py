@@ -153,11 +153,9 @@ def test_make_test_runs_sqlite_then_postgresql_without_browser_tests():
     assert '-m "not browser"' in test_recipe
     sqlite_recipe = make("-n", "test-sqlite").stdout
     # SQLite runs everything: the browser tests too, in a pytest process of their own.
-    assert (
-        'env -u DATABASE_URL .venv/bin/python -m pytest -q -p no:cacheprovider -m "not browser"'
-        in sqlite_recipe
-    )
-    assert "env -u DATABASE_URL .venv/bin/python -m pytest -q -p no:cacheprovider -m browser" in sqlite_recipe
+    pytest = ".venv/bin/python -m pytest -q -p no:cacheprovider --durations=10"
+    assert f'env -u DATABASE_URL {pytest} -m "not browser"' in sqlite_recipe
+    assert f"env -u DATABASE_URL {pytest} -m browser" in sqlite_recipe
     makefile = (ROOT / "Makefile").read_text()
     recipe = makefile.split("\ntest: venv\n", 1)[1].split("\n\n", 1)[0]
     assert recipe.index("test-sqlite") < recipe.index("test-postgres")

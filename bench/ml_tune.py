@@ -12,6 +12,7 @@ import argparse
 import itertools
 import json
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -35,7 +36,7 @@ def main():
     torch.set_num_threads(a.threads)
     ck, digest = load_checkpoint(a.checkpoint, require_sidecar=False)
     out = {"settings": {}, "dcm": {}}
-    for decay, mix in itertools.product([None, 1.0, 0.3], [0.0, 0.3, 0.6]):
+    for decay, mix in itertools.product([None, 1.0], [0.0, 0.3, 0.6]):
         c = Colorizer(ck, digest, enforce_decay=decay, anneal_mix=mix)
         rep = evaluate(
             [a.data], [0, 5, 20], ["model"], size=256, limit=a.limit, colorizer=c, log=lambda *_: None
@@ -51,24 +52,38 @@ def main():
     from ml.data import list_images
 
     files = list_images(a.data)[: max(a.limit // 2, 4)]
-    base = Colorizer(ck, digest, work_side=768)
     imgs = []
     for f in files:
         rgb = load_eval_image(f, 768)
         imgs.append(rgb)
     from ml.color import rgb_to_lab
 
-    ref = [base.colorize(l_to_gray(rgb_to_lab(x)[..., 0]), use_dcm=False) for x in imgs]
-    for thr in [0.2, 0.35, 0.5, 0.65, 0.8]:
-        c = Colorizer(ck, digest, work_side=768, dcm_threshold=thr)
-        ps, easy, tiles = [], 0, 0
-        for x, r0 in zip(imgs, ref, strict=True):
-            r = c.colorize(l_to_gray(rgb_to_lab(x)[..., 0]), use_dcm=True)
-            ps.append(psnr(x, r.rgb) - psnr(x, r0.rgb))
-            easy += r.timings["tiles_easy"]
-            tiles += r.timings["tiles"]
-        out["dcm"][str(thr)] = {"psnr_delta_db": float(np.mean(ps)), "easy_share": easy / max(tiles, 1)}
-        print(f"dcm threshold {thr}: psnr delta {np.mean(ps):+.3f} dB, easy tiles {easy}/{tiles}", flush=True)
+    grays = [l_to_gray(rgb_to_lab(x)[..., 0]) for x in imgs]
+    out["work_side"] = {}
+    for ws in [256, 384, 512, 768]:
+        c = Colorizer(ck, digest, work_side=ws)
+        t = time.process_time()
+        ps = [psnr(x, c.colorize(g, use_dcm=False).rgb) for x, g in zip(imgs, grays, strict=True)]
+        out["work_side"][ws] = {"psnr": float(np.mean(ps)), "cpu_s": (time.process_time() - t) / len(imgs)}
+        print(f"work_side {ws}: {np.mean(ps):.2f} dB, {out['work_side'][ws]['cpu_s']:.2f} s CPU", flush=True)
+    for ws in [512, 768]:
+        ref = [Colorizer(ck, digest, work_side=ws).colorize(g, use_dcm=False) for g in grays]
+        for thr in [0.2, 0.35, 0.5, 0.65, 0.8]:
+            c = Colorizer(ck, digest, work_side=ws, dcm_threshold=thr)
+            ps, easy, tiles = [], 0, 0
+            for x, g, r0 in zip(imgs, grays, ref, strict=True):
+                r = c.colorize(g, use_dcm=True)
+                ps.append(psnr(x, r.rgb) - psnr(x, r0.rgb))
+                easy += r.timings["tiles_easy"]
+                tiles += r.timings["tiles"]
+            out["dcm"][f"{ws}/{thr}"] = {
+                "psnr_delta_db": float(np.mean(ps)),
+                "easy_share": easy / max(tiles, 1),
+            }
+            print(
+                f"work {ws} dcm threshold {thr}: psnr delta {np.mean(ps):+.3f} dB, easy tiles {easy}/{tiles}",
+                flush=True,
+            )
     Path(a.json).write_text(json.dumps(out, indent=2) + "\n")
 
 

@@ -1,0 +1,151 @@
+"""Fill the measured tables of docs/model.md from the JSON reports of ml.evaluate, ml.bench and bench/ml_tune.py.
+
+    python bench/ml_report.py --eval256 docs/model_eval.json --evalfull docs/model_eval_full.json \
+        --bench docs/model_bench.json --tune docs/model_tune.json --doc docs/model.md
+
+Each table goes between <!-- NAME:start --> and <!-- NAME:end --> markers in the doc.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+from pathlib import Path
+
+
+def eval_table(rep: dict) -> str:
+    methods = list(rep["pooled"])
+    ns = list(rep["pooled"][methods[0]])
+    lines = []
+    groups = [("pooled", rep["pooled"])] + list(rep["sets"].items())
+    for name, block in groups:
+        n_img = block[methods[0]][ns[0]]["images"]
+        lines.append(f"\n**{name}** ({n_img} images)\n")
+        lines.append(
+            "| hints | "
+            + " | ".join(f"{m} PSNR" for m in methods)
+            + " | model SSIM | levin SSIM | model ΔE00 "
+            "| levin ΔE00 | model colourfulness / GT | model max hint error |"
+        )
+        lines.append("|---" * (len(methods) + 7) + "|")
+        for n in ns:
+            row = [n] + [f"{block[m][n]['psnr']:.2f}" for m in methods]
+            g = lambda m, k, b=block, n=n: b.get(m, {}).get(n, {}).get(k, float("nan"))  # noqa: E731
+            row += [
+                f"{g('model', 'ssim'):.3f}",
+                f"{g('levin', 'ssim'):.3f}",
+                f"{g('model', 'ciede2000'):.2f}",
+                f"{g('levin', 'ciede2000'):.2f}",
+                f"{g('model', 'colorfulness_ratio'):.2f}",
+                f"{g('model', 'max_hint_error'):.2e}",
+            ]
+            lines.append("| " + " | ".join(str(x) for x in row) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def profiles_table(p: dict) -> str:
+    lines = [
+        f"{p['images']} photos, 0 hints, 256 px. Right/wrong = oracle best/worst-matching profile per photo.\n",
+        "| global hint | PSNR (dB) | colourfulness / GT |",
+        "|---|---|---|",
+    ]
+    for k, v in p.items():
+        if isinstance(v, dict) and "psnr" in v:
+            lines.append(f"| {k} | {v['psnr']:.2f} | {v['colorfulness_ratio']:.2f} |")
+    lines.append(f"\nBest-matching profile counts: {p['right_profile_counts']}")
+    return "\n".join(lines) + "\n"
+
+
+def bench_table(b: dict) -> str:
+    pv = b["preview_256_10hints_ms"]
+    lines = [
+        "| measure | value |",
+        "|---|---|",
+        f"| parameters | {b['params']:,} |",
+        f"| GFLOPs at 256² (one full forward) | {b['gflops_256']} |",
+        f"| preview 256 px, 10 hints: median wall (of {pv['runs']}) | {pv['median']} ms |",
+        f"| preview: fastest run / median CPU time | {pv['min']} ms / {pv['cpu_median']} ms |",
+        f"| preview stages (median ms) | {pv['stages_median_ms']} |",
+    ]
+    for k in ("render_1mp", "render_12mp"):
+        if k in b:
+            r = b[k]
+            lines.append(
+                f"| {k.replace('render_', '')} scan {r['size'][1]}x{r['size'][0]}: wall / CPU / peak RSS | "
+                f"{r['seconds']} s / {r.get('cpu_seconds', '?')} s / {r['peak_rss_mb']} MB |"
+            )
+    if "dcm_12mp" in b:
+        d = b["dcm_12mp"]
+        lines.append(
+            f"| DCM on vs off, 12 MP: wall | {d['on_s']} s vs {d['off_s']} s (saving {d['saving_total']:.0%}) |"
+        )
+        if "on_cpu_s" in d:
+            lines.append(
+                f"| DCM on vs off, 12 MP: CPU | {d['on_cpu_s']} s vs {d['off_cpu_s']} s "
+                f"(saving {d['saving_total_cpu']:.0%}) |"
+            )
+        lines.append(
+            f"| DCM network stage (tiles) | {d['tiles_on_s']} s vs {d['tiles_off_s']} s "
+            f"(saving {d['saving_network_stage']:.0%}); easy tiles {d['tiles_easy']}/{d['tiles']} |"
+        )
+        lines.append(f"| DCM on vs off output PSNR | {d['psnr_on_vs_off_db']} dB |")
+    lines.append(
+        f"| load average during the run (start → end) | {[round(x, 1) for x in b['loadavg_at_start']]} → "
+        f"{[round(x, 1) for x in b['loadavg_at_end']]} |"
+    )
+    return "\n".join(lines) + "\n"
+
+
+def tune_table(t: dict) -> str:
+    lines = ["| setting | 0 hints | 5 hints | 20 hints |", "|---|---|---|---|"]
+    for k, v in t["settings"].items():
+        lines.append(
+            f"| {k} | " + " | ".join(f"{v[n][0]:.2f} dB (cf {v[n][1]:.2f})" for n in ("0", "5", "20")) + " |"
+        )
+    if "work_side" in t:
+        lines += [
+            "",
+            "| working side (3x-upscaled photos, DCM off) | PSNR | CPU s / photo |",
+            "|---|---|---|",
+        ]
+        for k, v in t["work_side"].items():
+            lines.append(f"| {k} | {v['psnr']:.2f} | {v['cpu_s']:.2f} |")
+    lines += ["", "| working side / DCM threshold | PSNR change vs DCM off | easy tiles |", "|---|---|---|"]
+    for k, v in t["dcm"].items():
+        lines.append(f"| {k} | {v['psnr_delta_db']:+.3f} dB | {v['easy_share']:.0%} |")
+    return "\n".join(lines) + "\n"
+
+
+def put(doc: str, name: str, text: str) -> str:
+    pat = re.compile(rf"(<!-- {name}:start -->\n).*?(<!-- {name}:end -->)", re.S)
+    if not pat.search(doc):
+        raise SystemExit(f"error: marker {name} not found in the doc")
+    return pat.sub(lambda m: m.group(1) + text + m.group(2), doc)
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--eval256")
+    p.add_argument("--evalfull")
+    p.add_argument("--bench")
+    p.add_argument("--tune")
+    p.add_argument("--doc", default="docs/model.md")
+    a = p.parse_args()
+    doc = Path(a.doc).read_text()
+    if a.eval256:
+        r = json.loads(Path(a.eval256).read_text())
+        doc = put(doc, "eval256", eval_table(r))
+        if "profiles" in r:
+            doc = put(doc, "profiles", profiles_table(r["profiles"]))
+    if a.evalfull:
+        doc = put(doc, "evalfull", eval_table(json.loads(Path(a.evalfull).read_text())))
+    if a.bench:
+        doc = put(doc, "bench", bench_table(json.loads(Path(a.bench).read_text())))
+    if a.tune:
+        doc = put(doc, "tune", tune_table(json.loads(Path(a.tune).read_text())))
+    Path(a.doc).write_text(doc)
+
+
+if __name__ == "__main__":
+    main()

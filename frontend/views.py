@@ -2,6 +2,7 @@
 REST API and the photo room from the pages' JavaScript modules."""
 
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.middleware.csrf import get_token
 from django.shortcuts import render
 from django.urls import reverse
@@ -9,6 +10,8 @@ from django.urls import reverse
 from accounts.models import Role
 from archive.models import Era, PhotoStatus, Situation
 from frontend import queries
+
+PAGE_SIZE = 120
 
 
 def _file_url(field) -> str:
@@ -30,7 +33,7 @@ def collection(request, pk: int):
     collection, role = queries.collection_for(request.user, pk)
     query = queries.GridQuery.from_request(request)
     photos, facets = queries.photo_grid(collection, query)
-    photos = list(photos[:500])
+    page = Paginator(photos, PAGE_SIZE).get_page(request.GET.get("page"))
     get_token(request)
     return render(
         request,
@@ -39,7 +42,8 @@ def collection(request, pk: int):
             "collection": collection,
             "role": role,
             "can_edit": role >= Role.CURATOR,
-            "photos": photos,
+            "photos": page.object_list,
+            "page": page,
             "facets": facets,
             "query": query,
             "sorts": list(queries.SORTS),

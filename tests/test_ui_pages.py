@@ -183,3 +183,21 @@ def test_the_review_queue_lists_submitted_versions_of_reviewable_collections(cli
     assert f"/photos/{photo.pk}/?version={version.pk}" in reviewer_page
     assert "Review version 1" not in client_for(people.viewer).get("/review/").content.decode()
     assert "Review version 1" not in client_for(people.curator).get("/review/").content.decode()  # four eyes
+
+
+def test_large_collections_are_paged_keeping_the_filters(client_for, people, monkeypatch):
+    from frontend import views
+
+    monkeypatch.setattr(views, "PAGE_SIZE", 2)
+    for seed in range(5):
+        upload(people.curator, people.collection, seed=seed, title=f"Photo {seed}", situations=["street"])
+    client = client_for(people.viewer)
+    first = client.get(f"/collections/{people.collection.pk}/", {"situation": "street", "sort": "title"})
+    body = first.content.decode()
+    assert "5 photos" in body and "page 1 of 3" in body
+    assert re.findall(r'<span class="title">([^<]+)</span>', body) == ["Photo 0", "Photo 1"]
+    assert "?situation=street&amp;sort=title&amp;page=2" in body
+    third = client.get(
+        f"/collections/{people.collection.pk}/", {"situation": "street", "sort": "title", "page": 3}
+    )
+    assert re.findall(r'<span class="title">([^<]+)</span>', third.content.decode()) == ["Photo 4"]

@@ -7,7 +7,8 @@ register = template.Library()
 def query_with(context, key, value):
     """The current query string with `key` set to `value` (or removed when empty); page resets."""
     params = context["request"].GET.copy()
-    params.pop("page", None)
+    if key != "page":
+        params.pop("page", None)
     if value in ("", None):
         params.pop(key, None)
     else:

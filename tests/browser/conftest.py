@@ -129,8 +129,16 @@ def artifacts():
     return ARTIFACTS
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    if report.when == "call":
+        item.ui_failed = report.failed
+
+
 @pytest.fixture
-def sign_in(browser, ui_server):
+def sign_in(browser, ui_server, request):
     """sign_in("curator") -> a Page signed in through the login form, in its own browser context."""
     contexts = []
 
@@ -150,6 +158,11 @@ def sign_in(browser, ui_server):
     errors: list[str] = []
     make.errors = errors
     yield make
+    if getattr(request.node, "ui_failed", False):  # keep what each page showed when the test failed
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        for i, context in enumerate(contexts):
+            for j, page in enumerate(context.pages):
+                page.screenshot(path=str(ARTIFACTS / f"failed-{request.node.name}-{i}-{j}.png"))
     for context in contexts:
         context.close()
     assert not errors, f"JavaScript errors in the pages: {errors}"

@@ -137,7 +137,7 @@ def test_upload_hint_render_review_and_export_with_provenance(sign_in, ui_server
     curator.wait_for_function(
         "Array.from(window.findcolor.room.hints.values()).some(h => h.color === '#8b5a2b')"
     )
-    assert "1 added back" in curator.locator("#toast").inner_text()
+    curator.locator("#toast", has_text="1 added back").wait_for()
 
 
 def test_a_render_can_be_cancelled(sign_in, ui_server):

@@ -133,12 +133,13 @@ def _leave(photo_id: int, channel_name: str) -> list[dict]:
 
 @database_sync_to_async
 def _heartbeat(photo_id: int, user, role, channel_name: str, connection: str, ttl: float):
-    """Refresh our row; prune rows of dead connections. -> (still a member?, pruned [(user, connection)], people)."""
+    """Refresh our row; prune dead connections. -> (still a member?, rejoined?, pruned [(user, conn)], people)."""
     photo = Photo.objects.select_related("collection").filter(pk=photo_id).first()
     if photo is None or not photo.collection.is_member(user):
-        return False, [], None
+        return False, False, [], None
     now = timezone.now()
-    if not RoomPresence.objects.filter(channel_name=channel_name).update(last_seen=now):
+    rejoined = not RoomPresence.objects.filter(channel_name=channel_name).update(last_seen=now)
+    if rejoined:  # we were pruned while alive (a long stall): come back, and say so
         RoomPresence.objects.create(
             photo_id=photo_id,
             user=user,
@@ -156,7 +157,7 @@ def _heartbeat(photo_id: int, user, role, channel_name: str, connection: str, tt
     for row in stale:
         if RoomPresence.objects.filter(pk=row.pk).delete()[0]:
             pruned.append((_user_info(row.user, row.role), row.connection))
-    return True, pruned, (_people(photo_id) if pruned else None)
+    return True, rejoined, pruned, (_people(photo_id) if pruned or rejoined else None)
 
 
 def _write(photo_id: int, user, frame: dict) -> dict:
@@ -281,7 +282,7 @@ class PhotoRoomConsumer(AsyncWebsocketConsumer):
         while True:
             await asyncio.sleep(interval)
             try:
-                member, pruned, people = await _heartbeat(
+                member, rejoined, pruned, people = await _heartbeat(
                     self.photo_id, self.user, self.role, self.channel_name, self.connection, ttl
                 )
                 if not member:  # removed from the collection (or the photo is gone): leave the room
@@ -289,6 +290,9 @@ class PhotoRoomConsumer(AsyncWebsocketConsumer):
                     return
                 for user, connection in pruned:
                     await self._broadcast_presence("leave", user, connection, people)
+                if rejoined:
+                    me = _user_info(self.user, self.role)
+                    await self._broadcast_presence("join", me, self.connection, people)
             except Exception:  # a failed heartbeat must not kill the connection
                 await asyncio.sleep(interval)
 

@@ -204,6 +204,20 @@ async def test_a_member_removed_from_the_collection_is_closed_out(people, photo,
     await comm.disconnect()
 
 
+async def test_a_live_connection_pruned_by_mistake_comes_back(people, photo, layer, settings):
+    settings.ROOM_HEARTBEAT_SECONDS = 0.1
+    comm, snapshot = await joined(people.curator, photo)
+    assert (await next_frame(comm, "presence"))["action"] == "join"  # our own arrival
+    await database_sync_to_async(RoomPresence.objects.all().delete)()  # as if a peer had pruned us
+    while True:
+        frame = await next_frame(comm, "presence")
+        if frame["action"] == "join" and frame["connection"] == snapshot["you"]["connection"]:
+            break
+    assert [p["username"] for p in frame["people"]] == ["curator"]
+    assert await database_sync_to_async(RoomPresence.objects.count)() == 1
+    await close_all(comm)
+
+
 # ------------------------------------------------------------------------------------------- writes
 
 

@@ -105,6 +105,7 @@ def test_upload_hint_render_review_and_export_with_provenance(sign_in, ui_server
     reviewer.wait_for_selector("#workspace[data-state=ready]")
     reviewer.locator("#version-list .version-item").first.wait_for()
     assert reviewer.get_by_label("Compare with (before/after slider)").input_value() == "original"
+    reviewer.screenshot(path=str(artifacts / "workspace-review.png"))
     reviewer.get_by_role("button", name="Approve version 1").click()
     dialog = reviewer.get_by_role("dialog", name="Approve version 1")
     dialog.get_by_label("Comment").fill("Uniform colours match the 1945 reference.")

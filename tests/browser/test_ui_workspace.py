@@ -91,6 +91,7 @@ def test_two_curators_see_each_others_hints_live_and_a_viewer_watches_without_to
     bob.mouse.move(*canvas_point(bob, 0.52, 0.5))
     alice.wait_for_function("window.findcolor.viewer.cursors.size > 0")
     alice.screenshot(path=str(artifacts / "workspace-hints.png"))
+    viewer.screenshot(path=str(artifacts / "workspace-viewer.png"))
 
 
 def test_delete_and_undo_with_the_keyboard(sign_in, ui_server):
@@ -207,3 +208,26 @@ def test_guidance_saves_era_and_situation_for_the_next_render(sign_in, ui_server
         photo,
     )
     assert ("protest",) in situations
+
+
+def test_a_reference_colour_photo_is_uploaded_kept_for_the_era_and_picked(sign_in, ui_server):
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 48), (30, 60, 140)).save(buffer, format="PNG")
+    page = open_workspace(sign_in("curator"), ui_server, ui_server.seed["photos"]["small"])  # era: liberation
+    page.get_by_role("tab", name="Guidance").click()
+    page.get_by_label("Upload a reference colour photo").set_input_files(
+        files=[{"name": "uniform.png", "mimeType": "image/png", "buffer": buffer.getvalue()}]
+    )
+    page.get_by_role("img", name="Reference photo uniform.png").wait_for()
+    page.get_by_label("Source of the reference photo").fill("National Archives, colour slide 1945")
+    page.get_by_role("button", name="Keep it as a reference for this era and situation").click()
+    page.get_by_role("radio", name="uniform.png (liberation, street)").wait_for()
+    assert page.get_by_role("radio", name="uniform.png (liberation, street)").is_checked()
+    rows = ui_server.sql(
+        "select r.source, e.slug from colorize_referencephoto r join archive_era e on e.id = r.era_id"
+    )
+    assert ("National Archives, colour slide 1945", "liberation") in rows

@@ -356,10 +356,15 @@ function renderPresence() {
     seen.add(name);
     people.push({ name, role: p.role });
   }
+  const initials = (name) => {
+    const two = name.slice(0, 2).toUpperCase();
+    const clash = people.some((q) => q.name !== name && q.name.slice(0, 2).toUpperCase() === two);
+    return clash ? `${name[0]}${name[name.length - 1]}`.toUpperCase() : two;
+  };
   ul.replaceChildren(...people.map((p) => el("li", {
     class: "avatar", style: `background:${colorFor(p.name)}`, title: `${p.name}${p.role ? ` (${p.role})` : ""}`,
     "aria-label": `${p.name} is here`, "data-user": p.name,
-  }, p.name.slice(0, 2).toUpperCase())));
+  }, initials(p.name))));
 }
 
 // ---- colour chooser ----------------------------------------------------------------------------------
@@ -674,9 +679,9 @@ async function loadReferences() {
       r.image ? el("img", { src: r.image, alt: "", class: "reference-mini" }) : "",
       ` ${r.title || `reference ${r.id}`}${r.era || r.situation ? ` (${[r.era, r.situation].filter(Boolean).join(", ")})` : ""}`));
   }
-  box.addEventListener("change", (e) => {
+  box.onchange = (e) => {
     referenceId = e.target.value || null;
-  });
+  };
 }
 if ($("reference-input")) {
   $("reference-input").addEventListener("change", (e) => {
@@ -685,7 +690,34 @@ if ($("reference-input")) {
     box.replaceChildren();
     if (referenceFile) {
       const url = URL.createObjectURL(referenceFile);
+      const source = el("input", { type: "text", id: "reference-source", "aria-label": "Source of the reference photo",
+        placeholder: "source (archive, book, URL)" });
+      const keep = el("button", {
+        type: "button", class: "link", "aria-label": "Keep it as a reference for this era and situation",
+        onclick: async () => {
+          const form = new FormData();
+          form.append("image", referenceFile, referenceFile.name);
+          form.append("title", referenceFile.name);
+          form.append("source", source.value.trim());
+          if (photo.era) form.append("era", photo.era);
+          if (photo.situations[0]) form.append("situation", photo.situations[0]);
+          const { status, body } = await uploadWithProgress("/api/references/", form, () => {});
+          if (status >= 200 && status < 300) {
+            toast("Kept as a reference: it now guides renders of this era and situation.", "info", 4000);
+            referenceFile = null;
+            $("reference-input").value = "";
+            box.replaceChildren();
+            await loadReferences();
+            const radio = document.querySelector(`#reference-pick input[value="${body.id}"]`);
+            if (radio) {
+              radio.checked = true;
+              referenceId = String(body.id);
+            }
+          } else toast(`Could not keep the reference: ${errorMessage(status, body)}`, "error");
+        },
+      }, "Keep as a reference for this era / situation");
       box.append(el("img", { src: url, alt: `Reference photo ${referenceFile.name}`, class: "reference-thumb" }),
+        el("p", { class: "meta" }, "Used by the next render."), source, keep, " ",
         el("button", { type: "button", class: "link", onclick: () => { referenceFile = null; $("reference-input").value = ""; box.replaceChildren(); } }, "Remove reference"));
     }
   });

@@ -231,3 +231,16 @@ def test_a_reference_colour_photo_is_uploaded_kept_for_the_era_and_picked(sign_i
         "select r.source, e.slug from colorize_referencephoto r join archive_era e on e.id = r.era_id"
     )
     assert ("National Archives, colour slide 1945", "liberation") in rows
+
+
+def test_hints_can_be_placed_from_the_keyboard(sign_in, ui_server):
+    page = open_workspace(sign_in("curator"), ui_server, ui_server.seed["photos"]["second"])
+    before = page.evaluate("window.findcolor.room.hints.size")
+    page.locator("#canvas").focus()
+    page.keyboard.press("p")
+    for key in ["ArrowRight", "ArrowRight", "Shift+ArrowDown"]:
+        page.keyboard.press(key)
+    page.keyboard.press("Enter")
+    page.wait_for_function(f"window.findcolor.room.hints.size === {before + 1}")
+    placed = page.evaluate("Array.from(window.findcolor.room.hints.values()).sort((a, b) => b.id - a.id)[0]")
+    assert abs(placed["x"] - 0.52) < 1e-6 and abs(placed["y"] - 0.55) < 1e-6

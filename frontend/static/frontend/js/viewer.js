@@ -177,6 +177,11 @@ export class Viewer extends EventTarget {
       this.drag = null;
     });
     c.addEventListener("pointerleave", () => this.emit("hover", null));
+    c.addEventListener("keydown", (e) => this.key(e));
+    c.addEventListener("blur", () => {
+      this.keyCursor = null;
+      this.invalidate();
+    });
     window.addEventListener("keydown", (e) => {
       if (e.code === "Space" && e.target === c) {
         this.spaceDown = true;
@@ -186,6 +191,34 @@ export class Viewer extends EventTarget {
     window.addEventListener("keyup", (e) => {
       if (e.code === "Space") this.spaceDown = false;
     });
+  }
+
+  // Keyboard use of the canvas: arrows move a crosshair (Shift: faster), Enter places a hint there (or
+  // selects the hint under it).
+  key(e) {
+    const arrows = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, -1], ArrowDown: [0, 1] };
+    if (arrows[e.key]) {
+      e.preventDefault();
+      if (!this.keyCursor) this.keyCursor = [0.5, 0.5];
+      const step = e.shiftKey ? 0.05 : 0.01;
+      const [dx, dy] = arrows[e.key];
+      this.keyCursor = [Math.min(1, Math.max(0, this.keyCursor[0] + dx * step)),
+        Math.min(1, Math.max(0, this.keyCursor[1] + dy * step))];
+      this.emit("hover", { x: this.keyCursor[0], y: this.keyCursor[1] });
+      this.invalidate();
+    } else if (e.key === "Enter" && this.keyCursor) {
+      e.preventDefault();
+      const [u, v] = this.keyCursor;
+      const [sx, sy] = this.toScreen(u, v);
+      const r = this.canvas.getBoundingClientRect();
+      const hit = this.hitTest(r.left + sx, r.top + sy);
+      if (hit) {
+        this.selected = hit.id;
+        this.emit("select", { id: hit.id });
+        this.emit("pick", { id: hit.id, x: u, y: v });
+      } else if (!this.readOnly && this.tool === "point") this.emit("place", { x: u, y: v });
+      this.invalidate();
+    }
   }
 
   down(e) {
@@ -206,7 +239,8 @@ export class Viewer extends EventTarget {
     if (hit) {
       this.selected = hit.id;
       this.emit("select", { id: hit.id, x: u, y: v });
-      if (!this.readOnly && this.tool !== "brush") {
+      const locked = hit.status === "verified" && !this.canChangeVerified;
+      if (!this.readOnly && !locked && this.tool !== "brush") {
         this.drag = { kind: "move", id: hit.id, x0: e.clientX, y0: e.clientY, u0: hit.x, v0: hit.y, moved: false, hint: hit };
       } else this.emit("pick", { id: hit.id, x: u, y: v });
       this.invalidate();
@@ -360,6 +394,23 @@ export class Viewer extends EventTarget {
       ctx.restore();
     }
     if (this.showHints !== false) this.drawHints(ctx);
+    if (this.keyCursor) {
+      const [kx, ky] = this.toScreen(this.keyCursor[0], this.keyCursor[1]);
+      ctx.save();
+      ctx.strokeStyle = "#ffd400";
+      ctx.lineWidth = 2;
+      ctx.beginPath();
+      ctx.moveTo(kx - 12, ky);
+      ctx.lineTo(kx - 4, ky);
+      ctx.moveTo(kx + 4, ky);
+      ctx.lineTo(kx + 12, ky);
+      ctx.moveTo(kx, ky - 12);
+      ctx.lineTo(kx, ky - 4);
+      ctx.moveTo(kx, ky + 4);
+      ctx.lineTo(kx, ky + 12);
+      ctx.stroke();
+      ctx.restore();
+    }
     this.drawCursors(ctx);
     this.frames += 1;
   }

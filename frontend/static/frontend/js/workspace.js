@@ -30,6 +30,7 @@ function toast(message, kind = "info", ms = 6000) {
 const viewer = new Viewer($("canvas"), photo.width, photo.height);
 viewer.origWidth = photo.width;
 viewer.readOnly = !config.canEdit;
+viewer.canChangeVerified = config.canReview; // curators may not change a verified hint (reviewers may)
 viewer.tool = config.canEdit ? "point" : "pan";
 window.findcolor.viewer = viewer;
 viewer.addEventListener("zoom", (e) => {
@@ -210,7 +211,7 @@ function hintItem(h) {
     h.evidence_url ? el("a", { href: h.evidence_url, target: "_blank", rel: "noopener" }, " source") : "") : "",
   verified ? el("div", { class: "hint-meta" }, `verified by ${who(h.verified_by) || "?"}${h.verified_at ? ` · ${timeAgo(h.verified_at)}` : ""}`) : "",
   el("div", { class: "hint-actions" },
-    config.canEdit ? el("button", {
+    config.canEdit && (!verified || config.canReview) ? el("button", {
       type: "button", class: "link", "aria-label": `Delete hint ${h.id}`, onclick: () => deleteHint(h.id),
     }, "Delete") : "",
     config.canReview ? el("button", {
@@ -384,7 +385,9 @@ function setColor(hex, applyToSelected = true) {
   drawPlaneMarker();
   if (applyToSelected && config.canEdit && viewer.selected !== null) {
     const h = room.hints.get(viewer.selected);
-    if (h && h.color !== currentColor) {
+    if (h && h.status === "verified" && !config.canReview) {
+      toast("This hint is verified: only a reviewer may change it. The colour is kept for your next hint.", "info", 4000);
+    } else if (h && h.color !== currentColor) {
       room.update(h.id, { color: currentColor }).then(() => pushRecent(currentColor))
         .catch((err) => reportError(err, "Could not recolour the hint"));
     }

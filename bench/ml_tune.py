@@ -36,6 +36,10 @@ def main():
     torch.set_num_threads(a.threads)
     ck, digest = load_checkpoint(a.checkpoint, require_sidecar=False)
     out = {"settings": {}, "dcm": {}}
+    rep = evaluate([a.data], [0, 5, 20], ["levin", "gray"], size=256, limit=a.limit, log=lambda *_: None)
+    for m in ("levin", "gray"):
+        out["settings"][m] = {n: (v["psnr"], v["colorfulness_ratio"]) for n, v in rep["pooled"][m].items()}
+        print(m, out["settings"][m], flush=True)
     for decay, mix in itertools.product([None, 1.0], [0.0, 0.3, 0.6]):
         c = Colorizer(ck, digest, enforce_decay=decay, anneal_mix=mix)
         rep = evaluate(

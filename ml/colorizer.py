@@ -25,7 +25,7 @@ import torch
 import torch.nn.functional as F
 
 from . import bins as B
-from .color import gray_to_l, lab_to_rgb, normalize_ab, normalize_l, rgb_to_hex, rgb_to_l
+from .color import gray_to_l, lab_to_rgb, normalize_ab, normalize_l, rgb_to_hex, rgb_to_l, torch_lab_to_rgb
 from .context import ERAS, SITUATIONS, Context
 from .enforce import exact_fix, guided_upsample, propagate_residual, resize
 from .hints import Hint, rasterize
@@ -482,8 +482,9 @@ class Colorizer:
         out = np.empty((H, W, 3), dtype=np.uint8)
         for r0 in range(0, H, chunk_rows):
             r1 = min(r0 + chunk_rows, H)
-            lab = np.concatenate([L[r0:r1, :, None], ab[r0:r1]], axis=2)
-            out[r0:r1] = np.round(lab_to_rgb(lab) * 255).astype(np.uint8)
+            lab = torch.from_numpy(np.concatenate([L[None, r0:r1], ab[r0:r1].transpose(2, 0, 1)], axis=0))
+            rgb = torch_lab_to_rgb(lab[None].float())[0]
+            out[r0:r1] = (rgb * 255).round_().to(torch.uint8).permute(1, 2, 0).numpy()
         return out
 
     def suggest(self, gray, point, hints=(), k: int = 8, reference=None, context=None, profile=None):

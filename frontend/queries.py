@@ -104,31 +104,34 @@ class GridQuery:
     situation: str = ""
     status: str = ""
     sort: str = "newest"
+    sort_param: str = ""
 
     @classmethod
     def from_request(cls, request) -> GridQuery:
         get = request.GET
-        sort = get.get("sort", "newest")
+        q = get.get("q", "").strip()[:200]
+        param = get.get("sort", "")
+        if param not in SORTS:
+            param = ""
+        sort = param or ("relevance" if q else "newest")  # the default: best match when searching
         return cls(
-            q=get.get("q", "").strip()[:200],
+            q=q,
+            sort_param=param,
             era=get.get("era", ""),
             situation=get.get("situation", ""),
             status=get.get("status", ""),
-            sort=sort if sort in SORTS else "newest",
+            sort=sort,
         )
 
 
 def _search(queryset, q: str):
     """Text search: the archive's search service when present (PostgreSQL full text), else a plain filter."""
     try:
-        from archive.services.search import search_photos  # type: ignore
-    except ImportError:
+        from archive.services.search import search_photos
+    except ImportError:  # an archive without the search service: a plain word-by-word match
         search_photos = None
     if search_photos is not None:
-        try:
-            return search_photos(queryset, q)
-        except TypeError:
-            pass
+        return search_photos(queryset, q)
     terms = q.split()
     for term in terms:
         queryset = queryset.filter(
@@ -155,17 +158,21 @@ def photo_grid(collection: Collection, query: GridQuery):
         photos = photos.filter(situations__slug=query.situation)
     if query.status:
         photos = photos.filter(status=query.status)
-    photos = photos.select_related("era").order_by(*SORTS[query.sort]).distinct()
+    photos = photos.select_related("era")
+    if not (query.sort == "relevance" and query.q):
+        photos = photos.order_by(*SORTS.get(query.sort, SORTS["newest"]))
+    photos = photos.distinct()
 
+    unordered = base.order_by()  # a search's rank ordering must not join the GROUP BY of the counts
     era_counts = dict(
-        base.values("era__slug").annotate(n=Count("id", distinct=True)).values_list("era__slug", "n")
+        unordered.values("era__slug").annotate(n=Count("id", distinct=True)).values_list("era__slug", "n")
     )
     situation_counts = dict(
-        base.values("situations__slug")
+        unordered.values("situations__slug")
         .annotate(n=Count("id", distinct=True))
         .values_list("situations__slug", "n")
     )
-    status_counts = dict(base.values("status").annotate(n=Count("id")).values_list("status", "n"))
+    status_counts = dict(unordered.values("status").annotate(n=Count("id")).values_list("status", "n"))
     facets = {
         "era": [(e.slug, e.name, era_counts.get(e.slug, 0)) for e in Era.objects.all()],
         "situation": [(s.slug, s.name, situation_counts.get(s.slug, 0)) for s in Situation.objects.all()],

@@ -46,7 +46,7 @@ def collection(request, pk: int):
             "page": page,
             "facets": facets,
             "query": query,
-            "sorts": list(queries.SORTS),
+            "sorts": [("", "best match" if query.q else "newest")] + [(k, k) for k in queries.SORTS],
             "eras": Era.objects.all(),
             "situations": Situation.objects.all(),
             "config": {

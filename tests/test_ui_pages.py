@@ -201,3 +201,27 @@ def test_large_collections_are_paged_keeping_the_filters(client_for, people, mon
         f"/collections/{people.collection.pk}/", {"situation": "street", "sort": "title", "page": 3}
     )
     assert re.findall(r'<span class="title">([^<]+)</span>', third.content.decode()) == ["Photo 4"]
+
+
+def test_search_results_come_by_relevance_and_facet_counts_follow_the_search(client_for, people):
+    upload(
+        people.curator,
+        people.collection,
+        seed=1,
+        title="Harbour",
+        description="boats near the station",
+        situations=["street"],
+    )
+    upload(people.curator, people.collection, seed=2, title="Station", situations=["street"])
+    upload(people.curator, people.collection, seed=3, title="Market", situations=["daily-life"])
+    body = (
+        client_for(people.viewer)
+        .get(f"/collections/{people.collection.pk}/", {"q": "station"})
+        .content.decode()
+    )
+    titles = re.findall(r'<span class="title">([^<]+)</span>', body)
+    assert sorted(titles) == ["Harbour", "Station"]
+    assert '<option value="" selected>best match</option>' in body
+    street = re.search(r"Street <span class=\"n\">(\d+)</span>", body)
+    assert street and street.group(1) == "2"
+    assert "Daily life" not in body  # facets with no match in the search are not offered

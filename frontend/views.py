@@ -4,7 +4,7 @@ REST API and the photo room from the pages' JavaScript modules."""
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.middleware.csrf import get_token
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 
 from accounts.models import Role
@@ -23,8 +23,6 @@ def _file_url(field) -> str:
 
 def home(request):
     if not request.user.is_authenticated:
-        from django.shortcuts import redirect
-
         return redirect(f"{reverse('login')}?next=/")
     return render(request, "frontend/home.html", {"collections": queries.collections_for(request.user)})
 

@@ -130,6 +130,12 @@ def test_choosing_a_colour_recolours_the_selected_hint_and_is_remembered(sign_in
     assert page.locator("#recent button").first.get_attribute("aria-label").endswith(color)
     r, g, b = (int(color[i : i + 2], 16) for i in (1, 3, 5))
     assert r > b  # a warm colour from the upper-right quadrant of the ab plane
+    # the page's CIELAB agrees with the server's (the ab plane shows the colours the model is given)
+    server_lab = page.evaluate(f"window.findcolor.room.hints.get({hint_id}).lab")
+    page_lab = page.evaluate(
+        f"import('/static/frontend/js/color.js').then(c => c.rgbToLab(c.hexToRgb('{color}')))"
+    )
+    assert all(abs(a - b) < 0.5 for a, b in zip(server_lab, page_lab, strict=True)), (server_lab, page_lab)
 
 
 def test_a_stale_edit_shows_the_current_state_not_a_silent_overwrite(sign_in, ui_server):

@@ -121,7 +121,6 @@ if ($("hint-size")) {
 // ---- the room ----------------------------------------------------------------------------------------
 const room = new Room(config.wsPath);
 window.findcolor.room = room;
-const undoStack = [];
 
 function hintsSorted() {
   return Array.from(room.hints.values()).sort((a, b) => a.id - b.id);
@@ -252,7 +251,6 @@ viewer.addEventListener("place", async (e) => {
     metrics.lastAckMs = performance.now() - started;
     const id = ack.hint ? ack.hint.id : ack.id ?? ack.hint_id;
     if (id !== undefined) {
-      undoStack.push(id);
       viewer.selected = id;
       renderHints();
     }

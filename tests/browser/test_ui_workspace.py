@@ -250,3 +250,18 @@ def test_hints_can_be_placed_from_the_keyboard(sign_in, ui_server):
     page.wait_for_function(f"window.findcolor.room.hints.size === {before + 1}")
     placed = page.evaluate("Array.from(window.findcolor.room.hints.values()).sort((a, b) => b.id - a.id)[0]")
     assert abs(placed["x"] - 0.52) < 1e-6 and abs(placed["y"] - 0.55) < 1e-6
+
+
+def test_a_dropped_connection_reconnects_and_catches_up(sign_in, ui_server):
+    photo = ui_server.seed["photos"]["second"]
+    alice = open_workspace(sign_in("curator"), ui_server, photo)
+    bob = open_workspace(sign_in("curator2"), ui_server, photo)
+    alice.evaluate("window.findcolor.room.ws.close()")  # the network drops (not a sign-out: it reconnects)
+    alice.locator("#conn", has_text="reconnecting").wait_for()
+    hint_id = bob.evaluate(
+        "window.findcolor.room.add({x: 0.3, y: 0.3, color: '#654321'}).then(a => a.hint.id)"
+    )
+    alice.locator("#conn", has_text="live").wait_for(timeout=5000)
+    assert "since=" in alice.evaluate("window.findcolor.room.url()")
+    alice.wait_for_function(f"window.findcolor.room.hints.has({hint_id})", timeout=3000)
+    hint_item(alice, hint_id).wait_for()

@@ -28,6 +28,13 @@ NOISE = {"presence", "cursor", "preview"}
 @pytest.fixture(autouse=True)
 def _room_settings(settings):
     settings.ROOM_PREVIEW_BACKEND = "off"
+    yield
+    # The consumers' database thread keeps its connection (CONN_MAX_AGE): close it so PostgreSQL can drop the
+    # test database at the end.
+    from asgiref.sync import SyncToAsync
+    from django.db import connections
+
+    SyncToAsync.single_thread_executor.submit(connections.close_all).result()
 
 
 @pytest.fixture(

@@ -95,6 +95,20 @@ def test_upload_hint_render_review_and_export_with_provenance(sign_in, ui_server
     curator.wait_for_function("window.findcolor.viewer.overlay !== null")
     curator.get_by_label("Show the uncertainty overlay").uncheck()
 
+    # a second render; compare the two versions with the slider
+    first = curator.evaluate("document.getElementById('workspace').dataset.version")
+    curator.get_by_role("button", name="Render full resolution").click()
+    curator.wait_for_function(
+        f"document.getElementById('workspace').dataset.version !== '{first}'", timeout=90000
+    )
+    second = curator.evaluate("document.getElementById('workspace').dataset.version")
+    assert curator.locator("#version-list .version-item").count() == 2
+    curator.get_by_label("Compare with (before/after slider)").select_option(f"v{first}")
+    curator.wait_for_function(
+        f"window.findcolor.viewer.compare && window.findcolor.viewer.before === 'v{first}'"
+    )
+    assert curator.evaluate("window.findcolor.viewer.main") == f"v{second}"
+    assert curator.evaluate(f"!!window.findcolor.viewer.layers['v{first}']")
     curator.get_by_role("button", name="Submit version 1 for review").click()
     curator.locator("#version-list .badge.state-submitted").wait_for()
 

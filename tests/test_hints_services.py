@@ -279,3 +279,32 @@ def test_concurrent_writers_to_one_photo_are_serialized_without_gaps(people, pho
         5,
     ]
     assert Hint.objects.get(pk=hint.pk).revision == 2
+
+
+def test_hints_hand_the_model_exactly_what_was_placed(people, photo):
+    pytest.importorskip("ml")
+    import ml
+
+    point = Hint.objects.get(pk=services.do_add_hint(people.curator, photo, RED).hint["id"])
+    stroke_data = {"shape": "stroke", "points": [[0.1, 0.2], [0.3, 0.4]], "width": 0.02, "color": "#336699"}
+    stroke = Hint.objects.get(pk=services.do_add_hint(people.curator, photo, stroke_data).hint["id"])
+    services.do_verify_hint(people.reviewer, point, 1, evidence={"evidence_note": "regimental colour"})
+    point.refresh_from_db()
+    as_ml = point.to_ml()
+    assert isinstance(as_ml, ml.Hint)
+    assert (as_ml.x, as_ml.y, as_ml.color, as_ml.radius, as_ml.points, as_ml.verified) == (
+        0.42,
+        0.31,
+        "#b22222",
+        0.02,
+        None,
+        True,
+    )
+    as_ml = stroke.to_ml()
+    assert (as_ml.x, as_ml.y, list(map(list, as_ml.points)), as_ml.width, as_ml.verified) == (
+        0.1,
+        0.2,
+        [[0.3, 0.4]],
+        0.02,
+        False,
+    )

@@ -230,6 +230,7 @@ class PhotoRoomConsumer(AsyncWebsocketConsumer):
         self.cursor_pending = None
         self.cursor_timer = None
         self.rejected_in_a_row = 0
+        self.suggest_task = None
         status, role = await _open_room(self.photo_id, self.user)
         if status != "ok":
             # Accept, then close with an application code the client can read (a refused handshake has none).
@@ -260,6 +261,8 @@ class PhotoRoomConsumer(AsyncWebsocketConsumer):
             return
         self.joined = False
         self.heartbeat_task.cancel()
+        if self.suggest_task is not None:
+            self.suggest_task.cancel()
         if self.cursor_timer is not None:
             self.cursor_timer.cancel()
         await self.channel_layer.group_discard(self.group, self.channel_name)
@@ -426,17 +429,31 @@ class PhotoRoomConsumer(AsyncWebsocketConsumer):
         await self.channel_layer.group_send(self.group, {"type": "room.event", "event": event})
 
     async def _suggest(self, frame: dict, request_id):
+        """Answer in the background: the consumer keeps forwarding room events while the model works."""
         x, y = self._point(frame)
         k = frame.get("k", 8)
         if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= 32:
             raise FrameError("invalid", "k must be an integer in [1, 32]", {"k": ["1 to 32"]})
+        if self.suggest_task is not None and not self.suggest_task.done():
+            raise FrameError("busy", "one suggestion at a time: wait for the previous answer")
+        self.suggest_task = asyncio.create_task(self._answer_suggestion(request_id, x, y, k))
+
+    async def _answer_suggestion(self, request_id, x: float, y: float, k: int):
         loop = asyncio.get_running_loop()
         try:
             result = await loop.run_in_executor(
                 preview._executor, _suggest, self.photo_id, self.user, x, y, k
             )
         except ImportError as exc:
-            raise ServiceError(
-                "model_unavailable", f"the colorization model is not installed: {exc}"
-            ) from None
-        await self.send_json({"type": "suggestion", "request_id": request_id, "x": x, "y": y, **result})
+            await self.send_error(
+                request_id, "model_unavailable", f"the colorization model is not installed: {exc}"
+            )
+        except (DjangoPermissionDenied, DRFPermissionDenied, NotAuthenticated, Http404):
+            await self.send_error(
+                request_id, "forbidden", "suggestions are for curators, reviewers and owners"
+            )
+        except Exception as exc:
+            log.exception("room %s: suggestion failed", self.photo_id)
+            await self.send_error(request_id, "internal", f"the suggestion failed: {type(exc).__name__}")
+        else:
+            await self.send_json({"type": "suggestion", "request_id": request_id, "x": x, "y": y, **result})

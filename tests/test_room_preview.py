@@ -164,3 +164,30 @@ def test_a_superseded_preview_job_does_nothing(people, photo, monkeypatch, setti
     assert sent == []
     preview.run_preview_job(photo.pk, 2)
     assert [(f["type"], f["room_revision"], f["hints"]) for f in sent] == [("preview", 2, 2)]
+
+
+async def test_the_room_keeps_flowing_while_a_suggestion_is_computed(people, photo, monkeypatch):
+    import asyncio
+    import threading
+
+    from colorize.services import preview
+
+    release = threading.Event()
+    real = preview.suggest_colors
+
+    def slow_suggest(*args, **kwargs):
+        release.wait(10)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(preview, "suggest_colors", slow_suggest)
+    curator, _ = await joined(people.curator, photo)
+    owner, _ = await joined(people.owner, photo)
+    await send(curator, type="suggest", request_id="s1", x=0.5, y=0.5, k=3)
+    await send(curator, type="suggest", request_id="s2", x=0.5, y=0.5, k=3)
+    assert (await reply_to(curator, "s2"))["code"] == "busy"
+    await send(owner, type="hint.add", request_id="o1", hint=RED)
+    assert (await next_frame(curator, "hint.added", "suggestion"))["type"] == "hint.added"
+    release.set()
+    answer = await next_frame(curator, "suggestion", timeout=60)
+    assert answer["request_id"] == "s1" and len(answer["colors"]) == 3
+    await asyncio.gather(curator.disconnect(), owner.disconnect())

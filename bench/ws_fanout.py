@@ -7,11 +7,11 @@ room, it measures the live-preview latency: from a hint.add to the first `previe
 
 Setup (users, tokens, collection, photos) is made in the same database the server uses:
 
-    DATABASE_URL=... REDIS_URL=redis://127.0.0.1:6379/5 .venv/bin/daphne -p 8765 config.asgi:application &
+    DATABASE_URL=... REDIS_URL=redis://127.0.0.1:6379/5 CHANNEL_LAYER=pubsub .venv/bin/daphne -p 8765 config.asgi:application &
     DATABASE_URL=... REDIS_URL=... .venv/bin/celery -A config worker -c 1 -Q findcolor &   # previews on workers
     DATABASE_URL=... .venv/bin/python bench/ws_fanout.py --url ws://127.0.0.1:8765 --clients 50 --rooms 1
 
-Prints a JSON report (and writes it with --out).
+Prints a JSON report (and writes it with --out). Numbers and how to read them: docs/hint-protocol.md.
 """
 
 import argparse
@@ -273,7 +273,7 @@ def main(argv=None):
     parser.add_argument("--clients", type=int, default=50, help="clients per room")
     parser.add_argument("--rooms", type=int, default=1)
     parser.add_argument("--hints", type=int, default=200, help="hint.add frames per room")
-    parser.add_argument("--rate", type=float, default=20.0, help="hint.add frames per second per room")
+    parser.add_argument("--rate", type=float, default=5.0, help="hint.add frames per second per room")
     parser.add_argument("--grace", type=float, default=3.0, help="seconds to wait for stragglers")
     parser.add_argument("--previews", type=int, default=0, help="preview latency samples (room 1)")
     parser.add_argument("--preview-timeout", type=float, default=30.0)

@@ -47,12 +47,35 @@ def resume_runs(rounds: int = 2) -> None:
             close_old_connections()
 
 
+def _sweep_forever(interval: float) -> None:
+    """Celery workers: take back runs whose worker died, every `interval` seconds (jittered). Redis would
+    redeliver their message only after the visibility timeout (an hour by default)."""
+    import random
+    import time
+
+    from django.db import close_old_connections
+
+    from colorize.services.runs import recover_runs
+
+    while True:
+        time.sleep(interval * random.uniform(0.75, 1.25))
+        try:
+            close_old_connections()
+            recover_runs(queued=False)
+        except Exception:  # noqa: BLE001 (the database may be briefly away; try again next time)
+            log.warning("sweep for orphaned runs failed", exc_info=True)
+        finally:
+            close_old_connections()
+
+
 def _on_worker_ready(**kwargs):
     """Celery: a starting worker re-enqueues runs whose worker died, and queued runs whose message is old
-    enough to have been lost (a broker restart without persistence). Duplicates are harmless."""
+    enough to have been lost (a broker restart without persistence); then it keeps sweeping for runs orphaned
+    by a dead worker. Duplicates are harmless (claims are atomic, versions unique per run)."""
     from datetime import timedelta
 
     from django.conf import settings
+    from django.db import close_old_connections
 
     from colorize.services.runs import recover_runs
 
@@ -62,6 +85,11 @@ def _on_worker_ready(**kwargs):
             log.info("worker start: re-enqueued %d run(s): %s", len(ids), ids)
     except Exception:  # noqa: BLE001
         log.exception("worker start: could not recover runs")
+    finally:
+        close_old_connections()
+    threading.Thread(
+        target=_sweep_forever, args=(float(settings.RUN_STALE_SECONDS),), daemon=True, name="orphan-sweep"
+    ).start()
 
 
 class ColorizeConfig(AppConfig):

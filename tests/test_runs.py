@@ -404,3 +404,26 @@ def test_a_channel_layer_outage_neither_fails_the_request_nor_the_run(
     assert response.status_code == 202
     run = Run.objects.get(pk=response.json()["id"])
     assert run.status == RunStatus.DONE and Version.objects.filter(run=run).count() == 1
+
+
+def test_of_two_sweepers_only_one_takes_back_an_orphaned_run(people, photo):
+    run = run_services.do_create_run(people.curator, photo, {})
+    run_services._claim(run.pk, "dead-worker")
+    Run.objects.filter(pk=run.pk).update(heartbeat_at=timezone.now() - timedelta(hours=1))
+    now = timezone.now()
+    assert run_services._take_back(run.pk, now) == "requeued"
+    assert run_services._take_back(run.pk, now) is None
+    run.refresh_from_db()
+    assert run.status == RunStatus.QUEUED and run.claim == "" and run.attempts == 1
+
+
+def test_sweeping_fails_a_run_that_killed_its_worker_every_time(people, photo, settings):
+    run = run_services.do_create_run(people.curator, photo, {})
+    Run.objects.filter(pk=run.pk).update(
+        status=RunStatus.RUNNING,
+        attempts=settings.RUN_MAX_ATTEMPTS,
+        heartbeat_at=timezone.now() - timedelta(hours=1),
+    )
+    assert run_services.recover_runs(queued=False) == []
+    run.refresh_from_db()
+    assert run.status == RunStatus.FAILED and "attempts" in run.error

@@ -780,23 +780,64 @@ def _check_later(run_id: int) -> None:
 # Recovery
 
 
+def _stale_q(now) -> Q:
+    return Q(status=RunStatus.RUNNING) & (
+        Q(heartbeat_at__lt=now - stale_after()) | Q(heartbeat_at__isnull=True)
+    )
+
+
 def recoverable_runs(queued_older_than: timedelta | None = None):
     """Queued runs (optionally only those enqueued before a cutoff) and running runs whose worker died."""
     now = timezone.now()
     queued = Q(status=RunStatus.QUEUED)
     if queued_older_than is not None:
         queued &= Q(enqueued_at__lt=now - queued_older_than) | Q(enqueued_at__isnull=True)
-    stale = Q(status=RunStatus.RUNNING) & (
-        Q(heartbeat_at__lt=now - stale_after()) | Q(heartbeat_at__isnull=True)
+    return Run.objects.filter(queued | _stale_q(now)).order_by("created_at", "id")
+
+
+def _take_back(run_id: int, now) -> str | None:
+    """Put a run whose worker died back in the queue (or fail it after RUN_MAX_ATTEMPTS). One conditional
+    UPDATE: of several sweepers, exactly one wins and enqueues it; the dead claim is void from then on."""
+    orphan = Run.objects.filter(
+        _stale_q(now), ~Exists(Version.objects.filter(run_id=OuterRef("pk"))), pk=run_id
     )
-    return Run.objects.filter(queued | stale).order_by("created_at", "id")
+    attempts = orphan.values_list("attempts", flat=True).first()
+    if attempts is None:
+        return None
+    if attempts >= max_attempts():
+        if orphan.update(
+            status=RunStatus.FAILED,
+            finished_at=now,
+            error=f"the worker stopped during each of {attempts} attempts",
+        ):
+            run = Run.objects.select_related("era", "situation", "requested_by").get(pk=run_id)
+            _send_event(run.photo_id, {"type": "run.failed", "run": run_dict(run)})
+            return "failed"
+        return None
+    if orphan.update(status=RunStatus.QUEUED, claim="", job_id="", enqueued_at=now, progress=0):
+        return "requeued"
+    return None
 
 
-def recover_runs(queued_older_than: timedelta | None = None) -> list[int]:
-    """Re-enqueue runs that would otherwise wait forever. Safe to call any time: execution is idempotent."""
-    ids = list(recoverable_runs(queued_older_than).values_list("id", flat=True))
-    if ids:
-        Run.objects.filter(pk__in=ids, status=RunStatus.QUEUED).update(enqueued_at=timezone.now())
+def recover_runs(queued_older_than: timedelta | None = None, *, queued: bool = True) -> list[int]:
+    """Re-enqueue runs that would otherwise wait forever: running runs whose worker died (heartbeat older than
+    RUN_STALE_SECONDS) and, with `queued`, queued runs (enqueued before `queued_older_than` ago, or all) whose
+    message may be lost. Safe to call any time and from many processes at once: each run is taken by one
+    compare-and-set UPDATE, and execution is idempotent anyway."""
+    now = timezone.now()
+    ids = []
+    for run_id in Run.objects.filter(_stale_q(now)).order_by("id").values_list("id", flat=True):
+        if _take_back(run_id, now) == "requeued":
+            ids.append(run_id)
+    if queued:
+        waiting = Run.objects.filter(status=RunStatus.QUEUED).exclude(pk__in=ids)
+        if queued_older_than is not None:
+            waiting = waiting.filter(Q(enqueued_at__lt=now - queued_older_than) | Q(enqueued_at__isnull=True))
+        for run_id, enqueued_at in waiting.order_by("created_at", "id").values_list("id", "enqueued_at"):
+            if Run.objects.filter(pk=run_id, status=RunStatus.QUEUED, enqueued_at=enqueued_at).update(
+                enqueued_at=now
+            ):
+                ids.append(run_id)
     for run_id in ids:
         try:
             jobs.enqueue(JOB, run_id)

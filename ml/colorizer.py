@@ -41,6 +41,7 @@ INFERENCE_DEFAULTS = {
     "anneal_T": 0.38,
     "work_side": 768,
     "dcm_threshold": 0.5,
+    "prior_weight": 1.0,
 }
 
 
@@ -189,6 +190,7 @@ class Colorizer:
         anneal_mix: float | None = None,
         anneal_mix_hinted: float | None = None,
         anneal_T: float | None = None,
+        prior_weight: float | None = None,
     ):
         self.device = torch.device(device or "cpu")
         self.args = ModelArgs.from_dict(ckpt["model_args"])
@@ -220,6 +222,7 @@ class Colorizer:
             inf.get("anneal_mix_hinted", self.anneal_mix) if anneal_mix_hinted is None else anneal_mix_hinted
         )
         self.anneal_T = inf["anneal_T"] if anneal_T is None else anneal_T
+        self.prior_weight = float(inf["prior_weight"] if prior_weight is None else prior_weight)
         self._lock = threading.Lock()
         self._bins = torch.from_numpy(B.ab_bins())
 
@@ -411,8 +414,15 @@ class Colorizer:
         if verified:
             vab, vm = rasterize(verified, wh, ww)
             side = enforce_side or (self.preview_enforce_side if preview else self.enforce_side)
+            # shrink the network's prior by prior_weight before adding the propagated residual (1 = trust it fully;
+            # 0 = Levin-style interpolation of the hints alone); tuned on held-out training photos
             ab_w = propagate_residual(
-                Lw, ab_w, vab.transpose(1, 2, 0), vm[0] > 0, side=side, decay=self.enforce_decay
+                Lw,
+                ab_w * self.prior_weight,
+                vab.transpose(1, 2, 0),
+                vm[0] > 0,
+                side=side,
+                decay=self.enforce_decay,
             )
         t = lap("enforce", t)
         tick(0.75)

@@ -9,6 +9,7 @@ import asyncio
 import json
 import logging
 import math
+import random
 import time
 import uuid
 from datetime import timedelta
@@ -37,6 +38,14 @@ CLOSE_NOT_FOUND = 4404
 CLOSE_FLOOD = 4429
 WRITE_TYPES = {"hint.add", "hint.update", "hint.delete", "hint.verify", "hint.undo"}
 FRAME_TYPES = WRITE_TYPES | {"cursor", "suggest", "ping"}
+
+
+def db(func):
+    """Run ORM code in the thread pool, not on Channels' single database thread: presence and heartbeats of
+    many connections then never queue behind (or in front of) hint writes, and writes to different photos run
+    in parallel. Each call is self-contained (its own transaction); writes to one photo are serialized by the
+    photo row lock in the services."""
+    return database_sync_to_async(func, thread_sensitive=False)
 
 
 def _setting(name: str, default):
@@ -74,6 +83,23 @@ class FrameError(Exception):
 # ------------------------------------------------------------------------------------ database side
 
 
+SNAPSHOT_PAGE_BYTES = 400 * 1024  # daphne refuses messages over 1 MiB: big rooms get their hints in pages
+
+
+def _chunks(items: list[dict], max_bytes: int):
+    """Consecutive slices of `items` whose JSON stays under max_bytes (at least one item each)."""
+    page, size = [], 0
+    for item in items:
+        length = len(json.dumps(item, separators=(",", ":"))) + 1
+        if page and size + length > max_bytes:
+            yield page
+            page, size = [], 0
+        page.append(item)
+        size += length
+    if page:
+        yield page
+
+
 def _user_info(user, role) -> dict:
     return {"id": user.pk, "username": user.get_username(), "role": Role(role).label}
 
@@ -86,7 +112,7 @@ def _people(photo_id: int) -> list[dict]:
     return list(people.values())
 
 
-@database_sync_to_async
+@db
 def _open_room(photo_id: int, user):
     """-> ("missing"|"forbidden", None) or ("ok", role)."""
     photo = Photo.objects.select_related("collection").filter(pk=photo_id).first()
@@ -97,7 +123,7 @@ def _open_room(photo_id: int, user):
     return "ok", photo.collection.role_of(user)
 
 
-@database_sync_to_async
+@db
 def _join(photo_id: int, user, role, channel_name: str, connection: str, since):
     RoomPresence.objects.create(
         photo_id=photo_id,
@@ -119,19 +145,21 @@ def _join(photo_id: int, user, role, channel_name: str, connection: str, since):
     if since is not None:
         limit = 1000
         missed = hint_services.events_since(photo_id, since, limit=limit) if since < revision else []
-        snapshot.update(since=since, events=missed, events_complete=len(missed) < limit or since >= revision)
+        fitting = next(_chunks(missed, SNAPSHOT_PAGE_BYTES), [])  # what fits in one frame
+        complete = len(fitting) == len(missed) and (len(missed) < limit or since >= revision)
+        snapshot.update(since=since, events=fitting, events_complete=complete)
         if since > revision:
             snapshot["resync"] = True  # the client knows a future revision: its state is not ours
     return snapshot
 
 
-@database_sync_to_async
+@db
 def _leave(photo_id: int, channel_name: str) -> list[dict]:
     RoomPresence.objects.filter(channel_name=channel_name).delete()
     return _people(photo_id)
 
 
-@database_sync_to_async
+@db
 def _heartbeat(photo_id: int, user, role, channel_name: str, connection: str, ttl: float):
     """Refresh our row; prune dead connections. -> (still a member?, rejoined?, pruned [(user, conn)], people)."""
     photo = Photo.objects.select_related("collection").filter(pk=photo_id).first()
@@ -243,8 +271,16 @@ class PhotoRoomConsumer(AsyncWebsocketConsumer):
         self.joined = True
         snapshot = await _join(self.photo_id, self.user, role, self.channel_name, self.connection, since)
         self.seen_revision = snapshot["room_revision"]
+        pages = list(_chunks(snapshot["hints"], SNAPSHOT_PAGE_BYTES)) or [[]]
+        snapshot["hints"], snapshot["hints_complete"] = pages[0], len(pages) == 1
         await self.accept()
         await self.send_json(snapshot)
+        for number, page in enumerate(
+            pages[1:], start=2
+        ):  # the rest of a big room's hints, before anything else
+            await self.send_json(
+                {"type": "snapshot.hints", "page": number, "hints": page, "last": number == len(pages)}
+            )
         await self._broadcast_presence(
             "join", _user_info(self.user, role), self.connection, snapshot["people"]
         )
@@ -283,7 +319,7 @@ class PhotoRoomConsumer(AsyncWebsocketConsumer):
         interval = _setting("ROOM_HEARTBEAT_SECONDS", 15.0)
         ttl = _setting("ROOM_PRESENCE_TTL_SECONDS", 45.0)
         while True:
-            await asyncio.sleep(interval)
+            await asyncio.sleep(interval * random.uniform(0.75, 1.25))  # spread the room's heartbeats out
             try:
                 member, rejoined, pruned, people = await _heartbeat(
                     self.photo_id, self.user, self.role, self.channel_name, self.connection, ttl
@@ -371,7 +407,7 @@ class PhotoRoomConsumer(AsyncWebsocketConsumer):
             else:
                 if request_id is None:
                     raise FrameError("invalid", f"{kind} needs a request_id", {"request_id": ["required"]})
-                ack = await database_sync_to_async(_write)(self.photo_id, self.user, frame)
+                ack = await db(_write)(self.photo_id, self.user, frame)
                 await self.send_json(ack)
         except FrameError as exc:
             await self.send_error(request_id, exc.code, exc.message, exc.fields)

@@ -506,3 +506,26 @@ async def test_a_client_that_keeps_flooding_is_closed_with_4429(people, photo, s
         codes.append(json.loads(output["text"]).get("code"))
     assert output["code"] == 4429 and codes.count("rate_limited") == 5
     await comm.disconnect()
+
+
+async def test_a_big_room_gets_its_hints_in_pages_and_resume_says_when_events_were_cut(
+    people, photo, monkeypatch
+):
+    from colorize import consumers
+
+    monkeypatch.setattr(consumers, "SNAPSHOT_PAGE_BYTES", 2500)  # about 3 hints a page
+    for i in range(7):
+        await database_sync_to_async(services.do_add_hint)(people.curator, photo, {**RED, "x": i / 10})
+    comm = await join(people.viewer, photo, since=0)
+    snapshot = await comm.receive_json_from(timeout=5)
+    assert snapshot["type"] == "snapshot" and not snapshot["hints_complete"]
+    assert 0 < len(snapshot["events"]) < 7 and snapshot["events_complete"] is False
+    ids = [h["id"] for h in snapshot["hints"]]
+    while True:
+        page = await comm.receive_json_from(timeout=5)
+        assert page["type"] == "snapshot.hints"
+        ids += [h["id"] for h in page["hints"]]
+        if page["last"]:
+            break
+    assert len(ids) == len(set(ids)) == 7 and ids == sorted(ids)
+    await comm.disconnect()

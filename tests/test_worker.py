@@ -350,7 +350,7 @@ def test_a_run_on_a_celery_worker_completes_and_its_progress_reaches_a_websocket
 
 def test_kill_9_of_the_worker_mid_run_is_retried_by_a_new_worker_with_exactly_one_version(fresh):
     stack = fresh
-    world = _setup(stack, [(1400, 1050)])
+    world = _setup(stack, [(2400, 1800)])
     first = stack.start_worker("doomed")
     run = stack.api("POST", f"/api/photos/{world['photos'][0]}/runs/", world["token"], {})
     deadline = time.monotonic() + 60
@@ -361,7 +361,7 @@ def test_kill_9_of_the_worker_mid_run_is_retried_by_a_new_worker_with_exactly_on
         time.sleep(0.1)
     else:
         raise AssertionError(f"the run never started: {stack.logs()}")
-    time.sleep(1.0)  # mid-run
+    time.sleep(0.5)  # mid-run
     assert stack.runs([run["id"]])[run["id"]]["status"] == "running"
     stack.kill9(first)
     assert stack.runs([run["id"]])[run["id"]]["status"] == "running"  # orphaned, nobody finished it

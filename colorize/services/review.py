@@ -58,6 +58,7 @@ def review_dict(review: Review) -> dict:
 
 
 def version_dict(version: Version, *, published_id: int | None = None, full: bool = False) -> dict:
+    latest = version.latest_review()
     data = {
         "id": version.pk,
         "photo": version.photo_id,
@@ -86,7 +87,8 @@ def version_dict(version: Version, *, published_id: int | None = None, full: boo
         },
         "created_by": version.created_by.username if version.created_by_id else None,
         "created_at": version.created_at.isoformat(),
-        "review_state": version.review_state,
+        "review_state": latest.decision if latest is not None else "draft",
+        "latest_review": review_dict(latest) if latest is not None else None,
         "published": published_id is not None and published_id == version.pk,
     }
     if full:

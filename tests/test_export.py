@@ -184,3 +184,25 @@ def test_a_bad_format_gets_a_clear_error(people, approved, client_for):
 
 def test_outsiders_cannot_export(people, approved, client_for):
     assert client_for(people.outsider).get(f"/api/versions/{approved.pk}/export/").status_code == 404
+
+
+def test_a_jpeg_of_a_photo_with_very_many_verified_hints_still_carries_its_xmp(
+    people, client_for, monkeypatch
+):
+    """JPEG holds at most 64 KB of XMP (Pillow refuses more): the list of verified hints is shortened to fit.
+    The limit is lowered here so that 120 hints overflow it, as ~1100 would overflow the real one."""
+    from colorize.services import export
+
+    monkeypatch.setattr(export, "JPEG_XMP_MAX", 6000)
+    photo = make_photo(people.collection, people.curator, seed=7)
+    for i in range(120):
+        add_hint(photo, people.curator, (i % 12) / 12, (i // 12) / 12, "#6080c0", verified_by=people.reviewer)
+    version = run_now(people.curator, photo).version
+    response = client_for(people.viewer).get(f"/api/versions/{version.pk}/export/?format=jpeg")
+    assert response.status_code == 200
+    xmp = Image.open(io.BytesIO(response.content)).getxmp()["xmpmeta"]["RDF"]["Description"]
+    assert xmp["VerifiedHintCount"] == "120" and int(xmp["VerifiedHintsNotListed"]) > 0
+    assert len(Image.open(io.BytesIO(response.content)).info["xmp"]) <= 6000
+    assert xmp["DigitalSourceType"] == DIGITAL_SOURCE_TYPE
+    sidecar = client_for(people.viewer).get(f"/api/versions/{version.pk}/sidecar/").json()
+    assert len(sidecar["hints"]["items"]) == 120

@@ -46,6 +46,8 @@ FORMATS = {
     "tiff": ("TIFF", "image/tiff", "tif"),
     "tif": ("TIFF", "image/tiff", "tif"),
 }
+MAX_CAPTION = 8000
+JPEG_XMP_MAX = 65000  # an APP1 segment holds 65533 bytes, including the XMP namespace header
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 
 for _prefix, _uri in NS.items():
@@ -132,8 +134,11 @@ def describe(version: Version, approval: dict, source_id: str) -> str:
         + (f" (verified by {', '.join(verifiers)})" if verifiers else "")
         + f". Source photograph {source_id}, SHA-256 {version.photo.sha256}. {review}"
     )
-    if version.photo.description:
-        text = f"{version.photo.description}\n\n{text}"
+    caption = version.photo.description
+    if caption:
+        if len(caption) > MAX_CAPTION:  # the full caption is in the JSON sidecar's Dublin Core
+            caption = caption[:MAX_CAPTION].rstrip() + " …"
+        text = f"{caption}\n\n{text}"
     return text
 
 
@@ -225,8 +230,9 @@ def _text(parent, prefix, name, value):
     el.text = "" if value is None else str(value)
 
 
-def xmp_packet(prov: dict, mime: str) -> bytes:
-    """An XMP packet (UTF-8 bytes) for the provenance dict."""
+def xmp_packet(prov: dict, mime: str, max_listed_hints: int | None = None) -> bytes:
+    """An XMP packet (UTF-8 bytes) for the provenance dict. `max_listed_hints` caps the fc:VerifiedHints list
+    (JPEG's APP1 segment holds at most 64 KB; the JSON sidecar always has every hint)."""
     meta = ET.Element(_q("x", "xmpmeta"))
     rdf = ET.SubElement(meta, _q("rdf", "RDF"))
     desc = ET.SubElement(rdf, _q("rdf", "Description"))
@@ -279,6 +285,9 @@ def xmp_packet(prov: dict, mime: str) -> bytes:
         _text(desc, "fc", name, value)
     _container(desc, "fc", "VerifiedBy", "Bag", hints["verified_by"])
     verified = [h for h in hints["items"] if h.get("status") == "verified"]
+    if max_listed_hints is not None and len(verified) > max_listed_hints:
+        _text(desc, "fc", "VerifiedHintsNotListed", len(verified) - max_listed_hints)
+        verified = verified[:max_listed_hints]
     _container(
         desc,
         "fc",
@@ -325,6 +334,10 @@ def export_image(version: Version, fmt: str, mark: bool = False) -> tuple[bytes,
     pil_format, mime, ext = FORMATS[key]
     prov = provenance(version, fmt=pil_format.lower(), mark=mark)
     packet = xmp_packet(prov, mime)
+    limit = len(prov["hints"]["items"])
+    while pil_format == "JPEG" and len(packet) > JPEG_XMP_MAX and limit > 0:
+        limit //= 2
+        packet = xmp_packet(prov, mime, max_listed_hints=limit)
     with version.result.open("rb") as handle, Image.open(handle) as image:
         image.load()
         working = image.convert("RGB")

@@ -122,3 +122,60 @@ def test_queued_and_orphaned_runs_resume_when_the_embedded_server_starts(tmp_pat
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(20)
+
+
+PHOTOS = """
+from django.contrib.auth import get_user_model
+from archive.models import Collection
+from tests.test_run_support import make_photo
+
+user = get_user_model().objects.create(username="owner")
+collection = Collection.objects.create(title="embedded batch", owner=user)
+for seed in range(3):
+    make_photo(collection, user, 80, 60, seed=seed)
+print(json.dumps(collection.pk))
+"""
+
+
+@pytest.mark.slow
+def test_the_colorize_collection_command_runs_the_batch_itself_in_the_embedded_mode(tmp_path):
+    env = {
+        **{k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "JOB_BACKEND")},
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "PYTHONPATH": str(ROOT),
+        "FINDCOLOR_VAR_DIR": str(tmp_path / "var"),
+        "MEDIA_ROOT": str(tmp_path / "media"),
+        "COLORIZER": "tests.test_run_support.colorizer",
+        "JOB_WORKERS": "2",
+        "LOG_LEVEL": "WARNING",
+    }
+    (tmp_path / "var").mkdir()
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True, timeout=180
+    )
+    script = "import django, json, sys\ndjango.setup()\n" + PHOTOS
+    made = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert made.returncode == 0, made.stderr[-2000:]
+    collection = made.stdout.strip().splitlines()[-1]
+    out = subprocess.run(
+        [sys.executable, "manage.py", "colorize_collection", collection, "--only-unrestored"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert "3 run(s) queued" in out.stdout and "3 done" in out.stdout
+    assert "3/3" in out.stderr  # the progress bar reached the end
+    again = subprocess.run(
+        [sys.executable, "manage.py", "colorize_collection", collection, "--only-unrestored"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert "0 run(s) queued" in again.stdout  # the photos are no longer unrestored

@@ -174,3 +174,19 @@ def test_the_admin_shows_versions_read_only_and_profiles_editable(people, photo,
     assert not ContextProfile.objects.exists()
     assert admin.get("/admin/colorize/contextprofile/").status_code == 200
     assert admin.get("/admin/colorize/referencephoto/add/").status_code == 200
+
+
+def test_listing_versions_takes_a_constant_number_of_queries(
+    people, photo, client_for, django_assert_max_num_queries
+):
+    for _ in range(2):
+        version = run_now(people.curator, photo).version
+        review_services.do_submit(people.curator, version)
+    client = client_for(people.viewer)
+    client.get(f"/api/photos/{photo.pk}/versions/")  # warm the session
+    with django_assert_max_num_queries(12) as few:
+        client.get(f"/api/photos/{photo.pk}/versions/")
+    for _ in range(4):
+        run_now(people.curator, photo)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        assert len(client.get(f"/api/photos/{photo.pk}/versions/").json()["results"]) == 6

@@ -197,7 +197,10 @@ class Version(models.Model):
         return sum(1 for h in self.hints if h.get("status") == "verified")
 
     def latest_review(self):
-        return self.reviews.order_by("-created_at", "-id").first()
+        cached = getattr(self, "_prefetched_objects_cache", {}).get("reviews")
+        if cached is not None:  # prefetched by a list view: no query per version
+            return max(cached, key=lambda r: (r.created_at, r.pk), default=None)
+        return self.reviews.select_related("reviewer").order_by("-created_at", "-id").first()
 
     @property
     def review_state(self) -> str:

@@ -8,7 +8,7 @@ photo's published restoration is the version of its latest approval, so a later 
 import logging
 
 from django.db import transaction
-from django.db.models import OuterRef, Subquery
+from django.db.models import OuterRef, Prefetch, Subquery
 from django.utils import timezone
 
 from accounts.models import Role
@@ -118,7 +118,12 @@ def check_version(user, version_id, minimum: Role = Role.VIEWER) -> Version:
 
 
 def versions_of(user, photo: Photo) -> list[Version]:
-    versions = Version.objects.filter(photo=photo).select_related("created_by").order_by("-number")
+    versions = (
+        Version.objects.filter(photo=photo)
+        .select_related("created_by")
+        .prefetch_related(Prefetch("reviews", queryset=Review.objects.select_related("reviewer")))
+        .order_by("-number")
+    )
     if not can_see_drafts(user, photo.collection):
         published = published_version(photo)
         return [published] if published is not None else []

@@ -319,12 +319,14 @@ def review_queue(user):
     return (
         versions.exclude(created_by=user)
         .select_related("photo__collection", "created_by")
+        .prefetch_related(Prefetch("reviews", queryset=Review.objects.select_related("reviewer")))
         .order_by("photo__collection_id", "photo_id", "number")
     )
 
 
 def queue_item(version: Version) -> dict:
-    submitted = version.reviews.filter(decision=ReviewDecision.SUBMITTED).order_by("-created_at").first()
+    submissions = [r for r in version.reviews.all() if r.decision == ReviewDecision.SUBMITTED]
+    submitted = max(submissions, key=lambda r: (r.created_at, r.pk), default=None)
     data = version_dict(version)
     data["collection"] = {"id": version.photo.collection_id, "title": version.photo.collection.title}
     data["photo_title"] = str(version.photo)

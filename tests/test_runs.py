@@ -427,3 +427,20 @@ def test_sweeping_fails_a_run_that_killed_its_worker_every_time(people, photo, s
     assert run_services.recover_runs(queued=False) == []
     run.refresh_from_db()
     assert run.status == RunStatus.FAILED and "attempts" in run.error
+
+
+def test_a_database_outage_before_the_claim_asks_for_a_retry_and_leaves_the_run_queued(
+    people, photo, monkeypatch
+):
+    from django.db import OperationalError
+
+    run = run_services.do_create_run(people.curator, photo, {})
+
+    def database_down(*args, **kwargs):
+        raise OperationalError("could not connect to server")
+
+    monkeypatch.setattr(run_services, "_claim", database_down)
+    with pytest.raises(ConnectionError):  # config.tasks retries ConnectionError with backoff
+        run_services.execute_run(run.pk)
+    run.refresh_from_db()
+    assert run.status == RunStatus.QUEUED

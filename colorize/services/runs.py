@@ -25,7 +25,7 @@ from datetime import timedelta
 import numpy as np
 from django.conf import settings
 from django.core.files.base import ContentFile
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, InterfaceError, OperationalError, transaction
 from django.db.models import Exists, F, Max, OuterRef, Q
 from django.utils import timezone
 from PIL import Image
@@ -598,7 +598,11 @@ def execute_run(run_id: int, job_id: str = "") -> str:
     """
     if not job_id:
         job_id = _current_task_id()
-    run, token = _claim(run_id, job_id)
+    try:
+        run, token = _claim(run_id, job_id)
+    except (OperationalError, InterfaceError) as exc:
+        # The database is away: nothing was done; let the task be retried with backoff (config.tasks).
+        raise ConnectionError(f"database unavailable, run {run_id} not started: {exc}") from exc
     if run is None:
         if token == RunStatus.RUNNING:
             _check_later(run_id)

@@ -1,8 +1,17 @@
-"""Room events: sent to a photo's channel-layer group only after the database transaction commits."""
+"""Room events: sent to a photo's channel-layer group only after the database transaction commits.
+
+The change an event reports has already been committed when it is sent, so an outage of the channel layer
+(Redis down) is logged, never turned into an error for the request or job that made the change: clients
+catch up from the hint-event log (`?since=REV`) and from the run/version API when they reconnect.
+"""
+
+import logging
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
+
+log = logging.getLogger(__name__)
 
 
 def group_name(photo_id: int) -> str:
@@ -10,13 +19,21 @@ def group_name(photo_id: int) -> str:
 
 
 def send_now(photo_id: int, event: dict) -> None:
-    """Send at once (callers already outside a transaction, e.g. progress from a worker)."""
+    """Send at once; raises if the channel layer is unreachable."""
     layer = get_channel_layer()
     if layer is None:
         return
     async_to_sync(layer.group_send)(group_name(photo_id), {"type": "room.event", "event": event})
 
 
+def send_safely(photo_id: int, event: dict) -> None:
+    """Send at once, best effort: a channel-layer outage is logged, not raised."""
+    try:
+        send_now(photo_id, event)
+    except Exception as exc:  # noqa: BLE001 - any transport failure; the data change already happened
+        log.warning("could not send %s to the room of photo %s: %s", event.get("type"), photo_id, exc)
+
+
 def broadcast(photo_id: int, event: dict) -> None:
     """Queue `event` for every client in the photo's room, after the current transaction commits."""
-    transaction.on_commit(lambda: send_now(photo_id, event))
+    transaction.on_commit(lambda: send_safely(photo_id, event))

@@ -299,18 +299,8 @@ def get_colorizer():
         return _COLORIZERS[device]
 
 
-def _send_event(photo_id: int, event: dict) -> None:
-    """Best effort: a channel-layer outage must never fail a run."""
-    try:
-        events.send_now(photo_id, event)
-    except Exception as exc:  # noqa: BLE001
-        log.warning("could not send %s for photo %s: %s", event.get("type"), photo_id, exc)
-
-
-def broadcast(photo_id: int, event: dict) -> None:
-    """Like events.broadcast (after the commit), but an outage of the channel layer is only logged: the
-    database change it reports has already happened and must not turn into an error."""
-    transaction.on_commit(lambda: _send_event(photo_id, event))
+_send_event = events.send_safely
+broadcast = events.broadcast
 
 
 def _claim(run_id: int, job_id: str) -> tuple[Run | None, str]:

@@ -10,7 +10,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 # Extra pytest arguments, e.g. `make test PYTEST_ARGS="-x -k upload"`.
 PYTEST_ARGS ?=
-PYTEST := $(PY) -m pytest -q -p no:cacheprovider --durations=10
+PYTEST := $(PY) -m pytest -q -rfEs -p no:cacheprovider --durations=10
 # PostgreSQL pass: DATABASE_URL_TEST if set, else the server on 127.0.0.1:5432 (trust auth, user postgres)
 # with a database name unique to this run, so parallel runs do not drop each other's test database.
 ifeq ($(origin PG_TEST_URL),undefined)

@@ -153,7 +153,7 @@ def test_make_test_runs_sqlite_then_postgresql_without_browser_tests():
     assert '-m "not browser"' in test_recipe
     sqlite_recipe = make("-n", "test-sqlite").stdout
     # SQLite runs everything: the browser tests too, in a pytest process of their own.
-    pytest = ".venv/bin/python -m pytest -q -p no:cacheprovider --durations=10"
+    pytest = ".venv/bin/python -m pytest -q -rfEs -p no:cacheprovider --durations=10"
     assert f'env -u DATABASE_URL {pytest} -m "not browser"' in sqlite_recipe
     assert f"env -u DATABASE_URL {pytest} -m browser" in sqlite_recipe
     makefile = (ROOT / "Makefile").read_text()

@@ -124,7 +124,7 @@ if S3_BUCKET:
 # Real-time and background work.
 REDIS_URL = env_str("REDIS_URL", "")
 # CHANNEL_LAYER=pubsub selects channels-redis's Pub/Sub layer: one publish per group send instead of one queued
-# message per member, ~10x faster fan-out to big rooms (docs/hint-protocol.md, bench/ws_fanout.py).
+# message per member: a group send to 50 members is ~10x faster (docs/hint-protocol.md, bench/ws_fanout.py).
 CHANNEL_LAYER = env_str("CHANNEL_LAYER", "core")
 if CHANNEL_LAYER not in ("core", "pubsub"):
     raise ValueError(f"CHANNEL_LAYER={CHANNEL_LAYER!r}: use core or pubsub")

@@ -13,8 +13,14 @@ PYTEST_ARGS ?=
 PYTEST := $(PY) -m pytest -q -rfEs -p no:cacheprovider --durations=10
 # PostgreSQL pass: DATABASE_URL_TEST if set, else the server on 127.0.0.1:5432 (trust auth, user postgres)
 # with a database name unique to this run, so parallel runs do not drop each other's test database.
+# pytest-django drops test_<name> at the end; when it cannot (a connection left open), the run drops its own.
 ifeq ($(origin PG_TEST_URL),undefined)
-PG_TEST_URL := $(or $(DATABASE_URL_TEST),postgres://postgres@127.0.0.1:5432/findcolor_$(shell echo $$$$))
+ifeq ($(DATABASE_URL_TEST),)
+PG_OWN_DB := test_findcolor_$(shell echo $$$$)
+PG_TEST_URL := postgres://postgres@127.0.0.1:5432/$(PG_OWN_DB:test_%=%)
+else
+PG_TEST_URL := $(DATABASE_URL_TEST)
+endif
 endif
 STAMP := $(VENV)/.findcolor-installed
 
@@ -81,6 +87,7 @@ test-postgres: venv
 	echo "== pass 2: PostgreSQL (database test_$(lastword $(subst /, ,$(PG_TEST_URL)))), browser tests excluded"; \
 	start=$$SECONDS; status=0; \
 	DATABASE_URL='$(PG_TEST_URL)' $(PYTEST) -m "not browser" $(PYTEST_ARGS) || status=$$?; \
+	if [ -n "$(PG_OWN_DB)" ]; then $(PY) -c "import psycopg2; c = psycopg2.connect('postgres://postgres@127.0.0.1:5432/postgres'); c.autocommit = True; c.cursor().execute('DROP DATABASE IF EXISTS $(PG_OWN_DB) WITH (FORCE)')" || true; fi; \
 	echo "== PostgreSQL pass: $$((SECONDS - start)) s"; \
 	exit $$status
 

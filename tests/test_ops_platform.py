@@ -151,6 +151,11 @@ def test_make_test_runs_sqlite_then_postgresql_without_browser_tests():
     test_recipe = make("-n", "test-postgres", "DATABASE_URL_TEST=postgres://u@db.example:5432/ci").stdout
     assert "DATABASE_URL='postgres://u@db.example:5432/ci'" in test_recipe
     assert '-m "not browser"' in test_recipe
+    own = make(
+        "-n", "test-postgres", env={k: v for k, v in os.environ.items() if k != "DATABASE_URL_TEST"}
+    ).stdout
+    db = re.search(r"postgres://postgres@127\.0\.0\.1:5432/(findcolor_\d+)'", own)[1]
+    assert f"DROP DATABASE IF EXISTS test_{db} WITH (FORCE)" in own  # a run cleans up its own database
     sqlite_recipe = make("-n", "test-sqlite").stdout
     # SQLite runs everything: the browser tests too, in a pytest process of their own.
     pytest = ".venv/bin/python -m pytest -q -rfEs -p no:cacheprovider --durations=10"

@@ -447,7 +447,7 @@ async def test_binary_frames_are_refused(people, photo, layer):
 
 async def test_a_flood_is_rate_limited_and_the_rest_goes_through_later(people, photo, layer, settings):
     settings.ROOM_RATE_CAPACITY = 5
-    settings.ROOM_RATE_PER_SECOND = 2.0
+    settings.ROOM_RATE_PER_SECOND = 0.5
     comm, _ = await joined(people.curator, photo)
     for i in range(30):
         await send(comm, type="hint.add", request_id=f"f{i}", hint={**RED, "x": i / 100})
@@ -456,22 +456,23 @@ async def test_a_flood_is_rate_limited_and_the_rest_goes_through_later(people, p
     limited = [r for r in replies if r["type"] == "error"]
     assert 5 <= len(acks) <= 10 and {r["code"] for r in limited} == {"rate_limited"}
     assert await count_hints() == len(acks)
-    await asyncio.sleep(0.6)
+    await asyncio.sleep(2.1)
     await send(comm, type="hint.add", request_id="later", hint=RED)
     assert (await next_frame(comm, "ack"))["request_id"] == "later"
     await close_all(comm)
 
 
 async def test_cursors_go_to_the_others_and_are_throttled(people, photo, layer, settings):
-    settings.ROOM_CURSOR_INTERVAL_MS = 100
+    settings.ROOM_CURSOR_INTERVAL_MS = 200
     a, _ = await joined(people.curator, photo)
     b, _ = await joined(people.viewer, photo)
     for i in range(10):
         await send(a, type="cursor", x=i / 10, y=0.5)
-    first = await next_frame(b, "cursor")
-    assert (first["x"], first["user"]["username"]) == (0.0, "curator")
-    last = await next_frame(b, "cursor")
-    assert last["x"] == 0.9  # the trailing position; the ones in between were dropped
+    seen = [await next_frame(b, "cursor")]
+    assert (seen[0]["x"], seen[0]["user"]["username"]) == (0.0, "curator")
+    while seen[-1]["x"] != 0.9:  # the trailing position always goes out; most in between were dropped
+        seen.append(await next_frame(b, "cursor"))
+    assert len(seen) < 10
     assert [f for f in await drain(b) if f["type"] == "cursor"] == []
     assert [f for f in await drain(a) if f["type"] == "cursor"] == []  # nobody gets their own cursor back
     await close_all(a, b)

@@ -207,14 +207,12 @@ class PhotoHintEventsView(APIView):
         try:
             since = int(request.query_params.get("since", 0))
             limit = min(max(int(request.query_params.get("limit", 1000)), 1), 1000)
+            hint = int(request.query_params["hint"]) if request.query_params.get("hint") else None
         except ValueError:
             raise ServiceError(
-                "invalid", "since and limit are integers", fields={"since": ["integer"]}
+                "invalid", "since, limit and hint are integers", fields={"since": ["integer"]}
             ) from None
-        events = services.events_since(photo.pk, since, limit=limit)
-        hint = request.query_params.get("hint")
-        if hint:
-            events = [event for event in events if str(event["hint"]["id"]) == hint]
+        events = services.events_since(photo.pk, since, limit=limit, hint_id=hint)
         return Response({"room_revision": services.room_revision(photo.pk), "since": since, "events": events})
 
 

@@ -124,6 +124,10 @@ def test_the_event_log_lists_changes_since_a_revision(people, photo, client_for)
     ]
     assert log["events"][0]["by"]["username"] == "curator" and log["events"][0]["hint"]["color"] == "#123456"
     assert client_for(people.outsider).get(f"/api/photos/{photo.pk}/hint-events/").status_code == 404
+    other = post(client, photo, {**RED, "x": 0.9}).json()["hint"]["id"]
+    one = client.get(f"/api/photos/{photo.pk}/hint-events/?hint={other}").json()["events"]
+    assert [(e["hint"]["id"], e["action"]) for e in one] == [(other, "add")]
+    assert client.get(f"/api/photos/{photo.pk}/hint-events/?since=x").status_code == 400
 
 
 def test_undo_over_rest(people, photo, client_for):

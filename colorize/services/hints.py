@@ -290,12 +290,11 @@ def room_state(photo_id: int) -> tuple[int, list[dict]]:
         return room_revision(photo_id), live_hints(photo_id)
 
 
-def events_since(photo_id: int, since: int, limit: int = 1000) -> list[dict]:
-    qs = (
-        HintEvent.objects.filter(photo_id=photo_id, room_revision__gt=since)
-        .select_related("actor", "undo_of")
-        .order_by("room_revision")[:limit]
-    )
+def events_since(photo_id: int, since: int, limit: int = 1000, hint_id: int | None = None) -> list[dict]:
+    qs = HintEvent.objects.filter(photo_id=photo_id, room_revision__gt=since)
+    if hint_id is not None:
+        qs = qs.filter(hint_id=hint_id)
+    qs = qs.select_related("actor", "undo_of").order_by("room_revision")[:limit]
     return [event.to_frame() for event in qs]
 
 

@@ -15,6 +15,7 @@ from accounts.models import Role
 from accounts.permissions import check_role
 from archive.models import Collection, Photo, PhotoStatus
 from colorize.models import Review, ReviewDecision, Version
+from colorize.services.hints import HINT_FIELDS
 from colorize.services.runs import broadcast
 from config import jobs
 from config.api import ServiceError
@@ -340,22 +341,9 @@ def queue_item(version: Version) -> dict:
 # Restore hints from a version
 
 
-HINT_FIELDS = (
-    "x",
-    "y",
-    "shape",
-    "radius",
-    "points",
-    "width",
-    "color",
-    "evidence_note",
-    "evidence_source",
-    "evidence_url",
-)
-
-
 def _hint_data(entry: dict) -> dict:
-    return {key: entry[key] for key in HINT_FIELDS if key in entry}
+    """The editable hint fields of a version's hint snapshot entry."""
+    return {key: entry[key] for key in sorted(HINT_FIELDS) if key in entry}
 
 
 def _changes(hint, data: dict) -> dict:

@@ -16,6 +16,7 @@ Prints a JSON report (and writes it with --out). Numbers and how to read them: d
 
 import argparse
 import asyncio
+import gc
 import hashlib
 import io
 import json
@@ -172,10 +173,13 @@ async def run(args, data) -> dict:
             await client.ws.send(json.dumps({"type": "hint.add", "request_id": request_id, "hint": hint}))
             await asyncio.sleep(interval)
 
+    gc.collect()
+    gc.disable()  # the clients' own garbage-collection pauses are not the server's latency
     t_send = time.perf_counter()
     await asyncio.gather(*(sender(room) for room in by_room))
     send_s = time.perf_counter() - t_send
     await asyncio.sleep(args.grace)
+    gc.enable()
 
     latencies, lost, duplicated, acks = [], 0, 0, []
     for request_id, (t0, room, sender_index) in sent.items():

@@ -124,14 +124,17 @@ class Client:
 async def run(args, data) -> dict:
     import websockets
 
-    host = args.url.split("://", 1)[1]
-    origin = f"http://{host}"
+    urls = [
+        url.strip() for url in args.url.split(",") if url.strip()
+    ]  # several server processes: round-robin
     rooms = data["photos"][: args.rooms]
     clients: list[Client] = []
 
     async def open_client(index: int, room_index: int):
+        url = urls[(room_index * args.clients + index) % len(urls)]
+        origin = f"http://{url.split('://', 1)[1]}"
         ws = await websockets.connect(
-            f"{args.url}/ws/photos/{rooms[room_index]}/",
+            f"{url}/ws/photos/{rooms[room_index]}/",
             additional_headers={"Authorization": f"Token {data['tokens'][index]}"},
             origin=origin,
             open_timeout=30,
@@ -197,6 +200,7 @@ async def run(args, data) -> dict:
             latencies.append(got[0] - t0)
     errors = [e for c in clients for e in c.errors]
     report = {
+        "servers": len(urls),
         "clients_per_room": args.clients,
         "rooms": len(rooms),
         "connections": len(clients),
@@ -273,7 +277,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--url", default="ws://127.0.0.1:8765")
+    parser.add_argument("--url", default="ws://127.0.0.1:8765", help="server URL(s), comma-separated")
     parser.add_argument("--clients", type=int, default=50, help="clients per room")
     parser.add_argument("--rooms", type=int, default=1)
     parser.add_argument("--hints", type=int, default=200, help="hint.add frames per room")

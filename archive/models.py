@@ -77,9 +77,9 @@ class Collection(models.Model):
             return Role.VIEWER if self.visibility == Visibility.PUBLIC else None
         if user.is_superuser or self.owner_id == user.pk:
             return Role.OWNER
-        membership = self.memberships.filter(user=user).only("role").first()
-        if membership is not None:
-            return Role(membership.role)
+        role = self.memberships.filter(user=user).values_list("role", flat=True).first()
+        if role is not None:
+            return Role(role)
         if self.visibility in (Visibility.PUBLIC, Visibility.MEMBERS):
             return Role.VIEWER
         return None

@@ -535,3 +535,20 @@ async def test_a_big_room_gets_its_hints_in_pages_and_resume_says_when_events_we
             break
     assert len(ids) == len(set(ids)) == 7 and ids == sorted(ids)
     await comm.disconnect()
+
+
+async def test_events_sent_from_a_job_thread_arrive_at_once(people, photo, layer):
+    """A job thread (not awaited by the room loop) sends a run event: it must not wait for the loop to wake."""
+    import threading
+    import time
+
+    comm, _ = await joined(people.viewer, photo)
+    await drain(comm)
+    event = {"type": "run.progress", "run": 8, "progress": 0.25, "stage": "model"}
+    sender = threading.Thread(target=events.send_now, args=(photo.pk, event))
+    started = time.monotonic()
+    sender.start()
+    assert await next_frame(comm, "run.progress", timeout=3) == event
+    assert time.monotonic() - started < 1.0
+    await asyncio.to_thread(sender.join)
+    await close_all(comm)

@@ -5,13 +5,39 @@ The change an event reports has already been committed when it is sent, so an ou
 catch up from the hint-event log (`?since=REV`) and from the run/version API when they reconnect.
 """
 
+import asyncio
 import logging
 
 from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
+from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.db import transaction
 
 log = logging.getLogger(__name__)
+_room_loop: asyncio.AbstractEventLoop | None = None
+
+
+def register_loop(loop: asyncio.AbstractEventLoop) -> None:
+    """Called by the room consumer: the event loop that serves this process's rooms."""
+    global _room_loop
+    _room_loop = loop
+
+
+def _loop_for(layer) -> asyncio.AbstractEventLoop | None:
+    """The room loop, when a send must be handed to it: the in-memory layer's queues belong to that loop
+    and are not thread-safe, so a send from a job thread would wait until the loop next woke up."""
+    loop = _room_loop
+    if (
+        not isinstance(layer, InMemoryChannelLayer)
+        or loop is None
+        or loop.is_closed()
+        or not loop.is_running()
+    ):
+        return None
+    try:
+        running = asyncio.get_running_loop()
+    except RuntimeError:
+        running = None
+    return None if running is loop else loop
 
 
 def group_name(photo_id: int) -> str:
@@ -23,7 +49,14 @@ def send_now(photo_id: int, event: dict) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
-    async_to_sync(layer.group_send)(group_name(photo_id), {"type": "room.event", "event": event})
+    message = {"type": "room.event", "event": event}
+    loop = _loop_for(layer)
+    if loop is not None:
+        asyncio.run_coroutine_threadsafe(layer.group_send(group_name(photo_id), message), loop).result(
+            timeout=10
+        )
+    else:
+        async_to_sync(layer.group_send)(group_name(photo_id), message)
 
 
 def send_safely(photo_id: int, event: dict) -> None:

@@ -59,6 +59,7 @@ def register_loop(loop: asyncio.AbstractEventLoop) -> None:
     """Called by the room consumer: previews of this process are scheduled and sent on this loop."""
     global _room_loop
     _room_loop = loop
+    events.register_loop(loop)
 
 
 # ------------------------------------------------------------------------------------------ model input

@@ -123,6 +123,10 @@ export class Room extends EventTarget {
       if (Array.isArray(frame.people)) this.setPeople(frame.people);
       this.emit("hints", { frame });
       this.emit("people", {});
+    } else if (t === "snapshot.hints") {
+      // A big room's snapshot continues in pages (each frame stays under the server's size limit).
+      (frame.hints || []).forEach((h) => this.applyHint(h));
+      this.emit("hints", { frame });
     } else if (t && t.startsWith("hint.")) {
       this.applyHint(frame.hint);
       this.emit("hints", { frame });

@@ -35,6 +35,8 @@ def main():
     p.add_argument("--json", default="runs/tune.json")
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--skip-tiles", action="store_true", help="skip the working-size and DCM part")
+    p.add_argument("--prior-weights", default="0,0.5,1")
+    p.add_argument("--mixes", default="0,0.3")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     ck, digest = load_checkpoint(a.checkpoint, require_sidecar=False)
@@ -43,7 +45,9 @@ def main():
     for m in ("levin", "gray"):
         out["settings"][m] = {n: (v["psnr"], v["colorfulness_ratio"]) for n, v in rep["pooled"][m].items()}
         print(m, out["settings"][m], flush=True)
-    for pw, mix in itertools.product([0.0, 0.5, 1.0], [0.0, 0.3]):
+    pws = [float(x) for x in a.prior_weights.split(",")]
+    mixes = [float(x) for x in a.mixes.split(",")]
+    for pw, mix in itertools.product(pws, mixes):
         c = Colorizer(ck, digest, enforce_decay=None, anneal_mix=mix, prior_weight=pw)
         rep = evaluate(
             [a.data], [0, 5, 20], ["model"], size=256, limit=a.limit, colorizer=c, log=lambda *_: None

@@ -396,6 +396,24 @@ def do_add_hint(user, photo: Photo, data, request_id=None) -> HintChange:
         return _record(photo, hint, user, HintEvent.Action.ADD, "hint.added", None, request_id)
 
 
+def _lock_for_write(user, hint: Hint, expected_revision, request_id, check_writer):
+    """Inside a transaction, the start of every write to an existing hint: lock the photo (writes to one photo
+    take turns), check the writer with `check_writer(user, photo)`, answer a retried request_id with its earlier
+    result, then lock the live hint and check that the write names its current revision.
+
+    Returns (photo, hint, earlier): `earlier` is the recorded change of a retried request (apply nothing), else None.
+    """
+    photo = _lock_photo(hint.photo)
+    check_writer(user, photo)
+    if (dup := _duplicate(photo, user, request_id)) is not None:
+        return photo, hint, dup
+    hint = _lock_hint(hint)
+    if hint.is_deleted:
+        raise ServiceError("deleted", f"hint {hint.pk} was deleted", status_code=409)
+    _check_revision(hint, expected_revision)
+    return photo, hint, None
+
+
 def do_update_hint(user, hint: Hint, data, expected_revision, request_id=None) -> HintChange:
     """Move, recolour, re-shape or edit the evidence of a hint.
 
@@ -407,14 +425,9 @@ def do_update_hint(user, hint: Hint, data, expected_revision, request_id=None) -
     if not clean:
         raise ServiceError("invalid", "nothing to change", fields={"hint": ["name at least one field"]})
     with transaction.atomic():
-        photo = _lock_photo(hint.photo)
-        check_can_edit(user, photo)
-        if (dup := _duplicate(photo, user, request_id)) is not None:
-            return dup
-        hint = _lock_hint(hint)
-        if hint.is_deleted:
-            raise ServiceError("deleted", f"hint {hint.pk} was deleted", status_code=409)
-        _check_revision(hint, expected_revision)
+        photo, hint, earlier = _lock_for_write(user, hint, expected_revision, request_id, check_can_edit)
+        if earlier is not None:
+            return earlier
         check_can_change(user, hint)
         before = hint.snapshot()
         _apply_fields(hint, clean)
@@ -440,14 +453,9 @@ def do_delete_hint(user, hint: Hint, expected_revision, request_id=None) -> Hint
     """Soft delete: the hint stays in the database and the log; it leaves the room and the model input."""
     request_id = clean_request_id(request_id)
     with transaction.atomic():
-        photo = _lock_photo(hint.photo)
-        check_can_edit(user, photo)
-        if (dup := _duplicate(photo, user, request_id)) is not None:
-            return dup
-        hint = _lock_hint(hint)
-        if hint.is_deleted:
-            raise ServiceError("deleted", f"hint {hint.pk} was already deleted", status_code=409)
-        _check_revision(hint, expected_revision)
+        photo, hint, earlier = _lock_for_write(user, hint, expected_revision, request_id, check_can_edit)
+        if earlier is not None:
+            return earlier
         check_can_change(user, hint)
         before = hint.snapshot()
         hint.deleted_at = timezone.now()
@@ -472,14 +480,9 @@ def do_verify_hint(
     if not isinstance(verified, bool):
         raise ServiceError("invalid", "verified must be true or false", fields={"verified": ["boolean"]})
     with transaction.atomic():
-        photo = _lock_photo(hint.photo)
-        check_can_verify(user, photo)
-        if (dup := _duplicate(photo, user, request_id)) is not None:
-            return dup
-        hint = _lock_hint(hint)
-        if hint.is_deleted:
-            raise ServiceError("deleted", f"hint {hint.pk} was deleted", status_code=409)
-        _check_revision(hint, expected_revision)
+        photo, hint, earlier = _lock_for_write(user, hint, expected_revision, request_id, check_can_verify)
+        if earlier is not None:
+            return earlier
         before = hint.snapshot()
         _apply_fields(hint, clean)
         if verified:
@@ -542,14 +545,9 @@ def do_set_evidence_image(user, hint: Hint, upload, expected_revision, request_i
     request_id = clean_request_id(request_id)
     extension = check_evidence_image(upload)
     with transaction.atomic():
-        photo = _lock_photo(hint.photo)
-        check_can_edit(user, photo)
-        if (dup := _duplicate(photo, user, request_id)) is not None:
-            return dup
-        hint = _lock_hint(hint)
-        if hint.is_deleted:
-            raise ServiceError("deleted", f"hint {hint.pk} was deleted", status_code=409)
-        _check_revision(hint, expected_revision)
+        photo, hint, earlier = _lock_for_write(user, hint, expected_revision, request_id, check_can_edit)
+        if earlier is not None:
+            return earlier
         check_can_change(user, hint)
         before = hint.snapshot()
         hint.evidence_image.save(f"evidence.{extension}", upload, save=False)

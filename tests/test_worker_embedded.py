@@ -15,6 +15,20 @@ from colorize.apps import is_server_process
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def _embedded_env(tmp_path, **extra) -> dict:
+    """The environment of a `make run`-like process: no PostgreSQL, Redis or broker, files under tmp_path."""
+    return {
+        **{k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "JOB_BACKEND")},
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "PYTHONPATH": str(ROOT),
+        "FINDCOLOR_VAR_DIR": str(tmp_path / "var"),
+        "MEDIA_ROOT": str(tmp_path / "media"),
+        "COLORIZER": "tests.test_run_support.colorizer",
+        "LOG_LEVEL": "WARNING",
+        **extra,
+    }
+
+
 @pytest.mark.parametrize(
     "argv, env, expected",
     [
@@ -70,16 +84,7 @@ def test_queued_and_orphaned_runs_resume_when_the_embedded_server_starts(tmp_pat
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    env = {
-        **{k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "JOB_BACKEND")},
-        "DJANGO_SETTINGS_MODULE": "config.settings",
-        "PYTHONPATH": str(ROOT),
-        "FINDCOLOR_VAR_DIR": str(tmp_path / "var"),
-        "MEDIA_ROOT": str(tmp_path / "media"),
-        "COLORIZER": "tests.test_run_support.colorizer",
-        "RUN_STALE_SECONDS": "2",
-        "LOG_LEVEL": "WARNING",
-    }
+    env = _embedded_env(tmp_path, RUN_STALE_SECONDS="2")
     (tmp_path / "var").mkdir()
 
     def django(code, *args):
@@ -139,16 +144,7 @@ print(json.dumps(collection.pk))
 
 @pytest.mark.slow
 def test_the_colorize_collection_command_runs_the_batch_itself_in_the_embedded_mode(tmp_path):
-    env = {
-        **{k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "JOB_BACKEND")},
-        "DJANGO_SETTINGS_MODULE": "config.settings",
-        "PYTHONPATH": str(ROOT),
-        "FINDCOLOR_VAR_DIR": str(tmp_path / "var"),
-        "MEDIA_ROOT": str(tmp_path / "media"),
-        "COLORIZER": "tests.test_run_support.colorizer",
-        "JOB_WORKERS": "2",
-        "LOG_LEVEL": "WARNING",
-    }
+    env = _embedded_env(tmp_path, JOB_WORKERS="2")
     (tmp_path / "var").mkdir()
     subprocess.run(
         [sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True, timeout=180

@@ -28,7 +28,7 @@ class RunAdmin(admin.ModelAdmin):
     @admin.action(description="Re-enqueue (idempotent: a finished run does nothing)")
     def requeue(self, request, queryset):
         for run in queryset:
-            jobs.enqueue("colorize.services.runs.execute_run", run.pk)
+            jobs.enqueue("colorize.services.runs.execute.execute_run", run.pk)
         messages.info(request, f"re-enqueued {queryset.count()} run(s)")
 
 

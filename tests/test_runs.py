@@ -113,17 +113,14 @@ def test_a_stale_claim_cannot_record_a_version_after_a_takeover(people, photo):
     Run.objects.filter(pk=run.pk).update(heartbeat_at=timezone.now() - timedelta(hours=1))
     assert run_services.execute_run(run.pk) == RunStatus.DONE
     rgb = np.zeros((photo.height, photo.width, 3), np.uint8)
-    late = run_services._record_version(
-        old,
-        old_token,
-        run_services.get_colorizer(),
-        type("R", (), {"uncertainty": None})(),
-        rgb,
-        [],
-        {},
-        {},
-        "",
-        {},
+    late = run_services.record_version(
+        run_services.RunOutcome(
+            run=old,
+            token=old_token,
+            colorizer=run_services.get_colorizer(),
+            result=type("R", (), {"uncertainty": None})(),
+            rgb=rgb,
+        ),
         [],
     )
     assert late is None and Version.objects.filter(photo=photo).count() == 1
@@ -439,7 +436,7 @@ def test_a_database_outage_before_the_claim_asks_for_a_retry_and_leaves_the_run_
     def database_down(*args, **kwargs):
         raise OperationalError("could not connect to server")
 
-    monkeypatch.setattr(run_services, "_claim", database_down)
+    monkeypatch.setattr(run_services.execute, "_claim", database_down)
     with pytest.raises(ConnectionError):  # config.tasks retries ConnectionError with backoff
         run_services.execute_run(run.pk)
     run.refresh_from_db()

@@ -267,7 +267,7 @@ def test_an_oversized_request_is_refused_from_its_content_length_before_reading_
     people, client_for, settings, monkeypatch
 ):
     settings.MAX_UPLOAD_BYTES = 1000
-    monkeypatch.setattr(services, "_spool", lambda *a: pytest.fail("the body should not be read"))
+    monkeypatch.setattr(services.ingest, "_spool", lambda *a: pytest.fail("the body should not be read"))
     response = upload(client_for(people.curator), people.collection, b"\0" * 200_000, "big.tif")
     assert response.status_code == 413
     assert response.json()["error"]["code"] == "file_too_large"

@@ -1,0 +1,119 @@
+"""Photo metadata (Dublin Core fields, era, situations): validation and update."""
+
+import datetime
+from collections.abc import Mapping
+
+from django.db import transaction
+
+from accounts.models import Role
+from accounts.permissions import check_role
+from archive.models import Era, Photo, Situation
+from archive.services.errors import invalid as _invalid
+
+METADATA_FIELDS = (
+    "title",
+    "description",
+    "creator",
+    "date_display",
+    "date_from",
+    "date_to",
+    "place",
+    "source",
+    "rights",
+    "identifier",
+    "era",
+    "situations",
+)
+TEXT_FIELDS = tuple(f for f in METADATA_FIELDS if f not in ("date_from", "date_to", "era", "situations"))
+
+
+def _parse_date(value, name: str, errors: dict):
+    if value in (None, ""):
+        return None
+    if isinstance(value, datetime.datetime):
+        return value.date()
+    if isinstance(value, datetime.date):
+        return value
+    text = str(value).strip()
+    try:
+        if len(text) == 4 and text.isdigit():  # a bare year
+            year = int(text)
+            return datetime.date(year, 1, 1) if name == "date_from" else datetime.date(year, 12, 31)
+        return datetime.date.fromisoformat(text)
+    except ValueError:
+        errors[name] = f"{text!r} is not a date (use YYYY-MM-DD or YYYY)"
+        return None
+
+
+def _split_slugs(value) -> list[str]:
+    if value in (None, ""):
+        return []
+    items = [value] if isinstance(value, str | Situation) else list(value)
+    slugs: list = []
+    for item in items:
+        if isinstance(item, Situation):
+            slugs.append(item)
+        else:
+            slugs.extend(part.strip() for part in str(item).replace(";", ",").split(",") if part.strip())
+    return slugs
+
+
+def check_photo_metadata(data: Mapping, *, partial: bool = False, current: Photo | None = None) -> dict:
+    """Validate Dublin Core fields, era slug and situation slugs. Returns model-ready values.
+
+    `era` may be a slug or an Era; `situations` a list of slugs/Situations or a comma-separated string.
+    """
+    unknown = sorted(set(data) - set(METADATA_FIELDS))
+    if unknown:
+        raise _invalid({name: "unknown field" for name in unknown})
+    errors: dict[str, str] = {}
+    cleaned: dict = {}
+    limits = {f.name: f.max_length for f in Photo._meta.get_fields() if f.name in TEXT_FIELDS}
+    for name in TEXT_FIELDS:
+        if name in data:
+            value = "" if data[name] is None else str(data[name]).strip()
+            if limits.get(name) and len(value) > limits[name]:
+                errors[name] = f"at most {limits[name]} characters"
+            cleaned[name] = value
+    for name in ("date_from", "date_to"):
+        if name in data:
+            cleaned[name] = _parse_date(data[name], name, errors)
+    date_from = cleaned.get("date_from", current.date_from if current else None)
+    date_to = cleaned.get("date_to", current.date_to if current else None)
+    if date_from and date_to and date_from > date_to and "date_from" not in errors:
+        errors["date_to"] = "the end of the date range is before its start"
+    if "era" in data:
+        era = data["era"]
+        if era in (None, ""):
+            cleaned["era"] = None
+        elif isinstance(era, Era):
+            cleaned["era"] = era
+        else:
+            cleaned["era"] = Era.objects.filter(slug=str(era).strip()).first()
+            if cleaned["era"] is None:
+                errors["era"] = f"unknown era {era!r}; see /api/eras/"
+    if "situations" in data:
+        wanted = _split_slugs(data["situations"])
+        objects = [s for s in wanted if isinstance(s, Situation)]
+        slugs = [s for s in wanted if not isinstance(s, Situation)]
+        found = {s.slug: s for s in Situation.objects.filter(slug__in=slugs)} if slugs else {}
+        missing = [s for s in slugs if s not in found]
+        if missing:
+            errors["situations"] = f"unknown situation(s) {', '.join(missing)}; see /api/situations/"
+        cleaned["situations"] = objects + [found[s] for s in slugs if s in found]
+    if errors:
+        raise _invalid(errors)
+    return cleaned
+
+
+def do_update_photo_metadata(user, photo: Photo, data: Mapping) -> Photo:
+    check_role(user, photo.collection, Role.CURATOR)
+    cleaned = check_photo_metadata(data, partial=True, current=photo)
+    situations = cleaned.pop("situations", None)
+    with transaction.atomic():
+        for name, value in cleaned.items():
+            setattr(photo, name, value)
+        photo.save()
+        if situations is not None:
+            photo.situations.set(situations)
+    return photo

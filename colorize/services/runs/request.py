@@ -1,0 +1,195 @@
+"""Requesting runs: check_* validates and authorizes, do_* stores queued runs and enqueues them after the
+commit (the job is colorize.services.runs.execute.execute_run)."""
+
+import logging
+import uuid
+
+from django.db import transaction
+from django.utils import timezone
+from PIL import Image
+
+from accounts.models import Role
+from accounts.permissions import check_role
+from archive.models import Era, Photo, PhotoStatus, Situation
+from colorize.models import HintsMode, ReferencePhoto, Run, RunStatus
+from colorize.models.runs import ACTIVE_STATUSES
+from colorize.services.runs.common import JOB, broadcast
+from colorize.services.runs.serialize import run_dict
+from config import jobs
+from config.api import ServiceError
+
+log = logging.getLogger(__name__)
+
+MAX_REFERENCE_BYTES = 30 * 1024 * 1024
+OPTION_KEYS = {"max_side", "seed"}
+
+
+def check_run(user, run_id, minimum: Role = Role.VIEWER) -> Run:
+    run = Run.objects.select_related("photo__collection", "requested_by").filter(pk=run_id).first()
+    if run is None:
+        raise ServiceError("not_found", "no such run", status_code=404)
+    check_role(user, run.photo.collection, minimum)
+    return run
+
+
+def check_photo(user, photo_id, minimum: Role) -> Photo:
+    photo = Photo.objects.select_related("collection", "era").filter(pk=photo_id).first()
+    if photo is None:
+        raise ServiceError("not_found", "no such photo", status_code=404)
+    check_role(user, photo.collection, minimum)
+    return photo
+
+
+def _invalid(field: str, message: str) -> ServiceError:
+    return ServiceError("invalid", f"{field}: {message}", fields={field: [message]})
+
+
+def check_run_params(data, files=None) -> dict:
+    """Validate the parameters of a run request. Returns the cleaned fields of Run."""
+    files = files or {}
+    cleaned: dict = {}
+    mode = data.get("hints", data.get("hints_mode", HintsMode.VERIFIED)) or HintsMode.VERIFIED
+    if mode not in HintsMode.values:
+        raise _invalid("hints", f"use one of {', '.join(HintsMode.values)}")
+    cleaned["hints_mode"] = mode
+    for field, model in (("era", Era), ("situation", Situation)):
+        value = data.get(field)
+        if value in (None, ""):
+            cleaned[field] = None
+            continue
+        obj = model.objects.filter(slug=str(value)).first()
+        if obj is None:
+            raise _invalid(field, f"unknown {field} {value!r}")
+        cleaned[field] = obj
+    use_profile = data.get("use_profile", True)
+    if isinstance(use_profile, str):
+        use_profile = use_profile.strip().lower() not in ("0", "false", "no", "off")
+    cleaned["use_profile"] = bool(use_profile)
+    reference_id = data.get("reference")
+    cleaned["reference"] = None
+    if reference_id not in (None, ""):
+        try:
+            cleaned["reference"] = ReferencePhoto.objects.get(pk=int(reference_id))
+        except (ValueError, TypeError, ReferencePhoto.DoesNotExist):
+            raise _invalid("reference", f"no reference photo {reference_id!r}") from None
+    upload = files.get("reference_image")
+    if upload is not None:
+        if upload.size > MAX_REFERENCE_BYTES:
+            raise ServiceError(
+                "file_too_large",
+                "the reference image is too large",
+                fields={"reference_image": ["too large"]},
+            )
+        try:
+            with Image.open(upload) as image:
+                image.verify()
+        except Exception:
+            raise _invalid("reference_image", "not a readable image") from None
+        upload.seek(0)
+        cleaned["reference_image"] = upload
+    options = data.get("options") or {}
+    if not isinstance(options, dict):
+        raise _invalid("options", "must be an object")
+    unknown = set(options) - OPTION_KEYS
+    if unknown:
+        raise _invalid("options", f"unknown option(s): {', '.join(sorted(unknown))}")
+    if "max_side" in options and options["max_side"] is not None:
+        try:
+            side = int(options["max_side"])
+        except (TypeError, ValueError):
+            raise _invalid("options", "max_side must be an integer") from None
+        if not 64 <= side <= 20000:
+            raise _invalid("options", "max_side must be between 64 and 20000")
+        options = {**options, "max_side": side}
+    cleaned["options"] = options
+    return cleaned
+
+
+def _queue(run_ids: list[int]) -> None:
+    """Enqueue after the commit; a broker outage leaves the runs queued for recover_runs, never lost."""
+
+    def send():
+        for run_id in run_ids:
+            try:
+                jobs.enqueue(JOB, run_id)
+            except Exception:
+                log.exception("could not enqueue run %s; recover_runs will pick it up", run_id)
+
+    transaction.on_commit(send)
+
+
+def _new_run(user, photo: Photo, cleaned: dict, batch=None) -> Run:
+    upload = cleaned.pop("reference_image", None)
+    run = Run(
+        photo=photo,
+        requested_by=user,
+        batch=batch,
+        parent_version=photo.versions.order_by("-number").first(),
+        enqueued_at=timezone.now(),
+        **cleaned,
+    )
+    if upload is not None:
+        run.reference_image.save(upload.name or "reference", upload, save=False)
+    run.save()
+    if photo.status == PhotoStatus.UNRESTORED:
+        Photo.objects.filter(pk=photo.pk, status=PhotoStatus.UNRESTORED).update(
+            status=PhotoStatus.IN_PROGRESS
+        )
+    return run
+
+
+def do_create_run(user, photo: Photo, data, files=None) -> Run:
+    """Queue a full-resolution colorization of `photo` (the caller has checked the curator role)."""
+    check_role(user, photo.collection, Role.CURATOR)
+    cleaned = check_run_params(data, files)
+    with transaction.atomic():
+        run = _new_run(user, photo, cleaned)
+        broadcast(photo.pk, {"type": "run.queued", "run": run_dict(run)})
+    _queue([run.pk])
+    return run
+
+
+def do_create_batch(user, collection, data) -> dict:
+    """Queue runs for every photo of a collection (optionally only the unrestored ones).
+
+    Photos that already have a queued or running run are skipped, so a repeated request queues nothing twice.
+    """
+    check_role(user, collection, Role.CURATOR)
+    only_unrestored = data.get("only_unrestored", False)
+    if isinstance(only_unrestored, str):
+        only_unrestored = only_unrestored.strip().lower() in ("1", "true", "yes", "on")
+    cleaned = check_run_params(data)
+    photos = collection.photos.all().order_by("id")
+    if only_unrestored:
+        photos = photos.filter(status=PhotoStatus.UNRESTORED)
+    batch = uuid.uuid4()
+    created, skipped = [], []
+    with transaction.atomic():
+        busy = set(
+            Run.objects.filter(photo__collection=collection, status__in=ACTIVE_STATUSES).values_list(
+                "photo_id", flat=True
+            )
+        )
+        for photo in photos:
+            if photo.pk in busy:
+                skipped.append(photo.pk)
+                continue
+            run = _new_run(user, photo, dict(cleaned), batch=batch)
+            created.append(run.pk)
+            broadcast(photo.pk, {"type": "run.queued", "run": run_dict(run)})
+    _queue(created)
+    return {"batch": str(batch), "runs": created, "skipped_photos": skipped}
+
+
+def do_cancel_run(user, run: Run) -> Run:
+    check_role(user, run.photo.collection, Role.CURATOR)
+    now = timezone.now()
+    with transaction.atomic():
+        changed = Run.objects.filter(pk=run.pk, status__in=ACTIVE_STATUSES).update(
+            status=RunStatus.CANCELLED, finished_at=now, error=f"cancelled by {user.username}"
+        )
+        run.refresh_from_db()
+        if not changed:
+            raise ServiceError("run_finished", f"the run is already {run.status}", status_code=409)
+        broadcast(run.photo_id, {"type": "run.cancelled", "run": run_dict(run)})
+    return run

@@ -5,6 +5,7 @@ in-process job executor. DATABASE_URL switches to PostgreSQL, REDIS_URL to chann
 S3_BUCKET to django-storages S3.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 from config.env import database_from_url, env_bool, env_int, env_list, env_str
@@ -31,6 +32,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "channels",
+    "axes",
     "accounts",
     "archive",
     "colorize",
@@ -45,6 +47,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last: turns an axes lockout into the 429 answer (accounts.lockout).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -87,7 +91,27 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
 ]
+AUTHENTICATION_BACKENDS = [
+    "accounts.lockout.LockoutBackend",  # django-axes: refuses locked-out clients first
+    "django.contrib.auth.backends.ModelBackend",
+]
 LOGIN_URL = "/login/"
+
+# Brute force (accounts/lockout.py): after LOGIN_FAILURE_LIMIT wrong passwords for one username from one client
+# address, that pair is locked out for LOGIN_COOLOFF_MINUTES on /login/, /admin/login/ and /api/auth/token/.
+LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 10)
+LOGIN_COOLOFF_MINUTES = env_int("LOGIN_COOLOFF_MINUTES", 15)
+AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = timedelta(minutes=LOGIN_COOLOFF_MINUTES)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False
+# Reverse proxies in front of the server (0: none): the client address is then read from X-Forwarded-For, that
+# many hops from the right (lockouts and throttles count per client address).
+PROXY_COUNT = env_int("PROXY_COUNT", 0)
+AXES_CLIENT_IP_CALLABLE = "accounts.lockout.client_address"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/login/"
 
@@ -192,6 +216,9 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "config.api.exception_handler",
+    # Per client address, on top of the axes lockout; kept in the local-memory cache of each process.
+    "DEFAULT_THROTTLE_RATES": {"auth_token": env_str("AUTH_TOKEN_THROTTLE_RATE", "20/minute")},
+    "NUM_PROXIES": PROXY_COUNT or None,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Find Color API",

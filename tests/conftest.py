@@ -14,6 +14,14 @@ def _isolated_media(settings, tmp_path):
     settings.JOB_BACKEND = "sync"
 
 
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Throttle counters live in the local-memory cache: each test starts with none."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture
 def people(db):
     """owner, curator, reviewer, viewer of one private collection, and an outsider."""

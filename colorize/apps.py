@@ -98,6 +98,8 @@ class ColorizeConfig(AppConfig):
     def ready(self):
         from django.conf import settings
 
+        from colorize.services import signing  # noqa: F401 (registers the C2PA configuration check)
+
         try:
             from celery.signals import worker_ready
 

@@ -198,6 +198,18 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600)}
 CELERY_TASK_DEFAULT_QUEUE = "findcolor"
 
+# C2PA (docs/provenance.md): image exports are signed when both paths are set: C2PA_SIGN_CERT is a PEM file with the
+# signing certificate followed by its issuing chain (not a lone self-signed certificate: the library refuses it),
+# C2PA_SIGN_KEY the signer's PEM private key; C2PA_SIGN_ALG one of es256, es384, es512, ps256, ps384, ps512, ed25519.
+# Unset: exports are unsigned (their XMP and JSON sidecar say so).
+C2PA_SIGN_CERT = env_str("C2PA_SIGN_CERT", "")
+C2PA_SIGN_KEY = env_str("C2PA_SIGN_KEY", "")
+C2PA_SIGN_ALG = env_str("C2PA_SIGN_ALG", "es256").lower()
+if C2PA_SIGN_ALG not in ("es256", "es384", "es512", "ps256", "ps384", "ps512", "ed25519"):
+    raise ValueError(
+        f"C2PA_SIGN_ALG={C2PA_SIGN_ALG!r}: use es256, es384, es512, ps256, ps384, ps512 or ed25519"
+    )
+
 # Archive limits (bytes and pixels) guard the server against oversized files and decompression bombs.
 MAX_UPLOAD_BYTES = env_int("MAX_UPLOAD_BYTES", 200 * 1024 * 1024)
 MAX_IMAGE_PIXELS = env_int("MAX_IMAGE_PIXELS", 250_000_000)

@@ -35,6 +35,8 @@ def approved(people):
         description="People waiting for the returning soldiers.",
         creator="Kim Photographer",
         date_display="c. 1950",
+        date_from="1950",
+        date_to="1950",
         place="Seoul",
         source="National Archive",
         rights="CC BY 4.0",
@@ -99,7 +101,7 @@ def test_every_export_format_carries_xmp_that_says_it_is_ai_colorized(
     assert _text(root, f"{DC}identifier") == "NA-1950-0042"
     assert _text(root, f"{DC}coverage") == "Seoul"
     assert _text(root, f"{DC}rights") == "CC BY 4.0"
-    assert _text(root, f"{DC}date") == "c. 1950"
+    assert _text(root, f"{DC}date") == "1950" and _text(root, f"{FC}DateDisplay") == "c. 1950"
     assert "Crowd at the station" in _text(root, f"{DC}title")
     assert _text(root, f"{FC}VerifiedBy") == "reviewer"
     assert "#6080c0" in _text(root, f"{FC}VerifiedHints")

@@ -10,18 +10,24 @@ chunk "XML:com.adobe.xmp", TIFF tag 700. The packet carries
 - xmpMM:DerivedFrom (the original by SHA-256) and fc:* fields (https://findcolor.org/ns/provenance/1.0/) for
   machines.
 
-The JSON sidecar has the same provenance, plus the full hint snapshot. C2PA: see `c2pa_status()`.
+Dates: dc:date and photoshop:DateCreated hold ISO 8601 dates (YYYY, YYYY-MM or YYYY-MM-DD, from date_from /
+date_to); the free-text display form ("1950년 12월", "c. 1950") is fc:DateDisplay. Every image carries an sRGB
+ICC profile; TIFFs are LZW-compressed with X/YResolution and ResolutionUnit (`exiftool -validate` is clean).
+
+The JSON sidecar has the same provenance, plus the full hint snapshot. Image exports are signed with a C2PA
+manifest when a signing certificate is configured (colorize/services/signing.py, docs/provenance.md).
 """
 
+import calendar
+import functools
 import hashlib
-import importlib.util
 import io
 import xml.etree.ElementTree as ET
 
-from django.conf import settings
-from PIL import Image, ImageDraw, ImageFont, PngImagePlugin
+from PIL import Image, ImageCms, ImageDraw, ImageFont, PngImagePlugin
 
 from colorize.models import ReviewDecision, Version
+from colorize.services import signing
 from colorize.services.review import published_version
 from config.api import ServiceError
 
@@ -70,12 +76,35 @@ def file_sha256(field_file) -> str:
     return digest.hexdigest()
 
 
+def _iso(day, whole_year: bool, whole_month: bool) -> str:
+    if whole_year:
+        return f"{day.year:04d}"
+    if whole_month:
+        return f"{day.year:04d}-{day.month:02d}"
+    return day.isoformat()
+
+
+def iso_dates(photo) -> list[str]:
+    """The photo's date as XMP dates: one value, or the two ends of a range, each as precise as the range says
+    (1950-01-01..1950-12-31 is "1950", 1950-12-01..1950-12-31 is "1950-12"); [] when no date is known."""
+    start, end = photo.date_from, photo.date_to
+    if start is None and end is None:
+        return []
+    if start is None or end is None or start == end:
+        return [(start or end).isoformat()]
+    whole_year = (start.month, start.day) == (1, 1) and (end.month, end.day) == (12, 31)
+    whole_month = start.day == 1 and end.day == calendar.monthrange(end.year, end.month)[1]
+    first, last = _iso(start, whole_year, whole_month), _iso(end, whole_year, whole_month)
+    return [first] if first == last else [first, last]
+
+
 def dublin_core(photo) -> dict:
     return {
         "title": photo.title,
         "description": photo.description,
         "creator": photo.creator,
         "date": photo.date_display or (photo.date_from.isoformat() if photo.date_from else ""),
+        "date_iso": iso_dates(photo),
         "coverage": photo.place,
         "source": photo.source,
         "rights": photo.rights,
@@ -85,14 +114,16 @@ def dublin_core(photo) -> dict:
     }
 
 
-def c2pa_status() -> dict:
-    """C2PA manifests are signed only when c2pa-python is installed and a signing certificate is configured
-    (settings C2PA_SIGN_CERT / C2PA_SIGN_KEY); otherwise export says why there is none."""
-    if importlib.util.find_spec("c2pa") is None:
-        return {"embedded": False, "reason": "c2pa-python is not installed"}
-    if not (getattr(settings, "C2PA_SIGN_CERT", "") and getattr(settings, "C2PA_SIGN_KEY", "")):
+def c2pa_status(fmt: str | None) -> dict:
+    """Whether this export carries a C2PA manifest, and why not when it does not."""
+    if not signing.configured():
         return {"embedded": False, "reason": "no C2PA signing certificate is configured"}
-    return {"embedded": False, "reason": "C2PA signing is not implemented in this build"}
+    if fmt not in ("jpeg", "png", "tiff"):
+        return {
+            "embedded": False,
+            "reason": "a JSON sidecar carries no manifest; the image exports are signed",
+        }
+    return {"embedded": True, **signing.signer_summary()}
 
 
 def _approval(version: Version) -> dict:
@@ -201,7 +232,7 @@ def provenance(version: Version, *, fmt: str | None = None, mark: bool = False) 
             "dublin_core": dublin_core(photo),
         },
         "review": approval,
-        "export": {"format": fmt, "visible_mark": mark, "c2pa": c2pa_status()},
+        "export": {"format": fmt, "visible_mark": mark, "c2pa": c2pa_status(fmt)},
     }
 
 
@@ -247,8 +278,9 @@ def xmp_packet(prov: dict, mime: str, max_listed_hints: int | None = None) -> by
     _lang_alt(desc, "dc", "description", prov["description"])
     if dc["creator"]:
         _container(desc, "dc", "creator", "Seq", [dc["creator"]])
-    if dc["date"]:
-        _container(desc, "dc", "date", "Seq", [dc["date"]])
+    if dc["date_iso"]:
+        _container(desc, "dc", "date", "Seq", dc["date_iso"])
+        _text(desc, "photoshop", "DateCreated", dc["date_iso"][0])
     if dc["rights"]:
         _lang_alt(desc, "dc", "rights", dc["rights"])
     for key in ("source", "identifier", "coverage"):
@@ -278,6 +310,7 @@ def xmp_packet(prov: dict, mime: str, max_listed_hints: int | None = None) -> by
         "Approved": "True" if review["approved"] else "False",
         "ApprovedBy": review["approved_by"] or "",
         "ApprovedAt": review["approved_at"] or "",
+        "DateDisplay": dc["date"],
         "Era": version["context"].get("era") or "",
         "Situation": version["context"].get("situation") or "",
     }
@@ -324,6 +357,12 @@ def _mark(image: Image.Image) -> Image.Image:
     return image
 
 
+@functools.cache
+def srgb_icc() -> bytes:
+    """An sRGB ICC profile (LittleCMS's, through Pillow) embedded in every export: the pixels are sRGB."""
+    return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+
+
 def export_image(version: Version, fmt: str, mark: bool = False) -> tuple[bytes, str, str, dict]:
     """(bytes, mime type, file name, provenance) of the version exported as `fmt` (jpeg, png, tiff)."""
     key = (fmt or "jpeg").lower()
@@ -344,13 +383,24 @@ def export_image(version: Version, fmt: str, mark: bool = False) -> tuple[bytes,
     if mark:
         working = _mark(working)
     buffer = io.BytesIO()
+    icc = srgb_icc()
     if pil_format == "JPEG":
-        working.save(buffer, format="JPEG", quality=92, xmp=packet)
+        working.save(buffer, format="JPEG", quality=92, xmp=packet, icc_profile=icc, dpi=(72, 72))
     elif pil_format == "PNG":
         info = PngImagePlugin.PngInfo()
         info.add_itxt("XML:com.adobe.xmp", packet.decode("utf-8"), zip=False)
-        working.save(buffer, format="PNG", pnginfo=info)
-    else:
-        working.save(buffer, format="TIFF", compression="tiff_deflate", tiffinfo={700: packet})
+        working.save(buffer, format="PNG", pnginfo=info, icc_profile=icc, dpi=(72, 72))
+    else:  # baseline TIFF: LZW (a baseline compression), resolution tags, the XMP in tag 700
+        working.save(
+            buffer,
+            format="TIFF",
+            compression="tiff_lzw",
+            tiffinfo={700: packet},
+            icc_profile=icc,
+            dpi=(72, 72),
+        )
     name = f"photo{version.photo_id}-v{version.number}-ai-colorized.{ext}"
-    return buffer.getvalue(), mime, name, prov
+    content = buffer.getvalue()
+    if prov["export"]["c2pa"]["embedded"]:
+        content = signing.sign(content, mime, name, version, prov)
+    return content, mime, name, prov

@@ -1,6 +1,6 @@
 """REST views of the archive: thin, each one parses input, calls a service and serializes the result."""
 
-import mimetypes
+import os
 
 from django.conf import settings
 from django.http import FileResponse
@@ -261,14 +261,18 @@ class PhotoOriginalView(APIView):
     )
     def get(self, request, pk):
         photo = services.check_photo(request.user, pk)
-        filename = photo.original_name or f"{photo.sha256}{photo.extension}"
-        content_type = MIME_TYPES.get(photo.format) or mimetypes.guess_type(filename)[0]
+        # The download's name keeps the uploader's stem but always ends in the detected format's extension,
+        # and its type is the detected one: a PNG uploaded as x.html downloads as x.png, image/png.
+        stem = os.path.splitext(photo.original_name)[0] if photo.original_name else photo.sha256
+        filename = f"{stem or photo.sha256}{photo.extension}"
+        content_type = MIME_TYPES.get(photo.format) or "application/octet-stream"
         response = FileResponse(
             photo.original.open("rb"), as_attachment=True, filename=filename, content_type=content_type
         )
         response["Content-Length"] = str(photo.byte_size)
         response["ETag"] = f'"{photo.sha256}"'
         response["X-Checksum-SHA256"] = photo.sha256
+        response["X-Content-Type-Options"] = "nosniff"
         return response
 
 

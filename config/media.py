@@ -1,8 +1,15 @@
-"""Local media (embedded run) served with the same permission checks as the API.
+"""Local media (embedded run) served with the same permission checks as the API, and never as a page.
 
 Every stored path starts with a prefix that names what it belongs to, so a request maps to a collection whose
 role check decides: outsiders of a private collection get 404, exactly as from the API.
+
+Serving policy (docs/uploads.md): the Content-Type comes from an allowlist of image extensions (anything
+else is application/octet-stream), every response carries `X-Content-Type-Options: nosniff` and a sandbox
+CSP, and files that users supplied (originals, references, evidence images) are attachments. The services
+name every stored file from its detected format, so a PNG uploaded as `x.html` is stored and served as PNG.
 """
+
+import posixpath
 
 from django.conf import settings
 from django.http import Http404
@@ -13,6 +20,34 @@ from archive.models import Collection, Photo
 _BY_COLLECTION = ("originals", "derivatives", "versions")
 _BY_PHOTO = ("runs", "hint-evidence")
 _SIGNED_IN = ("references",)
+
+# The only types media is ever served as; the S3 storage (config/storage.py) uses the same table.
+MEDIA_TYPES = {
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".png": "image/png",
+    ".tif": "image/tiff",
+    ".tiff": "image/tiff",
+    ".webp": "image/webp",
+}
+FALLBACK_TYPE = "application/octet-stream"
+# Files whose bytes came from a user: never shown inline on the platform's origin.
+USER_SUPPLIED = ("originals", "references", "hint-evidence")
+
+
+def media_type(name: str) -> str:
+    return MEDIA_TYPES.get(posixpath.splitext(name)[1].lower(), FALLBACK_TYPE)
+
+
+def is_user_supplied(name: str) -> bool:
+    parts = name.split("/")
+    if parts[0] in USER_SUPPLIED:
+        return True
+    return parts[0] == "runs" and parts[-1].startswith("reference-")
+
+
+def must_download(name: str) -> bool:
+    return is_user_supplied(name) or media_type(name) == FALLBACK_TYPE
 
 
 def _collection_for(path: str) -> Collection | None:
@@ -40,4 +75,10 @@ def protected_media(request, path: str):
             raise Http404("no such file")
     response = serve(request, path, document_root=settings.MEDIA_ROOT)
     response["Cache-Control"] = "private, max-age=3600"
+    if response.status_code == 200:
+        response["Content-Type"] = media_type(path)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "sandbox; default-src 'none'"
+    if must_download(path):
+        response["Content-Disposition"] = f'attachment; filename="{posixpath.basename(path)}"'
     return response

@@ -244,7 +244,9 @@ def test_an_unreadable_reference_upload_is_refused_and_queues_nothing(people, ph
     upload = io.BytesIO(b"this is not an image")
     upload.name = "notes.png"
     response = client_for(people.curator).post(f"/api/photos/{photo.pk}/runs/", {"reference_image": upload})
-    assert response.status_code == 400 and "reference_image" in response.json()["error"]["fields"]
+    # The same answer as a photo upload's: 415 unsupported_format, on the reference_image field.
+    assert response.status_code == 415 and "reference_image" in response.json()["error"]["fields"]
+    assert response.json()["error"]["code"] == "unsupported_format"
     assert not Run.objects.exists()
 
 

@@ -44,7 +44,7 @@ def s3_bucket(s3_endpoint, settings, request):
     settings.STORAGES = {
         **settings.STORAGES,
         "default": {
-            "BACKEND": "storages.backends.s3.S3Storage",
+            "BACKEND": "config.storage.MediaS3Storage",
             "OPTIONS": {
                 "bucket_name": bucket,
                 "endpoint_url": s3_endpoint,
@@ -121,3 +121,22 @@ def test_an_upload_and_its_derivatives_live_in_s3(s3_bucket, people, django_capt
     keys = {obj["Key"] for obj in client.list_objects_v2(Bucket=bucket)["Contents"]}
     assert {photo.original.name, photo.thumbnail.name, photo.web.name, photo.gray.name} <= keys
     assert sha256(client.get_object(Bucket=bucket, Key=photo.original.name)["Body"].read()) == sha256(data)
+
+
+def test_a_polyglot_reference_is_stored_in_s3_as_a_png_attachment_never_as_html(s3_bucket, people):
+    """A curator's reference named x.html and declared text/html: the bucket serves a re-encoded PNG."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from colorize.services.profiles import do_add_reference
+    from tests.test_upload_polyglot import polyglot_png
+
+    client, bucket = s3_bucket
+    upload = SimpleUploadedFile("x.html", polyglot_png(seed=8), content_type="text/html")
+    reference = do_add_reference(people.curator, {"era": "korean-war"}, {"image": upload})
+    head = client.head_object(Bucket=bucket, Key=reference.image.name)
+    assert reference.image.name.endswith(".png")
+    assert head["ContentType"] == "image/png"
+    assert head["ContentDisposition"].startswith("attachment")
+    with urllib.request.urlopen(reference.image.url, timeout=10) as response:
+        assert response.headers["Content-Type"] == "image/png"
+        assert b"<script" not in response.read()

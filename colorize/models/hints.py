@@ -49,8 +49,9 @@ class HintQuerySet(models.QuerySet):
 
 
 def evidence_image_path(hint, filename):
-    ext = filename.rsplit(".", 1)[-1].lower() if "." in filename else "bin"
-    return f"hint-evidence/{hint.photo_id}/{uuid.uuid4().hex}.{ext}"
+    from colorize.models.runs import safe_extension
+
+    return f"hint-evidence/{hint.photo_id}/{uuid.uuid4().hex}.{safe_extension(filename)}"
 
 
 class Hint(models.Model):

@@ -43,14 +43,22 @@ class HintsMode(models.TextChoices):
     ALL = "all", "all live hints"
 
 
+# Stored user files keep only an image extension; the services name them from the detected format, and
+# anything else (an old row, an admin upload) is stored as .bin, which media serving never renders.
+IMAGE_EXTENSIONS = ("jpg", "png", "tif", "webp")
+
+
+def safe_extension(filename: str) -> str:
+    ext = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
+    return ext if ext in IMAGE_EXTENSIONS else "bin"
+
+
 def reference_path(instance, filename):
-    ext = filename.rsplit(".", 1)[-1].lower() if "." in filename else "bin"
-    return f"references/{uuid.uuid4().hex}.{ext}"
+    return f"references/{uuid.uuid4().hex}.{safe_extension(filename)}"
 
 
 def run_reference_path(run, filename):
-    ext = filename.rsplit(".", 1)[-1].lower() if "." in filename else "bin"
-    return f"runs/{run.photo_id}/reference-{uuid.uuid4().hex}.{ext}"
+    return f"runs/{run.photo_id}/reference-{uuid.uuid4().hex}.{safe_extension(filename)}"
 
 
 def version_path(version, filename):

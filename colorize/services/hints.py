@@ -509,7 +509,7 @@ def do_verify_hint(
 
 
 MAX_EVIDENCE_IMAGE_BYTES = 10 * 1024 * 1024
-EVIDENCE_IMAGE_FORMATS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp", "TIFF": "tif"}
+EVIDENCE_IMAGE_FORMATS = {"JPEG": "jpg", "MPO": "jpg", "PNG": "png", "WEBP": "webp", "TIFF": "tif"}
 
 
 def check_evidence_image(upload) -> str:

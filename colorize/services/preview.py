@@ -86,6 +86,10 @@ def load_gray(photo, side: int = PREVIEW_SIDE) -> np.ndarray:
         if image.format == "JPEG":
             image.draft("L", (side * 2, side * 2))
         image.load()
+        if not photo.gray:  # the gray derivative is turned already
+            from archive.imaging import oriented
+
+            image = oriented(image)
     gray = Image.fromarray(_to_gray_array(image), "L")
     gray.thumbnail((side, side), Image.Resampling.LANCZOS)
     arr = np.asarray(gray, dtype=np.uint8).copy()

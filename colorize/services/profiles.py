@@ -9,10 +9,12 @@ Profiles marked `manual` (edited by hand in the admin) are never rebuilt automat
 import logging
 
 import numpy as np
+from django.core.files.base import ContentFile
 from django.db import transaction
 from PIL import Image
 
 from accounts.models import Membership, Role
+from archive import imaging
 from archive.models import Era, Situation
 from colorize.models import ContextProfile, ReferencePhoto, Review, ReviewDecision, Version
 from colorize.models.runs import profile_key
@@ -193,11 +195,9 @@ def do_add_reference(user, data, files) -> ReferencePhoto:
         errors["image"] = ["a colour image is required"]
     else:
         try:
-            with Image.open(upload) as image:
-                image.verify()
-            upload.seek(0)
-        except Exception:  # noqa: BLE001
-            errors["image"] = ["not a readable image"]
+            clean_image = imaging.check_reference_upload(upload)
+        except imaging.ImageRejected as exc:
+            errors["image"] = [exc.message]
     if errors:
         message = "; ".join(f"{k}: {' '.join(v)}" for k, v in errors.items())
         raise ServiceError("invalid", message, fields=errors)
@@ -209,7 +209,8 @@ def do_add_reference(user, data, files) -> ReferencePhoto:
             situation=situation,
             added_by=user,
         )
-        ref.image.save(upload.name or "reference", upload, save=False)
+        # The stored name and extension come from the re-encoded content, never from the client.
+        ref.image.save(f"reference{clean_image.extension}", ContentFile(clean_image.content), save=False)
         ref.save()
         jobs.enqueue("colorize.services.profiles.feed_profiles_from_reference", ref.pk)
     return ref

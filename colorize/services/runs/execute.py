@@ -170,12 +170,14 @@ class _Reporter:
 
 
 def _load_gray(photo: Photo) -> np.ndarray:
-    """The original's first page as (H,W) uint8, or uint16 for 16-bit scans (no precision lost)."""
-    from archive.imaging import to_8bit
+    """The original's first page as (H,W) uint8, or uint16 for 16-bit scans (no precision lost), turned as
+    its EXIF orientation says (like the derivatives the hints were placed on)."""
+    from archive.imaging import oriented, to_8bit
 
-    with photo.original.open("rb") as handle, Image.open(handle) as image:
-        image.seek(0)
-        image.load()
+    with photo.original.open("rb") as handle, Image.open(handle) as stored:
+        stored.seek(0)
+        stored.load()
+        image = oriented(stored)
         if image.mode in ("I;16", "I;16B", "I;16L", "I;16N"):
             return np.asarray(image).astype(np.uint16)
         working = to_8bit(image)

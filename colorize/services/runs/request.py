@@ -4,12 +4,13 @@ commit (the job is colorize.services.runs.execute.execute_run)."""
 import logging
 import uuid
 
+from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
-from PIL import Image
 
 from accounts.models import Role
 from accounts.permissions import check_role
+from archive import imaging
 from archive.models import Era, Photo, PhotoStatus, Situation
 from colorize.models import HintsMode, ReferencePhoto, Run, RunStatus
 from colorize.models.runs import ACTIVE_STATUSES
@@ -20,7 +21,6 @@ from config.api import ServiceError
 
 log = logging.getLogger(__name__)
 
-MAX_REFERENCE_BYTES = 30 * 1024 * 1024
 OPTION_KEYS = {"max_side", "seed"}
 
 
@@ -74,19 +74,16 @@ def check_run_params(data, files=None) -> dict:
             raise _invalid("reference", f"no reference photo {reference_id!r}") from None
     upload = files.get("reference_image")
     if upload is not None:
-        if upload.size > MAX_REFERENCE_BYTES:
-            raise ServiceError(
-                "file_too_large",
-                "the reference image is too large",
-                fields={"reference_image": ["too large"]},
-            )
         try:
-            with Image.open(upload) as image:
-                image.verify()
-        except Exception:
-            raise _invalid("reference_image", "not a readable image") from None
-        upload.seek(0)
-        cleaned["reference_image"] = upload
+            clean_image = imaging.check_reference_upload(upload)
+        except imaging.ImageRejected as exc:
+            raise ServiceError(
+                exc.code, exc.message, fields={"reference_image": [exc.message]}, status_code=exc.status_code
+            ) from None
+        # Stored re-encoded, named from the detected format (never the client's name or extension).
+        cleaned["reference_image"] = ContentFile(
+            clean_image.content, name=f"reference{clean_image.extension}"
+        )
     options = data.get("options") or {}
     if not isinstance(options, dict):
         raise _invalid("options", "must be an object")

@@ -24,7 +24,7 @@ endif
 endif
 STAMP := $(VENV)/.findcolor-installed
 
-.PHONY: help venv run migrate demo worker test test-sqlite test-postgres lint format bench clean-var
+.PHONY: help venv run migrate demo worker test test-sqlite test-postgres lint format bench clean-var messages compilemessages
 
 help:
 	@echo "make run           create .venv if needed, migrate, load the demo collection, serve http://$(HOST):$(PORT)"
@@ -32,6 +32,8 @@ help:
 	@echo "make worker        a Celery worker (deployments with REDIS_URL)"
 	@echo "make lint          ruff check + ruff format --check"
 	@echo "make bench         run the benchmarks under bench/"
+	@echo "make messages      update the Korean catalogues locale/ko/LC_MESSAGES/django.po and djangojs.po"
+	@echo "make compilemessages  compile the catalogues to .mo (committed; needs gettext's msgfmt)"
 
 # The virtual environment, (re)installed when pyproject.toml changes. pip's find-links (/opt/wheels on
 # the build machines) supplies torch==2.13.0 CPU.
@@ -106,6 +108,16 @@ bench: venv
 	@shopt -s nullglob; scripts=($(BENCH)); \
 	if [ $${#scripts[@]} -eq 0 ]; then echo "nothing under bench/ yet"; exit 0; fi; \
 	for script in "$${scripts[@]}"; do echo "== $$script"; $(PY) "$$script" $(BENCH_ARGS); done
+
+# Translations (docs/i18n.md): extract every translatable string into the Korean catalogues, translate the new
+# entries in the .po files, then compile. Both the .po and the .mo files are committed.
+I18N_IGNORE := --ignore=.venv --ignore=var --ignore=tests --ignore=bench --ignore=ml --ignore=docs --ignore=platform
+messages: venv
+	$(PY) manage.py makemessages -l ko -d django --no-obsolete --add-location=file $(I18N_IGNORE)
+	$(PY) manage.py makemessages -l ko -d djangojs --no-obsolete --add-location=file $(I18N_IGNORE) --ignore=var/staticfiles
+
+compilemessages: venv
+	$(PY) manage.py compilemessages -l ko $(I18N_IGNORE)
 
 clean-var:
 	rm -rf var/

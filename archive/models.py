@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Role
 
@@ -35,9 +36,9 @@ class Situation(models.Model):
 
 
 class Visibility(models.TextChoices):
-    PRIVATE = "private", "private (members only)"
-    MEMBERS = "members", "members (any signed-in user)"
-    PUBLIC = "public", "public (anyone)"
+    PRIVATE = "private", _("private (members only)")
+    MEMBERS = "members", _("members (any signed-in user)")
+    PUBLIC = "public", _("public (anyone)")
 
 
 class CollectionQuerySet(models.QuerySet):
@@ -92,16 +93,16 @@ class Collection(models.Model):
 
 
 class PhotoStatus(models.TextChoices):
-    UNRESTORED = "unrestored", "unrestored"
-    IN_PROGRESS = "in_progress", "in progress"
-    IN_REVIEW = "in_review", "in review"
-    APPROVED = "approved", "approved"
+    UNRESTORED = "unrestored", _("unrestored")
+    IN_PROGRESS = "in_progress", _("in progress")
+    IN_REVIEW = "in_review", _("in review")
+    APPROVED = "approved", _("approved")
 
 
 class DerivativeStatus(models.TextChoices):
-    PENDING = "pending", "pending"
-    READY = "ready", "ready"
-    FAILED = "failed", "failed"
+    PENDING = "pending", _("pending")
+    READY = "ready", _("ready")
+    FAILED = "failed", _("failed")
 
 
 def original_path(photo, filename):

@@ -1,6 +1,7 @@
 """Small typed readers for environment variables that fail loudly on bad values."""
 
 import os
+import zoneinfo
 from urllib.parse import unquote, urlparse
 
 from django.core.exceptions import ImproperlyConfigured
@@ -46,6 +47,16 @@ def env_list(name: str, default: list[str]) -> list[str]:
     if value is None:
         return default
     return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def env_time_zone(name: str, default: str) -> str:
+    """An IANA time zone name (e.g. Asia/Seoul); an unknown zone stops the server with an error."""
+    value = env_str(name, default)
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ImproperlyConfigured(f"{name}={value!r} is not a known time zone (e.g. Asia/Seoul, UTC)") from None
+    return value
 
 
 def database_from_url(url: str) -> dict:

@@ -8,7 +8,7 @@ S3_BUCKET to django-storages S3.
 from datetime import timedelta
 from pathlib import Path
 
-from config.env import database_from_url, env_bool, env_int, env_list, env_str
+from config.env import database_from_url, env_bool, env_int, env_list, env_str, env_time_zone
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("FINDCOLOR_VAR_DIR", str(BASE_DIR / "var")))
@@ -20,6 +20,8 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
     "daphne",
+    # modeltranslation must come before admin: it adds name_ko/name_en to the vocabularies (archive/translation.py).
+    "modeltranslation",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -42,11 +44,16 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # After sessions, before common: the language comes from the django_language cookie (the switcher,
+    # /i18n/setlang/), else Accept-Language, else LANGUAGE_CODE.
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # The viewer's time zone (a cookie the pages' JavaScript sets from the browser) for rendered dates.
+    "frontend.middleware.TimezoneMiddleware",
     # Last: turns an axes lockout into the 429 answer (accounts.lockout).
     "axes.middleware.AxesMiddleware",
 ]
@@ -65,6 +72,8 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.i18n",
+                "django.template.context_processors.tz",
             ],
         },
     },
@@ -115,9 +124,19 @@ AXES_CLIENT_IP_CALLABLE = "accounts.lockout.client_address"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/login/"
 
-LANGUAGE_CODE = "en-us"
-TIME_ZONE = "UTC"
+# Two languages, Korean and English (docs/i18n.md). LANGUAGE_CODE is the language of a visitor whose browser
+# asks for neither and who has not chosen one with the switcher.
+LANGUAGES = [("ko", "한국어"), ("en", "English")]
+LANGUAGE_CODE = env_str("LANGUAGE_CODE", "en")
+if LANGUAGE_CODE not in dict(LANGUAGES):
+    raise ValueError(f"LANGUAGE_CODE={LANGUAGE_CODE!r}: use one of {', '.join(dict(LANGUAGES))}")
+LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_I18N = True
+# Vocabularies (eras, situations) carry name_ko/name_en; an empty translation falls back to the other one.
+MODELTRANSLATION_DEFAULT_LANGUAGE = "en"
+MODELTRANSLATION_FALLBACK_LANGUAGES = ("en", "ko")
+# Datetimes are stored in UTC; TIME_ZONE is the zone pages show them in when the browser has not told its own.
+TIME_ZONE = env_time_zone("TIME_ZONE", "UTC")
 USE_TZ = True
 
 STATIC_URL = "/static/"

@@ -6,12 +6,21 @@ from django.core.paginator import Paginator
 from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import pgettext_lazy
 
 from accounts.models import Role
 from archive.models import Era, PhotoStatus, Situation
 from frontend import queries
 
 PAGE_SIZE = 120
+SORT_LABELS = {
+    "newest": pgettext_lazy("sort order", "newest"),
+    "oldest": pgettext_lazy("sort order", "oldest"),
+    "title": pgettext_lazy("sort order", "title"),
+    "date": pgettext_lazy("sort order", "date"),
+    "status": pgettext_lazy("sort order", "status"),
+    "relevance": pgettext_lazy("sort order", "best match"),
+}
 
 
 def _file_url(field) -> str:
@@ -44,7 +53,8 @@ def collection(request, pk: int):
             "page": page,
             "facets": facets,
             "query": query,
-            "sorts": [("", "best match" if query.q else "newest")] + [(k, k) for k in queries.SORTS],
+            "sorts": [("", SORT_LABELS["relevance" if query.q else "newest"])]
+            + [(k, SORT_LABELS.get(k, k)) for k in queries.SORTS],
             "eras": Era.objects.all(),
             "situations": Situation.objects.all(),
             "config": {

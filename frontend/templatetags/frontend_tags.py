@@ -1,6 +1,21 @@
 from django import template
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Role
 
 register = template.Library()
+
+# Role.label is the API's machine name of a role ("curator"); people read these.
+ROLE_NAMES = {Role.VIEWER: _("viewer"), Role.CURATOR: _("curator"), Role.REVIEWER: _("reviewer"), Role.OWNER: _("owner")}
+
+
+@register.filter
+def role_name(role):
+    """A role (Role or its int value) in the reader's language."""
+    try:
+        return ROLE_NAMES[Role(role)]
+    except (ValueError, KeyError):
+        return ""
 
 
 @register.simple_tag(takes_context=True)

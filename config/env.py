@@ -55,7 +55,9 @@ def env_time_zone(name: str, default: str) -> str:
     try:
         zoneinfo.ZoneInfo(value)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        raise ImproperlyConfigured(f"{name}={value!r} is not a known time zone (e.g. Asia/Seoul, UTC)") from None
+        raise ImproperlyConfigured(
+            f"{name}={value!r} is not a known time zone (e.g. Asia/Seoul, UTC)"
+        ) from None
     return value
 
 

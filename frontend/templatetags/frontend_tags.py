@@ -6,7 +6,12 @@ from accounts.models import Role
 register = template.Library()
 
 # Role.label is the API's machine name of a role ("curator"); people read these.
-ROLE_NAMES = {Role.VIEWER: _("viewer"), Role.CURATOR: _("curator"), Role.REVIEWER: _("reviewer"), Role.OWNER: _("owner")}
+ROLE_NAMES = {
+    Role.VIEWER: _("viewer"),
+    Role.CURATOR: _("curator"),
+    Role.REVIEWER: _("reviewer"),
+    Role.OWNER: _("owner"),
+}
 
 
 @register.filter

@@ -44,7 +44,7 @@ class PhotoRunsView(APIView):
     def get(self, request, photo_id):
         photo = run_services.check_photo(request.user, photo_id, Role.VIEWER)
         runs = Run.objects.filter(photo=photo).select_related("era", "situation", "requested_by")[:100]
-        return Response({"results": [run_services.run_dict(r) for r in runs]})
+        return Response({"results": review_services.runs_as_seen_by(request.user, photo, runs)})
 
     def post(self, request, photo_id):
         photo = run_services.check_photo(request.user, photo_id, Role.CURATOR)
@@ -56,7 +56,7 @@ class PhotoRunsView(APIView):
 class RunView(APIView):
     def get(self, request, run_id):
         run = run_services.check_run(request.user, run_id)
-        return Response(run_services.run_dict(run))
+        return Response(review_services.runs_as_seen_by(request.user, run.photo, [run])[0])
 
 
 class RunCancelView(APIView):
@@ -210,9 +210,7 @@ class ReferencesView(APIView):
 
 class ProfilesView(APIView):
     def get(self, request):
-        from colorize.models import ContextProfile
-
-        items = ContextProfile.objects.all()
+        items = profile_services.profiles_visible_to(request.user)
         return Response(
             {
                 "results": [
@@ -226,7 +224,7 @@ class ProfilesView(APIView):
                         "manual": p.manual,
                         "updated_at": p.updated_at.isoformat(),
                     }
-                    for p in items.select_related("era", "situation")
+                    for p in items
                 ]
             }
         )

@@ -16,6 +16,7 @@ from colorize.services.export import DIGITAL_SOURCE_TYPE
 from colorize.services.review import published_review
 from colorize.services.runs import check_photo
 from config.api import ServiceError
+from config.http_auth import token_or_session
 
 PRESENTATION_CONTEXT = "http://iiif.io/api/presentation/3/context.json"
 ANNO_CONTEXT = "http://www.w3.org/ns/anno.jsonld"
@@ -248,12 +249,14 @@ def _guard(fn):
     return view
 
 
+@token_or_session
 @_guard
 def manifest_view(request, photo_id: int):
     photo = check_photo(request.user, photo_id, minimum=Role.VIEWER)
     return _json(photo_manifest(request, photo))
 
 
+@token_or_session
 @_guard
 def collection_view(request, collection_id: int):
     from accounts.permissions import check_role
@@ -266,6 +269,7 @@ def collection_view(request, collection_id: int):
     return _json({k: v for k, v in data.items() if v is not None})
 
 
+@token_or_session
 @_guard
 def annotations_view(request, photo_id: int):
     photo = check_photo(request.user, photo_id, minimum=Role.VIEWER)

@@ -16,6 +16,7 @@ from django.http import Http404
 from django.views.static import serve
 
 from archive.models import Collection, Photo
+from config.http_auth import token_or_session
 
 _BY_COLLECTION = ("originals", "derivatives", "versions")
 _BY_PHOTO = ("runs", "hint-evidence")
@@ -62,6 +63,23 @@ def _collection_for(path: str) -> Collection | None:
     return None
 
 
+def _version_file_visible(user, path: str) -> bool:
+    """A version's result, preview or uncertainty map: the API's rule for the version decides (readers of a
+    public collection who are not members see only the published version's files)."""
+    from django.db.models import Q
+
+    from colorize.models import Version
+    from colorize.services.review import may_see_version
+
+    version = (
+        Version.objects.select_related("photo__collection")
+        .filter(Q(result=path) | Q(preview=path) | Q(uncertainty=path))
+        .first()
+    )
+    return version is not None and may_see_version(user, version)
+
+
+@token_or_session
 def protected_media(request, path: str):
     if ".." in path.split("/"):
         raise Http404("no such file")
@@ -72,6 +90,8 @@ def protected_media(request, path: str):
     else:
         collection = _collection_for(path)
         if collection is None or collection.role_of(request.user) is None:
+            raise Http404("no such file")
+        if prefix == "versions" and not _version_file_visible(request.user, path):
             raise Http404("no such file")
     response = serve(request, path, document_root=settings.MEDIA_ROOT)
     response["Cache-Control"] = "private, max-age=3600"

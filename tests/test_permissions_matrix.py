@@ -188,3 +188,104 @@ def test_every_persona_gets_a_token_with_their_own_password_and_nobody_without(c
 def test_filtering_on_a_private_collection_shows_outsiders_nothing(client_for, world):
     response = client_for(world.outsider).get(f"/api/photos/?collection={world.collection.pk}")
     assert response.json()["count"] == 0
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Read leaks: drafts' files, profiles built from private photos, run lists; tokens wherever sessions work.
+
+
+@pytest.fixture
+def restorations(world, settings, django_capture_on_commit_callbacks):
+    """In the (then public) collection: a draft version and a published one of the same photo, in a context."""
+    from archive.models import Era
+    from colorize.services import review as review_services
+    from tests.test_run_support import COLORIZER_PATH, run_now
+
+    settings.COLORIZER = COLORIZER_PATH
+    world.photo.era = Era.objects.get(slug="korean-war")
+    world.photo.save()
+    world.draft = run_now(world.curator, world.photo).version
+    world.published = run_now(world.curator, world.photo).version
+    review_services.do_submit(world.curator, world.published)
+    with django_capture_on_commit_callbacks(execute=True):
+        review_services.do_approve(world.reviewer, world.published)
+    return world
+
+
+def _version_files(version) -> list[str]:
+    return [f.url for f in (version.result, version.preview, version.uncertainty)]
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_a_public_collections_draft_files_are_served_to_members_only(client_for, restorations, persona):
+    world = restorations
+    world.collection.visibility = Visibility.PUBLIC
+    world.collection.save()
+    client = client_for(None if persona == "anonymous" else getattr(world, persona))
+    draft = [client.get(url).status_code for url in _version_files(world.draft)]
+    published = [client.get(url).status_code for url in _version_files(world.published)]
+    api = client.get(f"/api/versions/{world.draft.pk}/").status_code
+    assert published == [200, 200, 200]
+    if persona in MEMBERS:
+        assert draft == [200, 200, 200] and api == 200
+    else:
+        assert draft == [404, 404, 404] and api == 404
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_profiles_built_from_a_private_collection_are_listed_to_its_readers_only(
+    client_for, restorations, persona
+):
+    world = restorations
+    client = client_for(None if persona == "anonymous" else getattr(world, persona))
+    body = client.get("/api/profiles/").json()["results"]
+    listed_keys = {p["key"] for p in body}
+    listed_ids = {src["id"] for p in body for src in p["sources"] if src["kind"] == "version"}
+    if persona in MEMBERS:
+        assert "korean-war/*" in listed_keys and world.published.pk in listed_ids
+    else:
+        assert "korean-war/*" not in listed_keys and world.published.pk not in listed_ids
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_a_public_photos_run_list_hides_drafts_and_requesters_from_non_members(
+    client_for, restorations, persona
+):
+    world = restorations
+    world.collection.visibility = Visibility.PUBLIC
+    world.collection.save()
+    client = client_for(None if persona == "anonymous" else getattr(world, persona))
+    runs = client.get(f"/api/photos/{world.photo.pk}/runs/").json()["results"]
+    single = client.get(f"/api/runs/{world.draft.run_id}/").json()
+    shown_versions = {r["version"] for r in runs} | {r["parent_version"] for r in runs} | {single["version"]}
+    requesters = {r["requested_by"] for r in runs} | {single["requested_by"]}
+    assert len(runs) == 2
+    if persona in MEMBERS:
+        assert world.draft.pk in shown_versions and requesters == {"curator"}
+    else:
+        assert world.draft.pk not in shown_versions and requesters == {None}
+        assert world.published.pk in shown_versions
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/photos/{p}/annotations/",
+        "/iiif/photos/{p}/manifest.json",
+        "/iiif/collections/{c}/collection.json",
+        "media:original",
+    ],
+)
+def test_a_viewers_api_token_works_wherever_their_session_does(client_for, world, url):
+    from django.test import Client
+    from rest_framework.authtoken.models import Token
+
+    if url == "media:original":
+        url = world.photo.original.url
+    url = url.format(p=world.photo.pk, c=world.collection.pk)
+    key = Token.objects.create(user=world.viewer).key
+    assert client_for(world.viewer).get(url).status_code == 200
+    assert Client(headers={"Authorization": f"Token {key}"}).get(url).status_code == 200
+    assert Client().get(url).status_code == 404
+    refused = Client(headers={"Authorization": "Token not-a-token"}).get(url)
+    assert refused.status_code == 403 and refused.json()["error"]["code"] == "authentication_failed"

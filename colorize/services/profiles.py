@@ -15,7 +15,7 @@ from PIL import Image
 
 from accounts.models import Membership, Role
 from archive import imaging
-from archive.models import Era, Situation
+from archive.models import Collection, Era, Situation
 from colorize.models import ContextProfile, ReferencePhoto, Review, ReviewDecision, Version
 from colorize.models.runs import profile_key
 from config import jobs
@@ -117,6 +117,29 @@ def rebuild_profile(era: Era | None, situation: Situation | None) -> ContextProf
         obj.sources = sources
         obj.save()
     return obj
+
+
+def profiles_visible_to(user) -> list[ContextProfile]:
+    """The profiles `user` may see: a profile reveals what it was built from (its sources and colours), so it is
+    listed only when the user may see every version it was built from (manual profiles: always)."""
+    profiles = list(ContextProfile.objects.select_related("era", "situation"))
+    version_ids = {
+        src["id"] for p in profiles if not p.manual for src in p.sources if src.get("kind") == "version"
+    }
+    collection_of = dict(Version.objects.filter(pk__in=version_ids).values_list("pk", "photo__collection_id"))
+    collections = Collection.objects.in_bulk(set(collection_of.values()))
+    readable = {pk for pk, c in collections.items() if c.role_of(user) is not None}
+
+    def visible(profile) -> bool:
+        if profile.manual:
+            return True
+        return all(
+            collection_of.get(src["id"]) in readable
+            for src in profile.sources
+            if src.get("kind") == "version"
+        )
+
+    return [p for p in profiles if visible(p)]
 
 
 def feed_profiles_from_version(version_id: int) -> list[str]:

@@ -111,11 +111,37 @@ def check_version(user, version_id, minimum: Role = Role.VIEWER) -> Version:
     if version is None:
         raise ServiceError("not_found", "no such version", status_code=404)
     check_role(user, version.photo.collection, minimum)
-    if not can_see_drafts(user, version.photo.collection):
-        published = published_version(version.photo)
-        if published is None or published.pk != version.pk:
-            raise ServiceError("not_found", "no such version", status_code=404)
+    if not may_see_version(user, version):
+        raise ServiceError("not_found", "no such version", status_code=404)
     return version
+
+
+def may_see_version(user, version: Version) -> bool:
+    """The one rule for a version and its files (API and /media/ alike), for users who may read its
+    collection: members see every version, readers only the published one."""
+    if can_see_drafts(user, version.photo.collection):
+        return True
+    published = published_version(version.photo)
+    return published is not None and published.pk == version.pk
+
+
+def runs_as_seen_by(user, photo: Photo, runs) -> list[dict]:
+    """Runs of a photo as `user` may see them: readers who are not members see no draft version (a run's
+    version or parent only when it is the published one) and not who requested it."""
+    from colorize.services.runs import run_dict
+
+    items = [run_dict(run) for run in runs]
+    if can_see_drafts(user, photo.collection):
+        return items
+    published = published_version(photo)
+    published_id = published.pk if published is not None else None
+    for item in items:
+        item["requested_by"] = None
+        if item["version"] != published_id:
+            item["version"] = item["version_number"] = None
+        if item["parent_version"] != published_id:
+            item["parent_version"] = None
+    return items
 
 
 def versions_of(user, photo: Photo) -> list[Version]:

@@ -140,6 +140,9 @@ class Photo(models.Model):
     # Dublin Core descriptive metadata.
     title = models.CharField(max_length=500, blank=True)
     description = models.TextField(blank=True)
+    # BCP 47 language of the title / description: detected (archive/languages.py) or chosen; "" when empty.
+    title_lang = models.CharField(max_length=35, blank=True)
+    description_lang = models.CharField(max_length=35, blank=True)
     creator = models.CharField("creator / photographer", max_length=300, blank=True)
     date_display = models.CharField(max_length=100, blank=True, help_text='e.g. "c. 1950" or "1945-08-15"')
     date_from = models.DateField(null=True, blank=True)
@@ -177,6 +180,21 @@ class Photo(models.Model):
 
     def __str__(self):
         return self.title or self.original_name or f"photo {self.pk}"
+
+    def save(self, *args, **kwargs):
+        # Every path that sets text without a language (fixtures, the admin, data imports) gets a detected one.
+        from archive import languages
+
+        update_fields = kwargs.get("update_fields")
+        for name in ("title", "description"):
+            text, lang_name = getattr(self, name), f"{name}_lang"
+            if not text:
+                setattr(self, lang_name, "")
+            elif not getattr(self, lang_name):
+                setattr(self, lang_name, languages.detect(text))
+            if update_fields is not None and name in update_fields:
+                kwargs["update_fields"] = set(kwargs["update_fields"]) | {lang_name}
+        super().save(*args, **kwargs)
 
     @property
     def extension(self) -> str:

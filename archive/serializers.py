@@ -107,6 +107,18 @@ class PhotoMetadataSerializer(serializers.Serializer):
     identifier = serializers.CharField(required=False, allow_blank=True, max_length=200)
     era = serializers.CharField(required=False, allow_blank=True, allow_null=True, help_text="an era slug")
     situations = SlugListField(required=False, help_text="situation slugs")
+    title_lang = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=35,
+        help_text="language of the title (BCP 47: ko, en, und, ...); detected from the text when omitted",
+    )
+    description_lang = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=35,
+        help_text="language of the description (BCP 47); detected from the text when omitted",
+    )
 
     IGNORED_INPUT = {"csrfmiddlewaretoken"}
 

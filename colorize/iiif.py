@@ -5,12 +5,19 @@
 - /iiif/collections/{id}/collection.json: a Collection of the photo manifests.
 - /api/photos/{id}/annotations/: the live hints as a W3C Web Annotation page (a colour as a tagging body,
   its evidence as a describing body, the place as a media-fragment or SVG selector).
+
+Language maps tell the truth (docs/provenance.md): a title, description or note carries its recorded language
+(archive/languages.py), other free text its detected one, values without a language (hashes, identifiers,
+file names) `none`; the platform's own labels come in English and in every UI language they are translated into.
 """
 
 from django.http import JsonResponse
 from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext, gettext_noop
 
 from accounts.models import Role
+from archive import languages
 from archive.models import Collection, Photo
 from colorize.services.export import DIGITAL_SOURCE_TYPE
 from colorize.services.review import published_review
@@ -27,23 +34,51 @@ def _abs(request, url: str) -> str:
     return request.build_absolute_uri(url)
 
 
-def _lang(text: str) -> dict:
-    return {"en": [text]}
+LABEL_LANGUAGES = ("en", "ko")  # the platform's own strings: English, and Korean where translated
+
+
+def _text(value: str, language: str | None = None) -> dict:
+    """A data value in its language: the recorded one, else detected; `none` when it has none."""
+    return {languages.iiif_key(language if language is not None else languages.detect(value)): [value]}
+
+
+def _none(value: str) -> dict:
+    return {"none": [value]}
+
+
+def _ui(message: str, **params) -> dict:
+    """A platform string (marked with gettext_noop) in English and in each UI language that translates it."""
+    out: dict[str, list[str]] = {}
+    for code in LABEL_LANGUAGES:
+        with translation.override(code):
+            text = gettext(message)
+        if code == "en" or text != message:
+            out[code] = [text.format(**params) if params else text]
+    return out
+
+
+def photo_label(photo: Photo) -> dict:
+    if photo.title:
+        return _text(photo.title, languages.language_of(photo.title, photo.title_lang))
+    if photo.original_name:
+        return _none(photo.original_name)
+    return _ui(gettext_noop("Photo {id}"), id=photo.pk)
 
 
 def _metadata(photo: Photo) -> list[dict]:
-    pairs = [
-        ("Title", photo.title),
-        ("Creator", photo.creator),
-        ("Date", photo.date_display or (photo.date_from.isoformat() if photo.date_from else "")),
-        ("Place", photo.place),
-        ("Source", photo.source),
-        ("Identifier", photo.identifier),
-        ("Era", photo.era.name if photo.era_id else ""),
-        ("Situations", ", ".join(s.name for s in photo.situations.all())),
-        ("Original SHA-256", photo.sha256),
+    date = photo.date_display or (photo.date_from.isoformat() if photo.date_from else "")
+    rows = [
+        (gettext_noop("Title"), photo.title, languages.language_of(photo.title, photo.title_lang)),
+        (gettext_noop("Creator"), photo.creator, None),
+        (gettext_noop("Date"), date, None if photo.date_display else "none"),
+        (gettext_noop("Place"), photo.place, None),
+        (gettext_noop("Source"), photo.source, None),
+        (gettext_noop("Identifier"), photo.identifier, "none"),
+        (gettext_noop("Era"), photo.era.name if photo.era_id else "", None),
+        (gettext_noop("Situations"), ", ".join(s.name for s in photo.situations.all()), None),
+        (gettext_noop("Original SHA-256"), photo.sha256, "none"),
     ]
-    return [{"label": _lang(k), "value": _lang(v)} for k, v in pairs if v]
+    return [{"label": _ui(label), "value": _text(value, lang)} for label, value, lang in rows if value]
 
 
 def manifest_url(request, photo_id: int) -> str:
@@ -59,7 +94,7 @@ def photo_manifest(request, photo: Photo) -> dict:
         "format": MIME.get(photo.format, "image/jpeg"),
         "width": photo.width,
         "height": photo.height,
-        "label": _lang("Original (black and white, unaltered)"),
+        "label": _ui(gettext_noop("Original (black and white, unaltered)")),
     }
     review = published_review(photo)
     if review is not None:
@@ -70,10 +105,14 @@ def photo_manifest(request, photo: Photo) -> dict:
             "format": "image/png",
             "width": version.width,
             "height": version.height,
-            "label": _lang(
-                f"AI-colorized restoration, version {version.number} "
-                f"({version.model_name} {version.model_version}), approved by "
-                f"{review.reviewer.username if review.reviewer_id else 'a reviewer'}"
+            "label": _ui(
+                gettext_noop(
+                    "AI-colorized restoration, version {number} ({model} {model_version}), approved by {reviewer}"
+                ),
+                number=version.number,
+                model=version.model_name,
+                model_version=version.model_version,
+                reviewer=review.reviewer.username if review.reviewer_id else "?",
             ),
         }
         body = {"type": "Choice", "items": [original, restored]}
@@ -83,7 +122,7 @@ def photo_manifest(request, photo: Photo) -> dict:
         "@context": PRESENTATION_CONTEXT,
         "id": base,
         "type": "Manifest",
-        "label": _lang(str(photo)),
+        "label": photo_label(photo),
         "metadata": _metadata(photo),
         "items": [
             {
@@ -122,9 +161,11 @@ def photo_manifest(request, photo: Photo) -> dict:
         ],
     }
     if photo.description:
-        manifest["summary"] = _lang(photo.description)
+        manifest["summary"] = _text(
+            photo.description, languages.language_of(photo.description, photo.description_lang)
+        )
     if photo.rights:
-        manifest["requiredStatement"] = {"label": _lang("Rights"), "value": _lang(photo.rights)}
+        manifest["requiredStatement"] = {"label": _ui(gettext_noop("Rights")), "value": _text(photo.rights)}
         if photo.rights.startswith(("http://creativecommons.org/", "https://creativecommons.org/")):
             manifest["rights"] = photo.rights
     if photo.web:
@@ -134,8 +175,11 @@ def photo_manifest(request, photo: Photo) -> dict:
     if review is not None:
         manifest["metadata"].append(
             {
-                "label": _lang("Colorization"),
-                "value": _lang(f"AI-colorized ({DIGITAL_SOURCE_TYPE}); the original is unaltered"),
+                "label": _ui(gettext_noop("Colorization")),
+                "value": _ui(
+                    gettext_noop("AI-colorized ({source_type}); the original is unaltered"),
+                    source_type=DIGITAL_SOURCE_TYPE,
+                ),
             }
         )
     return manifest
@@ -147,10 +191,10 @@ def collection_manifest(request, collection: Collection) -> dict:
         "@context": PRESENTATION_CONTEXT,
         "id": _abs(request, reverse("iiif-collection", args=[collection.pk])),
         "type": "Collection",
-        "label": _lang(collection.title),
-        "summary": _lang(collection.description) if collection.description else None,
+        "label": _text(collection.title),
+        "summary": _text(collection.description) if collection.description else None,
         "items": [
-            {"id": manifest_url(request, p.pk), "type": "Manifest", "label": _lang(str(p))} for p in photos
+            {"id": manifest_url(request, p.pk), "type": "Manifest", "label": photo_label(p)} for p in photos
         ],
     }
 
@@ -182,18 +226,33 @@ def hint_annotations(request, photo: Photo) -> dict:
     canvas = f"{manifest_url(request, photo.pk).rsplit('/', 1)[0]}/canvas/1"
     items = []
     for hint in Hint.objects.live().filter(photo=photo).select_related("created_by", "verified_by"):
-        body = [
+        body = [  # a colour code has no language; words do
             {"type": "TextualBody", "purpose": "tagging", "value": hint.color, "format": "text/plain"},
             {
                 "type": "TextualBody",
                 "purpose": "assessing",
                 "value": "verified" if hint.is_verified else "suggested",
+                "language": "en",
             },
         ]
         if hint.evidence_note:
-            body.append({"type": "TextualBody", "purpose": "describing", "value": hint.evidence_note})
+            body.append(
+                {
+                    "type": "TextualBody",
+                    "purpose": "describing",
+                    "value": hint.evidence_note,
+                    "language": languages.language_of(hint.evidence_note, hint.evidence_note_lang),
+                }
+            )
         if hint.evidence_source:
-            body.append({"type": "TextualBody", "purpose": "commenting", "value": hint.evidence_source})
+            body.append(
+                {
+                    "type": "TextualBody",
+                    "purpose": "commenting",
+                    "value": hint.evidence_source,
+                    "language": languages.detect(hint.evidence_source),
+                }
+            )
         if hint.evidence_url:
             body.append({"id": hint.evidence_url, "type": "Text", "purpose": "linking"})
         annotation = {

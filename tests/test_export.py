@@ -66,8 +66,12 @@ def _raw_xmp(image: Image.Image):
 
 
 def _text(root, tag):
+    """The element's text; for a language alternative (rdf:Alt), its x-default entry."""
     element = root.find(f".//{tag}")
-    return None if element is None else "".join(element.itertext()).strip()
+    if element is None:
+        return None
+    default = element.find(f"{RDF}Alt/{RDF}li[@{{http://www.w3.org/XML/1998/namespace}}lang='x-default']")
+    return "".join((default if default is not None else element).itertext()).strip()
 
 
 @pytest.mark.parametrize("fmt, pil_format", [("jpeg", "JPEG"), ("png", "PNG"), ("tiff", "TIFF")])
@@ -157,7 +161,8 @@ def test_an_unapproved_export_says_it_is_not_approved(people, approved, client_f
     response = client_for(people.curator).get(f"/api/versions/{draft.pk}/export/?format=jpeg")
     xmp = Image.open(io.BytesIO(response.content)).getxmp()["xmpmeta"]["RDF"]["Description"]
     assert xmp["Approved"] == "False" and xmp["ReviewState"] == "draft"
-    assert "Not approved" in xmp["description"]["Alt"]["li"]["text"]
+    entries = {li["lang"]: li["text"] for li in xmp["description"]["Alt"]["li"]}
+    assert "Not approved" in entries["x-default"] and "Not approved" in entries["en"]
 
 
 def test_the_original_is_byte_for_byte_unchanged_after_runs_reviews_and_exports(people, approved, client_for):

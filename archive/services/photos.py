@@ -7,6 +7,7 @@ from django.db import transaction
 
 from accounts.models import Role
 from accounts.permissions import check_role
+from archive import languages
 from archive.models import Era, Photo, Situation
 from archive.services.errors import invalid as _invalid
 
@@ -23,8 +24,16 @@ METADATA_FIELDS = (
     "identifier",
     "era",
     "situations",
+    "title_lang",
+    "description_lang",
 )
-TEXT_FIELDS = tuple(f for f in METADATA_FIELDS if f not in ("date_from", "date_to", "era", "situations"))
+# Descriptive text and the field that records its language (detected unless the request chooses one).
+LANGUAGE_FIELDS = {"title": "title_lang", "description": "description_lang"}
+TEXT_FIELDS = tuple(
+    f
+    for f in METADATA_FIELDS
+    if f not in ("date_from", "date_to", "era", "situations", *LANGUAGE_FIELDS.values())
+)
 
 
 def _parse_date(value, name: str, errors: dict):
@@ -78,6 +87,18 @@ def check_photo_metadata(data: Mapping, *, partial: bool = False, current: Photo
     for name in ("date_from", "date_to"):
         if name in data:
             cleaned[name] = _parse_date(data[name], name, errors)
+    for name, lang_name in LANGUAGE_FIELDS.items():
+        if name not in cleaned and lang_name not in data:
+            continue
+        text = cleaned.get(name, getattr(current, name, "") if current else "")
+        chosen = data.get(lang_name)
+        if chosen not in (None, ""):
+            tag = languages.normalize_tag(chosen)
+            if tag is None:
+                errors[lang_name] = f"{chosen!r} is not a language tag (e.g. ko, en, und)"
+            cleaned[lang_name] = (tag or "") if text else ""
+        else:
+            cleaned[lang_name] = languages.detect(text)
     date_from = cleaned.get("date_from", current.date_from if current else None)
     date_to = cleaned.get("date_to", current.date_to if current else None)
     if date_from and date_to and date_from > date_to and "date_from" not in errors:

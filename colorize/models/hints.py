@@ -70,6 +70,7 @@ class Hint(models.Model):
     status = models.CharField(max_length=10, choices=HintStatus.choices, default=HintStatus.SUGGESTED)
 
     evidence_note = models.TextField(blank=True)
+    evidence_note_lang = models.CharField(max_length=35, blank=True, help_text="BCP 47 language of the note")
     evidence_source = models.CharField(max_length=500, blank=True)
     evidence_url = models.URLField(max_length=500, blank=True)
     evidence_image = models.ImageField(upload_to=evidence_image_path, max_length=300, blank=True)
@@ -115,6 +116,15 @@ class Hint(models.Model):
     def has_evidence(self) -> bool:
         return bool(self.evidence_note.strip() or self.evidence_source.strip())
 
+    def save(self, *args, **kwargs):
+        from archive import languages
+
+        if not self.evidence_note:
+            self.evidence_note_lang = ""
+        elif not self.evidence_note_lang:  # a note written without a chosen language: detected
+            self.evidence_note_lang = languages.detect(self.evidence_note)
+        super().save(*args, **kwargs)
+
     def set_color(self, color: str) -> None:
         self.color = color.lower()
         self.lab_l, self.lab_a, self.lab_b = hex_to_lab(self.color)
@@ -158,6 +168,7 @@ class Hint(models.Model):
             "lab": [round(self.lab_l, 3), round(self.lab_a, 3), round(self.lab_b, 3)],
             "status": self.status,
             "evidence_note": self.evidence_note,
+            "evidence_note_lang": self.evidence_note_lang,
             "evidence_source": self.evidence_source,
             "evidence_url": self.evidence_url,
             "evidence_image": self.evidence_image.url if self.evidence_image else None,

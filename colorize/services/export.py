@@ -24,8 +24,11 @@ import hashlib
 import io
 import xml.etree.ElementTree as ET
 
+from django.utils import translation
+from django.utils.translation import gettext, gettext_noop
 from PIL import Image, ImageCms, ImageDraw, ImageFont, PngImagePlugin
 
+from archive import languages
 from colorize.models import ReviewDecision, Version
 from colorize.services import signing
 from colorize.services.review import published_version
@@ -101,7 +104,9 @@ def iso_dates(photo) -> list[str]:
 def dublin_core(photo) -> dict:
     return {
         "title": photo.title,
+        "title_lang": languages.language_of(photo.title, photo.title_lang),
         "description": photo.description,
+        "description_lang": languages.language_of(photo.description, photo.description_lang),
         "creator": photo.creator,
         "date": photo.date_display or (photo.date_from.isoformat() if photo.date_from else ""),
         "date_iso": iso_dates(photo),
@@ -149,7 +154,8 @@ def _approval(version: Version) -> dict:
     }
 
 
-def describe(version: Version, approval: dict, source_id: str) -> str:
+def account(version: Version, approval: dict, source_id: str) -> str:
+    """A plain-language English account of how the version was made and who vouched for it."""
     hints = version.hints
     verified = [h for h in hints if h.get("status") == "verified"]
     verifiers = sorted({h.get("verified_by") for h in verified if h.get("verified_by")})
@@ -157,7 +163,7 @@ def describe(version: Version, approval: dict, source_id: str) -> str:
         review = f"Approved for publication by {approval['approved_by']} on {approval['approved_at'][:10]}."
     else:
         review = f"Not approved (review state: {approval['state']})."
-    text = (
+    return (
         f"AI-colorized version {version.number} of a black-and-white photograph. The colours were added by the "
         f"trained model {version.model_name} {version.model_version} (checksum {version.model_checksum[:16]}) "
         f"through Find Color; they are an algorithmic reconstruction, not a photographic record. "
@@ -165,11 +171,17 @@ def describe(version: Version, approval: dict, source_id: str) -> str:
         + (f" (verified by {', '.join(verifiers)})" if verifiers else "")
         + f". Source photograph {source_id}, SHA-256 {version.photo.sha256}. {review}"
     )
-    caption = version.photo.description
-    if caption:
-        if len(caption) > MAX_CAPTION:  # the full caption is in the JSON sidecar's Dublin Core
-            caption = caption[:MAX_CAPTION].rstrip() + " …"
-        text = f"{caption}\n\n{text}"
+
+
+def caption(text: str) -> str:
+    """A description shortened for embedded metadata (the sidecar's Dublin Core has it in full)."""
+    return text[:MAX_CAPTION].rstrip() + " …" if len(text) > MAX_CAPTION else text
+
+
+def describe(version: Version, approval: dict, source_id: str) -> str:
+    text = account(version, approval, source_id)
+    if version.photo.description:
+        text = f"{caption(version.photo.description)}\n\n{text}"
     return text
 
 
@@ -192,6 +204,7 @@ def provenance(version: Version, *, fmt: str | None = None, mark: bool = False) 
         "ai_generated": True,
         "digital_source_type": DIGITAL_SOURCE_TYPE,
         "description": describe(version, approval, source_id),
+        "account": {"text": account(version, approval, source_id), "language": "en"},
         "version": {
             "id": version.pk,
             "number": version.number,
@@ -240,12 +253,44 @@ def provenance(version: Version, *, fmt: str | None = None, mark: bool = False) 
 # XMP
 
 
-def _lang_alt(parent, prefix, name, text):
+def _lang_alt(parent, prefix, name, text, alternatives: dict | None = None):
+    """An rdf:Alt: `text` as x-default, then one entry per known language (`und` and `` are left out)."""
     el = ET.SubElement(parent, _q(prefix, name))
     alt = ET.SubElement(el, _q("rdf", "Alt"))
-    li = ET.SubElement(alt, _q("rdf", "li"))
-    li.set(XML_LANG, "x-default")
-    li.text = text
+    for lang, value in [("x-default", text), *(alternatives or {}).items()]:
+        if not value or not lang or lang == languages.UNDETERMINED:
+            continue
+        li = ET.SubElement(alt, _q("rdf", "li"))
+        li.set(XML_LANG, lang)
+        li.text = value
+
+
+def _title_alternatives(title: str, lang: str, number: int) -> tuple[str, dict]:
+    """dc:title: x-default is the title with an English "(AI-colorized, version N)"; the title's own language
+    gets the suffix in that language when the platform has it translated, else the bare title."""
+    suffix = gettext_noop("(AI-colorized, version {number})")
+    default = f"{title} {suffix.format(number=number)}"
+    if not lang or lang == languages.UNDETERMINED:
+        return default, {}
+    with translation.override(lang):
+        translated = gettext(suffix)
+    if lang == "en" or translated != suffix:
+        return default, {lang: f"{title} {translated.format(number=number)}"}
+    return default, {lang: title}
+
+
+def _description_alternatives(prov: dict) -> dict:
+    """dc:description per language: the caption in its own language, the (English) account in English."""
+    dc, acc = prov["source"]["dublin_core"], prov["account"]
+    text = caption(dc["description"])
+    lang = dc["description_lang"]
+    out: dict[str, str] = {}
+    if text and lang and lang != languages.UNDETERMINED:
+        out[lang] = text
+    out[acc["language"]] = (
+        f"{out[acc['language']]}\n\n{acc['text']}" if acc["language"] in out else acc["text"]
+    )
+    return out
 
 
 def _container(parent, prefix, name, kind, items):
@@ -273,16 +318,23 @@ def xmp_packet(prov: dict, mime: str, max_listed_hints: int | None = None) -> by
 
     _text(desc, "Iptc4xmpExt", "DigitalSourceType", prov["digital_source_type"])
     _text(desc, "dc", "format", mime)
-    title = dc["title"] or f"Photo {prov['source']['photo']}"
-    _lang_alt(desc, "dc", "title", f"{title} (AI-colorized, version {version['number']})")
-    _lang_alt(desc, "dc", "description", prov["description"])
+    if dc["title"]:
+        _lang_alt(desc, "dc", "title", *_title_alternatives(dc["title"], dc["title_lang"], version["number"]))
+    else:
+        _lang_alt(
+            desc,
+            "dc",
+            "title",
+            *_title_alternatives(f"Photo {prov['source']['photo']}", "en", version["number"]),
+        )
+    _lang_alt(desc, "dc", "description", prov["description"], _description_alternatives(prov))
     if dc["creator"]:
         _container(desc, "dc", "creator", "Seq", [dc["creator"]])
     if dc["date_iso"]:
         _container(desc, "dc", "date", "Seq", dc["date_iso"])
         _text(desc, "photoshop", "DateCreated", dc["date_iso"][0])
     if dc["rights"]:
-        _lang_alt(desc, "dc", "rights", dc["rights"])
+        _lang_alt(desc, "dc", "rights", dc["rights"], {languages.detect(dc["rights"]): dc["rights"]})
     for key in ("source", "identifier", "coverage"):
         if dc[key]:
             _text(desc, "dc", key, dc[key])

@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from accounts.models import Role
 from accounts.permissions import check_role
+from archive import languages
 from archive.models import Photo
 from colorize.models.hints import Hint, HintEvent, HintShape, HintStatus
 from colorize.services import events
@@ -42,10 +43,11 @@ HINT_FIELDS = {
     "width",
     "color",
     "evidence_note",
+    "evidence_note_lang",
     "evidence_source",
     "evidence_url",
 }
-EVIDENCE_FIELDS = {"evidence_note", "evidence_source", "evidence_url"}
+EVIDENCE_FIELDS = {"evidence_note", "evidence_note_lang", "evidence_source", "evidence_url"}
 GEOMETRY_FIELDS = {"x", "y", "shape", "radius", "points", "width", "color"}
 
 
@@ -165,6 +167,13 @@ def clean_hint_data(data, *, partial: bool) -> dict:
                 clean["points"] = out
     if "evidence_note" in data:
         clean["evidence_note"] = _text(data, "evidence_note", errors, MAX_NOTE)
+    if data.get("evidence_note_lang") not in (None, ""):
+        tag = languages.normalize_tag(data["evidence_note_lang"])
+        if tag is None:
+            errors["evidence_note_lang"] = ["not a language tag (e.g. ko, en, und)"]
+        clean["evidence_note_lang"] = tag
+    elif isinstance(clean.get("evidence_note"), str):  # a new note without a chosen language: detect it
+        clean["evidence_note_lang"] = languages.detect(clean["evidence_note"])
     if "evidence_source" in data:
         clean["evidence_source"] = _text(data, "evidence_source", errors, MAX_SOURCE)
     if "evidence_url" in data:

@@ -32,6 +32,7 @@ from colorize.models.hints import RoomPresence
 from colorize.services import events, preview
 from colorize.services import hints as hint_services
 from config.api import ServiceError
+from config.unicode import has_lone_surrogate
 
 log = logging.getLogger(__name__)
 CLOSE_FORBIDDEN = 4403
@@ -71,23 +72,57 @@ def _setting(name: str, default):
 class TokenBucket:
     """`capacity` frames at once, refilled at `rate` per second."""
 
+    clock = staticmethod(time.monotonic)  # tests drive a bucket with their own clock
+
     def __init__(self, capacity: float, rate: float):
         self.capacity = capacity
         self.rate = rate
         self.tokens = capacity
-        self.stamp = time.monotonic()
+        self.stamp = self.clock()
 
-    def take(self) -> bool:
-        now = time.monotonic()
-        self.tokens = min(self.capacity, self.tokens + (now - self.stamp) * self.rate)
-        self.stamp = now
-        if self.tokens >= 1:
-            self.tokens -= 1
+    def take(self, cost: float = 1.0) -> bool:
+        self.refill()
+        if self.tokens >= cost:
+            self.tokens -= cost
             return True
         return False
 
+    def refill(self) -> None:
+        now = self.clock()
+        self.tokens = min(self.capacity, self.tokens + (now - self.stamp) * self.rate)
+        self.stamp = now
+
+    @property
+    def full(self) -> bool:
+        return self.tokens >= self.capacity
+
     def retry_after_ms(self) -> int:
-        return math.ceil((1 - self.tokens) / self.rate * 1000)
+        return math.ceil(max(0.0, 1 - self.tokens) / self.rate * 1000)
+
+
+# Every frame spends from one budget per connection, whatever it is (invalid JSON and binary included); a cursor
+# move costs a quarter: the page sends at most 20 a second, which must leave room for hint writes.
+CURSOR_COST = 0.25
+MAX_NUMBER_DIGITS = 32  # JSON numbers longer than this are refused before Python turns them into ints
+
+
+def _parse_int(text: str) -> int:
+    if len(text.lstrip("-")) > MAX_NUMBER_DIGITS:
+        raise FrameError("invalid", "numbers in frames are at most 32 digits long")
+    return int(text)
+
+
+def _parse_float(text: str) -> float:
+    if len(text) > 64:
+        raise FrameError("invalid", "numbers in frames are at most 64 characters long")
+    value = float(text)
+    if not math.isfinite(value):
+        raise FrameError("invalid", "numbers in frames must be finite")
+    return value
+
+
+def _parse_constant(name: str):
+    raise FrameError("invalid", f"{name} is not a number JSON allows")
 
 
 class FrameError(Exception):
@@ -273,7 +308,7 @@ class PhotoRoomConsumer(AsyncWebsocketConsumer):
         self.cursor_sent_at = 0.0
         self.cursor_pending = None
         self.cursor_timer = None
-        self.rejected_in_a_row = 0
+        self.strikes = 0  # frames refused for the rate since the budget was last full again
         self.suggest_task = None
         status, role = await _open_room(self.photo_id, self.user)
         if status != "ok":
@@ -378,40 +413,77 @@ class PhotoRoomConsumer(AsyncWebsocketConsumer):
 
     # -------------------------------------------------------------------------------- incoming
 
+    async def _spend(self, cost: float) -> bool:
+        """Take `cost` from the connection's budget. False: refused (a rate_limited error frame was sent, or the
+        connection was closed with 4429 after ROOM_FLOOD_CLOSE_AFTER refusals without a pause long enough to
+        refill the whole budget)."""
+        self.bucket.refill()
+        if self.bucket.full:
+            self.strikes = 0
+        if self.bucket.take(cost):
+            return True
+        self.strikes += 1
+        if self.strikes > _setting("ROOM_FLOOD_CLOSE_AFTER", 500):
+            log.warning("room %s: closing a flooding connection", self.photo_id)
+            await self.close(code=CLOSE_FLOOD)
+        elif cost >= 1:  # refused cursor moves are dropped silently
+            retry = self.bucket.retry_after_ms()
+            await self.send_error(
+                None,
+                "rate_limited",
+                f"too many frames: slow down (retry in {retry} ms)",
+                {"retry_after_ms": [str(retry)]},
+            )
+        return False
+
+    async def _parse(self, text_data, bytes_data) -> bool:
+        """Parse, spend from the budget (every frame, malformed or not), then check: -> True with the frame in
+        self._frame, or False when the budget refused it. A malformed frame raises FrameError."""
+        self._frame, self._request_id = None, None
+        frame, error = None, None
+        if text_data is None:
+            error = FrameError("bad_frame", "frames are JSON text, not binary")
+        elif len(text_data) > self.max_frame or len(text_data.encode("utf-8", "replace")) > self.max_frame:
+            error = FrameError("too_large", f"frames are at most {self.max_frame} bytes")
+        else:
+            try:
+                frame = json.loads(
+                    text_data, parse_int=_parse_int, parse_float=_parse_float, parse_constant=_parse_constant
+                )
+            except FrameError as exc:
+                error = exc
+            except (ValueError, RecursionError):
+                error = FrameError("bad_json", "the frame is not valid JSON")
+        is_cursor = isinstance(frame, dict) and frame.get("type") == "cursor"
+        if not await self._spend(CURSOR_COST if is_cursor else 1.0):
+            return False
+        if error is not None:
+            raise error
+        if not isinstance(frame, dict):
+            raise FrameError("bad_frame", "a frame is a JSON object with a type")
+        request_id = frame.get("request_id")
+        if not isinstance(request_id, str | int | type(None)) or isinstance(request_id, bool):
+            raise FrameError("invalid", "request_id must be a string", {"request_id": ["must be a string"]})
+        self._request_id = request_id
+        kind = frame.get("type")
+        if kind is not None and not isinstance(kind, str):  # None: answered unknown_type below
+            raise FrameError("invalid", "type must be a string", {"type": ["must be a string"]})
+        if has_lone_surrogate(frame):
+            raise FrameError("invalid", "text must be valid Unicode (a lone surrogate was sent)")
+        self._frame = frame
+        return True
+
     async def receive(self, text_data=None, bytes_data=None):
         request_id = None
         try:
-            if text_data is None:
-                raise FrameError("bad_frame", "frames are JSON text, not binary")
-            if len(text_data) > self.max_frame or len(text_data.encode("utf-8")) > self.max_frame:
-                raise FrameError("too_large", f"frames are at most {self.max_frame} bytes")
-            try:
-                frame = json.loads(text_data)
-            except ValueError:
-                raise FrameError("bad_json", "the frame is not valid JSON") from None
-            if not isinstance(frame, dict):
-                raise FrameError("bad_frame", "a frame is a JSON object with a type")
+            if not await self._parse(text_data, bytes_data):
+                return
+            kind = self._frame.get("type")
+            frame = self._frame
             request_id = frame.get("request_id")
-            if not isinstance(request_id, str | int | type(None)) or isinstance(request_id, bool):
-                request_id = None
-                raise FrameError(
-                    "invalid", "request_id must be a string", {"request_id": ["must be a string"]}
-                )
-            kind = frame.get("type")
             if kind == "cursor":
                 await self._cursor(frame)
                 return
-            if not self.bucket.take():
-                self.rejected_in_a_row += 1
-                if self.rejected_in_a_row > _setting("ROOM_FLOOD_CLOSE_AFTER", 500):
-                    await self.close(code=CLOSE_FLOOD)
-                    return
-                raise FrameError(
-                    "rate_limited",
-                    f"too many frames: slow down (retry in {self.bucket.retry_after_ms()} ms)",
-                    {"retry_after_ms": [str(self.bucket.retry_after_ms())]},
-                )
-            self.rejected_in_a_row = 0
             if kind not in FRAME_TYPES:
                 raise FrameError(
                     "unknown_type", f"unknown frame type {kind!r}; use one of {sorted(FRAME_TYPES)}"
@@ -427,7 +499,9 @@ class PhotoRoomConsumer(AsyncWebsocketConsumer):
                     ack = await db(_write)(self.photo_id, self.user, frame)
                 await self.send_json(ack)
         except FrameError as exc:
-            await self.send_error(request_id, exc.code, exc.message, exc.fields)
+            await self.send_error(
+                request_id if request_id is not None else self._request_id, exc.code, exc.message, exc.fields
+            )
         except hint_services.StaleRevision as exc:
             await self.send_error(request_id, exc.code, exc.message, exc.fields, hint=exc.current)
         except ServiceError as exc:

@@ -484,7 +484,11 @@ async def test_the_full_asgi_stack_takes_a_token_and_checks_the_origin(people, p
     from config.asgi import application
 
     key = (await database_sync_to_async(Token.objects.create)(user=people.curator)).key
-    headers = [(b"authorization", f"Token {key}".encode()), (b"origin", b"http://localhost")]
+    headers = [
+        (b"authorization", f"Token {key}".encode()),
+        (b"host", b"localhost"),
+        (b"origin", b"http://localhost"),
+    ]
     comm = WebsocketCommunicator(application, f"/ws/photos/{photo.pk}/", headers=headers)
     connected, _ = await comm.connect(timeout=5)
     assert connected

@@ -26,7 +26,7 @@ from colorize.models.hints import Hint, HintEvent, HintShape, HintStatus
 from colorize.services import events
 from config.api import ServiceError
 
-COLOR_RE = re.compile(r"^#[0-9a-fA-F]{6}$")
+COLOR_RE = re.compile(r"#[0-9a-fA-F]{6}")  # used with fullmatch: "$" would let a trailing newline through
 MAX_RADIUS = 0.25
 MAX_WIDTH = 0.25
 MAX_STROKE_POINTS = 1000
@@ -131,7 +131,7 @@ def clean_hint_data(data, *, partial: bool) -> dict:
         clean["width"] = _number(data, "width", errors, 0.0, MAX_WIDTH, lo_open=True)
     if "color" in data:
         color = data["color"]
-        if not isinstance(color, str) or not COLOR_RE.match(color):
+        if not isinstance(color, str) or not COLOR_RE.fullmatch(color):
             errors["color"] = ['must be an sRGB hex colour like "#b22222"']
         else:
             clean["color"] = color.lower()

@@ -184,6 +184,7 @@ class PhotoSerializer(serializers.ModelSerializer):
             "bit_depth",
             "page_count",
             "derivatives_status",
+            "derivatives_error",
             "urls",
             "dublin_core",
             "uploaded_by",

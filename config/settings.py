@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI's files served from /static/: /api/docs/ works offline
     "channels",
     "axes",
     "accounts",
@@ -256,6 +257,9 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Archive, collaborative colour hints, colorization runs, versions, review and export.",
     "VERSION": "0.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 LOGGING = {

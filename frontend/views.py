@@ -10,6 +10,7 @@ from django.utils.translation import pgettext_lazy
 
 from accounts.models import Role
 from archive.models import Era, PhotoStatus, Situation
+from archive.serializers import PhotoSerializer
 from frontend import queries
 
 PAGE_SIZE = 120
@@ -21,13 +22,6 @@ SORT_LABELS = {
     "status": pgettext_lazy("sort order", "status"),
     "relevance": pgettext_lazy("sort order", "best match"),
 }
-
-
-def _file_url(field) -> str:
-    try:
-        return field.url if field else ""
-    except ValueError:
-        return ""
 
 
 def home(request):
@@ -72,24 +66,13 @@ def workspace(request, pk: int):
     get_token(request)
     user = request.user
     config = {
-        "photo": {
-            "id": photo.pk,
-            "title": str(photo),
-            "width": photo.width,
-            "height": photo.height,
-            "web": _file_url(photo.web),
-            "thumbnail": _file_url(photo.thumbnail),
-            "derivatives": photo.derivatives_status,
-            "status": photo.status,
-            "era": photo.era.slug if photo.era else "",
-            "situations": list(photo.situations.values_list("slug", flat=True)),
-            "collection": photo.collection_id,
-        },
+        "photo": PhotoSerializer(photo).data,  # the same JSON as GET /api/photos/{id}/
         "user": {"id": user.pk, "username": user.get_username()} if user.is_authenticated else None,
         "role": Role(role).label,
         "canEdit": role >= Role.CURATOR,
         "canReview": role >= Role.REVIEWER,
         "wsPath": f"/ws/photos/{photo.pk}/",
+        "live": user.is_authenticated and photo.collection.is_member(user),  # the room is for members
         "eras": [{"slug": e.slug, "name": e.name} for e in Era.objects.all()],
         "situations": [{"slug": s.slug, "name": s.name} for s in Situation.objects.all()],
     }
@@ -102,6 +85,8 @@ def workspace(request, pk: int):
             "can_edit": role >= Role.CURATOR,
             "can_review": role >= Role.REVIEWER,
             "config": config,
+            "eras": Era.objects.all(),
+            "situations": Situation.objects.all(),
         },
     )
 

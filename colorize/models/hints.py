@@ -6,6 +6,7 @@ room revision); the log is the audit trail, powers undo, and lets a reconnecting
 RoomPresence rows record who is connected to a photo's room (pruned when their heartbeat stops).
 """
 
+import math
 import uuid
 
 from django.conf import settings
@@ -134,6 +135,15 @@ class Hint(models.Model):
         if self.shape == HintShape.STROKE and self.points:
             return [(float(px), float(py)) for px, py in self.points]
         return [(self.x, self.y)]
+
+    def covers(self, x: float, y: float, width: int, height: int) -> bool:
+        """Whether the point (x, y) (normalized) lies on this hint: inside a point's disc or on a stroke.
+
+        Sizes are fractions of the image's long side, so distances are measured in pixels of the original.
+        """
+        long = max(width, height)
+        reach = (self.width / 2 if self.shape == HintShape.STROKE else self.radius) * long
+        return any(math.hypot((px - x) * width, (py - y) * height) <= reach for px, py in self.polyline())
 
     def to_ml(self):
         """This hint as an `ml.Hint` (a stroke: the first polyline point plus the rest as `points`)."""

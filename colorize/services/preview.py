@@ -169,12 +169,20 @@ def compute_preview(photo_id: int, revision: int, cancel=lambda: False) -> dict 
 
 
 def suggest_colors(photo_id: int, x: float, y: float, k: int = 8) -> dict:
-    """The model's top colours at (x, y) given the current hints, and the sRGB gamut at its lightness."""
+    """The model's top colours at (x, y) given the other hints, and the sRGB gamut at its lightness.
+
+    A hint lying on the point itself is left out: the question is which colour belongs there, and the
+    answer must not echo the colour just placed (it would always win).
+    """
     from archive.models import Photo
     from ml import get_colorizer
 
     photo = Photo.objects.get(pk=photo_id)
-    hints = [hint.to_ml() for hint in Hint.objects.live().filter(photo_id=photo_id).order_by("id")]
+    hints = [
+        hint.to_ml()
+        for hint in Hint.objects.live().filter(photo_id=photo_id).order_by("id")
+        if not hint.covers(x, y, photo.width, photo.height)
+    ]
     gray = load_gray(photo)
     row = min(int(y * gray.shape[0]), gray.shape[0] - 1)
     col = min(int(x * gray.shape[1]), gray.shape[1] - 1)

@@ -168,10 +168,26 @@ def sign_in(browser, ui_server, request):
     assert not errors, f"JavaScript errors in the pages: {errors}"
 
 
-def open_workspace(page, ui_server, photo_id):
+# Test-only: the workspace's shared state (state.room, state.viewer, state.metrics), reached by importing the
+# page's own entry module again (same URL, so the same instance) and kept as window.findcolor for the tests'
+# expressions. Production code exposes nothing on window.
+EXPOSE = """async () => {
+  const src = document.querySelector('script[type=module][src*="workspace"]').src;
+  window.findcolor = (await import(src)).state;
+}"""
+
+
+def expose_state(page):
+    page.evaluate(EXPOSE)
+    return page
+
+
+def open_workspace(page, ui_server, photo_id, live=True):
     page.goto(f"{ui_server.url}/photos/{photo_id}/")
     page.wait_for_selector("#workspace[data-state=ready]")
-    page.wait_for_function("window.findcolor.room.connected")
+    expose_state(page)
+    if live:
+        page.wait_for_function("window.findcolor.room.connected")
     return page
 
 

@@ -171,3 +171,20 @@ def test_a_curator_edits_metadata_in_the_dialog(sign_in, ui_server):
     error.wait_for()
     assert error.inner_text()
     dialog.get_by_role("button", name="Cancel").click()
+
+
+def test_a_duplicate_upload_is_refused_in_one_clear_sentence(sign_in, ui_server):
+    """Issue 12, item 9: no "(same SHA-256) (file: duplicate of photo 9)"."""
+    page = sign_in("curator")
+    page.goto(f"{ui_server.url}/collections/{ui_server.seed['collection']}/")
+    chooser = page.get_by_label("Choose photos to upload")
+    chooser.set_input_files(files=[{"name": "twice.png", "mimeType": "image/png", "buffer": _png(77)}])
+    page.locator(".upload-row", has_text="twice.png").locator(
+        ".upload-status", has_text="uploaded"
+    ).wait_for()
+    chooser.set_input_files(files=[{"name": "again.png", "mimeType": "image/png", "buffer": _png(77)}])
+    status = page.locator(".upload-row.failed", has_text="again.png").locator(".upload-status")
+    status.wait_for()
+    message = status.inner_text()
+    assert message.startswith("again.png: this file is already in the collection as photo"), message
+    assert message.count("(") <= 1 and "duplicate of photo" not in message, message

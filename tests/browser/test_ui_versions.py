@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tests.browser.conftest import canvas_point, open_workspace
+from tests.browser.conftest import canvas_point, expose_state, open_workspace
 
 pytestmark = pytest.mark.browser
 
@@ -43,6 +43,7 @@ def test_upload_hint_render_review_and_export_with_provenance(sign_in, ui_server
     photo_id = int(card.get_attribute("data-photo"))
     card.get_by_role("link").click()
     curator.wait_for_selector("#workspace[data-state=ready]")
+    expose_state(curator)
     curator.wait_for_function("window.findcolor.room.connected")
 
     # two hints; the live preview follows, tagged with the revision it reflects
@@ -93,7 +94,14 @@ def test_upload_hint_render_review_and_export_with_provenance(sign_in, ui_server
     curator.screenshot(path=str(artifacts / "workspace-slider.png"))
     curator.get_by_label("Show the uncertainty overlay").check()
     curator.wait_for_function("window.findcolor.viewer.overlay !== null")
+    # issue 12, item 9: the overlay explains itself
+    legend = curator.get_by_role(
+        "img", name="Uncertainty legend: dark means the model is sure, white means unsure"
+    )
+    legend.wait_for()
+    assert "unsure" in legend.inner_text()
     curator.get_by_label("Show the uncertainty overlay").uncheck()
+    legend.wait_for(state="hidden")
 
     # a second render; compare the two versions with the slider
     first = curator.evaluate("document.getElementById('workspace').dataset.version")

@@ -9,6 +9,13 @@ from tests.browser.conftest import canvas_point, open_workspace
 pytestmark = pytest.mark.browser
 
 
+HOLD = """() => { const room = window.findcolor.room; const handle = room.handle.bind(room);
+  window.__held = [];
+  room.handle = (f) => (f.request_id && room.pending.has(f.request_id) ? handle(f) : window.__held.push(f));
+  window.__release = () => { room.handle = handle; window.__held.forEach(handle); }; }"""
+RELEASE = "() => window.__release()"
+
+
 def hint_ids(page):
     return page.locator("#hint-list .hint-item").evaluate_all("els => els.map(e => Number(e.dataset.hint))")
 
@@ -113,29 +120,52 @@ def test_delete_and_undo_with_the_keyboard(sign_in, ui_server):
     assert deleted == [(1,)]  # soft delete: the row stays
 
 
-def test_choosing_a_colour_recolours_the_selected_hint_and_is_remembered(sign_in, ui_server):
+def test_a_new_hint_takes_the_colour_chosen_for_it_and_recolouring_is_an_explicit_undoable_act(
+    sign_in, ui_server
+):
+    """Issue 12, item 1: choosing the next colour never silently recolours the hint placed before."""
     page = open_workspace(sign_in("curator"), ui_server, ui_server.seed["photos"]["small"])
+    hex_field = page.get_by_label("Hint colour as hex")
+    hex_field.fill("#d2691e")
+    hex_field.press("Enter")
     before = set(hint_ids(page))
     page.mouse.click(*canvas_point(page, 0.2, 0.2))
     page.wait_for_function(f"window.findcolor.room.hints.size === {len(before) + 1}")
-    (hint_id,) = set(hint_ids(page)) - before
-    # the ab plane is drawn at the clicked point's lightness
-    assert page.locator("#ab-plane").get_attribute("data-lightness") is not None
-    plane = page.get_by_label("ab colour plane at the clicked point's lightness: click to choose a colour")
+    (first,) = set(hint_ids(page)) - before
+    assert hint_item(page, first).get_attribute("aria-current") == "true"  # still selected
+    # the curator types the next colour and places the next hint elsewhere
+    hex_field.fill("#2e7d32")
+    hex_field.press("Enter")
+    page.mouse.click(*canvas_point(page, 0.7, 0.7))
+    page.wait_for_function(f"window.findcolor.room.hints.size === {len(before) + 2}")
+    (second,) = set(hint_ids(page)) - before - {first}
+    assert hint_item(page, first).get_attribute("data-color") == "#d2691e"
+    assert hint_item(page, second).get_attribute("data-color") == "#2e7d32"
+    assert ui_server.sql("select color, revision from colorize_hint where id = ?", first) == [("#d2691e", 1)]
+
+    # recolouring: select the first hint, pick a colour on the ab plane, press the visible button
+    page.get_by_role("button", name=f"Select hint {first} (#d2691e, suggested)").click()
+    plane = page.get_by_label("ab colour plane at the clicked point's lightness", exact=False)
     box = plane.bounding_box()
     plane.click(position={"x": box["width"] * 0.5 + 12, "y": box["height"] * 0.5 - 12})  # a > 0, b > 0
-    page.wait_for_function(f"window.findcolor.room.hints.get({hint_id}).revision === 2")
-    color = page.evaluate(f"window.findcolor.room.hints.get({hint_id}).color")
-    assert page.get_by_label("Hint colour as hex").input_value() == color
-    assert page.locator("#recent button").first.get_attribute("aria-label").endswith(color)
-    r, g, b = (int(color[i : i + 2], 16) for i in (1, 3, 5))
+    chosen = page.get_by_label("Hint colour as hex").input_value()
+    assert hint_item(page, first).get_attribute("data-color") == "#d2691e"  # nothing changed by choosing
+    recolour = page.get_by_role("button", name=f"Recolour hint #{first} to {chosen}")
+    recolour.click()
+    page.wait_for_function(f"window.findcolor.room.hints.get({first}).color === '{chosen}'")
+    r, g, b = (int(chosen[i : i + 2], 16) for i in (1, 3, 5))
     assert r > b  # a warm colour from the upper-right quadrant of the ab plane
+    assert page.locator("#recent button").first.get_attribute("aria-label").endswith(chosen)
     # the page's CIELAB agrees with the server's (the ab plane shows the colours the model is given)
-    server_lab = page.evaluate(f"window.findcolor.room.hints.get({hint_id}).lab")
+    server_lab = page.evaluate(f"window.findcolor.room.hints.get({first}).lab")
     page_lab = page.evaluate(
-        f"import('/static/frontend/js/color.js').then(c => c.rgbToLab(c.hexToRgb('{color}')))"
+        f"import('/static/frontend/js/color.js').then(c => c.rgbToLab(c.hexToRgb('{chosen}')))"
     )
     assert all(abs(a - b) < 0.5 for a, b in zip(server_lab, page_lab, strict=True)), (server_lab, page_lab)
+    # undoable
+    page.locator("#canvas").focus()
+    page.keyboard.press("Control+z")
+    page.wait_for_function(f"window.findcolor.room.hints.get({first}).color === '#d2691e'")
 
 
 def test_a_stale_edit_shows_the_current_state_not_a_silent_overwrite(sign_in, ui_server):
@@ -147,20 +177,22 @@ def test_a_stale_edit_shows_the_current_state_not_a_silent_overwrite(sign_in, ui
     alice.wait_for_function(f"window.findcolor.room.hints.size === {len(before) + 1}")
     (hint_id,) = set(hint_ids(alice)) - before
     bob.wait_for_function(f"window.findcolor.room.hints.has({hint_id})")
-    # alice's network is slow: she does not see bob's change before she makes her own
-    alice.evaluate("window.findcolor.room.hold()")
+    # alice's network is slow: she does not see bob's change before she makes her own (the test holds
+    # back the broadcasts her room receives; answers to her own requests still arrive)
+    alice.evaluate(HOLD)
     bob.evaluate(f"window.findcolor.room.update({hint_id}, {{color: '#1e3a8a'}})")
     bob.wait_for_function(f"window.findcolor.room.hints.get({hint_id}).color === '#1e3a8a'")
     # alice (still at revision 1) picks a recent colour for the selected hint
     assert alice.evaluate(f"window.findcolor.room.hints.get({hint_id}).revision") == 1
     alice.get_by_label("Hint colour as hex").fill("#ffcc00")
     alice.get_by_label("Hint colour as hex").press("Enter")
+    alice.get_by_role("button", name=f"Recolour hint #{hint_id} to #ffcc00").click()
     toast = alice.locator("#toast")
     toast.wait_for()
     assert "someone else changed this hint" in toast.inner_text()
     alice.wait_for_function(f"window.findcolor.room.hints.get({hint_id}).color === '#1e3a8a'")
     assert hint_item(alice, hint_id).get_attribute("data-color") == "#1e3a8a"
-    alice.evaluate("window.findcolor.room.release()")
+    alice.evaluate(RELEASE)
     assert ui_server.sql("select color, revision from colorize_hint where id = ?", hint_id) == [
         ("#1e3a8a", 2)
     ]
@@ -200,7 +232,7 @@ def test_guidance_saves_era_and_situation_for_the_next_render(sign_in, ui_server
     photo = ui_server.seed["photos"]["second"]
     page = open_workspace(sign_in("curator"), ui_server, photo)
     page.get_by_role("tab", name="Guidance").click()
-    page.get_by_label("Era", exact=True).select_option("korean-war")
+    page.locator("#panel-guidance").get_by_label("Era", exact=True).select_option("korean-war")
     page.get_by_role("checkbox", name="Protest").check()
     page.get_by_role("button", name="Save era and situation").click()
     page.get_by_text("Saved: the next preview and render use this context.").wait_for()

@@ -1,6 +1,8 @@
 // Collection page: sort auto-submit, drag-and-drop upload with a progress bar and a clear error per file,
 // and the metadata editor (PATCH /api/photos/{id}/).
-import { api, el, errorMessage, uploadWithProgress } from "./api.js";
+import { el, errorMessage, uploadWithProgress } from "./api.js";
+import { gettext } from "./i18n.js";
+import { initMetadataDialog, openMetadataEditor } from "./metadata.js";
 
 const config = JSON.parse(document.getElementById("page-config").textContent);
 
@@ -36,23 +38,24 @@ function fail(ui, message) {
   ui.progress.value = 0;
 }
 
+// The ZIP endpoint reports per member (archive.serializers.ZipReportSerializer): {counts, results: [{name,
+// status: ok|duplicate|error|skipped, photo_id, code, message}]}; each one not added is listed under the row.
 function zipReport(ui, body) {
-  // The ZIP endpoint reports per entry; show each failure under the archive's row.
-  const entries = Array.isArray(body) ? body : body && (body.results || body.files || body.report || body.items);
-  if (!Array.isArray(entries)) return 0;
   let bad = 0;
   const sub = el("ul", { class: "zip-report" });
-  for (const e of entries) {
-    const name = e.name || e.filename || e.file || "?";
-    const st = e.status || (e.error ? "error" : "ok");
-    const msg = e.message || (e.error && (typeof e.error === "string" ? e.error : e.error.message)) || "";
-    if (st !== "ok") bad += 1;
-    const text = st === "ok" ? "uploaded" : st === "duplicate" ? `already in this collection${msg ? ` (${msg})` : ""}`
-      : msg || st;
-    sub.append(el("li", { class: st === "ok" ? "ok" : "failed" }, `${name}: ${text}`));
+  for (const r of body.results) {
+    if (r.status !== "ok") bad += 1;
+    const text = r.status === "ok" ? gettext("uploaded") : r.message;
+    sub.append(el("li", { class: r.status === "ok" ? "ok" : "failed" }, `${r.name}: ${text}`));
   }
   ui.row.append(sub);
   return bad;
+}
+
+// One sentence per refused file: a duplicate's message already names the photo it duplicates.
+function refusal(status, body) {
+  if (body && body.error && body.error.code === "duplicate") return body.error.message;
+  return errorMessage(status, body, gettext("upload failed"));
 }
 
 async function uploadOne(file) {
@@ -81,8 +84,7 @@ async function run({ file, ui }) {
       ui.row.classList.add("ok");
     }
   } else {
-    const dup = body && body.error && body.error.code === "duplicate";
-    fail(ui, `${file.name}: ${errorMessage(status, body, "upload failed")}${dup ? "" : ""}`);
+    fail(ui, `${file.name}: ${refusal(status, body)}`);
   }
 }
 
@@ -137,63 +139,12 @@ if (dropzone) {
 }
 
 // ---- metadata -----------------------------------------------------------------------------------------
-const dialog = document.getElementById("metadata-dialog");
-const form = document.getElementById("metadata-form");
-let editing = null;
-
-async function openEditor(photoId) {
-  editing = photoId;
-  const err = document.getElementById("metadata-error");
-  err.hidden = true;
-  form.reset();
-  try {
-    const photo = await api("GET", `/api/photos/${photoId}/`);
-    for (const field of ["title", "description", "creator", "date_display", "date_from", "date_to", "place",
-      "source", "rights", "identifier"]) {
-      if (form.elements[field]) form.elements[field].value = photo[field] ?? "";
-    }
-    const era = photo.era && typeof photo.era === "object" ? photo.era.slug : photo.era;
-    form.elements.era.value = era || "";
-    const situations = (photo.situations || []).map((s) => (typeof s === "object" ? s.slug : s));
-    form.querySelectorAll("input[name=situations]").forEach((c) => {
-      c.checked = situations.includes(c.value);
-    });
-  } catch (e) {
-    err.textContent = `Could not load the metadata: ${e.message}`;
-    err.hidden = false;
-  }
-  dialog.showModal();
-  form.elements.title.focus();
-}
-
 function bindEditButtons() {
   document.querySelectorAll("button.edit-meta").forEach((b) => {
     if (b.dataset.bound) return;
     b.dataset.bound = "1";
-    b.addEventListener("click", () => openEditor(b.dataset.photo));
+    b.addEventListener("click", () => openMetadataEditor(b.dataset.photo, refreshGrid));
   });
 }
 
-if (dialog) {
-  bindEditButtons();
-  document.getElementById("metadata-cancel").addEventListener("click", () => dialog.close());
-  form.addEventListener("submit", async (e) => {
-    e.preventDefault();
-    const data = {};
-    for (const field of ["title", "description", "creator", "date_display", "date_from", "date_to", "place",
-      "source", "rights", "identifier", "era"]) {
-      const v = form.elements[field].value;
-      data[field] = (field.startsWith("date_") && field !== "date_display") || field === "era" ? v || null : v;
-    }
-    data.situations = Array.from(form.querySelectorAll("input[name=situations]:checked")).map((c) => c.value);
-    const err = document.getElementById("metadata-error");
-    try {
-      await api("PATCH", `/api/photos/${editing}/`, data);
-      dialog.close();
-      refreshGrid();
-    } catch (ex) {
-      err.textContent = ex.message;
-      err.hidden = false;
-    }
-  });
-}
+if (initMetadataDialog()) bindEditButtons();

@@ -46,15 +46,62 @@ export function labToRgb(L, a, b) {
 
 export const AB_RANGE = 110;
 
-// Draw the ab plane at lightness L on `canvas`: out-of-gamut cells are left transparent.
+const rangeOf = (canvas) => canvas.abRange || AB_RANGE;
+
+// The largest chroma in gamut at lightness L along hue angle h (radians), by bisection.
+export function maxChroma(L, h) {
+  let lo = 0;
+  let hi = 2 * AB_RANGE;
+  if (!labToRgb(L, 0, 0).inGamut) return 0;
+  for (let i = 0; i < 22; i += 1) {
+    const mid = (lo + hi) / 2;
+    if (labToRgb(L, mid * Math.cos(h), mid * Math.sin(h)).inGamut) lo = mid;
+    else hi = mid;
+  }
+  return lo;
+}
+
+// Half-width of the ab square worth drawing at lightness L: the gamut's extent, never less than 12.
+export function planeRange(L) {
+  let most = 0;
+  for (let k = 0; k < 72; k += 1) most = Math.max(most, maxChroma(L, (k * Math.PI) / 36));
+  return Math.min(AB_RANGE, Math.max(12, most * 1.08));
+}
+
+// Every hue in gamut at lightness L, sampled finely in the ab plane (not the model's 10-unit bins, whose
+// centres miss the small gamut near white: at L 95 they hold no blue): 24 hues at three chromas and grey.
+export function gamutSwatches(L) {
+  const seen = new Set();
+  const out = [];
+  const add = (a, b) => {
+    const { rgb, inGamut } = labToRgb(L, a, b);
+    const hex = rgbToHex(rgb);
+    if (inGamut && !seen.has(hex)) {
+      seen.add(hex);
+      out.push(hex);
+    }
+  };
+  add(0, 0);
+  for (const fraction of [1, 0.66, 0.33]) {
+    for (let k = 0; k < 24; k += 1) {
+      const h = (k * Math.PI) / 12;
+      const c = maxChroma(L, h) * fraction * 0.98;
+      if (c > 1) add(c * Math.cos(h), c * Math.sin(h));
+    }
+  }
+  return out;
+}
+
+// Draw the ab plane at lightness L on `canvas` (over ±canvas.abRange): out-of-gamut cells stay transparent.
 export function drawAbPlane(canvas, L) {
   const ctx = canvas.getContext("2d");
   const { width: w, height: h } = canvas;
+  const R = rangeOf(canvas);
   const img = ctx.createImageData(w, h);
   for (let j = 0; j < h; j += 1) {
-    const bb = AB_RANGE - (2 * AB_RANGE * j) / (h - 1);
+    const bb = R - (2 * R * j) / (h - 1);
     for (let i = 0; i < w; i += 1) {
-      const aa = -AB_RANGE + (2 * AB_RANGE * i) / (w - 1);
+      const aa = -R + (2 * R * i) / (w - 1);
       const { rgb, inGamut } = labToRgb(L, aa, bb);
       const k = 4 * (j * w + i);
       img.data[k] = rgb[0];
@@ -76,13 +123,13 @@ export function drawAbPlane(canvas, L) {
 }
 
 export function abAt(canvas, px, py) {
-  const a = -AB_RANGE + (2 * AB_RANGE * px) / (canvas.width - 1);
-  const b = AB_RANGE - (2 * AB_RANGE * py) / (canvas.height - 1);
-  return [a, b];
+  const R = rangeOf(canvas);
+  return [-R + (2 * R * px) / (canvas.width - 1), R - (2 * R * py) / (canvas.height - 1)];
 }
 
 export function abToXY(canvas, a, b) {
-  return [((a + AB_RANGE) * (canvas.width - 1)) / (2 * AB_RANGE), ((AB_RANGE - b) * (canvas.height - 1)) / (2 * AB_RANGE)];
+  const R = rangeOf(canvas);
+  return [((a + R) * (canvas.width - 1)) / (2 * R), ((R - b) * (canvas.height - 1)) / (2 * R)];
 }
 
 // A readable text colour on a swatch.

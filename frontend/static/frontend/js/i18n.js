@@ -51,3 +51,8 @@ try {
 } catch {
   // no Intl time zone: the server's TIME_ZONE applies
 }
+
+/** gettext then the named values: t("%(n)s hints", {n: 3}); without values, gettext alone. */
+export function t(msgid, values) {
+  return values ? format(gettext(msgid), values) : gettext(msgid);
+}

@@ -15,7 +15,6 @@ export class Room extends EventTarget {
     this.ws = null;
     this.closedByUs = false;
     this.backoff = 500;
-    this.held = null; // a list while incoming frames are held (simulated latency, used by tests)
     this.connected = false;
     this.lastCursor = 0;
   }
@@ -36,15 +35,7 @@ export class Room extends EventTarget {
       this.emit("status", { connected: true });
     };
     ws.onmessage = (ev) => {
-      let frame;
-      try {
-        frame = JSON.parse(ev.data);
-      } catch {
-        return;
-      }
-      // While held (simulated latency), broadcasts wait; replies to our own requests still arrive.
-      if (this.held && !(frame.request_id && this.pending.has(frame.request_id))) this.held.push(frame);
-      else this.handle(frame);
+      this.handle(JSON.parse(ev.data)); // the server only sends JSON text frames
     };
     ws.onclose = (ev) => {
       this.connected = false;
@@ -65,89 +56,68 @@ export class Room extends EventTarget {
     if (this.ws) this.ws.close();
   }
 
-  hold() {
-    this.held = this.held || [];
-  }
-
-  release() {
-    const frames = this.held || [];
-    this.held = null;
-    frames.forEach((f) => this.handle(f));
-  }
-
   emit(type, detail) {
     this.dispatchEvent(new CustomEvent(type, { detail }));
   }
 
   bump(rev) {
-    if (typeof rev === "number" && rev > this.revision) this.revision = rev;
+    if (rev > this.revision) this.revision = rev;
   }
 
-  setHint(h) {
-    if (!h || h.id === undefined) return;
-    const old = this.hints.get(h.id);
-    if (old && typeof old.revision === "number" && typeof h.revision === "number" && h.revision < old.revision) return;
-    this.hints.set(h.id, h);
-  }
-
-  personKey(p) {
-    return String(p.username || p.id || "");
-  }
-
+  // A hint as the server sends it (Hint.snapshot()); an older revision than the one held never wins.
   applyHint(h) {
-    if (!h || h.id === undefined) return;
-    if (h.deleted) {
-      const old = this.hints.get(h.id);
-      if (!old || typeof old.revision !== "number" || h.revision >= old.revision) this.hints.delete(h.id);
-    } else this.setHint(h);
+    const old = this.hints.get(h.id);
+    if (old && h.revision < old.revision) return;
+    if (h.deleted) this.hints.delete(h.id);
+    else this.hints.set(h.id, h);
   }
 
   setPeople(list) {
     this.people.clear();
-    list.forEach((p) => this.people.set(this.personKey(p), p));
+    list.forEach((p) => this.people.set(p.id, p));
+  }
+
+  resolve(frame) {
+    const p = this.pending.get(frame.request_id);
+    if (p) {
+      this.pending.delete(frame.request_id);
+      p.resolve(frame);
+    }
   }
 
   handle(frame) {
     const t = frame.type;
-    this.bump(frame.room_revision ?? frame.revision);
+    if (frame.room_revision !== undefined) this.bump(frame.room_revision);
     if (t === "snapshot") {
-      this.you = frame.you || null;
-      if (frame.since === undefined || frame.resync) this.hints.clear();
-      if (frame.since !== undefined && !frame.resync) {
-        (frame.events || []).forEach((e) => this.applyHint(e.hint));
-        if (frame.events_complete === false) {
-          this.hints.clear();
-          (frame.hints || []).forEach((h) => this.applyHint(h));
-        }
-      } else (frame.hints || []).forEach((h) => this.applyHint(h));
-      if (Array.isArray(frame.people)) this.setPeople(frame.people);
+      this.you = frame.you;
+      if (frame.since === undefined || frame.resync || frame.events_complete === false) {
+        this.hints.clear();
+        frame.hints.forEach((h) => this.applyHint(h));
+      } else frame.events.forEach((e) => this.applyHint(e.hint));
+      this.setPeople(frame.people);
       this.emit("hints", { frame });
       this.emit("people", {});
     } else if (t === "snapshot.hints") {
       // A big room's snapshot continues in pages (each frame stays under the server's size limit).
-      (frame.hints || []).forEach((h) => this.applyHint(h));
+      frame.hints.forEach((h) => this.applyHint(h));
       this.emit("hints", { frame });
-    } else if (t && t.startsWith("hint.")) {
+    } else if (t.startsWith("hint.")) {
       this.applyHint(frame.hint);
       this.emit("hints", { frame });
     } else if (t === "presence") {
-      if (Array.isArray(frame.people)) this.setPeople(frame.people);
+      this.setPeople(frame.people);
       this.emit("people", { frame });
     } else if (t === "cursor") {
       this.emit("cursor", frame);
     } else if (t === "preview") {
       this.emit("preview", frame);
     } else if (t === "ack") {
-      if (frame.hint) this.applyHint(frame.hint);
-      const p = this.pending.get(frame.request_id);
-      if (p) {
-        this.pending.delete(frame.request_id);
-        p.resolve(frame);
-      }
-      if (frame.hint) this.emit("hints", { frame });
+      this.applyHint(frame.hint);
+      this.resolve(frame);
+      this.emit("hints", { frame });
     } else if (t === "error") {
       const current = frame.code === "stale" ? frame.hint : null;
-      if (current && current.id !== undefined) {
+      if (current) {
         this.hints.delete(current.id);
         this.applyHint(current); // the server's current state wins: no silent overwrite
         this.emit("hints", { frame });
@@ -160,18 +130,8 @@ export class Room extends EventTarget {
       } else {
         this.emit("server-error", frame);
       }
-    } else if (t === "suggestion" || t === "suggest") {
-      const p = this.pending.get(frame.request_id);
-      if (p) {
-        this.pending.delete(frame.request_id);
-        p.resolve(frame);
-      }
-    } else if (t === "pong") {
-      const p = this.pending.get(frame.request_id);
-      if (p) {
-        this.pending.delete(frame.request_id);
-        p.resolve(frame);
-      }
+    } else if (t === "suggestion" || t === "pong") {
+      this.resolve(frame);
     } else {
       // run.progress, run.done, run.failed, run.cancelled, version.created, review events...
       this.emit("event", frame);
@@ -221,11 +181,10 @@ export class Room extends EventTarget {
     return this.request({ type: "hint.undo" });
   }
 
-  // Suggestions run the model. The server answers a connection's frames in order, so they go over a
-  // second connection: placing and moving hints (and seeing others do it) never waits behind the model.
+  // Suggestions run the model. They share this socket: the server computes them off the connection's frame
+  // loop, so hint edits (ours and the others') never wait behind the model. One at a time (else "busy").
   suggest(x, y) {
-    if (!this.side) this.side = new SideChannel(this.path);
-    return this.side.request({ type: "suggest", x, y, k: 8 }, 30000);
+    return this.request({ type: "suggest", x, y, k: 8 }, 30000);
   }
 
   ping() {
@@ -237,55 +196,5 @@ export class Room extends EventTarget {
     if (now - this.lastCursor < 50 || !this.ws || this.ws.readyState !== WebSocket.OPEN) return;
     this.lastCursor = now;
     this.ws.send(JSON.stringify({ type: "cursor", x, y }));
-  }
-}
-
-class SideChannel {
-  constructor(path) {
-    this.path = path;
-    this.pending = new Map();
-    this.seq = 0;
-    this.opened = null;
-  }
-
-  open() {
-    if (this.opened && this.ws && this.ws.readyState <= WebSocket.OPEN) return this.opened;
-    const proto = location.protocol === "https:" ? "wss:" : "ws:";
-    this.ws = new WebSocket(`${proto}//${location.host}${this.path}`);
-    this.opened = new Promise((resolve, reject) => {
-      this.ws.onopen = resolve;
-      this.ws.onerror = () => reject(new Error("could not reach the room for suggestions"));
-    });
-    this.ws.onmessage = (ev) => {
-      let frame;
-      try {
-        frame = JSON.parse(ev.data);
-      } catch {
-        return;
-      }
-      const p = frame.request_id && this.pending.get(frame.request_id);
-      if (!p) return; // broadcasts are the main connection's business
-      this.pending.delete(frame.request_id);
-      if (frame.type === "error") p.reject(Object.assign(new Error(frame.message || "error"), { code: frame.code }));
-      else p.resolve(frame);
-    };
-    this.ws.onclose = () => {
-      for (const [, p] of this.pending) p.reject(new Error("connection lost"));
-      this.pending.clear();
-      this.opened = null;
-    };
-    return this.opened;
-  }
-
-  async request(frame, timeoutMs) {
-    await this.open();
-    const request_id = `s-${++this.seq}`;
-    return new Promise((resolve, reject) => {
-      this.pending.set(request_id, { resolve, reject });
-      this.ws.send(JSON.stringify({ ...frame, request_id }));
-      setTimeout(() => {
-        if (this.pending.delete(request_id)) reject(new Error("the model did not answer in time"));
-      }, timeoutMs);
-    });
   }
 }

@@ -35,6 +35,7 @@ export class Viewer extends EventTarget {
     this.drag = null;
     this.spaceDown = false;
     this.frames = 0;
+    this.touches = new Map(); // pointerId -> [clientX, clientY] of the touch pointers down (pinch zoom)
     this.resizeObserver = new ResizeObserver(() => this.resize());
     this.resizeObserver.observe(canvas.parentElement);
     this.bind();
@@ -173,7 +174,8 @@ export class Viewer extends EventTarget {
     c.addEventListener("pointerdown", (e) => this.down(e));
     c.addEventListener("pointermove", (e) => this.move(e));
     c.addEventListener("pointerup", (e) => this.up(e));
-    c.addEventListener("pointercancel", () => {
+    c.addEventListener("pointercancel", (e) => {
+      this.touches.delete(e.pointerId);
       this.drag = null;
     });
     c.addEventListener("pointerleave", () => this.emit("hover", null));
@@ -217,14 +219,41 @@ export class Viewer extends EventTarget {
         this.emit("select", { id: hit.id });
         this.emit("pick", { id: hit.id, x: u, y: v });
       } else if (!this.readOnly && this.tool === "point") this.emit("place", { x: u, y: v });
+      else if (!this.readOnly && this.tool === "suggest") this.emit("suggest-at", { x: u, y: v });
       this.invalidate();
     }
+  }
+
+  // Two fingers: pinch to zoom around their midpoint and pan with it; the gesture cancels any tap or drag.
+  pinch(e) {
+    const before = Array.from(this.touches.values());
+    this.touches.set(e.pointerId, [e.clientX, e.clientY]);
+    const after = Array.from(this.touches.values());
+    if (before.length !== 2 || after.length !== 2) return;
+    const mid = (p) => [(p[0][0] + p[1][0]) / 2, (p[0][1] + p[1][1]) / 2];
+    const dist = (p) => Math.hypot(p[0][0] - p[1][0], p[0][1] - p[1][1]) || 1;
+    const r = this.canvas.getBoundingClientRect();
+    const [mx, my] = mid(after);
+    const [bx, by] = mid(before);
+    this.panBy(mx - bx, my - by);
+    this.zoomAt(dist(after) / dist(before), mx - r.left, my - r.top);
   }
 
   down(e) {
     this.canvas.focus({ preventScroll: true });
     this.canvas.setPointerCapture(e.pointerId);
+    if (e.pointerType === "touch") {
+      this.touches.set(e.pointerId, [e.clientX, e.clientY]);
+      if (this.touches.size > 1) {
+        this.drag = { kind: "pinch" };
+        return;
+      }
+    }
     const [u, v] = this.toNorm(e.clientX, e.clientY);
+    if (this.tool === "suggest" && !this.readOnly && this.inside(u, v)) {
+      this.drag = { kind: "suggest", u, v, x: e.clientX, y: e.clientY };
+      return;
+    }
     const panning = e.button === 1 || e.button === 2 || this.spaceDown || this.tool === "pan";
     if (panning) {
       this.drag = { kind: "pan", x: e.clientX, y: e.clientY };
@@ -272,6 +301,10 @@ export class Viewer extends EventTarget {
   }
 
   move(e) {
+    if (this.touches.has(e.pointerId)) {
+      this.pinch(e);
+      if (this.drag && this.drag.kind === "pinch") return;
+    }
     const [u, v] = this.toNorm(e.clientX, e.clientY);
     if (this.inside(u, v)) this.emit("hover", { x: u, y: v });
     const d = this.drag;
@@ -309,10 +342,19 @@ export class Viewer extends EventTarget {
   }
 
   up(e) {
+    this.touches.delete(e.pointerId);
     const d = this.drag;
+    if (d && d.kind === "pinch") {
+      if (!this.touches.size) this.drag = null; // the gesture ends when the last finger lifts
+      return;
+    }
     this.drag = null;
     this.canvas.style.cursor = "";
     if (!d) return;
+    if (d.kind === "suggest") {
+      if (Math.hypot(e.clientX - d.x, e.clientY - d.y) < 8) this.emit("suggest-at", { x: d.u, y: d.v });
+      return;
+    }
     if (d.kind === "move" && !d.moved) {
       const [u, v] = this.toNorm(e.clientX, e.clientY);
       this.emit("pick", { id: d.id, x: u, y: v });
@@ -325,7 +367,8 @@ export class Viewer extends EventTarget {
       }
       this.emit("move-hint", { id: d.id, changes });
     } else if (d.kind === "place") {
-      if (Math.hypot(e.clientX - d.x, e.clientY - d.y) < 5) this.emit("place", { x: d.u, y: d.v });
+      const slop = e.pointerType === "touch" ? 12 : 5; // a fingertip wobbles more than a mouse
+      if (Math.hypot(e.clientX - d.x, e.clientY - d.y) < slop) this.emit("place", { x: d.u, y: d.v });
     } else if (d.kind === "stroke") {
       let pts = d.points;
       if (pts.length > 500) {

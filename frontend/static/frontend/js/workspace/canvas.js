@@ -1,0 +1,211 @@
+// Viewer glue: the web image, the lightness under a point, tools and zoom, layers (original, live
+// preview, versions), the before/after slider, the uncertainty overlay and the live preview frames.
+import { api } from "../api.js";
+import { rgbToLab } from "../color.js";
+import { gettext, t } from "../i18n.js";
+import { state } from "./state.js";
+import { $, loadImage, toast } from "./ui.js";
+
+export function lightnessAt(u, v) {
+  const luma = state.lumaCanvas;
+  if (!luma) return 50;
+  const ctx = luma.getContext("2d", { willReadFrequently: true });
+  const x = Math.min(luma.width - 1, Math.max(0, Math.floor(u * luma.width)));
+  const y = Math.min(luma.height - 1, Math.max(0, Math.floor(v * luma.height)));
+  const d = ctx.getImageData(x, y, 1, 1).data;
+  return rgbToLab([d[0], d[1], d[2]])[0];
+}
+
+function markReady() {
+  const { viewer, metrics } = state;
+  if (!viewer.layers.original || metrics.snapshotMs === null || metrics.readyMs !== null) return;
+  requestAnimationFrame(() => {
+    metrics.readyMs = performance.now(); // since navigation start
+    $("workspace").dataset.state = "ready";
+  });
+}
+
+export function snapshotArrived() {
+  if (state.metrics.snapshotMs === null) {
+    state.metrics.snapshotMs = performance.now();
+    markReady();
+  }
+}
+
+// The web derivative (≈2048 px) is made after the upload; until it exists, ask again with back-off.
+export async function loadOriginal(attempt = 0) {
+  const status = $("canvas-status");
+  let url = state.photo.urls.web;
+  if (!url && attempt > 0) {
+    try {
+      const photo = await api("GET", `/api/photos/${state.photo.id}/`);
+      state.photo = { ...state.photo, ...photo };
+      url = photo.urls.web;
+    } catch (err) {
+      status.textContent = t("Could not ask for the web image (%(error)s); trying again…", { error: err.message });
+    }
+  }
+  if (!url && state.photo.derivatives_status === "failed") {
+    status.textContent = t("The web image could not be made: %(error)s", { error: state.photo.derivatives_error });
+    return;
+  }
+  if (!url) {
+    if (!status.textContent.startsWith(gettext("Could not"))) status.textContent = gettext("Preparing the web image…");
+    setTimeout(() => loadOriginal(attempt + 1), Math.min(500 * (attempt + 1), 3000));
+    return;
+  }
+  const img = await loadImage(url);
+  state.metrics.imageMs = performance.now();
+  state.viewer.layers.original = img;
+  const luma = document.createElement("canvas");
+  const k = 512 / Math.max(img.naturalWidth, img.naturalHeight);
+  luma.width = Math.max(1, Math.round(img.naturalWidth * k));
+  luma.height = Math.max(1, Math.round(img.naturalHeight * k));
+  luma.getContext("2d", { willReadFrequently: true }).drawImage(img, 0, 0, luma.width, luma.height);
+  state.lumaCanvas = luma;
+  status.textContent = "";
+  status.hidden = true;
+  state.viewer.invalidate();
+  markReady();
+}
+
+// ---- tools and zoom ---------------------------------------------------------------------------------
+export function setTool(tool) {
+  if (!state.config.canEdit && tool !== "pan" && tool !== "select") return;
+  state.viewer.tool = tool;
+  document.querySelectorAll(".tool[data-tool]").forEach((b) =>
+    b.setAttribute("aria-pressed", String(b.dataset.tool === tool)));
+}
+
+// ---- layers, compare, overlay --------------------------------------------------------------------
+async function layerImage(name) {
+  const { viewer } = state;
+  if (name === "original" || name === "preview") return viewer.layers[name] || null;
+  const version = state.versions.get(Number(name.slice(1)));
+  if (!version || !version.preview) return null;
+  if (!state.versionImages.has(version.id)) state.versionImages.set(version.id, await loadImage(version.preview));
+  viewer.layers[name] = state.versionImages.get(version.id);
+  return viewer.layers[name];
+}
+
+export async function setLayer(name) {
+  $("layer").value = name;
+  if (name === "preview" && !state.viewer.layers.preview) toast(gettext("No live preview yet: place a hint."), "info", 2500);
+  await layerImage(name).catch((err) => toast(err.message, "error"));
+  state.viewer.main = name;
+  updateOverlay();
+  state.viewer.invalidate();
+}
+
+export async function setBefore(name) {
+  const { viewer } = state;
+  $("before").value = name;
+  if (!name) {
+    viewer.compare = false;
+    $("split").hidden = true;
+  } else {
+    await layerImage(name).catch((err) => toast(err.message, "error"));
+    viewer.before = name;
+    viewer.compare = true;
+    $("split").hidden = false;
+  }
+  viewer.invalidate();
+}
+
+export function toggleCompare() {
+  const { viewer } = state;
+  setBefore(viewer.compare ? "" : viewer.main === "original" ? "preview" : "original");
+}
+
+function latestVersion() {
+  let best = null;
+  for (const v of state.versions.values()) if (!best || v.number > best.number) best = v;
+  return best;
+}
+
+export async function updateOverlay() {
+  const { viewer } = state;
+  const box = $("uncertainty");
+  const name = viewer.main;
+  const version = name.startsWith("v") ? state.versions.get(Number(name.slice(1))) : latestVersion();
+  const url = version ? version.uncertainty : "";
+  box.disabled = !url;
+  box.title = url ? t("uncertainty of version %(n)s", { n: version.number })
+    : gettext("render a version to see its uncertainty");
+  $("uncertainty-legend").hidden = !(box.checked && url);
+  viewer.overlay = null;
+  if (box.checked && url) {
+    try {
+      viewer.overlay = await loadImage(url);
+    } catch (err) {
+      toast(t("Could not load the uncertainty overlay: %(error)s", { error: err.message }), "error");
+    }
+  }
+  viewer.invalidate();
+}
+
+// ---- live preview ----------------------------------------------------------------------------------
+export function updateRevision() {
+  const pr = state.previewError ? gettext("unavailable")
+    : state.previewRevision === null ? "—" : `r${state.previewRevision}`;
+  $("revision").textContent = t("hints r%(hints)s · preview %(preview)s", { hints: state.room.revision, preview: pr });
+}
+
+function onPreview(frame) {
+  const rev = frame.room_revision;
+  if (frame.error) {
+    state.previewError = frame.error.message;
+    $("revision").title = t("The live preview failed: %(error)s", { error: state.previewError });
+    updateRevision();
+    return;
+  }
+  state.previewError = null;
+  if (state.previewRevision !== null && rev < state.previewRevision) return;
+  loadImage(frame.image).then((img) => {
+    state.viewer.layers.preview = img;
+    state.previewRevision = rev;
+    state.metrics.previewAt = performance.now();
+    updateRevision();
+    state.viewer.invalidate();
+    $("workspace").dataset.preview = String(rev);
+  }, (err) => {
+    state.previewError = err.message;
+    updateRevision();
+  });
+}
+
+export function initCanvas() {
+  const { viewer, room, config } = state;
+  viewer.addEventListener("zoom", (e) => {
+    $("zoom-level").textContent = `${e.detail.scale}%`;
+  });
+  document.querySelectorAll(".tool[data-tool]").forEach((b) => b.addEventListener("click", () => setTool(b.dataset.tool)));
+  setTool(viewer.tool);
+  $("zoom-in").addEventListener("click", () => viewer.zoomAt(1.25));
+  $("zoom-out").addEventListener("click", () => viewer.zoomAt(0.8));
+  $("zoom-fit").addEventListener("click", () => viewer.fit());
+  if ($("hint-size")) {
+    $("hint-size").addEventListener("input", (e) => {
+      viewer.pointRadius = Number(e.target.value);
+      viewer.brushWidth = Number(e.target.value);
+    });
+  }
+  $("layer").addEventListener("change", (e) => setLayer(e.target.value));
+  $("before").addEventListener("change", (e) => setBefore(e.target.value));
+  $("split").addEventListener("input", (e) => {
+    viewer.split = Number(e.target.value) / 100;
+    viewer.invalidate();
+  });
+  viewer.addEventListener("split", (e) => {
+    $("split").value = String(Math.round(e.detail.split * 100));
+  });
+  $("show-hints").addEventListener("change", (e) => {
+    viewer.showHints = e.target.checked;
+    viewer.invalidate();
+  });
+  $("uncertainty").addEventListener("change", updateOverlay);
+  room.addEventListener("preview", (e) => onPreview(e.detail));
+  viewer.addEventListener("hover", (e) => {
+    if (e.detail && config.user) room.cursor(e.detail.x, e.detail.y);
+  });
+}

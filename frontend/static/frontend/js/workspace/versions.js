@@ -1,0 +1,162 @@
+// The Versions panel: every rendered version (colorize.services.review.version_dict) with its review
+// state, Show / Compare / Restore hints / Submit / Approve / Reject and the downloads.
+import { api, el, items, timeAgo } from "../api.js";
+import { gettext, ngettext, t } from "../i18n.js";
+import { setBefore, setLayer, updateOverlay } from "./canvas.js";
+import { state } from "./state.js";
+import { $, selectTab, toast } from "./ui.js";
+
+let loading = null;
+let again = false;
+
+// One list request at a time; an event that arrives meanwhile asks for one more afterwards.
+export function loadVersions(showNewest) {
+  if (loading) {
+    again = true;
+    return loading;
+  }
+  loading = (async () => {
+    try {
+      const list = items(await api("GET", `/api/photos/${state.photo.id}/versions/`));
+      const known = new Set(state.versions.keys());
+      state.versions.clear();
+      list.forEach((v) => state.versions.set(v.id, v));
+      renderVersions();
+      const fresh = list.filter((v) => !known.has(v.id));
+      if (showNewest && fresh.length) {
+        await setLayer(`v${fresh.reduce((a, b) => (a.number > b.number ? a : b)).id}`);
+        selectTab("versions");
+      }
+    } catch (err) {
+      $("version-list").replaceChildren(el("li", { class: "error", role: "alert" }, t("Could not load versions: %(error)s", { error: err.message })));
+    } finally {
+      loading = null;
+    }
+    if (again) {
+      again = false;
+      await loadVersions(showNewest);
+    }
+  })();
+  return loading;
+}
+
+function refreshLayerOptions(list) {
+  for (const sel of [$("layer"), $("before")]) {
+    const keep = sel.value;
+    sel.querySelectorAll("option[data-version]").forEach((o) => o.remove());
+    for (const v of list) sel.append(el("option", { value: `v${v.id}`, "data-version": v.id }, t("Version %(n)s", { n: v.number })));
+    sel.value = keep;
+  }
+}
+
+function renderVersions() {
+  const list = Array.from(state.versions.values()).sort((a, b) => b.number - a.number);
+  $("version-count").textContent = String(list.length);
+  refreshLayerOptions(list);
+  const ul = $("version-list");
+  if (!list.length) ul.replaceChildren(el("li", { class: "meta" }, gettext("No versions yet. “Render full resolution” makes one.")));
+  else ul.replaceChildren(...list.map(versionItem));
+  updateOverlay();
+}
+
+const STATE_NAMES = () => ({ draft: gettext("draft"), submitted: gettext("submitted"), approved: gettext("approved"), rejected: gettext("rejected") });
+
+function versionActions(v, label) {
+  const { config } = state;
+  const state_ = v.review_state;
+  const mine = config.user && v.created_by === config.user.username;
+  const button = (name, text, onclick, extra = {}) => el("button", { type: "button", class: "link", "aria-label": name, onclick, ...extra }, text);
+  const actions = [
+    button(t("Show %(label)s", { label }), gettext("Show"), () => setLayer(`v${v.id}`)),
+    button(t("Compare %(label)s with the original", { label }), gettext("Compare"), async () => {
+      await setLayer(`v${v.id}`);
+      await setBefore("original");
+    }),
+  ];
+  if (config.canEdit) {
+    actions.push(button(t("Restore hints from %(label)s", { label }), gettext("Restore hints"), () => restoreHints(v)));
+    if (state_ === "draft" || state_ === "rejected") actions.push(button(t("Submit %(label)s for review", { label }), gettext("Submit for review"), () => submit(v)));
+  }
+  if (config.canReview && state_ === "submitted") {
+    const fourEyes = mine ? { disabled: true, title: gettext("four eyes: someone else must review your version") } : {};
+    actions.push(button(t("Approve %(label)s", { label }), gettext("Approve"), () => openReview(v, "approve"), fourEyes));
+    actions.push(button(t("Reject %(label)s", { label }), gettext("Reject"), () => openReview(v, "reject"), fourEyes));
+  }
+  return actions;
+}
+
+function versionItem(v) {
+  const label = t("version %(n)s", { n: v.number });
+  const downloads = ["jpeg", "png", "tiff"].map((fmt) => el("a", {
+    href: `/api/versions/${v.id}/export/?format=${fmt}`, download: "",
+    "aria-label": t("Download %(label)s as %(format)s", { label, format: fmt.toUpperCase() }),
+  }, fmt.toUpperCase()));
+  const hints = ngettext("%(n)s hint", "%(n)s hints", v.hint_count).replace("%(n)s", v.hint_count);
+  const meta = [
+    v.created_by ? t("by %(user)s", { user: v.created_by }) : "",
+    `${hints} ${t("(%(n)s verified)", { n: v.verified_hint_count })}`,
+    timeAgo(v.created_at),
+  ].filter(Boolean).join(" · ");
+  const comment = v.latest_review ? v.latest_review.comment : "";
+  return el("li", { class: `version-item state-${v.review_state}`, "data-version": v.id, "data-number": v.number },
+    v.preview ? el("img", { src: v.preview, alt: t("Preview of %(label)s", { label }), class: "version-thumb", loading: "lazy" }) : "",
+    el("div", { class: "version-body" },
+      el("strong", {}, t("Version %(n)s", { n: v.number })), " ",
+      el("span", { class: `badge state-${v.review_state}` }, STATE_NAMES()[v.review_state]),
+      v.published ? el("span", { class: "badge state-approved" }, ` ${gettext("published")}`) : "",
+      el("div", { class: "hint-meta" }, meta),
+      el("div", { class: "hint-meta" }, t("model %(name)s %(version)s", { name: v.model.name, version: v.model.version })),
+      comment ? el("div", { class: "hint-evidence" }, `“${comment}”`) : "",
+      el("div", { class: "hint-actions" }, ...versionActions(v, label)),
+      el("div", { class: "downloads" }, `${gettext("Download")} `, ...downloads)));
+}
+
+async function restoreHints(v) {
+  try {
+    const r = await api("POST", `/api/versions/${v.id}/restore-hints/`);
+    toast(t("Hints of version %(n)s restored: %(added)s added back, %(updated)s changed back, %(unchanged)s already as they were.", {
+      n: v.number, added: r.added.length, updated: r.updated.length, unchanged: r.unchanged.length,
+    }), "info", 5000);
+  } catch (err) {
+    toast(t("Could not restore hints: %(error)s", { error: err.message }), "error");
+  }
+}
+
+async function submit(v) {
+  try {
+    await api("POST", `/api/versions/${v.id}/submit/`, {});
+    toast(t("Version %(n)s submitted for review.", { n: v.number }), "info", 3000);
+    loadVersions(false);
+  } catch (err) {
+    toast(t("Could not submit: %(error)s", { error: err.message }), "error");
+  }
+}
+
+let reviewing = null;
+function openReview(v, action) {
+  reviewing = { v, action };
+  $("review-title").textContent = action === "approve" ? t("Approve version %(n)s", { n: v.number }) : t("Reject version %(n)s", { n: v.number });
+  $("review-save").textContent = action === "approve" ? gettext("Approve") : gettext("Reject");
+  $("review-error").hidden = true;
+  $("review-form").reset();
+  $("review-dialog").showModal();
+}
+
+async function submitReview(e) {
+  e.preventDefault();
+  const { v, action } = reviewing;
+  try {
+    await api("POST", `/api/versions/${v.id}/${action}/`, { comment: $("review-comment").value.trim() });
+    $("review-dialog").close();
+    toast(action === "approve" ? t("Version %(n)s approved.", { n: v.number }) : t("Version %(n)s rejected.", { n: v.number }), "info", 3000);
+    loadVersions(false);
+  } catch (err) {
+    $("review-error").textContent = err.message;
+    $("review-error").hidden = false;
+  }
+}
+
+export function initVersions() {
+  $("review-cancel").addEventListener("click", () => $("review-dialog").close());
+  $("review-form").addEventListener("submit", submitReview);
+}

@@ -1,0 +1,30 @@
+"""Helpers the browser tests share: upload a generated photo through the API as the signed-in page."""
+
+import base64
+import io
+
+from PIL import Image
+
+UPLOAD = """async ([url, name, title, b64]) => {
+  const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+  const form = new FormData();
+  form.append("file", new File([bytes], name, {type: "image/png"}));
+  form.append("title", title);
+  const csrf = document.cookie.match(/csrftoken=([^;]+)/)[1];
+  const r = await fetch(url, {method: "POST", body: form, headers: {"X-CSRFToken": csrf}});
+  return [r.status, await r.json()];
+}"""
+
+
+def png_bytes(image: Image.Image) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def upload_photo(page, ui_server, image: Image.Image, name: str, title: str) -> dict:
+    """POST the image to the seeded collection as the page's user; returns the photo JSON."""
+    url = f"{ui_server.url}/api/collections/{ui_server.seed['collection']}/photos/"
+    status, body = page.evaluate(UPLOAD, [url, name, title, base64.b64encode(png_bytes(image)).decode()])
+    assert status == 201, body
+    return body

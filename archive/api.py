@@ -4,6 +4,7 @@ import os
 
 from django.conf import settings
 from django.http import FileResponse
+from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import generics, status
@@ -195,19 +196,48 @@ class ZipUploadView(generics.GenericAPIView):
     @extend_schema(
         summary="Upload a ZIP of photos (curator)",
         description="Each member is ingested on its own: one bad file never aborts the rest. The report "
-        "lists every member as ok, duplicate, error (with a reason) or skipped.",
+        "lists every member as ok, duplicate, error (with a reason) or skipped, and the encodings the member "
+        "names and metadata.csv were read in. The archive's structure is checked first (overlapping or "
+        "repeated members are refused as a whole). A small archive is ingested in the request (200 with the "
+        "report); a heavy one is answered 202 with a batch whose progress and report are at its status URL.",
         request={"multipart/form-data": s.ZipUploadSerializer},
-        responses={200: s.ZipReportSerializer, 400: ERROR, 404: ERROR, 413: ERROR},
+        responses={
+            200: s.ZipReportSerializer,
+            202: s.UploadBatchSerializer,
+            400: ERROR,
+            403: ERROR,
+            404: ERROR,
+            413: ERROR,
+        },
     )
     def post(self, request, pk):
         collection = services.check_collection(request.user, pk, Role.CURATOR)
-        check_content_length(request, getattr(settings, "MAX_ZIP_BYTES", 10 * settings.MAX_UPLOAD_BYTES))
+        check_content_length(request, settings.MAX_ZIP_BYTES)
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        report = services.do_ingest_zip(
+        outcome = services.do_upload_zip(
             request.user, collection, serializer.validated_data["file"], _metadata(serializer.validated_data)
         )
-        return Response({"counts": report.counts(), "results": [r.as_dict() for r in report.results]})
+        if isinstance(outcome, services.BatchReport):
+            return Response(outcome.as_dict())
+        body = _batch_body(request, outcome)
+        return Response(body, status=status.HTTP_202_ACCEPTED, headers={"Location": body["status_url"]})
+
+
+def _batch_body(request, batch) -> dict:
+    return {
+        **services.batch_dict(batch),
+        "status_url": request.build_absolute_uri(reverse("upload-batch", args=[batch.pk])),
+    }
+
+
+class UploadBatchView(APIView):
+    @extend_schema(
+        summary="Progress and per-file report of a background ZIP batch (curators of its collection)",
+        responses={200: s.UploadBatchSerializer, 404: ERROR},
+    )
+    def get(self, request, pk):
+        return Response(_batch_body(request, services.check_batch(request.user, pk)))
 
 
 # ----------------------------------------------------------------------------------------------- photos

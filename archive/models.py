@@ -1,3 +1,5 @@
+import uuid
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -204,3 +206,40 @@ class Photo(models.Model):
     def group_name(self) -> str:
         """The channel-layer group of this photo's collaboration room."""
         return f"photo.{self.pk}"
+
+
+class BatchStatus(models.TextChoices):
+    QUEUED = "queued", "queued"
+    RUNNING = "running", "running"
+    DONE = "done", "done"
+    FAILED = "failed", "failed"
+
+
+def batch_archive_path(batch, filename):
+    return f"batches/{batch.collection_id}/{uuid.uuid4().hex}.zip"
+
+
+class UploadBatch(models.Model):
+    """A ZIP too heavy to ingest inside its request: stored, then ingested by a background job that records
+    its progress and per-file report here (GET /api/batches/{id}/). The archive file is deleted when done."""
+
+    collection = models.ForeignKey(Collection, on_delete=models.CASCADE, related_name="upload_batches")
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="upload_batches"
+    )
+    archive = models.FileField(upload_to=batch_archive_path, max_length=300, blank=True)
+    archive_name = models.CharField(max_length=300, blank=True)
+    metadata = models.JSONField(default=dict, blank=True)  # fields that apply to every member
+    status = models.CharField(max_length=10, choices=BatchStatus.choices, default=BatchStatus.QUEUED)
+    total = models.PositiveIntegerField(default=0)
+    processed = models.PositiveIntegerField(default=0)
+    report = models.JSONField(default=dict, blank=True)  # counts, results, name/metadata encodings
+    error = models.TextField(blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created", "-id"]
+
+    def __str__(self):
+        return f"batch {self.pk} ({self.status})"

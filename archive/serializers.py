@@ -150,6 +150,22 @@ class IngestResultSerializer(serializers.Serializer):
 class ZipReportSerializer(serializers.Serializer):
     counts = serializers.DictField(child=serializers.IntegerField())
     results = IngestResultSerializer(many=True)
+    name_encoding = serializers.CharField(help_text="how member names were decoded: utf-8, cp949 or cp437")
+    metadata_encoding = serializers.CharField(
+        help_text="how metadata.csv was decoded (utf-8, utf-8 (BOM), utf-16, cp949); empty without one"
+    )
+
+
+class UploadBatchSerializer(ZipReportSerializer):
+    id = serializers.IntegerField()
+    collection = serializers.IntegerField()
+    name = serializers.CharField()
+    status = serializers.ChoiceField(choices=["queued", "running", "done", "failed"])
+    total = serializers.IntegerField(help_text="image members to ingest")
+    processed = serializers.IntegerField(help_text="members reported so far")
+    error = serializers.CharField()
+    created = serializers.DateTimeField()
+    status_url = serializers.URLField()
 
 
 class PhotoUrlsSerializer(serializers.Serializer):

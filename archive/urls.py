@@ -13,6 +13,7 @@ urlpatterns = [
     ),
     path("collections/<int:pk>/photos/", api.PhotoUploadView.as_view(), name="collection-photos"),
     path("collections/<int:pk>/photos/zip/", api.ZipUploadView.as_view(), name="collection-photos-zip"),
+    path("batches/<int:pk>/", api.UploadBatchView.as_view(), name="upload-batch"),
     path("photos/", api.PhotoListView.as_view(), name="photo-list"),
     path("photos/<int:pk>/", api.PhotoDetailView.as_view(), name="photo-detail"),
     path("photos/<int:pk>/original/", api.PhotoOriginalView.as_view(), name="photo-original"),

@@ -233,6 +233,16 @@ if C2PA_SIGN_ALG not in ("es256", "es384", "es512", "ps256", "ps384", "ps512", "
 # Archive limits (bytes and pixels) guard the server against oversized files and decompression bombs.
 MAX_UPLOAD_BYTES = env_int("MAX_UPLOAD_BYTES", 200 * 1024 * 1024)
 MAX_IMAGE_PIXELS = env_int("MAX_IMAGE_PIXELS", 250_000_000)
+# ZIP uploads (docs/uploads.md): the largest archive accepted, the bytes its members may inflate to in all
+# (counted as they are produced, not as declared), the ratio one member may inflate by, the member count, and
+# up to which size (and member count) an archive is ingested inside the request; larger ones become a
+# background batch answered 202 with a status URL.
+MAX_ZIP_BYTES = env_int("MAX_ZIP_BYTES", 10 * MAX_UPLOAD_BYTES)
+ZIP_MAX_INFLATED_BYTES = env_int("ZIP_MAX_INFLATED_BYTES", 4 * MAX_ZIP_BYTES)
+ZIP_MAX_RATIO = env_int("ZIP_MAX_RATIO", 1_000)
+ZIP_MAX_ENTRIES = env_int("ZIP_MAX_ENTRIES", 10_000)
+ZIP_SYNC_MAX_BYTES = env_int("ZIP_SYNC_MAX_BYTES", 20 * 1024 * 1024)
+ZIP_SYNC_MAX_MEMBERS = env_int("ZIP_SYNC_MAX_MEMBERS", 50)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FILES = 1000

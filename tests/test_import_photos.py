@@ -55,7 +55,7 @@ def test_it_imports_a_folder_with_csv_metadata_and_reports_each_file(people, sca
     assert sorted(a.situations.values_list("slug", flat=True)) == ["rural", "war"]
     assert a.uploaded_by == people.owner
     assert a.derivatives_status == "ready"
-    assert Photo.objects.get(original_name="b.jpg").title == ""
+    assert Photo.objects.get(original_name="b.jpg").title == "b"  # no row: the file name without extension
     assert "ok        box1/a.tif" in out
     assert "metadata row for missing.png matched no file" in out
     assert "3 files: 3 imported, 0 duplicates, 0 errors" in out

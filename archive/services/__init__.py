@@ -42,11 +42,16 @@ from archive.services.photos import (
 from archive.services.zipimport import (
     BatchReport,
     IngestResult,
+    batch_dict,
+    check_batch,
     do_ingest_zip,
+    do_upload_zip,
     ingest_one,
     iter_directory,
     metadata_for,
     parse_metadata_csv,
+    read_metadata_csv,
+    run_zip_batch,
 )
 
 __all__ = [
@@ -57,6 +62,11 @@ __all__ = [
     "BatchReport",
     "DuplicatePhoto",
     "IngestResult",
+    "batch_dict",
+    "check_batch",
+    "do_upload_zip",
+    "read_metadata_csv",
+    "run_zip_batch",
     "check_collection",
     "check_collection_data",
     "check_member_target",

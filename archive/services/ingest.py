@@ -9,6 +9,7 @@ import hashlib
 import logging
 import os
 import tempfile
+import unicodedata
 from collections.abc import Mapping
 
 from django.conf import settings
@@ -78,18 +79,21 @@ def do_ingest_photo(user, collection: Collection, fileobj, filename: str, metada
     check_upload(user, collection)
     cleaned = check_photo_metadata(metadata or {})
     situations = cleaned.pop("situations", [])
+    name = unicodedata.normalize("NFC", os.path.basename(str(filename or "").replace("\\", "/")))[:300]
+    if not cleaned.get("title"):  # the file name without its extension, until someone gives a title
+        cleaned["title"] = os.path.splitext(name)[0][: Photo._meta.get_field("title").max_length]
     spooled, sha256, size = _spool(fileobj, settings.MAX_UPLOAD_BYTES)
     with spooled:
+        # A copy already here is answered from its checksum, before any pixel of it is decoded again.
+        existing = Photo.objects.filter(collection=collection, sha256=sha256).first()
+        if existing is not None:
+            raise DuplicatePhoto(existing)
         try:
             info = imaging.inspect_image(spooled, settings.MAX_IMAGE_PIXELS)
         except imaging.ImageRejected as exc:
             raise ServiceError(
                 exc.code, exc.message, fields={"file": [exc.message]}, status_code=exc.status_code
             ) from exc
-        existing = Photo.objects.filter(collection=collection, sha256=sha256).first()
-        if existing is not None:
-            raise DuplicatePhoto(existing)
-        name = os.path.basename(str(filename or "").replace("\\", "/"))[:300]
         photo = Photo(
             collection=collection,
             original_name=name,

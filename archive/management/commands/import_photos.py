@@ -5,6 +5,7 @@ never stops the rest; the command prints a per-file report and exits non-zero if
 """
 
 import os
+import unicodedata
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
@@ -44,14 +45,19 @@ class Command(BaseCommand):
                 raise CommandError(f"no user named {user!r}")
         rows = {}
         csv_path = os.path.abspath(metadata) if metadata else None
+        metadata_encoding = ""
         if metadata:
             try:
-                with open(metadata, encoding="utf-8-sig") as handle:
-                    rows = services.parse_metadata_csv(handle.read())
+                with open(metadata, "rb") as handle:
+                    # UTF-8 (with or without BOM), UTF-16 with BOM or CP949/EUC-KR (Korean Excel).
+                    rows, metadata_encoding = services.read_metadata_csv(
+                        handle.read(), os.path.basename(metadata)
+                    )
             except OSError as exc:
                 raise CommandError(f"cannot read {metadata}: {exc}") from exc
             except ServiceError as exc:
                 raise CommandError(f"{metadata}: {exc.message}") from exc
+            self.stdout.write(f"metadata: {metadata} read as {metadata_encoding}")
         try:
             services.check_upload(uploader, target)
         except Exception as exc:
@@ -62,16 +68,17 @@ class Command(BaseCommand):
             for p in services.iter_directory(directory)
             if os.path.abspath(os.path.join(directory, p)) != csv_path
         ]
-        unmatched = set(rows) - set(paths) - {os.path.basename(p) for p in paths}
+        # Names as a person reads them (NFC: macOS folders store decomposed Hangul), paths as the disk has them.
+        names = {p: unicodedata.normalize("NFC", p) for p in paths}
+        unmatched = set(rows) - set(names.values()) - {os.path.basename(n) for n in names.values()}
         results = []
         for relative in tqdm(
             paths, desc="importing", unit="file", disable=no_progress, file=self.stderr._out
         ):
+            name = names[relative]
             with open(os.path.join(directory, relative), "rb") as handle:
                 results.append(
-                    services.ingest_one(
-                        uploader, target, handle, relative, services.metadata_for(rows, relative)
-                    )
+                    services.ingest_one(uploader, target, handle, name, services.metadata_for(rows, name))
                 )
         jobs.wait_idle(timeout=3600)
 

@@ -72,6 +72,11 @@ async function run({ file, ui }) {
   const { status, body } = await uploadWithProgress(url, form, (f) => {
     ui.progress.value = Math.round(f * 100);
   });
+  if (status === 202 && body && body.status_url) {
+    // A heavy ZIP is ingested in the background: follow its batch until the report is complete.
+    await followBatch(ui, body);
+    return;
+  }
   if (status >= 200 && status < 300) {
     ui.progress.value = 100;
     changed = true;
@@ -86,6 +91,31 @@ async function run({ file, ui }) {
   } else {
     fail(ui, `${file.name}: ${refusal(status, body)}`);
   }
+}
+
+async function followBatch(ui, batch) {
+  let state = batch;
+  ui.progress.value = 0;
+  while (state.status === "queued" || state.status === "running") {
+    ui.status.textContent = `processing ${state.processed} of ${state.total}…`;
+    ui.progress.value = state.total ? Math.round((100 * state.processed) / state.total) : 0;
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    try {
+      state = await api("GET", batch.status_url);
+    } catch (error) {
+      fail(ui, error.message || "the batch status could not be read");
+      return;
+    }
+  }
+  changed = true;
+  if (state.status === "failed") {
+    fail(ui, state.error || "the batch failed");
+    return;
+  }
+  ui.progress.value = 100;
+  const bad = zipReport(ui, state);
+  ui.status.textContent = bad ? `done, ${bad} file${bad > 1 ? "s" : ""} not added` : "done";
+  if (bad) ui.row.classList.add("partial");
 }
 
 function pump() {

@@ -1,4 +1,30 @@
+import logging
+import threading
+
 from django.apps import AppConfig
+
+log = logging.getLogger(__name__)
+
+
+def recover_batches() -> None:
+    """Re-enqueue background ZIP batches whose job was lost (docs/uploads.md)."""
+    from django.db import close_old_connections
+
+    from archive.services import recover_upload_batches
+
+    try:
+        close_old_connections()
+        ids = recover_upload_batches()
+        if ids:
+            log.info("re-enqueued %d upload batch(es): %s", len(ids), ids)
+    except Exception:  # noqa: BLE001 (e.g. the database is not migrated yet)
+        log.exception("could not recover upload batches")
+    finally:
+        close_old_connections()
+
+
+def _on_worker_ready(**kwargs):
+    recover_batches()
 
 
 class ArchiveConfig(AppConfig):
@@ -20,3 +46,14 @@ class ArchiveConfig(AppConfig):
         from archive.services import on_photo_deleted
 
         post_delete.connect(on_photo_deleted, sender=Photo, dispatch_uid="archive.photo_files")
+
+        # Lost batches are re-enqueued when a Celery worker or the embedded server starts.
+        from celery.signals import worker_ready
+
+        from colorize.apps import is_server_process
+
+        worker_ready.connect(_on_worker_ready, dispatch_uid="archive.recover_batches")
+        if settings.JOB_BACKEND == "inprocess" and is_server_process():
+            timer = threading.Timer(1.0, recover_batches)
+            timer.daemon = True
+            timer.start()

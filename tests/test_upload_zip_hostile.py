@@ -182,3 +182,33 @@ def test_a_resumed_batch_skips_the_members_it_already_reported(people, settings)
     batch.refresh_from_db()
     assert [r["name"] for r in batch.report["results"]] == ["a.png", "b.png"]
     assert list(Photo.objects.values_list("original_name", flat=True)) == ["b.png"]
+
+
+def test_a_lost_batch_is_re_enqueued_once_by_the_sweep_and_a_live_one_is_left_alone(people, settings):
+    """The job of a queued batch was lost (the embedded server restarted before running it)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from archive.services import do_upload_zip, recover_upload_batches
+
+    settings.ZIP_SYNC_MAX_MEMBERS = 0
+    lost = do_upload_zip(
+        people.curator,
+        people.collection,
+        SimpleUploadedFile("a.zip", make_zip({"a.png": gray_image_bytes(seed=13)})),
+    )
+    live = do_upload_zip(
+        people.curator,
+        people.collection,
+        SimpleUploadedFile("b.zip", make_zip({"b.png": gray_image_bytes(seed=14)})),
+    )
+    # Neither job ran: the test's transaction never commits. One is silent for long, the other just wrote.
+    UploadBatch.objects.filter(pk=lost.pk).update(updated=timezone.now() - timedelta(hours=1))
+    UploadBatch.objects.filter(pk=live.pk).update(status="running", updated=timezone.now())
+    with jobs_run_now():
+        assert recover_upload_batches() == [lost.pk]
+    assert recover_upload_batches() == []  # taken once: its heartbeat is fresh again
+    lost.refresh_from_db()
+    assert lost.status == "done" and lost.report["counts"]["ok"] == 1
+    assert UploadBatch.objects.get(pk=live.pk).status == "running"

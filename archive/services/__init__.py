@@ -51,6 +51,7 @@ from archive.services.zipimport import (
     metadata_for,
     parse_metadata_csv,
     read_metadata_csv,
+    recover_upload_batches,
     run_zip_batch,
 )
 
@@ -66,6 +67,7 @@ __all__ = [
     "check_batch",
     "do_upload_zip",
     "read_metadata_csv",
+    "recover_upload_batches",
     "run_zip_batch",
     "check_collection",
     "check_collection_data",

@@ -13,12 +13,14 @@ import posixpath
 import zipfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.files import File
 from django.db import transaction
 from django.http import Http404
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Role
@@ -321,7 +323,7 @@ def run_zip_batch(batch_id: int) -> str:
         return "gone"
     if batch.status in (BatchStatus.DONE, BatchStatus.FAILED):
         return batch.status
-    UploadBatch.objects.filter(pk=batch_id).update(status=BatchStatus.RUNNING)
+    UploadBatch.objects.filter(pk=batch_id).update(status=BatchStatus.RUNNING, updated=timezone.now())
     report = dict(batch.report or {})
     results = list(report.get("results") or [])
     try:
@@ -333,8 +335,10 @@ def run_zip_batch(batch_id: int) -> str:
                 def record(result: IngestResult):
                     results.append(result.as_dict())
                     counts = BatchReport([IngestResult(**r) for r in results]).counts()
-                    UploadBatch.objects.filter(pk=batch_id).update(
-                        processed=len(results), report={**report, "counts": counts, "results": results}
+                    UploadBatch.objects.filter(pk=batch_id).update(  # also the batch's heartbeat
+                        processed=len(results),
+                        report={**report, "counts": counts, "results": results},
+                        updated=timezone.now(),
                     )
 
                 ingest_members(
@@ -355,6 +359,30 @@ def run_zip_batch(batch_id: int) -> str:
     UploadBatch.objects.filter(pk=batch_id).update(status=BatchStatus.DONE, processed=len(results))
     _drop_archive(batch)
     return "done"
+
+
+def recover_upload_batches(stale_after: timedelta | None = None) -> list[int]:
+    """Re-enqueue batches whose job was lost (a server restart in embedded mode, a killed worker, a broker
+    outage): queued or running, and silent for `stale_after` (settings.BATCH_STALE_SECONDS). A running
+    batch writes a heartbeat after every member. Each batch is taken by a compare-and-set on its
+    heartbeat, so of several sweepers exactly one re-enqueues it; the job resumes after the last reported
+    member."""
+    if stale_after is None:
+        stale_after = timedelta(seconds=settings.BATCH_STALE_SECONDS)
+    cutoff = timezone.now() - stale_after
+    taken = []
+    stale = UploadBatch.objects.filter(
+        status__in=(BatchStatus.QUEUED, BatchStatus.RUNNING), updated__lt=cutoff
+    ).values_list("pk", "updated")
+    for pk, heartbeat in stale:
+        with transaction.atomic():
+            won = UploadBatch.objects.filter(pk=pk, updated=heartbeat).update(
+                status=BatchStatus.QUEUED, updated=timezone.now()
+            )
+            if won:
+                jobs.enqueue("archive.services.zipimport.run_zip_batch", pk)
+                taken.append(pk)
+    return taken
 
 
 def _drop_archive(batch: UploadBatch) -> None:

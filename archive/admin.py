@@ -1,4 +1,5 @@
 from django.contrib import admin
+from modeltranslation.admin import TranslationAdmin
 
 from accounts.models import Membership
 from archive.models import Collection, Era, Photo, Situation
@@ -25,13 +26,17 @@ class PhotoAdmin(admin.ModelAdmin):
     readonly_fields = ("original", "sha256", "byte_size", "format", "width", "height", "mode", "bit_depth")
 
 
+# The vocabularies' names and descriptions are edited in Korean and English side by side (modeltranslation).
 @admin.register(Era)
-class EraAdmin(admin.ModelAdmin):
-    list_display = ("name", "slug", "year_from", "year_to", "order")
-    prepopulated_fields = {"slug": ("name",)}
+class EraAdmin(TranslationAdmin):
+    list_display = ("name", "slug", "kind", "parent", "year_from", "year_to", "order")
+    list_filter = ("kind",)
+    search_fields = ("slug", "name_ko", "name_en")
+    prepopulated_fields = {"slug": ("name_en",)}
 
 
 @admin.register(Situation)
-class SituationAdmin(admin.ModelAdmin):
+class SituationAdmin(TranslationAdmin):
     list_display = ("name", "slug")
-    prepopulated_fields = {"slug": ("name",)}
+    search_fields = ("slug", "name_ko", "name_en")
+    prepopulated_fields = {"slug": ("name_en",)}

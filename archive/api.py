@@ -312,7 +312,7 @@ class PhotoOriginalView(APIView):
 @extend_schema_view(get=extend_schema(summary="The era vocabulary"))
 class EraListView(generics.ListAPIView):
     serializer_class = s.EraSerializer
-    queryset = Era.objects.all()
+    queryset = Era.objects.select_related("parent")
     pagination_class = None
     permission_classes = [AllowAny]
     filter_backends = []

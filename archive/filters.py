@@ -1,15 +1,26 @@
-"""Photo browsing filters: collection, era, situation, status, a date range (overlap) and full-text q."""
+"""Photo browsing filters: collection, era (with the eras below it), decade, situation, status, a date range
+(overlap) and full-text q."""
+
+import datetime as dt
 
 import django_filters
-from django.db.models import Q
+from django.db.models import Q, Subquery
 
-from archive.models import Photo, PhotoStatus
+from archive.models import Era, EraKind, Photo, PhotoStatus
 from archive.services.search import search_photos
 
 
 class PhotoFilter(django_filters.FilterSet):
     collection = django_filters.NumberFilter(field_name="collection_id", help_text="a collection id")
-    era = django_filters.CharFilter(field_name="era__slug", help_text="an era slug")
+    era = django_filters.CharFilter(
+        method="filter_era",
+        help_text="an era slug: photos of that era or of an era inside it; for a decade or a century, also the "
+        "photos dated inside it",
+    )
+    decade = django_filters.NumberFilter(
+        method="filter_decade",
+        help_text="a decade's first year (1910): photos whose date range overlaps 1910–1919",
+    )
     situation = django_filters.CharFilter(field_name="situations__slug", help_text="a situation slug")
     status = django_filters.ChoiceFilter(choices=PhotoStatus.choices)
     date_from = django_filters.DateFilter(
@@ -22,7 +33,7 @@ class PhotoFilter(django_filters.FilterSet):
 
     class Meta:
         model = Photo
-        fields = ["collection", "era", "situation", "status", "date_from", "date_to", "q"]
+        fields = ["collection", "era", "decade", "situation", "status", "date_from", "date_to", "q"]
 
     # A photo's range is [date_from, date_to]; a missing end takes the other end's value. A photo with no
     # date at all never matches a date filter.
@@ -32,5 +43,34 @@ class PhotoFilter(django_filters.FilterSet):
     def filter_date_to(self, queryset, name, value):
         return queryset.filter(Q(date_from__lte=value) | Q(date_from__isnull=True, date_to__lte=value))
 
+    def filter_era(self, queryset, name, value):
+        return queryset.filter(era_condition(value))
+
+    def filter_decade(self, queryset, name, value):
+        start = int(value) // 10 * 10
+        return queryset.filter(dated_between(start, start + 9))
+
     def filter_q(self, queryset, name, value):
         return search_photos(queryset, value)
+
+
+def dated_between(year_from: int, year_to: int) -> Q:
+    """Photos whose date range [date_from, date_to] overlaps the years (approximate dates included: "c. 1915"
+    is stored as a range); a missing end takes the other end's value; undated photos never match."""
+    first, last = dt.date(year_from, 1, 1), dt.date(year_to, 12, 31)
+    starts_before_end = Q(date_from__lte=last) | Q(date_from__isnull=True, date_to__lte=last)
+    ends_after_start = Q(date_to__gte=first) | Q(date_to__isnull=True, date_from__gte=first)
+    return starts_before_end & ends_after_start
+
+
+def era_condition(slug: str) -> Q:
+    """Photos of the era `slug` or of an era inside it (the trees are at most three deep: century, decade; period,
+    sub-period); a decade or a century also takes the photos dated inside it (a photo carries a period, its
+    decade follows from its date). No query of its own: the era's years come in as subqueries."""
+    tagged = Q(era__slug=slug) | Q(era__parent__slug=slug) | Q(era__parent__parent__slug=slug)
+    spans = Era.objects.filter(slug=slug, kind__in=[EraKind.DECADE, EraKind.CENTURY])
+    first = Subquery(spans.values("year_from")[:1])
+    last = Subquery(spans.values("year_to")[:1])
+    starts_before_end = Q(date_from__year__lte=last) | Q(date_from__isnull=True, date_to__year__lte=last)
+    ends_after_start = Q(date_to__year__gte=first) | Q(date_to__isnull=True, date_from__year__gte=first)
+    return tagged | (starts_before_end & ends_after_start)

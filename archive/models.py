@@ -2,39 +2,111 @@ import uuid
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q, Value
+from django.db.models.functions import Coalesce, Lower, Replace
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Role
 
 
+class EraKind(models.TextChoices):
+    PERIOD = "period", _("historical period")
+    CENTURY = "century", _("century")
+    DECADE = "decade", _("decade")
+
+
 class Era(models.Model):
-    """A controlled vocabulary of historical periods (admin-editable, seeded by a data migration)."""
+    """A controlled vocabulary of times (admin-editable, seeded by data migrations), in two trees: Korean
+    historical periods (a period may contain sub-periods: the Korean War inside the First Republic), and
+    centuries divided into decades. Together they cover every year from 1850 to 2000, so any photo gets an era.
+    `name` and `description` exist in Korean and English (name_ko, name_en: archive/translation.py)."""
 
     slug = models.SlugField(unique=True)
-    name = models.CharField(max_length=100)
-    year_from = models.IntegerField(null=True, blank=True)
-    year_to = models.IntegerField(null=True, blank=True)
+    name = models.CharField(_("name"), max_length=100)
+    description = models.TextField(_("description"), blank=True)
+    kind = models.CharField(_("kind"), max_length=10, choices=EraKind.choices, default=EraKind.PERIOD)
+    parent = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+        verbose_name=_("part of"),
+    )
+    year_from = models.IntegerField(_("from year"), null=True, blank=True)
+    year_to = models.IntegerField(_("to year (inclusive)"), null=True, blank=True)
     order = models.IntegerField(default=0)
 
     class Meta:
-        ordering = ["order", "year_from", "name"]
+        ordering = ["order", "year_from", "slug"]
+        verbose_name = _("era")
+        verbose_name_plural = _("eras")
 
     def __str__(self):
         return self.name
+
+    @staticmethod
+    def decade_slug(year: int) -> str:
+        """The slug of the decade a year falls in: 1915 -> "1910s"."""
+        return f"{year // 10 * 10}s"
+
+    def subtree_ids(self) -> list[int]:
+        """This era and every era below it (the vocabulary is small: one query)."""
+        children: dict[int | None, list[int]] = {}
+        for pk, parent_id in Era.objects.values_list("pk", "parent_id"):
+            children.setdefault(parent_id, []).append(pk)
+        ids, todo = [], [self.pk]
+        while todo:
+            pk = todo.pop()
+            ids.append(pk)
+            todo.extend(children.get(pk, []))
+        return ids
 
 
 class Situation(models.Model):
-    """A controlled vocabulary of what a photograph shows (war, protest, daily life, ...)."""
+    """A controlled vocabulary of what a photograph shows (war, protest, daily life, ...), in Korean and English."""
 
     slug = models.SlugField(unique=True)
-    name = models.CharField(max_length=100)
+    name = models.CharField(_("name"), max_length=100)
+    description = models.TextField(_("description"), blank=True)
 
     class Meta:
-        ordering = ["name"]
+        ordering = ["slug"]
+        verbose_name = _("situation")
+        verbose_name_plural = _("situations")
 
     def __str__(self):
         return self.name
+
+
+# The descriptive fields that text search reads (archive/services/search.py).
+SEARCH_FIELDS = ("title", "description", "place", "creator", "identifier", "source", "date_display", "rights")
+
+
+class JoinText(models.Func):
+    """a || b || c with NULL as '': flat (Concat nests one pair per argument, deeper than SQLite's parser allows
+    in a generated column) and immutable on PostgreSQL (concat() is not, so it cannot be indexed)."""
+
+    template = "(%(expressions)s)"
+    arg_joiner = " || "
+    output_field = models.TextField()
+
+    def __init__(self, *expressions, **extra):
+        super().__init__(
+            *(Coalesce(e, Value(""), output_field=models.TextField()) for e in expressions), **extra
+        )
+
+
+def _compact_search_text():
+    """Lower-cased descriptive text with all white space removed, fields separated by "|": "서울 역 앞" and
+    "서울역앞" become the same, so a search finds a word whatever its spacing (Korean spacing varies)."""
+    parts = []
+    for name in SEARCH_FIELDS:
+        parts += [F(name), Value("|")]
+    text = JoinText(*parts[:-1])
+    for blank in (" ", "\n", "\r", "\t", "\u3000"):
+        text = Replace(text, Value(blank), Value(""), output_field=models.TextField())
+    return Lower(text, output_field=models.TextField())
 
 
 class Visibility(models.TextChoices):
@@ -153,6 +225,12 @@ class Photo(models.Model):
     source = models.CharField("source / institution", max_length=300, blank=True)
     rights = models.CharField(max_length=500, blank=True)
     identifier = models.CharField(max_length=200, blank=True)
+
+    # Kept by the database (a stored generated column); on PostgreSQL a pg_trgm GIN index makes substring search
+    # fast (archive/migrations/0007_photo_search_text.py).
+    search_text = models.GeneratedField(
+        expression=_compact_search_text(), output_field=models.TextField(), db_persist=True
+    )
 
     era = models.ForeignKey(Era, null=True, blank=True, on_delete=models.SET_NULL, related_name="photos")
     situations = models.ManyToManyField(Situation, blank=True, related_name="photos")

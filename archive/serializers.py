@@ -14,15 +14,32 @@ ROLE_NAMES = [role.label for role in Role]
 
 
 class EraSerializer(serializers.ModelSerializer):
+    """`name` and `description` in the request's language (LocaleMiddleware: the language cookie, else
+    Accept-Language); name_ko/name_en and description_ko/description_en for clients that show or edit both."""
+
+    parent = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+
     class Meta:
         model = Era
-        fields = ["slug", "name", "year_from", "year_to"]
+        fields = [
+            "slug",
+            "name",
+            "name_ko",
+            "name_en",
+            "description",
+            "description_ko",
+            "description_en",
+            "kind",
+            "parent",
+            "year_from",
+            "year_to",
+        ]
 
 
 class SituationSerializer(serializers.ModelSerializer):
     class Meta:
         model = Situation
-        fields = ["slug", "name"]
+        fields = ["slug", "name", "name_ko", "name_en", "description", "description_ko", "description_en"]
 
 
 class CollectionSerializer(serializers.ModelSerializer):

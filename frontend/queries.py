@@ -13,6 +13,7 @@ from django.db.models.functions import RowNumber
 from django.http import Http404
 
 from accounts.models import Role
+from archive.filters import era_condition
 from archive.models import Collection, Era, Photo, PhotoStatus, Situation
 
 MOSAIC_SIZE = 4
@@ -153,7 +154,7 @@ def photo_grid(collection: Collection, query: GridQuery):
         base = _search(base, query.q)
     photos = base
     if query.era:
-        photos = photos.filter(era__slug=query.era)
+        photos = photos.filter(era_condition(query.era))
     if query.situation:
         photos = photos.filter(situations__slug=query.situation)
     if query.status:

@@ -73,7 +73,10 @@ def workspace(request, pk: int):
         "canReview": role >= Role.REVIEWER,
         "wsPath": f"/ws/photos/{photo.pk}/",
         "live": user.is_authenticated and photo.collection.is_member(user),  # the room is for members
-        "eras": [{"slug": e.slug, "name": e.name} for e in Era.objects.all()],
+        "eras": [
+            {"slug": e.slug, "name": e.name, "kind": e.kind, "parent": e.parent_id, "id": e.pk}
+            for e in Era.objects.all()
+        ],
         "situations": [{"slug": s.slug, "name": s.name} for s in Situation.objects.all()],
     }
     return render(

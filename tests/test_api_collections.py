@@ -133,8 +133,15 @@ def test_a_member_promoted_to_owner_may_manage_members(people, client_for):
 
 
 def test_vocabularies_are_listed_for_everyone(client_for, db):
-    eras = client_for(None).get("/api/eras/").json()
-    assert {"slug": "korean-war", "name": "Korean War", "year_from": 1950, "year_to": 1953} in eras
+    eras = {e["slug"]: e for e in client_for(None).get("/api/eras/").json()}
+    war = eras["korean-war"]
+    assert (war["name"], war["name_ko"], war["name_en"]) == ("Korean War", "한국전쟁", "Korean War")
+    assert (war["year_from"], war["year_to"], war["parent"], war["kind"]) == (
+        1950,
+        1953,
+        "first-republic",
+        "period",
+    )
     situations = client_for(None).get("/api/situations/").json()
     assert {s["slug"] for s in situations} >= {"war", "protest", "ceremony", "daily-life", "disaster"}
 

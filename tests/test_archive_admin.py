@@ -42,10 +42,27 @@ def test_eras_are_editable_in_the_admin(people, client):
     client.force_login(UserFactory(username="root", is_staff=True, is_superuser=True))
     response = client.post(
         "/admin/archive/era/add/",
-        {"slug": "2000s", "name": "2000s", "year_from": 2000, "year_to": 2009, "order": 99},
+        {
+            "slug": "new-village",
+            "name_ko": "새마을 운동",
+            "name_en": "New Village Movement",
+            "description_ko": "",
+            "description_en": "",
+            "kind": "period",
+            "parent": Era.objects.get(slug="industrialization").pk,
+            "year_from": 1970,
+            "year_to": 1979,
+            "order": 99,
+        },
     )
-    assert response.status_code == 302
-    assert Era.objects.get(slug="2000s").year_to == 2009
+    assert response.status_code == 302, response.content.decode()[:2000]
+    era = Era.objects.get(slug="new-village")
+    assert (era.name_ko, era.name_en, era.parent.slug, era.year_to) == (
+        "새마을 운동",
+        "New Village Movement",
+        "industrialization",
+        1979,
+    )
 
 
 def test_deleting_a_photo_deletes_its_files_after_commit(people, settings):

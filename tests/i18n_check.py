@@ -21,6 +21,7 @@ PROPER_NAMES = {
     "Ctrl",
     "Del",
     "Delete",
+    "Backspace",
     "Enter",
     "Space",
     "Shift",

@@ -77,6 +77,12 @@ def test_an_unknown_language_is_refused_by_the_switcher_and_english_stays(client
     assert '<html lang="en">' in client.get("/login/").content.decode()
 
 
+def test_the_javascript_catalogue_serves_korean_strings(client):
+    body = korean(client).get("/jsi18n/").content.decode()
+    assert "django.gettext" in body or "gettext" in body
+    assert "\\uc0ac\\uc9c4" in body or "사진" in body  # 사진 (photo) in some translated string
+
+
 def test_pages_render_dates_in_the_time_zone_the_browser_reports():
     seen = []
 

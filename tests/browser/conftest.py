@@ -52,6 +52,8 @@ def _server_env(var_dir: Path) -> dict:
         DEBUG="1",
         PYTHONUNBUFFERED="1",
         ROOM_HEARTBEAT_SECONDS="2",
+        # ZIPs of more than two members are background batches (202, then the page follows the batch).
+        ZIP_SYNC_MAX_MEMBERS="2",
     )
     return env
 

@@ -1,7 +1,7 @@
 // Collection page: sort auto-submit, drag-and-drop upload with a progress bar and a clear error per file,
 // and the metadata editor (PATCH /api/photos/{id}/).
-import { el, errorMessage, uploadWithProgress } from "./api.js";
-import { gettext } from "./i18n.js";
+import { el, errorMessage, get, uploadWithProgress } from "./api.js";
+import { format, gettext } from "./i18n.js";
 import { initMetadataDialog, openMetadataEditor } from "./metadata.js";
 
 const config = JSON.parse(document.getElementById("page-config").textContent);
@@ -81,9 +81,7 @@ async function run({ file, ui }) {
     ui.progress.value = 100;
     changed = true;
     if (isZip(file)) {
-      const bad = zipReport(ui, body);
-      ui.status.textContent = bad ? `done, ${bad} file${bad > 1 ? "s" : ""} not added` : "done";
-      if (bad) ui.row.classList.add("partial");
+      showZipReport(ui, body);
     } else {
       ui.status.textContent = "uploaded";
       ui.row.classList.add("ok");
@@ -93,29 +91,37 @@ async function run({ file, ui }) {
   }
 }
 
+function showZipReport(ui, body) {
+  const bad = zipReport(ui, body);
+  ui.status.textContent = bad ? `done, ${bad} file${bad > 1 ? "s" : ""} not added` : "done";
+  if (bad) ui.row.classList.add("partial");
+}
+
+// A heavy ZIP is a background batch (202): poll GET /api/batches/{id}/ (UploadBatchSerializer) for its
+// progress until its report is complete.
 async function followBatch(ui, batch) {
   let state = batch;
-  ui.progress.value = 0;
   while (state.status === "queued" || state.status === "running") {
-    ui.status.textContent = `processing ${state.processed} of ${state.total}…`;
+    ui.status.textContent = format(gettext("processing %(done)s of %(total)s…"), {
+      done: state.processed,
+      total: state.total,
+    });
     ui.progress.value = state.total ? Math.round((100 * state.processed) / state.total) : 0;
-    await new Promise((resolve) => setTimeout(resolve, 1500));
+    await new Promise((resolve) => setTimeout(resolve, 1000));
     try {
-      state = await api("GET", batch.status_url);
+      state = await get(batch.status_url);
     } catch (error) {
-      fail(ui, error.message || "the batch status could not be read");
+      fail(ui, error.message || gettext("the batch's progress could not be read"));
       return;
     }
   }
   changed = true;
   if (state.status === "failed") {
-    fail(ui, state.error || "the batch failed");
+    fail(ui, state.error || gettext("the batch failed"));
     return;
   }
   ui.progress.value = 100;
-  const bad = zipReport(ui, state);
-  ui.status.textContent = bad ? `done, ${bad} file${bad > 1 ? "s" : ""} not added` : "done";
-  if (bad) ui.row.classList.add("partial");
+  showZipReport(ui, state);
 }
 
 function pump() {

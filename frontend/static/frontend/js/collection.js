@@ -1,7 +1,7 @@
 // Collection page: sort auto-submit, drag-and-drop upload with a progress bar and a clear error per file,
 // and the metadata editor (PATCH /api/photos/{id}/).
 import { el, errorMessage, get, uploadWithProgress } from "./api.js";
-import { format, gettext } from "./i18n.js";
+import { format, gettext, ngettext } from "./i18n.js";
 import { initMetadataDialog, openMetadataEditor } from "./metadata.js";
 
 const config = JSON.parse(document.getElementById("page-config").textContent);
@@ -93,7 +93,9 @@ async function run({ file, ui }) {
 
 function showZipReport(ui, body) {
   const bad = zipReport(ui, body);
-  ui.status.textContent = bad ? `done, ${bad} file${bad > 1 ? "s" : ""} not added` : "done";
+  ui.status.textContent = bad
+    ? format(ngettext("done, %(n)s file not added", "done, %(n)s files not added", bad), { n: bad })
+    : gettext("done");
   if (bad) ui.row.classList.add("partial");
 }
 

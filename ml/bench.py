@@ -42,7 +42,8 @@ def synthetic_scan(H: int, W: int, seed: int = 0) -> np.ndarray:
 
 
 def count_flops(net, size: int = 256) -> tuple[int, int]:
-    """Parameters and multiply-accumulates of one full forward pass at size x size. Returns (params, MACs)."""
+    """Parameters (trained head + frozen encoder) and multiply-accumulates of one forward pass at size x size
+    with 10 hints. Returns (params, MACs)."""
     macs = [0]
 
     def hook(mod, inp, out):
@@ -51,27 +52,26 @@ def count_flops(net, size: int = 256) -> tuple[int, int]:
         elif isinstance(mod, torch.nn.Linear):
             macs[0] += out.numel() * mod.in_features
 
-    hs = [
-        m.register_forward_hook(hook)
-        for m in net.modules()
-        if isinstance(m, torch.nn.Conv2d | torch.nn.Linear)
-    ]
+    mods = list(net.modules()) + list(net.encoder.modules())
+    hs = [m.register_forward_hook(hook) for m in mods if isinstance(m, torch.nn.Conv2d | torch.nn.Linear)]
     Q = net.args.n_bins
     with torch.no_grad():
+        z = torch.zeros(1, dtype=torch.long)
+        tok = torch.rand(1, 10, 4) * torch.tensor([1.0, 1.0, 40.0, 40.0])
         net(
-            torch.zeros(1, 1, size, size),
-            torch.zeros(1, 2, size, size),
-            torch.zeros(1, 1, size, size),
+            torch.full((1, 1, size, size), 50.0),
+            tok,
+            torch.ones(1, 10, dtype=torch.bool),
             torch.zeros(1, Q + 2),
-            torch.zeros(1, dtype=torch.long),
-            torch.zeros(1, dtype=torch.long),
+            z,
+            z,
         )
     for h in hs:
         h.remove()
-    # the region conv's per-image depthwise filters run through F.conv2d directly: add them
-    c4 = net.args.widths[3]
-    macs[0] += (size // 16) ** 2 * c4 * net.args.n_regions * 9
-    return sum(p.numel() for p in net.parameters()), macs[0]
+    # the encoder's ImageNet classifier (_fc) never runs in colorization
+    return sum(p.numel() for p in net.parameters()) + sum(p.numel() for p in net.encoder.parameters()), macs[
+        0
+    ]
 
 
 def _hints(n: int, seed: int = 1):

@@ -31,7 +31,7 @@ def _in_gamut(L: np.ndarray, ab: np.ndarray, tol: float = 1e-6) -> np.ndarray:
 
 @lru_cache(maxsize=4)
 def ab_bins(grid: float = GRID) -> np.ndarray:
-    """The in-gamut ab bin centres. Returns (Q,2) float32, a,b in [-110,110] (Q = 313 for the default grid)."""
+    """The in-gamut ab bin centres. Returns (Q,2) float32, a,b in [-110,110] (Q = 262 for the default 10-unit grid)."""
     lat = _lattice(grid)
     # A bin is in gamut if any point of its cell (centre +- grid/2, sampled) is in gamut at any L.
     offs = np.linspace(-grid / 2, grid / 2, 5)

@@ -2,13 +2,16 @@
 
 Pipeline of `colorize` for an (H,W) photo:
   1. lightness L (H,W) in [0,100] from 8/16-bit or float gray, or from the L of an RGB input;
-  2. global pass: the whole photo at <= 256 px long side -> chroma, bin distribution (uncertainty, suggestions)
-     and the global feature vector; global hint from the reference photo, else the profile, else withheld;
-  3. working pass (only for photos larger than the global pass): overlapping tiles at <= work_side px that all
-     see the global feature vector; the difficulty classifier (DCM) sends easy tiles without hints to the light
-     head (early exit); tiles are blended with linear ramps in their overlaps;
-  4. verified hints enforced: edge-aware propagation of the residual, then an exact fix at each hint;
-  5. chroma upsampled to full resolution guided by the full-resolution L (L itself is untouched).
+  2. global pass: the whole photo at <= 256 px long side through the network (`ml/net.py`: frozen EfficientNet-Lite0
+     encoder, prior decoder, hint tokens attended by every pixel) -> chroma, bin distribution (uncertainty,
+     suggestions) and the global vector g; global hint from the reference photo, else the profile, else withheld;
+  3. working pass (only when work_side > 256 and the photo is larger): overlapping tiles that all receive g and
+     the hints inside them; the difficulty classifier (DCM), reading the global pass's features of the tile's
+     region, lets an easy hint-free tile keep the global pass's chroma; tiles are blended with linear ramps;
+  4. verified hints: a local anchor correction (a few pixels around each anchor, edge-aware) at the working size;
+     the network itself already spreads a hint over its object; nothing is flooded over the photo;
+  5. chroma upsampled to full resolution guided by the full-resolution L (L itself is untouched), then an exact
+     fix at each anchor pixel (error ~1e-6 Lab).
 """
 
 from __future__ import annotations
@@ -25,23 +28,25 @@ import torch
 import torch.nn.functional as F
 
 from . import bins as B
-from .color import gray_to_l, lab_to_rgb, normalize_ab, normalize_l, rgb_to_hex, rgb_to_l, torch_lab_to_rgb
+from .color import gray_to_l, lab_to_rgb, rgb_to_hex, rgb_to_l, torch_lab_to_rgb
 from .context import ERAS, SITUATIONS, Context
-from .enforce import exact_fix, guided_upsample, propagate_residual, resize
-from .hints import Hint, rasterize
-from .model import FindColorNet, ModelArgs
+from .encoder import EncoderMismatch, load_encoder
+from .enforce import exact_fix, guided_upsample, resize
+from .hints import Hint
+from .net import FindColorNet2, NetArgs
 from .profiles import Profile, image_global_hint
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 DEFAULT_CHECKPOINT = WEIGHTS_DIR / "findcolor.pt"
 REQUIRED_KEYS = ("model_name", "model_version", "model_args", "model", "config")
+MODEL_NAME = "findcolor-v2-effnetlite0"
 INFERENCE_DEFAULTS = {
-    "enforce_decay": None,
     "anneal_mix": 0.0,
+    "anneal_mix_hinted": 0.0,
     "anneal_T": 0.38,
-    "work_side": 768,
+    "work_side": 256,
     "dcm_threshold": 0.5,
-    "prior_weight": 1.0,
+    "anchor_px": 3.0,
 }
 
 
@@ -116,6 +121,23 @@ def load_checkpoint(
     return ck, digest
 
 
+def untrained_checkpoint(seed: int = 0, args: NetArgs | None = None) -> dict:
+    """A checkpoint dict with a seeded, untrained head and the installed encoder's identity (for tests)."""
+    from .encoder import encoder_identity
+
+    torch.manual_seed(seed)
+    args = args or NetArgs()
+    net = FindColorNet2(args)
+    return {
+        "model_name": MODEL_NAME,
+        "model_version": "0-untrained",
+        "model_args": args.to_dict(),
+        "model": net.state_dict(),
+        "config": {},
+        "encoder": encoder_identity(),
+    }
+
+
 def parse_gray(gray) -> np.ndarray:
     """The lightness of an input photo. gray: (H,W) uint8/uint16/float in [0,1], (H,W,1), or (H,W,3|4) RGB(A).
 
@@ -170,6 +192,40 @@ def tile_starts(n: int, tile: int, overlap: int) -> list[int]:
     return [int(round(i * (n - tile) / (k - 1))) for i in range(k)]
 
 
+def hint_tokens(hints, H: int, W: int, step: float = 0.02, max_per_hint: int = 16) -> np.ndarray:
+    """The network's hint tokens for an (H,W) photo: (K,4) float32 rows (x, y, a, b), x = column / W.
+
+    A point hint is one token at its centre plus, when its radius is large (> 2 % of the long side), six tokens
+    on a ring at 60 % of its radius; a stroke gives tokens along its polyline every `step` of the long side.
+    """
+    long = max(H, W)
+    rows = []
+    for h in hints:
+        a, b = h.ab
+        pts = [(h.x, h.y)] + list(h.points or [])
+        if len(pts) > 1:
+            P = np.array(pts, dtype=np.float64)
+            seg = []
+            for p0, p1 in zip(P[:-1], P[1:], strict=True):
+                d = np.hypot((p1[0] - p0[0]) * W, (p1[1] - p0[1]) * H) / long
+                n = max(int(np.ceil(d / step)), 1)
+                t = np.linspace(0, 1, n + 1)[:-1, None]
+                seg.append(p0 + t * (p1 - p0))
+            seg.append(P[-1:])
+            S = np.concatenate(seg)
+            if len(S) > max_per_hint:
+                S = S[np.linspace(0, len(S) - 1, max_per_hint).round().astype(int)]
+            pts = [tuple(p) for p in S]
+        elif h.radius > 0.02:
+            r = 0.6 * h.radius * long
+            for k in range(6):
+                ang = k * np.pi / 3
+                pts.append((h.x + r * np.cos(ang) / W, h.y + r * np.sin(ang) / H))
+        for px, py in pts:
+            rows.append((min(max(px, 0.0), 1.0), min(max(py, 0.0), 1.0), a, b))
+    return np.array(rows, dtype=np.float32).reshape(-1, 4)
+
+
 class Colorizer:
     """A loaded model. Thread-safe: forward passes are serialized by a lock; everything else is per call."""
 
@@ -184,22 +240,30 @@ class Colorizer:
         tile: int = 256,
         overlap: int = 48,
         dcm_threshold: float | None = None,
-        enforce_side: int = 256,
-        preview_enforce_side: int = 80,
-        enforce_decay: float | None | str = "ckpt",
         anneal_mix: float | None = None,
         anneal_mix_hinted: float | None = None,
         anneal_T: float | None = None,
-        prior_weight: float | None = None,
+        anchor_px: float | None = None,
     ):
         self.device = torch.device(device or "cpu")
-        self.args = ModelArgs.from_dict(ckpt["model_args"])
-        self.net = FindColorNet(self.args)
+        if ckpt.get("model_name") != MODEL_NAME or "encoder" not in ckpt:
+            raise CheckpointError(
+                f"checkpoint model {ckpt.get('model_name')!r} is not a {MODEL_NAME} checkpoint (an older model "
+                "format); use ml/weights/findcolor.pt of this version"
+            )
+        ident = ckpt["encoder"]
+        try:
+            encoder, self.encoder_identity = load_encoder(expected_sha256=str(ident.get("sha256", "")))
+        except EncoderMismatch as e:
+            raise CheckpointError(str(e)) from e
+        self.args = NetArgs.from_dict(ckpt["model_args"])
+        self.net = FindColorNet2(self.args, encoder)
         try:
             self.net.load_state_dict(ckpt["model"])
         except RuntimeError as e:
             raise CheckpointError(f"checkpoint weights do not fit the model: {e}") from e
         self.net.eval().to(self.device)
+        encoder.to(self.device)
         self.model_name = str(ckpt["model_name"])
         self.model_version = str(ckpt["model_version"])
         self.checksum = checksum
@@ -210,27 +274,30 @@ class Colorizer:
             k: Profile.from_dict(v) for k, v in (ckpt.get("profiles") or {}).items()
         }
         self.tile, self.overlap = tile, overlap
-        self.enforce_side, self.preview_enforce_side = enforce_side, preview_enforce_side
         # inference settings chosen on the training set's held-out split travel in the checkpoint ("inference")
         inf = dict(INFERENCE_DEFAULTS, **(ckpt.get("inference") or {}))
-        self.enforce_decay = inf["enforce_decay"] if enforce_decay == "ckpt" else enforce_decay
         self.work_side = int(inf["work_side"] if work_side is None else work_side)
         self.dcm_threshold = float(inf["dcm_threshold"] if dcm_threshold is None else dcm_threshold)
-        # output chroma = (1 - anneal_mix) * regression head + anneal_mix * annealed mean of the bin head
-        self.anneal_mix = inf["anneal_mix"] if anneal_mix is None else anneal_mix
-        self.anneal_mix_hinted = (
+        # where the null token wins, the output moves from the regression prior toward the annealed mean of the
+        # bin distribution by anneal_mix (colourfulness; anneal_mix_hinted when there are hints)
+        self.anneal_mix = float(inf["anneal_mix"] if anneal_mix is None else anneal_mix)
+        self.anneal_mix_hinted = float(
             inf.get("anneal_mix_hinted", self.anneal_mix) if anneal_mix_hinted is None else anneal_mix_hinted
         )
-        self.anneal_T = inf["anneal_T"] if anneal_T is None else anneal_T
-        self.prior_weight = float(inf["prior_weight"] if prior_weight is None else prior_weight)
+        self.anneal_T = float(inf["anneal_T"] if anneal_T is None else anneal_T)
+        self.anchor_px = float(inf["anchor_px"] if anchor_px is None else anchor_px)
         self._lock = threading.Lock()
-        self._bins = torch.from_numpy(B.ab_bins())
 
     @classmethod
     def load(cls, path: str | os.PathLike | None = None, device: str | None = None, **kwargs) -> Colorizer:
         """Load and verify a checkpoint (default: the shipped ml/weights/findcolor.pt). Raises CheckpointError."""
         ck, digest = load_checkpoint(path)
         return cls(ck, digest, device=device, **kwargs)
+
+    @classmethod
+    def untrained(cls, seed: int = 0, **kwargs) -> Colorizer:
+        """A Colorizer with the real encoder and a seeded, untrained head (tests; the pipeline runs for real)."""
+        return cls(untrained_checkpoint(seed), "0" * 64, **kwargs)
 
     # ------------------------------------------------------------------------------------------ network
     def _ghint(self, reference, profile, context: Context | None) -> np.ndarray:
@@ -266,74 +333,109 @@ class Colorizer:
         return None
 
     @torch.no_grad()
-    def _forward(self, L, hab, hmask, ghint, ctx_ids, gfeat=None, use_dcm=False, mix=None):
-        """One network pass. L (h,w) [0,100]; hab (2,h,w) Lab units; hmask (1,h,w). Pads to multiples of 16.
-        Returns dict with ab (h,w,2), logits (Q,h4,w4) or None, gfeat (c4,), easy (bool)."""
+    def _forward(self, L, tokens, ghint, ctx_ids, g=None, mix=0.0, want_taps=False):
+        """One network pass. L (h,w) [0,100]; tokens (K,4) normalized to this image. Pads to multiples of 32.
+
+        Returns dict: ab (h,w,2) Lab units, logits (Q,ceil(h/4),ceil(w/4)), g (1,gdim), f8 (1,40,h8,w8) or None.
+        """
         h, w = L.shape
-        ph, pw = (-h) % 16, (-w) % 16
-        x = torch.from_numpy(
-            np.concatenate([normalize_l(L)[None], normalize_ab(hab) * hmask, hmask]).astype(np.float32)
-        )
-        x = F.pad(x[None], (0, pw, 0, ph), mode="replicate").to(self.device)
-        gh = torch.from_numpy(ghint[None]).to(self.device)
+        ph, pw = (-h) % 32, (-w) % 32
+        x = torch.from_numpy(np.ascontiguousarray(L, dtype=np.float32))[None, None]
+        x = F.pad(x, (0, pw, 0, ph), mode="replicate").to(self.device)
+        tok = torch.from_numpy(np.asarray(tokens, np.float32).reshape(-1, 4).copy())
+        tok[:, 0] *= w / (w + pw)
+        tok[:, 1] *= h / (h + ph)
+        tok = tok[None].to(self.device)
+        tm = torch.ones(1, tok.shape[1], dtype=torch.bool, device=self.device)
+        gh = torch.from_numpy(np.asarray(ghint, np.float32)[None]).to(self.device)
         era = torch.tensor([ctx_ids[0]], device=self.device)
         sit = torch.tensor([ctx_ids[1]], device=self.device)
-        net = self.net
         with self._lock:
-            e1, e2 = net.encode_shallow(x[:, :1], x[:, 1:3], x[:, 3:4])
-            size = x.shape[-2:]
-            easy = False
-            if use_dcm and gfeat is not None and hmask.sum() == 0:
-                easy = bool(torch.sigmoid(net.difficulty(e2))[0] < self.dcm_threshold)
-            if easy:
-                g = net.global_vector(gfeat[None].to(self.device), gh, era, sit)
-                ab, logits = net.light_head(e2, g, size), None
-            else:
-                e3, e4 = net.encode_deep(e2)
-                gf = e4.mean(dim=(2, 3)) if gfeat is None else gfeat[None].to(self.device)
-                g = net.global_vector(gf, gh, era, sit)
-                ab, logits = net.deep_head(e1, e2, e3, e4, g, size)
-                mix = self.anneal_mix if mix is None else mix
-                if mix > 0:
-                    am = F.interpolate(B.annealed_mean(logits, self.anneal_T), size=size, mode="bilinear")
-                    ab = (1 - mix) * ab + mix * am
-                gfeat = gf[0]
-        ab = ab[0, :, :h, :w].permute(1, 2, 0).cpu().numpy()
-        if logits is not None:
-            logits = logits[0, :, : max((h + 3) // 4, 1), : max((w + 3) // 4, 1)].cpu()
-        return {"ab": ab, "logits": logits, "gfeat": gfeat.cpu() if gfeat is not None else None, "easy": easy}
+            taps, pooled = self.net.encode(x)
+            out = self.net.head(x, taps, pooled, tok, tm, gh, era, sit, g=g)
+            ab = out["ab"]
+            if mix > 0:
+                size = x.shape[-2:]
+                am = F.interpolate(
+                    B.annealed_mean(out["logits"], self.anneal_T),
+                    size=size,
+                    mode="bilinear",
+                    align_corners=False,
+                )
+                wn = F.interpolate(out["wnull"], size=size, mode="bilinear", align_corners=False)
+                ab = ab + mix * wn * (am - out["prior_ab"])
+        return {
+            "ab": ab[0, :, :h, :w].permute(1, 2, 0).cpu().numpy(),
+            "logits": out["logits"][0, :, : max((h + 3) // 4, 1), : max((w + 3) // 4, 1)].cpu(),
+            "g": out["g"],
+            "f8": taps[1] if want_taps else None,
+        }
 
-    def _tiled(self, L, hab, hmask, ghint, ctx_ids, gfeat, use_dcm, tick, timings, mix=None):
+    def _tiled(self, L, hints, ghint, ctx_ids, glob, use_dcm, tick, timings, mix):
+        """Overlapping tiles at the working size, each with the hints inside it and the global pass's vector g;
+        with the DCM on, a hint-free tile it calls easy keeps the global pass's chroma (upsampled)."""
         H, W = L.shape
         T, ov = self.tile, self.overlap
         acc = np.zeros((H, W, 2), dtype=np.float32)
         wsum = np.zeros((H, W, 1), dtype=np.float32)
         rs, cs = tile_starts(H, T, ov), tile_starts(W, T, ov)
+        tokens = hint_tokens(hints, H, W)
+        cheap = resize(glob["ab"], H, W, "bilinear")
+        f8 = glob["f8"]
+        gh, gw = glob["ab"].shape[:2]
         n_easy = n = 0
         for r0 in rs:
             for c0 in cs:
                 tick()
                 r1, c1 = min(r0 + T, H), min(c0 + T, W)
-                o = self._forward(
-                    L[r0:r1, c0:c1],
-                    hab[:, r0:r1, c0:c1],
-                    hmask[:, r0:r1, c0:c1],
-                    ghint,
-                    ctx_ids,
-                    gfeat=gfeat,
-                    use_dcm=use_dcm,
-                    mix=mix,
-                )
+                px, py = tokens[:, 0] * W, tokens[:, 1] * H
+                inside = (px >= c0) & (px < c1) & (py >= r0) & (py < r1)
+                easy = False
+                if use_dcm and not inside.any() and f8 is not None:
+                    # the tile's region in the global pass's 1/8 features
+                    fr0, fr1 = (
+                        int(r0 / H * gh / 8),
+                        max(int(np.ceil(r1 / H * gh / 8)), int(r0 / H * gh / 8) + 1),
+                    )
+                    fc0, fc1 = (
+                        int(c0 / W * gw / 8),
+                        max(int(np.ceil(c1 / W * gw / 8)), int(c0 / W * gw / 8) + 1),
+                    )
+                    with self._lock, torch.no_grad():
+                        p = torch.sigmoid(self.net.difficulty(f8[..., fr0:fr1, fc0:fc1], glob["g"]))[0]
+                    easy = bool(p < self.dcm_threshold)
+                if easy:
+                    ab = cheap[r0:r1, c0:c1]
+                else:
+                    t = tokens[inside].copy()
+                    t[:, 0] = (px[inside] - c0) / (c1 - c0)
+                    t[:, 1] = (py[inside] - r0) / (r1 - r0)
+                    ab = self._forward(L[r0:r1, c0:c1], t, ghint, ctx_ids, g=glob["g"], mix=mix)["ab"]
                 wy = _ramp(r1 - r0, min(ov, r1 - r0), r0 == 0, r1 == H)
                 wx = _ramp(c1 - c0, min(ov, c1 - c0), c0 == 0, c1 == W)
                 wt = (wy[:, None] * wx[None, :])[..., None]
-                acc[r0:r1, c0:c1] += o["ab"] * wt
+                acc[r0:r1, c0:c1] += ab * wt
                 wsum[r0:r1, c0:c1] += wt
                 n += 1
-                n_easy += int(o["easy"])
+                n_easy += int(easy)
         timings["tiles"] = n
         timings["tiles_easy"] = n_easy
         return acc / np.maximum(wsum, 1e-8)
+
+    @staticmethod
+    def _anchors(verified, H, W):
+        anchors, targets, owner = [], [], []
+        for i, h in enumerate(verified):
+            a = h.anchor_pixels(H, W)
+            anchors.append(a)
+            targets.append(np.tile(np.array(h.ab, np.float32), (len(a), 1)))
+            owner.append(np.full(len(a), i))
+        A, Tg, Ow = np.concatenate(anchors), np.concatenate(targets), np.concatenate(owner)
+        keep = {}
+        for j, (r, c) in enumerate(A):  # a later hint wins a shared pixel
+            keep[(int(r), int(c))] = j
+        idx = np.array(sorted(keep.values()))
+        return A[idx], Tg[idx], Ow[idx]
 
     # ------------------------------------------------------------------------------------------ API
     def colorize(
@@ -353,6 +455,7 @@ class Colorizer:
 
         gray: (H,W) uint8/uint16/float in [0,1] or (H,W,3) RGB. Returns a ColorizeResult at (H,W), or at the
         downscaled size when max_side is smaller than the long side. Raises ValueError, Cancelled.
+        (`enforce_side` is accepted for compatibility and ignored: verified hints are enforced locally.)
         """
         timings: dict = {}
         t_all = time.perf_counter()
@@ -376,7 +479,6 @@ class Colorizer:
                 raise ValueError(f"hints must be ml.Hint objects, got {type(h).__name__}")
         if context is not None and not isinstance(context, Context):
             raise ValueError("context must be an ml.Context")
-        preview = max_side is not None
         if max_side is not None:
             if int(max_side) < 1:
                 raise ValueError("max_side must be >= 1")
@@ -386,70 +488,45 @@ class Colorizer:
         H, W = L.shape
         ctx_ids = (context or Context()).ids(self.eras, self.situations)
         ghint = self._ghint(reference, profile, context)
+        mix = self.anneal_mix_hinted if hints else self.anneal_mix
         t = lap("prepare", t)
 
-        # 2. global pass
+        # 2. global pass (the whole photo at <= 256 px): chroma, bin distribution, global vector g
         gh, gw = _scaled(H, W, self.GLOBAL_SIDE)
         Lg = resize(L, gh, gw, "area")
-        hab_g, hm_g = rasterize(hints, gh, gw)
-        mix = self.anneal_mix_hinted if hints else self.anneal_mix
-        og = self._forward(Lg, hab_g, hm_g, ghint, ctx_ids, mix=mix)
+        og = self._forward(Lg, hint_tokens(hints, gh, gw), ghint, ctx_ids, mix=mix, want_taps=True)
         t = lap("global", t)
         tick(0.3)
 
-        # 3. working pass
+        # 3. working pass (tiles) for photos larger than the global pass
         wh, ww = _scaled(H, W, self.work_side)
-        if (wh, ww) == (gh, gw):
+        if (wh, ww) == (gh, gw) or self.work_side <= self.GLOBAL_SIDE:
+            wh, ww = gh, gw
             Lw, ab_w = Lg, og["ab"]
             timings["tiles"], timings["tiles_easy"] = 1, 0
         else:
             Lw = resize(L, wh, ww, "area")
-            hab_w, hm_w = rasterize(hints, wh, ww)
-            ab_w = self._tiled(Lw, hab_w, hm_w, ghint, ctx_ids, og["gfeat"], use_dcm, tick, timings, mix=mix)
+            ab_w = self._tiled(Lw, hints, ghint, ctx_ids, og, use_dcm, tick, timings, mix)
         t = lap("tiles", t)
         tick(0.6)
 
-        # 4. enforce verified hints at the working resolution
+        # 4. verified hints: a local anchor correction at the working size (a few pixels around each anchor)
         verified = [h for h in hints if h.verified]
         if verified:
-            vab, vm = rasterize(verified, wh, ww)
-            side = enforce_side or (self.preview_enforce_side if preview else self.enforce_side)
-            # shrink the network's prior by prior_weight before adding the propagated residual (1 = trust it fully;
-            # 0 = Levin-style interpolation of the hints alone); tuned on held-out training photos
-            ab_w = propagate_residual(
-                Lw,
-                ab_w * self.prior_weight,
-                vab.transpose(1, 2, 0),
-                vm[0] > 0,
-                side=side,
-                decay=self.enforce_decay,
-            )
+            A, Tg, _ = self._anchors(verified, wh, ww)
+            ab_w = exact_fix(Lw, np.array(ab_w, dtype=np.float32), A, Tg, s_px=self.anchor_px)
         t = lap("enforce", t)
         tick(0.75)
 
         # 5. guided upsampling to full resolution, exact fix at the anchors
-        ab = (
-            guided_upsample(Lw, ab_w, L)
-            if (wh, ww) != (H, W)
-            else np.ascontiguousarray(ab_w, dtype=np.float32)
-        )
-        anchors, targets, owner = [], [], []
-        for i, h in enumerate(verified):
-            a = h.anchor_pixels(H, W)
-            anchors.append(a)
-            targets.append(np.tile(np.array(h.ab, np.float32), (len(a), 1)))
-            owner.append(np.full(len(a), i))
+        ab = guided_upsample(Lw, ab_w, L) if (wh, ww) != (H, W) else np.array(ab_w, dtype=np.float32)
         hint_errors: list[float] = []
         if verified:
-            A, Tg, Ow = np.concatenate(anchors), np.concatenate(targets), np.concatenate(owner)
-            keep = {}
-            for j, (r, c) in enumerate(A):  # a later hint wins a shared pixel
-                keep[(int(r), int(c))] = j
-            idx = np.array(sorted(keep.values()))
-            ab = exact_fix(L, ab, A[idx], Tg[idx])
-            err = np.linalg.norm(ab[A[idx, 0], A[idx, 1]] - Tg[idx], axis=1)
+            A, Tg, Ow = self._anchors(verified, H, W)
+            ab = exact_fix(L, ab, A, Tg)
+            err = np.linalg.norm(ab[A[:, 0], A[:, 1]] - Tg, axis=1)
             hint_errors = [
-                float(err[Ow[idx] == i].max()) if (Ow[idx] == i).any() else 0.0 for i in range(len(verified))
+                float(err[Ow == i].max()) if (Ow == i).any() else 0.0 for i in range(len(verified))
             ]
         t = lap("upsample", t)
         tick(0.85)
@@ -510,9 +587,10 @@ class Colorizer:
         H, W = L.shape
         gh, gw = _scaled(H, W, self.GLOBAL_SIDE)
         Lg = resize(L, gh, gw, "area")
-        hab, hm = rasterize(list(hints), gh, gw)
         ctx_ids = (context or Context()).ids(self.eras, self.situations)
-        og = self._forward(Lg, hab, hm, self._ghint(reference, profile, context), ctx_ids)
+        og = self._forward(
+            Lg, hint_tokens(list(hints), gh, gw), self._ghint(reference, profile, context), ctx_ids
+        )
         lg = og["logits"]
         r = min(int(y * lg.shape[1]), lg.shape[1] - 1)
         c = min(int(x * lg.shape[2]), lg.shape[2] - 1)

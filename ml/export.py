@@ -22,7 +22,7 @@ def export(
     inference: dict | None = None,
 ) -> str:
     """Write the shipped checkpoint + sidecars. Returns the sha256 hex of the written file."""
-    ck = torch.load(src, map_location="cpu", weights_only=False)
+    ck = torch.load(src, map_location="cpu", weights_only=True)
     ck.pop("optimizer", None)
     ck["model"] = {k: v.float().contiguous() for k, v in ck["model"].items()}
     if version:
@@ -48,6 +48,9 @@ def export(
             "elapsed_s",
             "val_loss",
             "inference",
+            "encoder",
+            "dcm",
+            "curve",
         )
         if k in ck
     }

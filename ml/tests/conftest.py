@@ -1,4 +1,7 @@
-"""Shared fixtures: small synthetic images and a randomly initialised checkpoint (no ../shared needed)."""
+"""Shared fixtures: small synthetic images and a checkpoint with a seeded, untrained head (no ../shared needed).
+
+The encoder is always the real pretrained EfficientNet-Lite0 from the installed package (it is frozen and never
+part of a checkpoint)."""
 
 from __future__ import annotations
 
@@ -6,26 +9,19 @@ import numpy as np
 import pytest
 import torch
 
-from ml.colorizer import Colorizer, sha256_file
-from ml.model import FindColorNet, ModelArgs
+from ml.colorizer import Colorizer, sha256_file, untrained_checkpoint
+from ml.net import NetArgs
 
 torch.set_num_threads(1)
 
+TINY = NetArgs(dec=(32, 24, 16, 16), half=8, stem=8, key_dim=8, gdim=32)
 
-def make_checkpoint(path, seed: int = 0) -> str:
-    """Write a tiny random-weights checkpoint (and its .sha256) to path; returns the digest."""
-    torch.manual_seed(seed)
-    args = ModelArgs(widths=(8, 16, 16, 32), gdim=32)
-    net = FindColorNet(args)
-    ck = {
-        "model_name": "test",
-        "model_version": "test-0",
-        "model_args": args.to_dict(),
-        "config": {},
-        "model": net.state_dict(),
-        "prior": None,
-        "ce_weights": None,
-    }
+
+def make_checkpoint(path, seed: int = 0, **changes) -> str:
+    """Write a tiny random-head checkpoint (and its .sha256) to path; returns the digest."""
+    ck = untrained_checkpoint(seed, TINY)
+    ck.update(model_name=ck["model_name"], model_version="test-0")
+    ck.update(changes)
     torch.save(ck, path)
     digest = sha256_file(path)
     (path.parent / (path.name + ".sha256")).write_text(f"{digest}  {path.name}\n")

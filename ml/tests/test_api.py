@@ -78,9 +78,14 @@ def test_it_builds_profiles_that_survive_json_and_drive_the_global_hint(colorize
     q = Profile.from_dict(json.loads(json.dumps(p.to_dict())))
     assert np.allclose(p.hist, q.hist, atol=1e-5) and abs(p.saturation - q.saturation) < 1e-9
     g = two_region_gray()
-    a = colorizer.colorize(g, profile=p, context=Context(era="korean-war", situation="made-up"))
-    b = colorizer.colorize(g, reference=red)
-    assert a.rgb.shape == b.rgb.shape
+    none = colorizer.colorize(g).ab
+    a = colorizer.colorize(g, profile=p, context=Context(era="korean-war", situation="made-up")).ab
+    b = colorizer.colorize(g, reference=red).ab
+    blue = colorizer.colorize(g, reference=red[..., ::-1].copy()).ab
+    # the global hint reaches the output: a profile or a reference changes the colours, different ones differently
+    assert np.abs(a - none).mean() > 1e-3 and np.abs(b - blue).mean() > 1e-3
+    # and a profile built from one photo is exactly that photo as a reference
+    assert np.allclose(colorizer.colorize(g, profile=build_profile([red])).ab, b, atol=1e-4)
     with pytest.raises(ValueError):
         build_profile([])
 

@@ -9,7 +9,8 @@ from .conftest import make_checkpoint
 def test_it_loads_a_verified_checkpoint_and_reports_its_checksum(ckpt_path):
     c = Colorizer.load(ckpt_path)
     assert c.checksum == sha256_file(ckpt_path)
-    assert c.model_version == "test-0" and c.model_name == "test"
+    assert c.model_version == "test-0"
+    assert c.model_name == "findcolor-v2-effnetlite0"
 
 
 def test_it_raises_a_clear_error_for_a_missing_checkpoint(tmp_path):

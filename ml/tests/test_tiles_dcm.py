@@ -5,18 +5,13 @@ from ml.colorizer import Colorizer, tile_starts
 
 
 def _prepared(c: Colorizer, H=150, W=230):
-    gray = synthetic_scan(H, W, seed=5)
+    """(L at the working size, the global pass on the half-size photo) as colorize() prepares them."""
     from ml.colorizer import parse_gray
 
-    L = parse_gray(gray)
-    og = c._forward(
-        L[::2, ::2].copy(),
-        np.zeros((2, (H + 1) // 2, (W + 1) // 2), np.float32),
-        np.zeros((1, (H + 1) // 2, (W + 1) // 2), np.float32),
-        np.zeros(c.args.n_bins + 2, np.float32),
-        (0, 0),
-    )
-    return L, og["gfeat"]
+    L = parse_gray(synthetic_scan(H, W, seed=5))
+    og = c._forward(L[::2, ::2].copy(), np.zeros((0, 4), np.float32), np.zeros(c.args.n_bins + 2, np.float32),
+                    (0, 0), want_taps=True)  # fmt: skip
+    return L, og
 
 
 def test_it_covers_every_row_with_overlapping_tiles():
@@ -32,12 +27,11 @@ def test_it_covers_every_row_with_overlapping_tiles():
 
 def test_it_blends_tiles_without_visible_seams(ckpt_path):
     c = Colorizer.load(ckpt_path, work_side=230, tile=64, overlap=16)
-    L, gfeat = _prepared(c)
+    L, og = _prepared(c)
     H, W = L.shape
-    z = np.zeros((2, H, W), np.float32)
     timings = {}
     ab = c._tiled(
-        L, z, z[:1], np.zeros(c.args.n_bins + 2, np.float32), (0, 0), gfeat, False, lambda: None, timings
+        L, [], np.zeros(c.args.n_bins + 2, np.float32), (0, 0), og, False, lambda: None, timings, 0.0
     )
     assert timings["tiles"] > 4
     jump_x = np.linalg.norm(np.diff(ab, axis=1), axis=2)  # (H, W-1): between column j and j+1
@@ -56,30 +50,29 @@ def test_it_blends_tiles_without_visible_seams(ckpt_path):
     assert jump_y[by, :].max() < inner_y.max()
 
 
-def test_it_routes_easy_tiles_to_the_light_head_and_hinted_tiles_never(ckpt_path):
-    L, gfeat = None, None
-    z_args = None
+def test_it_lets_the_dcm_keep_the_global_chroma_for_easy_tiles_and_never_for_hinted_ones(ckpt_path):
+    from ml import Hint
+    from ml.enforce import resize
+
+    gh = None
     results = {}
     for thr in (0.0, 2.0):
         c = Colorizer.load(ckpt_path, work_side=230, tile=64, overlap=16, dcm_threshold=thr)
-        if L is None:
-            L, gfeat = _prepared(c)
-            H, W = L.shape
-            z_args = (np.zeros((2, H, W), np.float32), np.zeros((1, H, W), np.float32))
+        L, og = _prepared(c)
+        gh = np.zeros(c.args.n_bins + 2, np.float32)
         t = {}
-        c._tiled(L, *z_args, np.zeros(c.args.n_bins + 2, np.float32), (0, 0), gfeat, True, lambda: None, t)
-        results[thr] = t
+        ab = c._tiled(L, [], gh, (0, 0), og, True, lambda: None, t, 0.0)
+        results[thr] = (t, ab)
         t_off = {}
-        c._tiled(
-            L, *z_args, np.zeros(c.args.n_bins + 2, np.float32), (0, 0), gfeat, False, lambda: None, t_off
-        )
+        c._tiled(L, [], gh, (0, 0), og, False, lambda: None, t_off, 0.0)
         assert t_off["tiles_easy"] == 0
-    assert results[0.0]["tiles_easy"] == 0  # nothing is below probability 0
-    assert results[2.0]["tiles_easy"] == results[2.0]["tiles"]  # everything is
-    # a tile holding a hint always takes the full network
-    c = Colorizer.load(ckpt_path, work_side=230, tile=64, overlap=16, dcm_threshold=2.0)
-    hab, hm = z_args[0].copy(), z_args[1].copy()
-    hm[0, 5, 5] = 1
+    assert results[0.0][0]["tiles_easy"] == 0  # no probability is below 0
+    assert results[2.0][0]["tiles_easy"] == results[2.0][0]["tiles"]  # every probability is below 2
+    # an all-easy render is the global pass's chroma, upsampled
+    H, W = L.shape
+    assert np.allclose(results[2.0][1], resize(og["ab"], H, W, "bilinear"), atol=1e-4)
+    assert not np.allclose(results[0.0][1], results[2.0][1], atol=1e-2)
+    # a tile holding a hint always gets its own pass
     t = {}
-    c._tiled(L, hab, hm, np.zeros(c.args.n_bins + 2, np.float32), (0, 0), gfeat, True, lambda: None, t)
+    c._tiled(L, [Hint(0.01, 0.01, "#ff0000")], gh, (0, 0), og, True, lambda: None, t, 0.0)
     assert t["tiles_easy"] == t["tiles"] - 1

@@ -4,8 +4,9 @@ import numpy as np
 import torch
 from PIL import Image
 
-from ml.model import ModelArgs
-from ml.train import TrainConfig, train
+from ml.train import TrainConfig, sample_hints, train
+
+from .conftest import TINY
 
 
 def _synthetic_dataset(root, n=8):
@@ -14,44 +15,52 @@ def _synthetic_dataset(root, n=8):
     root.mkdir()
     for i in range(n):
         g = rng.uniform(0, 1, (3, 3))
-        g = np.kron(g, np.ones((16, 16)))
+        g = np.kron(g, np.ones((24, 24)))
         rgb = np.stack([0.2 + 0.8 * g, 0.2 + 0.5 * g, 0.9 - 0.7 * g], axis=2)
-        r, c = rng.integers(0, 30, 2)
-        rgb[r : r + 12, c : c + 12] = (0.8, 0.1, 0.1)
+        r, c = rng.integers(0, 50, 2)
+        rgb[r : r + 16, c : c + 16] = (0.8, 0.1, 0.1)
         Image.fromarray((rgb * 255).astype(np.uint8)).save(root / f"{i}.png")
 
 
 def test_it_reduces_the_loss_in_a_tiny_training_run_and_resumes(tmp_path):
     data = tmp_path / "data"
     _synthetic_dataset(data)
-    args = ModelArgs(widths=(8, 16, 16, 32), gdim=32)
     cfg = TrainConfig(
-        data=str(data),
-        out=str(tmp_path / "run"),
-        crop=32,
-        batch_size=4,
-        max_steps=60,
-        minutes=5,
-        threads=1,
-        prior_images=8,
-        val_images=2,
-        log_every=5,
-        p_degrade=0.0,
-        lr=3e-3,
-        model=args.to_dict(),
-    )
+        data=str(data), out=str(tmp_path / "run"), cache_side=64, crop=64, small_crop=32, small_frac=0.0,
+        batch_size=4, max_steps=24, minutes=5, threads=1, prior_images=8, val_images=2, log_every=4,
+        p_degrade=0.0, lr=3e-3, model=TINY.to_dict(),
+    )  # fmt: skip
     state = train(cfg)
     log = (tmp_path / "run" / "log.txt").read_text()
-    losses = [float(x) for x in re.findall(r"^step \d+ t \S+ loss (\S+)", log, flags=re.M)]
-    assert len(losses) >= 10
-    assert np.mean(losses[-3:]) < 0.8 * losses[0]
-    ck = torch.load(state["ckpt"], weights_only=False)
-    assert (
-        ck["step"] == 60
-        and ck["model_args"]["widths"] == [8, 16, 16, 32]
-        or ck["model_args"]["widths"] == (8, 16, 16, 32)
-    )
-    cfg.max_steps = 70
+    losses = [float(x) for x in re.findall(r" step \d+ t \S+ S \d+ loss (\S+)", log)]
+    assert len(losses) == 6
+    assert np.mean(losses[-2:]) < 0.8 * losses[0]
+    ck = torch.load(state["ckpt"], weights_only=True)
+    assert ck["step"] == 24
+    assert tuple(ck["model_args"]["dec"]) == TINY.dec
+    # only what the project trained: no encoder weights, but the encoder's identity
+    assert not any(k.startswith(("encoder.", "_blocks", "_conv_stem")) for k in ck["model"])
+    assert len(ck["encoder"]["sha256"]) == 64 and ck["encoder"]["file"].endswith(".pth")
+    assert len(ck["val_names"]) == 1
+    assert ck["curve"][-1]["step"] == 24
+    cfg.max_steps = 26
     state2 = train(cfg, resume=True)
-    assert state2["step"] == 70
-    assert "resumed" in (tmp_path / "run" / "log.txt").read_text()
+    assert state2["step"] == 26
+    assert "resumed at step 24" in (tmp_path / "run" / "log.txt").read_text()
+
+
+def test_it_samples_hints_as_tokens_carrying_the_mean_colour_of_their_patch():
+    ab = torch.zeros(64, 2, 32, 32)
+    ab[:, 0, :, 16:] = 40.0  # right half a = 40, left half a = 0
+    tok, mask = sample_hints(ab, torch.Generator().manual_seed(0))
+    n = mask.sum(1)
+    assert tok.shape[0] == 64 and tok.shape[2] == 4 and mask.shape == tok.shape[:2]
+    assert (n == 0).any() and (n == 1).any() and n.max() > 8 and n.max() <= 64
+    x, a = tok[..., 0][mask], tok[..., 2][mask]
+    assert ((x >= 0) & (x <= 1)).all()
+    far_left, far_right = x < 0.3, x > 0.7  # patches are at most 9 px wide: never straddle the middle
+    assert far_left.any() and far_right.any()
+    assert a[far_left].abs().max() < 1e-4 and (a[far_right] - 40).abs().max() < 1e-4
+    assert (tok[~mask] == 0).all()
+    fixed, m1 = sample_hints(ab[:3], torch.Generator().manual_seed(1), n=torch.tensor([0, 1, 5]))
+    assert m1.sum(1).tolist() == [0, 1, 5]

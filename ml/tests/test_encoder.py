@@ -1,0 +1,46 @@
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from skimage import data
+
+from ml import CheckpointError, Colorizer
+from ml.color import rgb_to_lab
+from ml.encoder import encoder_identity, load_encoder
+
+from .conftest import make_checkpoint
+
+
+def test_it_loads_the_packaged_imagenet_weights_so_a_grayscale_cat_is_a_cat():
+    net, ident = load_encoder()
+    L = torch.from_numpy(rgb_to_lab(data.chelsea())[..., 0])[None, None]
+    L = F.interpolate(L, size=(224, 224), mode="bilinear", align_corners=False)
+    with torch.no_grad():
+        p = net.logits(net.prepare(L)).softmax(1)[0]
+    assert int(p.argmax()) in range(281, 286)  # ImageNet domestic cats (tabby ... Egyptian cat)
+    assert float(p[281:286].sum()) > 0.5
+    assert ident == encoder_identity() and len(ident["sha256"]) == 64
+    assert not any(q.requires_grad for q in net.parameters())
+
+
+def test_it_refuses_a_checkpoint_trained_with_other_encoder_weights(tmp_path):
+    p = tmp_path / "other.pt"
+    other = dict(encoder_identity(), sha256="0" * 64)
+    make_checkpoint(p, encoder=other)
+    with pytest.raises(CheckpointError, match="encoder weights"):
+        Colorizer.load(p)
+
+
+def test_it_refuses_an_old_format_checkpoint_with_a_clear_error(tmp_path):
+    p = tmp_path / "old.pt"
+    make_checkpoint(p, model_name="findcolor-unet-drconv")
+    with pytest.raises(CheckpointError, match="not a findcolor-v2"):
+        Colorizer.load(p)
+
+
+def test_it_gives_features_at_four_scales():
+    net, _ = load_encoder()
+    with torch.no_grad():
+        taps, pooled = net.features(net.prepare(torch.full((1, 1, 64, 96), 50.0)))
+    assert [t.shape[1:] for t in taps] == [(24, 16, 24), (40, 8, 12), (112, 4, 6), (320, 2, 3)]
+    assert pooled.shape == (1, 1280) and np.isfinite(pooled.numpy()).all()

@@ -47,6 +47,7 @@ INFERENCE_DEFAULTS = {
     "work_side": 256,
     "dcm_threshold": 0.5,
     "anchor_px": 3.0,
+    "null_bias": 0.0,
 }
 
 
@@ -244,6 +245,7 @@ class Colorizer:
         anneal_mix_hinted: float | None = None,
         anneal_T: float | None = None,
         anchor_px: float | None = None,
+        null_bias: float | None = None,
     ):
         self.device = torch.device(device or "cpu")
         if ckpt.get("model_name") != MODEL_NAME or "encoder" not in ckpt:
@@ -286,6 +288,8 @@ class Colorizer:
         )
         self.anneal_T = float(inf["anneal_T"] if anneal_T is None else anneal_T)
         self.anchor_px = float(inf["anchor_px"] if anchor_px is None else anchor_px)
+        # added to every pixel's null-token logit: > 0 keeps hints closer to their own object
+        self.null_bias = float(inf["null_bias"] if null_bias is None else null_bias)
         self._lock = threading.Lock()
 
     @classmethod
@@ -352,7 +356,7 @@ class Colorizer:
         sit = torch.tensor([ctx_ids[1]], device=self.device)
         with self._lock:
             taps, pooled = self.net.encode(x)
-            out = self.net.head(x, taps, pooled, tok, tm, gh, era, sit, g=g)
+            out = self.net.head(x, taps, pooled, tok, tm, gh, era, sit, g=g, null_bias=self.null_bias)
             ab = out["ab"]
             if mix > 0:
                 size = x.shape[-2:]

@@ -11,7 +11,6 @@ import os
 from pathlib import Path
 
 import numpy as np
-import torch
 from PIL import Image
 
 IMAGE_EXTS = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp"}
@@ -43,62 +42,3 @@ def load_rgb(path: str | os.PathLike) -> np.ndarray:
     """Read an image as RGB. Returns (H,W,3) uint8."""
     with Image.open(path) as im:
         return np.asarray(im.convert("RGB"))
-
-
-def random_crop(img: Image.Image, size: int, rng: np.random.Generator, flip: bool = True) -> np.ndarray:
-    """A random square crop (side between size and the short side) resized to size x size, maybe flipped.
-
-    img: PIL RGB image. Returns (size,size,3) uint8.
-    """
-    W, H = img.size
-    short = min(W, H)
-    lo = min(size, short)
-    s = int(rng.integers(lo, short + 1))
-    x0 = int(rng.integers(0, W - s + 1))
-    y0 = int(rng.integers(0, H - s + 1))
-    crop = img.crop((x0, y0, x0 + s, y0 + s))
-    if s != size:
-        crop = crop.resize((size, size), Image.BILINEAR)
-    arr = np.asarray(crop)
-    if flip and rng.random() < 0.5:
-        arr = arr[:, ::-1]
-    return np.ascontiguousarray(arr)
-
-
-class CropDataset(torch.utils.data.Dataset):
-    """Random crops of colour images. Item: (crop (3,S,S) float in [0,1], reference crop of the same image
-    (3,S,S) float in [0,1], era id, situation id)."""
-
-    def __init__(self, files, size: int, seed: int = 0, labels=None, eras=(), situations=()):
-        self.files = list(files)
-        self.size = size
-        self.seed = seed
-        self.labels = labels or {}
-        self.era_ids = {n: i for i, n in enumerate(eras)}
-        self.sit_ids = {n: i for i, n in enumerate(situations)}
-        self.epoch = 0
-
-    def __len__(self):
-        return len(self.files)
-
-    def context_ids(self, path: Path) -> tuple[int, int]:
-        lab = self.labels.get(str(path)) or self.labels.get(path.name)
-        if lab is None:
-            for k, v in self.labels.items():
-                if str(path).endswith(k):
-                    lab = v
-                    break
-        if lab is None:
-            return 0, 0
-        return self.era_ids.get(lab[0], 0), self.sit_ids.get(lab[1], 0)
-
-    def __getitem__(self, i):
-        rng = np.random.default_rng((self.seed, self.epoch, i))
-        path = self.files[i]
-        with Image.open(path) as im:
-            im = im.convert("RGB")
-            a = random_crop(im, self.size, rng)
-            b = random_crop(im, self.size, rng)
-        era, sit = self.context_ids(path)
-        to_t = lambda x: torch.from_numpy(x).permute(2, 0, 1).float() / 255.0  # noqa: E731
-        return to_t(a), to_t(b), era, sit

@@ -1,10 +1,9 @@
-"""Exact verified hints: propagate the residual (hint - prediction) edge-aware, then fix the anchors exactly.
+"""Local chroma tools: resizing, guided upsampling of chroma by lightness, and the exact fix at verified hints.
 
-1. residual at the hint footprints, averaged down to at most `side` px on the long side;
-2. Levin-style edge-aware sparse solve (ml.levin.propagate) spreads it, stopping at lightness edges (no halos);
-3. guided upsampling back to the working resolution;
-4. a tiny edge-aware correction centred on each anchor pixel, solved so that the chroma at every anchor equals
-   its hint (error ~1e-4 Lab units, far below the 1-unit requirement).
+`exact_fix` adds, around each anchor pixel, a small edge-aware bump (a Gaussian of a few pixels times a lightness
+similarity term) whose amplitudes are solved so that the chroma at every anchor equals its hint (error ~1e-6 Lab
+units). It is local by construction: it never spreads a hint over the photo (the network's learned propagation
+does that, and stops at the hint's object).
 """
 
 from __future__ import annotations
@@ -12,8 +11,6 @@ from __future__ import annotations
 import numpy as np
 import torch
 import torch.nn.functional as F
-
-from .levin import propagate
 
 
 def resize(x: np.ndarray, H: int, W: int, mode: str = "bilinear") -> np.ndarray:
@@ -107,39 +104,3 @@ def exact_fix(
         phi = phi * np.exp(-((L[r0:r1, c0:c1] - L[r, c]) ** 2) / (2 * sigma_L**2))
         ab[r0:r1, c0:c1] += (phi[..., None] * al[None, None, :]).astype(np.float32)
     return ab
-
-
-def propagate_residual(
-    L: np.ndarray,
-    ab: np.ndarray,
-    hint_ab: np.ndarray,
-    hint_mask: np.ndarray,
-    side: int = 256,
-    decay: float | None = None,
-) -> np.ndarray:
-    """Add the edge-aware propagated hint residual to a prediction.
-
-    L (H,W) in [0,100]; ab (H,W,2) prediction in Lab units; hint_ab (H,W,2); hint_mask (H,W) bool (verified hints).
-    The sparse solve runs at most at `side` px on the long side; the residual fades to 0 over about `decay` times
-    the long side (None: Levin's flood fill). Returns ab (H,W,2) float32.
-    """
-    if not hint_mask.any():
-        return ab
-    H, W = L.shape
-    res = (hint_ab - ab) * hint_mask[..., None]
-    s = min(1.0, side / max(H, W))
-    if s >= 1.0:
-        return ab + propagate(L, hint_mask, res, decay)
-    h, w = max(int(round(H * s)), 1), max(int(round(W * s)), 1)
-    Ll = resize(L, h, w, "area")
-    msum = resize(hint_mask.astype(np.float32), h, w, "area")
-    rsum = resize(res, h, w, "area")
-    m = msum > 1e-6
-    # make sure no hint disappears: mark the low-res pixel under each hint pixel too
-    rr, cc = np.nonzero(hint_mask)
-    lr = np.minimum((rr * h) // H, h - 1)
-    lc = np.minimum((cc * w) // W, w - 1)
-    m[lr, lc] = True
-    rl = np.where(m[..., None], rsum / np.maximum(msum, 1e-6)[..., None], 0.0)
-    prop = propagate(Ll, m, rl, decay)
-    return ab + guided_upsample(Ll, prop, L, r=1, eps=1e-3)

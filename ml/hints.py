@@ -1,4 +1,4 @@
-"""User hints: the Hint type, rasterization of points and brush strokes, and Zhang-2017 hint simulation.
+"""User hints: the Hint type, rasterization of points and brush strokes, and seeded evaluation hints.
 
 Coordinates are normalized: x = column / W, y = row / H, both in [0,1]; radius and width are fractions of the
 image's long side. A hint fixes chroma (a, b) only; lightness always comes from the photo.
@@ -107,41 +107,6 @@ def rasterize(hints, H: int, W: int) -> tuple[np.ndarray, np.ndarray]:
         ab[1, rs, cs][m] = b
         mask[0, rs, cs][m] = 1.0
     return ab, mask
-
-
-def simulate_hints(
-    ab: np.ndarray,
-    rng: np.random.Generator,
-    p: float = 1 / 8,
-    max_points: int = 64,
-    sizes: tuple[int, int] = (1, 9),
-    n: int | None = None,
-    gaussian: bool = True,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Zhang-2017 hint simulation for one image. ab: (2,H,W) float ground-truth chroma in Lab units.
-
-    Number of points ~ Geometric(p) - 1 (so none with probability p) unless `n` is given; positions ~ a Gaussian
-    around the centre (sd = size/4) or uniform if not `gaussian`; square patches of side in `sizes`; each patch
-    gets the mean ab of the ground truth under it. Returns hint ab (2,H,W) float32 and mask (1,H,W) float32.
-    """
-    _, H, W = ab.shape
-    out = np.zeros((2, H, W), dtype=np.float32)
-    mask = np.zeros((1, H, W), dtype=np.float32)
-    if n is None:
-        n = min(int(rng.geometric(p)) - 1, max_points)
-    for _ in range(n):
-        if gaussian:
-            r = int(np.clip(rng.normal(H / 2, H / 4), 0, H - 1))
-            c = int(np.clip(rng.normal(W / 2, W / 4), 0, W - 1))
-        else:
-            r, c = int(rng.integers(0, H)), int(rng.integers(0, W))
-        s = int(rng.integers(sizes[0], sizes[1] + 1))
-        r0, c0 = max(r - s // 2, 0), max(c - s // 2, 0)
-        r1, c1 = min(r0 + s, H), min(c0 + s, W)
-        patch = ab[:, r0:r1, c0:c1].reshape(2, -1).mean(axis=1)
-        out[:, r0:r1, c0:c1] = patch[:, None, None]
-        mask[:, r0:r1, c0:c1] = 1.0
-    return out, mask
 
 
 def sample_eval_hints(

@@ -171,7 +171,7 @@ class FindColorNet2(nn.Module):
         ab2 = self.head_ab(h2) * 110.0
         return h2, ab2, logits
 
-    def propagate(self, h2, prior_ab2, L, tokens, tmask):
+    def propagate(self, h2, prior_ab2, L, tokens, tmask, null_bias: float = 0.0):
         """Attention of every 1/2-res pixel over the hint tokens + null. Returns ab (B,2,h,w), null weight (B,1,h,w)."""
         Bsz, _, h, w = h2.shape
         dev = h2.device
@@ -181,7 +181,7 @@ class FindColorNet2(nn.Module):
         L2 = F.interpolate(L, size=(h, w), mode="area") / 50.0 - 1.0
         pos = torch.stack([xx, yy], 0)[None].expand(Bsz, -1, -1, -1)
         q = self.q_proj(torch.cat([h2, L2, pos * 2 - 1], dim=1))  # (B,D,h,w)
-        null = self.null(h2)  # (B,1,h,w)
+        null = self.null(h2) + null_bias  # (B,1,h,w); a positive bias keeps hints more local
         K = tokens.shape[1]
         D = q.shape[1]
         if K == 0:
@@ -199,7 +199,7 @@ class FindColorNet2(nn.Module):
         wnull = wts[..., :1].permute(0, 2, 1).reshape(Bsz, 1, h, w)
         return wnull * prior_ab2 + hint_part, wnull
 
-    def head(self, L, taps, pooled, tokens, tmask, ghint, era, situation, g=None):
+    def head(self, L, taps, pooled, tokens, tmask, ghint, era, situation, g=None, null_bias: float = 0.0):
         """Everything after the encoder. Returns dict(ab full-res, prior_ab full-res, logits, g, wnull)."""
         H, W = L.shape[-2:]
         if g is None:
@@ -207,7 +207,7 @@ class FindColorNet2(nn.Module):
                 pooled, ghint, hint_histogram(tokens, tmask, self.args.n_bins), era, situation
             )
         h2, ab2, logits = self.prior(L, taps, g)
-        prop, wnull = self.propagate(h2, ab2, L, tokens, tmask)
+        prop, wnull = self.propagate(h2, ab2, L, tokens, tmask, null_bias)
         delta = self.refine(torch.cat([h2, prop / 110.0, ab2 / 110.0, wnull], dim=1))
         out2 = prop + delta * 110.0
         up = dict(size=(H, W), mode="bilinear", align_corners=False)

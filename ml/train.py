@@ -191,7 +191,7 @@ def make_batch(imgs, idx, S, cfg: TrainConfig, gen: torch.Generator):
     rgb = sample_crops(imgs, idx, S, gen)
     lab = torch_rgb_to_lab(rgb)
     L, ab = lab[:, :1], lab[:, 1:]
-    Lin = degrade(L, gen if dev.type == "cpu" else None, cfg.p_degrade)
+    Lin = degrade(L, gen, cfg.p_degrade)
     tokens, tmask = sample_hints(ab, gen)
     n = len(idx)
     given = (torch.rand(n, generator=gen) >= cfg.p_global_withheld).to(dev)

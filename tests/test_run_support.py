@@ -1,7 +1,7 @@
 """Support for the run tests (no tests here): the colorizer the tests run.
 
-The shipped checkpoint (ml/weights/findcolor.pt) when it exists; otherwise the same ml.Colorizer with a seeded,
-untrained network, so the whole pipeline (tiling, hint enforcement, uncertainty) still runs for real.
+The shipped checkpoint (ml/weights/findcolor.pt) when it exists; otherwise the same ml.Colorizer with the real
+encoder and a seeded, untrained head, so the whole pipeline (tiling, hint enforcement, uncertainty) still runs for real.
 Select it with settings.COLORIZER = "tests.test_run_support.colorizer" (or the COLORIZER env variable for
 worker processes).
 """
@@ -21,21 +21,7 @@ def colorizer():
             if DEFAULT_CHECKPOINT.is_file():
                 _CACHE["c"] = ml.get_colorizer()
             else:
-                import torch
-
-                from ml.model import FindColorNet, ModelArgs
-
-                torch.manual_seed(0)
-                args = ModelArgs()
-                net = FindColorNet(args)
-                ckpt = {
-                    "model_name": "findcolor-untrained",
-                    "model_version": "0-test",
-                    "model_args": args.to_dict(),
-                    "model": net.state_dict(),
-                    "config": {},
-                }
-                _CACHE["c"] = ml.Colorizer(ckpt, "0" * 64)
+                _CACHE["c"] = ml.Colorizer.untrained(seed=0)
         return _CACHE["c"]
 
 

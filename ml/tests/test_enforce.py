@@ -1,7 +1,7 @@
 import numpy as np
 
 from ml import Hint
-from ml.enforce import guided_upsample, propagate_residual
+from ml.enforce import guided_upsample
 from ml.levin import propagate
 
 from .conftest import two_region_gray
@@ -22,35 +22,6 @@ def test_it_keeps_levin_constraints_exact():
     vals[40, 60] = (-30, 40)
     out = propagate(L, mask, vals)
     assert np.abs(out[mask] - vals[mask]).max() < 1e-4
-
-
-def test_it_stops_each_hint_at_the_strong_edge_between_two_regions():
-    L = _two_region_L()
-    H, W = L.shape
-    hint_ab = np.zeros((H, W, 2), np.float32)
-    mask = np.zeros((H, W), bool)
-    mask[20:23, 10:13] = True
-    hint_ab[20:23, 10:13] = (60.0, 40.0)
-    mask[30:33, 50:53] = True
-    hint_ab[30:33, 50:53] = (-20.0, -50.0)
-    for side, band in ((256, 0), (24, 1)):  # full-resolution solve; coarse (preview) solve: 1 px transition
-        out = propagate_residual(L, np.zeros((H, W, 2), np.float32), hint_ab, mask, side=side)
-        # no halo: the left colour holds up to the edge and does not cross it
-        assert np.abs(out[:, : W // 2 - band] - (60.0, 40.0)).max() < 2.0, side
-        assert np.abs(out[:, W // 2 + band :] - (-20.0, -50.0)).max() < 2.0, side
-
-
-def test_it_can_confine_a_hint_to_its_own_region_with_a_screened_solve():
-    L = _two_region_L()
-    H, W = L.shape
-    hint_ab = np.zeros((H, W, 2), np.float32)
-    mask = np.zeros((H, W), bool)
-    mask[20:23, 10:13] = True
-    hint_ab[mask] = (60.0, 40.0)
-    for side in (256, 24):
-        out = propagate_residual(L, np.zeros((H, W, 2), np.float32), hint_ab, mask, side=side, decay=0.3)
-        assert np.abs(out[17:26, 7:16]).min() > 10, side
-        assert np.abs(out[:, W // 2 + 1 :]).max() < 1.0, side
 
 
 def test_it_makes_verified_hints_exact_on_a_two_region_image(colorizer):

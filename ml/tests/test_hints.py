@@ -1,7 +1,6 @@
-import numpy as np
 import pytest
 
-from ml.hints import Hint, rasterize, simulate_hints
+from ml.hints import Hint, rasterize
 
 
 def test_it_rasterizes_a_point_hint_with_its_chroma_and_mask():
@@ -23,14 +22,3 @@ def test_it_rejects_hints_outside_the_image_or_with_bad_colours():
         Hint(1.2, 0.5, "#ff0000")
     with pytest.raises(ValueError):
         Hint(0.5, 0.5, "nope")
-
-
-def test_it_simulates_zhang_hints_with_the_mean_colour_of_each_patch():
-    ab = np.zeros((2, 32, 32), np.float32)
-    ab[0] = 40.0
-    ab[1] = -20.0
-    h, m = simulate_hints(ab, np.random.default_rng(0), n=5)
-    assert m.sum() >= 5
-    assert np.allclose(h[0][m[0] > 0], 40.0) and np.allclose(h[1][m[0] > 0], -20.0)
-    h0, m0 = simulate_hints(ab, np.random.default_rng(0), n=0)
-    assert m0.sum() == 0

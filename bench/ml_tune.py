@@ -34,7 +34,10 @@ def main():
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--skip-tiles", action="store_true", help="skip the working-size and DCM part")
     p.add_argument("--mixes", default="0,0.3,0.6")
-    p.add_argument("--null-biases", default="0,1,2")
+    p.add_argument("--null-biases", default="1")
+    p.add_argument(
+        "--hint-hist", action="store_true", help="also try feeding the hint colours' histogram to g"
+    )
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     ck, digest = load_checkpoint(a.checkpoint, require_sidecar=False)
@@ -45,16 +48,18 @@ def main():
         print(m, out["settings"][m], flush=True)
     mixes = [float(x) for x in a.mixes.split(",")]
     biases = [float(x) for x in a.null_biases.split(",")]
-    for mix, nb in [(m, 0.0) for m in mixes] + [(0.0, b) for b in biases if b != 0.0]:
-        c = Colorizer(ck, digest, anneal_mix=mix, anneal_mix_hinted=mix, null_bias=nb)
+    configs = [(m, 0.0, False) for m in mixes] + [(0.0, b, False) for b in biases if b != 0.0]
+    configs += [(0.0, 0.0, True)] if a.hint_hist else []
+    for mix, nb, hh in configs:
+        c = Colorizer(ck, digest, anneal_mix=mix, anneal_mix_hinted=mix, null_bias=nb, hint_hist=hh)
         rep = evaluate(
             [a.data], [0, 1, 5, 20], ["model"], size=256, limit=a.limit, colorizer=c, log=lambda *_: None
         )
         r = {
             n: (v["psnr"], v["colorfulness_ratio"], v["ciede2000"]) for n, v in rep["pooled"]["model"].items()
         }
-        out["settings"][f"mix={mix},null_bias={nb}"] = r
-        print(f"mix={mix} null_bias={nb}: " + "  ".join(f"{n}: {v[0]:.2f} dB cf {v[1]:.2f} de {v[2]:.2f}" for n, v in r.items()),
+        out["settings"][f"mix={mix},null_bias={nb},hint_hist={hh}"] = r
+        print(f"mix={mix} null_bias={nb} hint_hist={hh}: " + "  ".join(f"{n}: {v[0]:.2f} dB cf {v[1]:.2f} de {v[2]:.2f}" for n, v in r.items()),
               flush=True)  # fmt: skip
     if a.skip_tiles:
         Path(a.json).write_text(json.dumps(out, indent=2) + "\n")

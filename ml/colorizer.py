@@ -48,6 +48,7 @@ INFERENCE_DEFAULTS = {
     "dcm_threshold": 0.5,
     "anchor_px": 3.0,
     "null_bias": 0.0,
+    "hint_hist": False,
 }
 
 
@@ -246,6 +247,7 @@ class Colorizer:
         anneal_T: float | None = None,
         anchor_px: float | None = None,
         null_bias: float | None = None,
+        hint_hist: bool | None = None,
     ):
         self.device = torch.device(device or "cpu")
         if ckpt.get("model_name") != MODEL_NAME or "encoder" not in ckpt:
@@ -290,6 +292,9 @@ class Colorizer:
         self.anchor_px = float(inf["anchor_px"] if anchor_px is None else anchor_px)
         # added to every pixel's null-token logit: > 0 keeps hints closer to their own object
         self.null_bias = float(inf["null_bias"] if null_bias is None else null_bias)
+        # whether the hint colours' histogram feeds the global vector (it shifts the prior of the whole photo, so a
+        # single hint would recolour far-away regions; off by default)
+        self.hint_hist = bool(inf["hint_hist"] if hint_hist is None else hint_hist)
         self._lock = threading.Lock()
 
     @classmethod
@@ -356,7 +361,19 @@ class Colorizer:
         sit = torch.tensor([ctx_ids[1]], device=self.device)
         with self._lock:
             taps, pooled = self.net.encode(x)
-            out = self.net.head(x, taps, pooled, tok, tm, gh, era, sit, g=g, null_bias=self.null_bias)
+            out = self.net.head(
+                x,
+                taps,
+                pooled,
+                tok,
+                tm,
+                gh,
+                era,
+                sit,
+                g=g,
+                null_bias=self.null_bias,
+                hint_hist=self.hint_hist,
+            )
             ab = out["ab"]
             if mix > 0:
                 size = x.shape[-2:]

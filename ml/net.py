@@ -199,12 +199,19 @@ class FindColorNet2(nn.Module):
         wnull = wts[..., :1].permute(0, 2, 1).reshape(Bsz, 1, h, w)
         return wnull * prior_ab2 + hint_part, wnull
 
-    def head(self, L, taps, pooled, tokens, tmask, ghint, era, situation, g=None, null_bias: float = 0.0):
-        """Everything after the encoder. Returns dict(ab full-res, prior_ab full-res, logits, g, wnull)."""
+    def head(
+        self, L, taps, pooled, tokens, tmask, ghint, era, situation, g=None, null_bias: float = 0.0,
+        hint_hist: bool = True,
+    ):  # fmt: skip
+        """Everything after the encoder. Returns dict(ab full-res, prior_ab full-res, logits, g, wnull).
+
+        hint_hist=False gives the global vector no histogram of the hint colours, so hints change the prior nowhere
+        and act only through the attention (local)."""
         H, W = L.shape[-2:]
         if g is None:
+            hm = tmask if hint_hist else torch.zeros_like(tmask)
             g = self.global_vector(
-                pooled, ghint, hint_histogram(tokens, tmask, self.args.n_bins), era, situation
+                pooled, ghint, hint_histogram(tokens, hm, self.args.n_bins), era, situation
             )
         h2, ab2, logits = self.prior(L, taps, g)
         prop, wnull = self.propagate(h2, ab2, L, tokens, tmask, null_bias)

@@ -30,14 +30,16 @@ def eval_table(rep: dict) -> str:
             + (" levin SSIM |" if lv else "")
             + " model ΔE00 |"
             + (" levin ΔE00 |" if lv else "")
+            + (" gray ΔE00 |" if "gray" in methods else "")
             + " model colourfulness / GT | model max hint error |"
         )
-        lines.append("|---" * (len(methods) + (7 if lv else 5)) + "|")
+        lines.append("|---" * (len(methods) + (7 if lv else 5) + ("gray" in methods)) + "|")
         for n in ns:
             row = [n] + [f"{block[m][n]['psnr']:.2f}" for m in methods]
             g = lambda m, k, b=block, n=n: b.get(m, {}).get(n, {}).get(k, float("nan"))  # noqa: E731
             row += [f"{g('model', 'ssim'):.3f}"] + ([f"{g('levin', 'ssim'):.3f}"] if lv else [])
             row += [f"{g('model', 'ciede2000'):.2f}"] + ([f"{g('levin', 'ciede2000'):.2f}"] if lv else [])
+            row += [f"{g('gray', 'ciede2000'):.2f}"] if "gray" in methods else []
             row += [f"{g('model', 'colorfulness_ratio'):.2f}", f"{g('model', 'max_hint_error'):.2e}"]
             lines.append("| " + " | ".join(str(x) for x in row) + " |")
     return "\n".join(lines) + "\n"
@@ -97,22 +99,44 @@ def bench_table(b: dict) -> str:
 
 
 def tune_table(t: dict) -> str:
-    lines = ["| setting | 0 hints | 5 hints | 20 hints |", "|---|---|---|---|"]
+    ns = list(next(iter(t["settings"].values())))
+    lines = ["| setting | " + " | ".join(f"{n} hints" for n in ns) + " |", "|---" * (len(ns) + 1) + "|"]
     for k, v in t["settings"].items():
+        lines.append(f"| {k} | " + " | ".join(f"{v[n][0]:.2f} dB (cf {v[n][1]:.2f})" for n in ns) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def dcm_table(d: dict) -> str:
+    lines = [
+        f"{d['eval_photos']} eval/ photos upscaled to ~12 MP, automatic, working side {d['work_side']} "
+        "(256-px tiles), one thread:\n",
+        "| DCM threshold | easy tiles | CPU s / photo | time saved | PSNR | PSNR lost |",
+        "|---|---|---|---|---|---|",
+    ]
+    for k, v in d["curve"].items():
+        name = "off" if k == "None" else k
         lines.append(
-            f"| {k} | " + " | ".join(f"{v[n][0]:.2f} dB (cf {v[n][1]:.2f})" for n in ("0", "5", "20")) + " |"
+            f"| {name} | {v['easy_share']:.0%} | {v['cpu_s']:.2f} | {v['time_saved']:+.0%} | {v['psnr']:.2f} | "
+            f"{v['psnr_loss_db']:+.3f} dB |"
         )
-    if "work_side" in t:
-        lines += [
-            "",
-            "| working side (3x-upscaled photos, DCM off) | PSNR | CPU s / photo |",
-            "|---|---|---|",
-        ]
-        for k, v in t["work_side"].items():
-            lines.append(f"| {k} | {v['psnr']:.2f} | {v['cpu_s']:.2f} |")
-    lines += ["", "| working side / DCM threshold | PSNR change vs DCM off | easy tiles |", "|---|---|---|"]
-    for k, v in t["dcm"].items():
-        lines.append(f"| {k} | {v['psnr_delta_db']:+.3f} dB | {v['easy_share']:.0%} |")
+    lines.append("\nEasy tiles on historical/ scans (native size): " + ", ".join(
+        f"threshold {k}: {v['easy_share']:.0%} of {v['tiles']}" for k, v in d["historical"].items()))  # fmt: skip
+    return "\n".join(lines) + "\n"
+
+
+def curve_table(meta: dict, every: int = 3) -> str:
+    c = meta["curve"]
+    keep = c[::every] + ([c[-1]] if (len(c) - 1) % every else [])
+    lines = [
+        "Validation on the 48 held-out training photos (centre 128-px crops, uniform 3x3 hints), RGB PSNR in dB:\n",
+        "| minutes | step | crops seen | val loss | 0 hints | 1 | 5 | 20 | gray |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for v in keep:
+        lines.append(
+            f"| {v['t'] / 60:.0f} | {v['step']} | {v['images']:,} | {v['val_loss']:.3f} | {v['psnr0']:.2f} | "
+            f"{v['psnr1']:.2f} | {v['psnr5']:.2f} | {v['psnr20']:.2f} | {v['psnr_gray']:.2f} |"
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -129,6 +153,8 @@ def main():
     p.add_argument("--evalfull")
     p.add_argument("--bench")
     p.add_argument("--tune")
+    p.add_argument("--dcm")
+    p.add_argument("--curve", help="the exported checkpoint's JSON (ml/weights/findcolor.json)")
     p.add_argument("--doc", default="docs/model.md")
     a = p.parse_args()
     doc = Path(a.doc).read_text()
@@ -143,6 +169,10 @@ def main():
         doc = put(doc, "bench", bench_table(json.loads(Path(a.bench).read_text())))
     if a.tune:
         doc = put(doc, "tune", tune_table(json.loads(Path(a.tune).read_text())))
+    if a.curve:
+        doc = put(doc, "curve", curve_table(json.loads(Path(a.curve).read_text())))
+    if a.dcm:
+        doc = put(doc, "dcm", dcm_table(json.loads(Path(a.dcm).read_text())))
     Path(a.doc).write_text(doc)
 
 

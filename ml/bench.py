@@ -141,7 +141,7 @@ def main(argv=None):
     p.add_argument("--runs", type=int, default=20)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--skip-12mp", action="store_true")
-    p.add_argument("--dcm-work-side", type=int, default=1536)
+    p.add_argument("--dcm-work-side", type=int, default=1536, help="0 = skip the DCM on/off renders")
     a = p.parse_args(argv)
     from .colorizer import Colorizer
 
@@ -182,12 +182,13 @@ def main(argv=None):
     rep["render_1mp"] = _subprocess_render(1.0, a.checkpoint, a.threads, True)
     print(f"1 MP: {rep['render_1mp']['seconds']} s, peak RSS {rep['render_1mp']['peak_rss_mb']} MB")
     if not a.skip_12mp:
-        tmp = Path("/tmp") / f"ml_bench_{os.getpid()}"
         rep["render_12mp"] = _subprocess_render(12.0, a.checkpoint, a.threads, True)
         print(f"12 MP: {rep['render_12mp']['seconds']} s, peak RSS {rep['render_12mp']['peak_rss_mb']} MB")
+    if not a.skip_12mp and a.dcm_work_side > 0:
         # DCM on vs off: automatic render (tiles holding a hint always take the full network) at a working size
         # big enough that the tiled network stage matters
         ws = a.dcm_work_side
+        tmp = Path("/tmp") / f"ml_bench_{os.getpid()}"
         on = _subprocess_render(12.0, a.checkpoint, a.threads, True, str(tmp) + "_on.npy", 0, ws)
         off = _subprocess_render(12.0, a.checkpoint, a.threads, False, str(tmp) + "_off.npy", 0, ws)
         from .metrics import psnr

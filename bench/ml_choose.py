@@ -1,0 +1,68 @@
+"""Choose the shipped inference settings on held-out training photos (never eval/): the candidate with the best
+mean PSNR over 0, 1, 5 and 20 hints. Writes the settings JSON for `ml.export --inference` and the table.
+
+    python bench/ml_choose.py --checkpoint runs/v2/ckpt.pt --data runs/val --limit 10 --out runs/inference.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from ml.colorizer import INFERENCE_DEFAULTS, Colorizer, load_checkpoint  # noqa: E402
+from ml.evaluate import evaluate  # noqa: E402
+
+CANDIDATES = [
+    {"anneal_mix": 0.0, "anneal_mix_hinted": 0.0, "null_bias": 0.0},
+    {"anneal_mix": 0.3, "anneal_mix_hinted": 0.0, "null_bias": 0.0},
+    {"anneal_mix": 0.3, "anneal_mix_hinted": 0.3, "null_bias": 0.0},
+    {"anneal_mix": 0.0, "anneal_mix_hinted": 0.0, "null_bias": 1.0},
+    {"anneal_mix": 0.0, "anneal_mix_hinted": 0.0, "null_bias": 2.0},
+]
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--checkpoint", required=True)
+    p.add_argument("--data", default="runs/val")
+    p.add_argument("--limit", type=int, default=10)
+    p.add_argument("--out", default="runs/inference.json")
+    p.add_argument("--json", default="docs/model_tune.json")
+    a = p.parse_args()
+    torch.set_num_threads(1)
+    ck, digest = load_checkpoint(a.checkpoint, require_sidecar=False)
+    hints = [0, 1, 5, 20]
+    table, best = {"settings": {}}, None
+    base = evaluate([a.data], hints, ["gray"], size=256, limit=a.limit, log=lambda *_: None)
+    table["settings"]["gray"] = {
+        str(n): (v["psnr"], v["colorfulness_ratio"]) for n, v in base["pooled"]["gray"].items()
+    }
+    for cand in CANDIDATES:
+        c = Colorizer(ck, digest, **cand)
+        rep = evaluate([a.data], hints, ["model"], size=256, limit=a.limit, colorizer=c, log=lambda *_: None)
+        r = {n: (v["psnr"], v["colorfulness_ratio"]) for n, v in rep["pooled"]["model"].items()}
+        name = ",".join(f"{k}={v}" for k, v in cand.items())
+        table["settings"][name] = r
+        score = float(np.mean([v[0] for v in r.values()]))
+        print(
+            name, {n: f"{v[0]:.2f} dB cf {v[1]:.2f}" for n, v in r.items()}, f"mean {score:.3f}", flush=True
+        )
+        if best is None or score > best[0]:
+            best = (score, cand)
+    chosen = dict(INFERENCE_DEFAULTS, **best[1])
+    table["chosen"] = chosen
+    table["photos"] = a.limit
+    Path(a.out).write_text(json.dumps(chosen) + "\n")
+    Path(a.json).write_text(json.dumps(table, indent=2) + "\n")
+    print("chosen", chosen)
+
+
+if __name__ == "__main__":
+    main()

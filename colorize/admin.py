@@ -1,5 +1,8 @@
+from django import forms
 from django.contrib import admin, messages
+from django.core.files.base import ContentFile
 
+from archive import imaging
 from colorize.admin_hints import *  # noqa
 from colorize.models import ContextProfile, ReferencePhoto, Review, Run, Version
 from config import jobs
@@ -101,8 +104,26 @@ class ContextProfileAdmin(admin.ModelAdmin):
         messages.info(request, "rebuilt")
 
 
+class ReferencePhotoForm(forms.ModelForm):
+    class Meta:
+        model = ReferencePhoto
+        fields = "__all__"
+
+    def clean_image(self):
+        """An image uploaded here is re-encoded and named from its format, like POST /api/references/."""
+        image = self.cleaned_data.get("image")
+        if not image or "image" not in self.changed_data:
+            return image
+        try:
+            clean = imaging.check_reference_upload(image)
+        except imaging.ImageRejected as exc:
+            raise forms.ValidationError(exc.message, code=exc.code) from None
+        return ContentFile(clean.content, name=f"reference{clean.extension}")
+
+
 @admin.register(ReferencePhoto)
 class ReferencePhotoAdmin(admin.ModelAdmin):
+    form = ReferencePhotoForm
     list_display = ("id", "title", "era", "situation", "added_by", "created_at")
     list_filter = ("era", "situation")
     search_fields = ("title", "source")

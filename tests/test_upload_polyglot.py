@@ -157,3 +157,24 @@ def test_platform_made_derivatives_stay_inline_images_with_nosniff(people, clien
     assert response["Content-Type"] == "image/jpeg"
     assert response["X-Content-Type-Options"] == "nosniff"
     assert not response.get("Content-Disposition", "").startswith("attachment")
+
+
+def test_a_reference_added_in_the_admin_is_re_encoded_too(people, client_for):
+    """Django's admin refuses the .html name itself; a polyglot named .png is re-encoded like the API's."""
+    from archive.models import Era
+    from tests.factories import UserFactory
+
+    admin = client_for(UserFactory(username="site-admin", is_staff=True, is_superuser=True))
+    form = {
+        "era": str(Era.objects.get(slug="korean-war").pk),
+        "created_at_0": "2026-01-01",
+        "created_at_1": "10:00",
+    }
+    refused = admin.post("/admin/colorize/referencephoto/add/", {**form, "image": html_upload(9)})
+    assert refused.status_code == 200 and "image" in refused.context["adminform"].form.errors
+    response = admin.post("/admin/colorize/referencephoto/add/", {**form, "image": html_upload(9, "x.png")})
+    assert response.status_code == 302
+    reference = ReferencePhoto.objects.get()
+    assert reference.image.name.endswith(".png")
+    with reference.image.open("rb") as handle:
+        assert b"<script" not in handle.read()

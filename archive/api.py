@@ -5,6 +5,7 @@ import os
 from django.conf import settings
 from django.http import FileResponse
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import generics, status
@@ -40,8 +41,8 @@ def check_content_length(request, limit: int) -> None:
     if length > limit + 64 * 1024:  # room for the multipart envelope and metadata fields
         raise ServiceError(
             "file_too_large",
-            f"the upload is larger than the limit of {limit:,} bytes",
-            fields={"file": ["too large"]},
+            _("the upload is larger than the limit of %(limit)s bytes") % {"limit": f"{limit:,}"},
+            fields={"file": [_("too large")]},
             status_code=413,
         )
 

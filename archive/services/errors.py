@@ -1,5 +1,7 @@
 """Errors shared by the archive services."""
 
+from django.utils.translation import gettext as _
+
 from config.api import ServiceError
 
 
@@ -7,8 +9,8 @@ class DuplicatePhoto(ServiceError):
     def __init__(self, existing):
         super().__init__(
             "duplicate",
-            f"this file is already in the collection as photo {existing.pk} (same SHA-256)",
-            fields={"file": [f"duplicate of photo {existing.pk}"]},
+            _("this file is already in the collection as photo %(id)s (same SHA-256)") % {"id": existing.pk},
+            fields={"file": [_("duplicate of photo %(id)s") % {"id": existing.pk}]},
             status_code=409,
         )
         self.existing_id = existing.pk

@@ -16,6 +16,7 @@ from django.conf import settings
 from django.core.files import File
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
 
 from accounts.models import Role
 from accounts.permissions import check_role
@@ -50,8 +51,8 @@ def _spool(fileobj, max_bytes: int):
             if size > max_bytes:
                 raise ServiceError(
                     "file_too_large",
-                    f"the file is larger than the limit of {max_bytes:,} bytes",
-                    fields={"file": ["too large"]},
+                    _("the file is larger than the limit of %(limit)s bytes") % {"limit": f"{max_bytes:,}"},
+                    fields={"file": [_("too large")]},
                     status_code=413,
                 )
             digest.update(chunk)
@@ -61,7 +62,7 @@ def _spool(fileobj, max_bytes: int):
         raise
     if size == 0:
         spooled.close()
-        raise ServiceError("empty_file", "the file is empty", fields={"file": ["empty"]})
+        raise ServiceError("empty_file", _("the file is empty"), fields={"file": [_("empty")]})
     spooled.seek(0)
     return spooled, digest.hexdigest(), size
 

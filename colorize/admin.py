@@ -37,9 +37,10 @@ class RunAdmin(admin.ModelAdmin):
 
 class ReviewInline(admin.TabularInline):
     model = Review
+    fk_name = "version"
     extra = 0
     can_delete = False
-    readonly_fields = ("reviewer", "decision", "comment", "created_at")
+    readonly_fields = ("reviewer", "decision", "comment", "created_at", "replaced_version", "replace_reason")
 
     def has_add_permission(self, request, obj=None):
         return False

@@ -178,7 +178,7 @@ class VersionExportView(APIView):
             response = HttpResponse(
                 json.dumps(prov, indent=2, ensure_ascii=False), content_type="application/json"
             )
-            name = f"photo{version.photo_id}-v{version.number}-provenance.json"
+            name = export_services.export_name(version, "provenance.json", prov["export"]["draft"])
         else:
             content, mime, name, _prov = export_services.export_image(version, fmt, mark)
             response = HttpResponse(content, content_type=mime)

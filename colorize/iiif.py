@@ -19,7 +19,7 @@ from django.utils.translation import gettext, gettext_noop
 from accounts.models import Role
 from archive import languages
 from archive.models import Collection, Photo
-from colorize.services.export import DIGITAL_SOURCE_TYPE
+from colorize.services.export import DIGITAL_SOURCE_TYPE, FC_NS
 from colorize.services.review import published_review
 from colorize.services.runs import check_photo
 from config.api import ServiceError
@@ -173,6 +173,32 @@ def photo_manifest(request, photo: Photo) -> dict:
             {"id": _abs(request, photo.web.url), "type": "Image", "format": "image/jpeg"}
         ]
     if review is not None:
+        version = review.version
+        rendered_by = version.created_by.username if version.created_by_id else "?"
+        manifest["metadata"].append(
+            {"label": _ui(gettext_noop("Rendered by")), "value": _none(rendered_by)},
+        )
+        manifest["metadata"].append(
+            {
+                "label": _ui(gettext_noop("Approved by")),
+                "value": _none(review.reviewer.username if review.reviewer_id else "?"),
+            }
+        )
+        if review.comment:
+            manifest["metadata"].append(
+                {"label": _ui(gettext_noop("Reviewer's comment")), "value": _text(review.comment)}
+            )
+        manifest["seeAlso"] = [
+            {
+                "id": _abs(request, reverse("version-sidecar", args=[version.pk])),
+                "type": "Dataset",
+                "format": "application/json",
+                "profile": FC_NS,
+                "label": _ui(
+                    gettext_noop("Provenance of the restoration (hints and their evidence, review)")
+                ),
+            }
+        ]
         manifest["metadata"].append(
             {
                 "label": _ui(gettext_noop("Colorization")),

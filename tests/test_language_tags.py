@@ -155,4 +155,4 @@ def test_a_korean_description_and_the_english_account_are_separate_alternatives(
     xmp = Image.open(io.BytesIO(response.content)).getxmp()["xmpmeta"]["RDF"]["Description"]
     entries = {li["lang"]: li["text"] for li in xmp["description"]["Alt"]["li"]}
     assert entries["ko"] == "피란민의 행렬"
-    assert entries["en"].startswith("AI-colorized") and "피란민" not in entries["en"]
+    assert "AI-colorized version 1" in entries["en"] and "피란민" not in entries["en"]

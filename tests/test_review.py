@@ -99,7 +99,7 @@ def test_a_later_approval_supersedes_the_published_version(people, photo, versio
     review_services.do_submit(people.curator, newer)
     photo.refresh_from_db()
     assert photo.status == PhotoStatus.APPROVED  # the earlier approval stays published meanwhile
-    review_services.do_approve(people.owner, newer)
+    review_services.do_approve(people.owner, newer, {"confirm_replace": True, "reason": "better sky"})
     assert review_services.published_version(photo) == newer
     assert version.review_state == "approved"  # its decision is kept, only no longer published
 

@@ -233,6 +233,16 @@ class Review(models.Model):
     decision = models.CharField(max_length=10, choices=ReviewDecision.choices)
     comment = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    # An approval that moved "published" away from another version records which one and why (the reviewer
+    # confirmed it explicitly): the review log is the audit trail of publication.
+    replaced_version = models.ForeignKey(
+        "colorize.Version",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="replaced_by_reviews",
+    )
+    replace_reason = models.TextField(blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -56,6 +56,7 @@ FORMATS = {
     "tif": ("TIFF", "image/tiff", "tif"),
 }
 MAX_CAPTION = 8000
+DRAFT_MARK = "DRAFT - not published"
 JPEG_XMP_MAX = 65000  # an APP1 segment holds 65533 bytes, including the XMP namespace header
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 
@@ -141,17 +142,41 @@ def _approval(version: Version) -> dict:
         "approved": last is not None,
         "approved_by": last.reviewer.username if last and last.reviewer_id else None,
         "approved_at": last.created_at.isoformat() if last else None,
+        "approval_comment": last.comment if last else "",
         "published": published is not None and published.pk == version.pk,
+        "published_version": published.number if published is not None else None,
         "decisions": [
             {
                 "decision": r.decision,
                 "by": r.reviewer.username if r.reviewer_id else None,
                 "at": r.created_at.isoformat(),
                 "comment": r.comment,
+                "replaced_version": r.replaced_version.number if r.replaced_version_id else None,
+                "replace_reason": r.replace_reason,
             }
             for r in reviews
         ],
     }
+
+
+def verified_evidence(hints: list[dict]) -> list[dict]:
+    """Each verified hint with the evidence behind it (who verified, note, source, URL)."""
+    return [
+        {
+            "hint": h.get("id"),
+            "color": h.get("color"),
+            "x": h.get("x"),
+            "y": h.get("y"),
+            "verified_by": h.get("verified_by"),
+            "verified_at": h.get("verified_at"),
+            "note": h.get("evidence_note") or "",
+            "note_lang": languages.language_of(h.get("evidence_note") or "", h.get("evidence_note_lang")),
+            "source": h.get("evidence_source") or "",
+            "url": h.get("evidence_url") or "",
+        }
+        for h in hints
+        if h.get("status") == "verified"
+    ]
 
 
 def account(version: Version, approval: dict, source_id: str) -> str:
@@ -159,14 +184,22 @@ def account(version: Version, approval: dict, source_id: str) -> str:
     hints = version.hints
     verified = [h for h in hints if h.get("status") == "verified"]
     verifiers = sorted({h.get("verified_by") for h in verified if h.get("verified_by")})
+    rendered_by = version.created_by.username if version.created_by_id else "an unknown user"
     if approval["approved"]:
-        review = f"Approved for publication by {approval['approved_by']} on {approval['approved_at'][:10]}."
+        review = f"Approved for publication by {approval['approved_by']} on {approval['approved_at'][:10]}"
+        review += f': "{approval["approval_comment"]}".' if approval["approval_comment"] else "."
+        if not approval["published"]:
+            review += f" No longer published (version {approval['published_version']} is)."
     else:
         review = f"Not approved (review state: {approval['state']})."
-    return (
+    draft = (
+        "" if approval["published"] else "DRAFT: this is not the published restoration of the photograph. "
+    )
+    return draft + (
         f"AI-colorized version {version.number} of a black-and-white photograph. The colours were added by the "
         f"trained model {version.model_name} {version.model_version} (checksum {version.model_checksum[:16]}) "
         f"through Find Color; they are an algorithmic reconstruction, not a photographic record. "
+        f"Rendered by {rendered_by} on {version.created_at.date().isoformat()}. "
         f"Guided by {len(hints)} colour hint(s), {len(verified)} of them verified"
         + (f" (verified by {', '.join(verifiers)})" if verifiers else "")
         + f". Source photograph {source_id}, SHA-256 {version.photo.sha256}. {review}"
@@ -211,6 +244,7 @@ def provenance(version: Version, *, fmt: str | None = None, mark: bool = False) 
             "parent": version.parent_id,
             "run": version.run_id,
             "created_by": version.created_by.username if version.created_by_id else None,
+            "rendered_by": version.created_by.username if version.created_by_id else None,
             "created_at": version.created_at.isoformat(),
             "result_sha256": version.result_sha256,
             "width": version.width,
@@ -230,6 +264,7 @@ def provenance(version: Version, *, fmt: str | None = None, mark: bool = False) 
             "verified_count": len(verified),
             "verified_by": sorted({h["verified_by"] for h in verified if h.get("verified_by")}),
             "mode": version.hints_mode,
+            "verified": verified_evidence(hints),
             "items": hints,
         },
         "source": {
@@ -245,7 +280,13 @@ def provenance(version: Version, *, fmt: str | None = None, mark: bool = False) 
             "dublin_core": dublin_core(photo),
         },
         "review": approval,
-        "export": {"format": fmt, "visible_mark": mark, "c2pa": c2pa_status(fmt)},
+        "export": {
+            "format": fmt,
+            "visible_mark": mark,
+            "draft": not approval["published"],
+            "draft_mark": not approval["published"] and fmt in ("jpeg", "png", "tiff"),
+            "c2pa": c2pa_status(fmt),
+        },
     }
 
 
@@ -306,6 +347,28 @@ def _text(parent, prefix, name, value):
     el.text = "" if value is None else str(value)
 
 
+def _evidence(parent, items: list[dict]) -> None:
+    """fc:HintEvidence: an rdf:Seq of structures, one per verified hint (colour, place, verifier, note in its
+    language, source, URL)."""
+    el = ET.SubElement(parent, _q("fc", "HintEvidence"))
+    seq = ET.SubElement(el, _q("rdf", "Seq"))
+    for item in items:
+        li = ET.SubElement(seq, _q("rdf", "li"))
+        li.set(_q("rdf", "parseType"), "Resource")
+        _text(li, "fc", "Hint", item["hint"])
+        _text(li, "fc", "Color", item["color"])
+        _text(li, "fc", "X", f"{item['x']:.4f}")
+        _text(li, "fc", "Y", f"{item['y']:.4f}")
+        _text(li, "fc", "VerifiedBy", item["verified_by"] or "")
+        _text(li, "fc", "VerifiedAt", item["verified_at"] or "")
+        if item["note"]:
+            _lang_alt(li, "fc", "Note", item["note"], {item["note_lang"]: item["note"]})
+        if item["source"]:
+            _text(li, "fc", "Source", item["source"])
+        if item["url"]:
+            _text(li, "fc", "URL", item["url"])
+
+
 def xmp_packet(prov: dict, mime: str, max_listed_hints: int | None = None) -> bytes:
     """An XMP packet (UTF-8 bytes) for the provenance dict. `max_listed_hints` caps the fc:VerifiedHints list
     (JPEG's APP1 segment holds at most 64 KB; the JSON sidecar always has every hint)."""
@@ -362,17 +425,31 @@ def xmp_packet(prov: dict, mime: str, max_listed_hints: int | None = None) -> by
         "Approved": "True" if review["approved"] else "False",
         "ApprovedBy": review["approved_by"] or "",
         "ApprovedAt": review["approved_at"] or "",
+        "Published": "True" if review["published"] else "False",
+        "Draft": "True" if prov["export"]["draft"] else "False",
+        "PublishedVersion": review["published_version"] or "",
+        "RenderedBy": version["rendered_by"] or "",
+        "RenderedAt": version["created_at"],
         "DateDisplay": dc["date"],
         "Era": version["context"].get("era") or "",
         "Situation": version["context"].get("situation") or "",
     }
     for name, value in fc.items():
         _text(desc, "fc", name, value)
+    if review["approval_comment"]:
+        comment = review["approval_comment"]
+        _lang_alt(desc, "fc", "ApprovalComment", comment, {languages.detect(comment): comment})
+    approvals = [d for d in review["decisions"] if d["decision"] == "approved"]
+    if approvals and approvals[-1]["replaced_version"]:
+        _text(desc, "fc", "ReplacedVersion", approvals[-1]["replaced_version"])
+        _text(desc, "fc", "ReplaceReason", approvals[-1]["replace_reason"])
     _container(desc, "fc", "VerifiedBy", "Bag", hints["verified_by"])
     verified = [h for h in hints["items"] if h.get("status") == "verified"]
+    evidence = hints["verified"]
     if max_listed_hints is not None and len(verified) > max_listed_hints:
         _text(desc, "fc", "VerifiedHintsNotListed", len(verified) - max_listed_hints)
-        verified = verified[:max_listed_hints]
+        verified, evidence = verified[:max_listed_hints], evidence[:max_listed_hints]
+    _evidence(desc, evidence)
     _container(
         desc,
         "fc",
@@ -415,6 +492,28 @@ def srgb_icc() -> bytes:
     return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
 
 
+def _draft_mark(image: Image.Image) -> Image.Image:
+    """A visible 'DRAFT' band across the top-left: an unpublished version must not pass for the published one.
+    (English: the built-in font has no Hangul; the file name, XMP and sidecar say draft too.)"""
+    image = image.convert("RGB")
+    W, H = image.size
+    size = max(12, min(W, H) // 12)
+    font = ImageFont.load_default(size=size)
+    text = DRAFT_MARK
+    draw = ImageDraw.Draw(image, "RGBA")
+    left, top, right, bottom = draw.textbbox((0, 0), text, font=font)
+    pad = max(3, size // 3)
+    w, h = right - left + 2 * pad, bottom - top + 2 * pad
+    draw.rectangle((pad, pad, pad + w, pad + h), fill=(190, 20, 20, 200), outline=(255, 255, 255, 230))
+    draw.text((2 * pad - left, 2 * pad - top), text, font=font, fill=(255, 255, 255, 255))
+    return image
+
+
+def export_name(version: Version, tail: str, draft: bool) -> str:
+    """photo12-v3-ai-colorized.jpg; an unpublished version: photo12-v3-DRAFT-ai-colorized.jpg."""
+    return f"photo{version.photo_id}-v{version.number}{'-DRAFT' if draft else ''}-{tail}"
+
+
 def export_image(version: Version, fmt: str, mark: bool = False) -> tuple[bytes, str, str, dict]:
     """(bytes, mime type, file name, provenance) of the version exported as `fmt` (jpeg, png, tiff)."""
     key = (fmt or "jpeg").lower()
@@ -434,6 +533,8 @@ def export_image(version: Version, fmt: str, mark: bool = False) -> tuple[bytes,
         working = image.convert("RGB")
     if mark:
         working = _mark(working)
+    if prov["export"]["draft"]:
+        working = _draft_mark(working)
     buffer = io.BytesIO()
     icc = srgb_icc()
     if pil_format == "JPEG":
@@ -451,7 +552,7 @@ def export_image(version: Version, fmt: str, mark: bool = False) -> tuple[bytes,
             icc_profile=icc,
             dpi=(72, 72),
         )
-    name = f"photo{version.photo_id}-v{version.number}-ai-colorized.{ext}"
+    name = export_name(version, f"ai-colorized.{ext}", prov["export"]["draft"])
     content = buffer.getvalue()
     if prov["export"]["c2pa"]["embedded"]:
         content = signing.sign(content, mime, name, version, prov)

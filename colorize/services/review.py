@@ -2,7 +2,10 @@
 
 Members of a collection see every version of its photos; people who can only read the collection (public or
 members-visible collections) see only published (approved) versions. Decisions are an append-only log; the
-photo's published restoration is the version of its latest approval, so a later approval supersedes.
+photo's published restoration is the version of its latest approval, so there is one per photo. Approving a
+version while another one is published moves "published": that needs an explicit confirmation
+(`confirm_replace` and a `reason`, 409 `confirm_replace` otherwise), and the approval records which version it
+replaced and why (docs/provenance.md).
 """
 
 import logging
@@ -10,6 +13,7 @@ import logging
 from django.db import transaction
 from django.db.models import OuterRef, Prefetch, Subquery
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.models import Role
 from accounts.permissions import check_role
@@ -36,7 +40,7 @@ def published_review(photo) -> Review | None:
     photo_id = photo.pk if isinstance(photo, Photo) else photo
     return (
         Review.objects.filter(version__photo_id=photo_id, decision=ReviewDecision.APPROVED)
-        .select_related("version", "reviewer")
+        .select_related("version__created_by", "reviewer")
         .order_by("-created_at", "-id")
         .first()
     )
@@ -55,6 +59,8 @@ def review_dict(review: Review) -> dict:
         "by": review.reviewer.username if review.reviewer_id else None,
         "comment": review.comment,
         "at": review.created_at.isoformat(),
+        "replaced_version": review.replaced_version_id,
+        "replace_reason": review.replace_reason,
     }
 
 
@@ -267,20 +273,60 @@ def _photo_status_after(photo: Photo) -> str:
     return PhotoStatus.IN_PROGRESS
 
 
-def _decide(user, version: Version, decision: str, comment: str) -> Review:
+def check_replace(version: Version, replace: dict | None) -> Version | None:
+    """The published version an approval of `version` would replace (None: nothing is replaced). Replacing
+    needs `replace = {"confirm": True, "reason": "..."}`: 409 confirm_replace otherwise."""
+    current = published_version(version.photo)
+    if current is None or current.pk == version.pk:
+        return None
+    if not replace or not replace.get("confirm"):
+        raise ServiceError(
+            "confirm_replace",
+            _(
+                "version %(current)s is the published restoration of this photo; approving version %(number)s "
+                "replaces it: confirm with confirm_replace=true and give a reason"
+            )
+            % {"current": current.number, "number": version.number},
+            fields={"confirm_replace": [_("required to replace the published version %s") % current.number]},
+            status_code=409,
+        )
+    if not replace.get("reason"):
+        raise ServiceError(
+            "invalid",
+            _("reason: say why the published version is replaced"),
+            fields={"reason": [_("required when replacing the published version")]},
+        )
+    return current
+
+
+def _decide(user, version: Version, decision: str, comment: str, replace: dict | None = None) -> Review:
     with transaction.atomic():
         Photo.objects.select_for_update().filter(pk=version.photo_id).first()
+        replaced = None
         if decision == ReviewDecision.SUBMITTED:
             check_submit(user, version)
         else:
             check_decide(user, version)
+            if decision == ReviewDecision.APPROVED:
+                replaced = check_replace(version, replace)
         review = Review.objects.create(
             version=version,
             reviewer=user,
             decision=decision,
             comment=comment or "",
             created_at=timezone.now(),
+            replaced_version=replaced,
+            replace_reason=replace["reason"] if replaced is not None else "",
         )
+        if replaced is not None:
+            log.info(
+                "photo %s: %s published version %s instead of %s: %s",
+                version.photo_id,
+                user,
+                version.number,
+                replaced.number,
+                review.replace_reason,
+            )
         status = _photo_status_after(version.photo)
         Photo.objects.filter(pk=version.photo_id).update(status=status)
         version.photo.status = status
@@ -301,8 +347,18 @@ def _decide(user, version: Version, decision: str, comment: str) -> Review:
     return review
 
 
+def _body(data) -> dict:
+    if data is None:
+        return {}
+    if not hasattr(data, "get"):
+        raise ServiceError(
+            "invalid", "the body must be a JSON object", fields={"body": ["must be an object"]}
+        )
+    return data
+
+
 def _comment(data) -> str:
-    comment = data.get("comment", "") if data is not None else ""
+    comment = _body(data).get("comment", "")
     if not isinstance(comment, str):
         raise ServiceError("invalid", "comment: must be text", fields={"comment": ["must be text"]})
     if len(comment) > 5000:
@@ -314,8 +370,30 @@ def do_submit(user, version: Version, data=None) -> Review:
     return _decide(user, version, ReviewDecision.SUBMITTED, _comment(data))
 
 
+def _replace(data) -> dict:
+    """confirm_replace (true/false; "true"/"1" from forms) and reason (text) of an approval request."""
+    data = _body(data)
+    confirm = data.get("confirm_replace", False)
+    if isinstance(confirm, str):
+        confirm = confirm.strip().lower() in ("1", "true", "yes", "on")
+    if not isinstance(confirm, bool):
+        raise ServiceError(
+            "invalid", "confirm_replace: true or false", fields={"confirm_replace": ["true or false"]}
+        )
+    reason = data.get("reason", "")
+    if reason is None:
+        reason = ""
+    if not isinstance(reason, str):
+        raise ServiceError("invalid", "reason: must be text", fields={"reason": ["must be text"]})
+    if len(reason) > 5000:
+        raise ServiceError("invalid", "reason: at most 5000 characters", fields={"reason": ["too long"]})
+    return {"confirm": confirm, "reason": reason.strip()}
+
+
 def do_approve(user, version: Version, data=None) -> Review:
-    return _decide(user, version, ReviewDecision.APPROVED, _comment(data))
+    """Approve (publish) a submitted version; replacing another published version needs confirm_replace and a
+    reason (see check_replace)."""
+    return _decide(user, version, ReviewDecision.APPROVED, _comment(data), _replace(data))
 
 
 def do_reject(user, version: Version, data=None) -> Review:

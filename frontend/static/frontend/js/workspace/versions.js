@@ -87,10 +87,16 @@ function versionActions(v, label) {
 
 function versionItem(v) {
   const label = t("version %(n)s", { n: v.number });
+  // Only the published version downloads unmarked; every other one is a draft (file name, band, metadata).
+  const draft = !v.published;
   const downloads = ["jpeg", "png", "tiff"].map((fmt) => el("a", {
-    href: `/api/versions/${v.id}/export/?format=${fmt}`, download: "",
-    "aria-label": t("Download %(label)s as %(format)s", { label, format: fmt.toUpperCase() }),
+    href: `/api/versions/${v.id}/export/?format=${fmt}`, download: "", class: draft ? "draft-download" : "",
+    "data-draft": draft ? "true" : "false",
+    "aria-label": draft
+      ? t("Download %(label)s as %(format)s (draft, not published)", { label, format: fmt.toUpperCase() })
+      : t("Download %(label)s as %(format)s", { label, format: fmt.toUpperCase() }),
   }, fmt.toUpperCase()));
+  if (draft) downloads.unshift(el("span", { class: "badge draft-mark", title: gettext("Not the published version: the files are marked DRAFT") }, gettext("DRAFT")), " ");
   const hints = ngettext("%(n)s hint", "%(n)s hints", v.hint_count).replace("%(n)s", v.hint_count);
   const meta = [
     v.created_by ? t("by %(user)s", { user: v.created_by }) : "",
@@ -133,24 +139,46 @@ async function submit(v) {
 }
 
 let reviewing = null;
+
+// Approving while another version is published moves "published": ask, and ask why (the API insists too).
+function showReplace(text) {
+  $("review-replace-text").textContent = text;
+  $("review-replace").hidden = false;
+  $("review-confirm-replace").required = true;
+  $("review-reason").required = true;
+}
+
 function openReview(v, action) {
   reviewing = { v, action };
   $("review-title").textContent = action === "approve" ? t("Approve version %(n)s", { n: v.number }) : t("Reject version %(n)s", { n: v.number });
   $("review-save").textContent = action === "approve" ? gettext("Approve") : gettext("Reject");
   $("review-error").hidden = true;
   $("review-form").reset();
+  $("review-replace").hidden = true;
+  $("review-confirm-replace").required = false;
+  $("review-reason").required = false;
+  const published = Array.from(state.versions.values()).find((p) => p.published && p.id !== v.id);
+  if (action === "approve" && published) {
+    showReplace(t("Version %(published)s is the published restoration of this photo. Approving version %(n)s replaces it.", { published: published.number, n: v.number }));
+  }
   $("review-dialog").showModal();
 }
 
 async function submitReview(e) {
   e.preventDefault();
   const { v, action } = reviewing;
+  const body = { comment: $("review-comment").value.trim() };
+  if (!$("review-replace").hidden) {
+    body.confirm_replace = $("review-confirm-replace").checked;
+    body.reason = $("review-reason").value.trim();
+  }
   try {
-    await api("POST", `/api/versions/${v.id}/${action}/`, { comment: $("review-comment").value.trim() });
+    await api("POST", `/api/versions/${v.id}/${action}/`, body);
     $("review-dialog").close();
     toast(action === "approve" ? t("Version %(n)s approved.", { n: v.number }) : t("Version %(n)s rejected.", { n: v.number }), "info", 3000);
     loadVersions(false);
   } catch (err) {
+    if (err.code === "confirm_replace") showReplace(err.message); // published moved meanwhile
     $("review-error").textContent = err.message;
     $("review-error").hidden = false;
   }

@@ -42,7 +42,9 @@ def test_a_manifest_without_an_approval_paints_only_the_original(people, photo, 
     assert body["type"] == "Image" and body["id"].startswith("http://testserver/media/originals/")
     assert (body["width"], body["height"]) == (photo.width, photo.height)
     assert manifest["items"][0]["width"] == photo.width
-    assert {"label": {"en": ["Original SHA-256"]}, "value": {"none": [photo.sha256]}} in manifest["metadata"]
+    rows = {row["label"]["en"][0]: row for row in manifest["metadata"]}
+    assert rows["Original SHA-256"]["value"] == {"none": [photo.sha256]}
+    assert rows["Original SHA-256"]["label"]["ko"] == ["원본 SHA-256"]  # the platform's labels in Korean too
 
 
 def test_an_approved_restoration_appears_as_a_choice_next_to_the_original(people, photo, client_for):

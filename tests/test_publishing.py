@@ -198,3 +198,19 @@ def test_an_export_of_a_version_that_replaced_another_says_which_and_why(people,
     # the replaced version is no longer published: its export is a draft again
     response = client_for(people.curator).get(f"/api/versions/{first.pk}/export/?format=jpeg")
     assert "-DRAFT-" in response["Content-Disposition"]
+
+
+def test_a_korean_reviewer_is_asked_in_korean(people, photo, client_for):
+    first = run_now(people.curator, photo).version
+    second = run_now(people.curator, photo).version
+    for version in (first, second):
+        review_services.do_submit(people.curator, version)
+    review_services.do_approve(people.reviewer, second)
+    response = client_for(people.reviewer).post(
+        f"/api/versions/{first.pk}/approve/", {}, content_type="application/json", HTTP_ACCEPT_LANGUAGE="ko"
+    )
+    assert response.status_code == 409 and response.json()["error"]["code"] == "confirm_replace"
+    assert "2번째 버전이 이 사진의 게시된 복원입니다" in response.json()["error"]["message"]
+    manifest = client_for(people.viewer).get(f"/iiif/photos/{photo.pk}/manifest.json").json()
+    labels = [row["label"] for row in manifest["metadata"]]
+    assert {"en": ["Rendered by"], "ko": ["렌더링한 사람"]} in labels

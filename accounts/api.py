@@ -5,15 +5,16 @@ from rest_framework import serializers
 from rest_framework.authtoken.models import Token
 from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.authtoken.views import ObtainAuthToken
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 
 from accounts.lockout import lockout_response
+from config.parsers import JSONObjectParser
 
 
 class TokenView(ObtainAuthToken):
-    parser_classes = [JSONParser, FormParser, MultiPartParser]
+    parser_classes = [JSONObjectParser, FormParser, MultiPartParser]
     serializer_class = AuthTokenSerializer
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "auth_token"

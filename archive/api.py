@@ -11,7 +11,7 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_
 from rest_framework import generics, status
 from rest_framework.filters import OrderingFilter
 from rest_framework.pagination import PageNumberPagination
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -23,6 +23,7 @@ from archive.filters import PhotoFilter
 from archive.imaging import MIME_TYPES
 from archive.models import Era, Situation
 from config.api import ServiceError
+from config.parsers import JSONObjectParser
 
 ERROR = OpenApiResponse(description='{"error": {"code", "message", "fields"}}')
 
@@ -267,7 +268,7 @@ class PhotoListView(generics.ListAPIView):
 class PhotoDetailView(generics.GenericAPIView):
     serializer_class = s.PhotoSerializer
     http_method_names = ["get", "patch", "head", "options"]
-    parser_classes = [JSONParser, MultiPartParser, FormParser]
+    parser_classes = [JSONObjectParser, MultiPartParser, FormParser]
 
     def _render(self, pk):
         photo = services.visible_photos(self.request.user).get(pk=pk)

@@ -4,21 +4,49 @@
 import datetime as dt
 
 import django_filters
+from django import forms
 from django.db.models import Q, Subquery
 
 from archive.models import Era, EraKind, Photo, PhotoStatus
 from archive.services.search import search_photos
 
 
+class IdField(forms.IntegerField):
+    """A database id: a whole number from 1 to 2**63 - 1 ("1e20" or "1.5" is a 400, not a crash)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", 2**63 - 1)
+        super().__init__(**kwargs)
+
+
+class IdFilter(django_filters.NumberFilter):
+    field_class = IdField
+
+
+class YearField(forms.IntegerField):
+    """A year from 1 to 9999 (what a date can hold)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", 9999)
+        super().__init__(**kwargs)
+
+
+class YearFilter(django_filters.NumberFilter):
+    field_class = YearField
+
+
 class PhotoFilter(django_filters.FilterSet):
-    collection = django_filters.NumberFilter(field_name="collection_id", help_text="a collection id")
+    collection = IdFilter(field_name="collection_id", help_text="a collection id")
     era = django_filters.CharFilter(
         method="filter_era",
         help_text="an era slug: photos of that era or of an era inside it; for a decade or a century, also the "
         "photos dated inside it",
     )
-    decade = django_filters.NumberFilter(
+    decade = YearFilter(
         method="filter_decade",
+        min_value=10,
         help_text="a decade's first year (1910): photos whose date range overlaps 1910–1919",
     )
     situation = django_filters.CharFilter(field_name="situations__slug", help_text="a situation slug")

@@ -193,7 +193,7 @@ class PhotoUrlsSerializer(serializers.Serializer):
 
 
 class PhotoSerializer(serializers.ModelSerializer):
-    era = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    era = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
     situations = serializers.SlugRelatedField(slug_field="slug", many=True, read_only=True)
     status = serializers.ChoiceField(choices=PhotoStatus.choices, read_only=True)
     uploaded_by = serializers.CharField(source="uploaded_by.username", read_only=True, default=None)

@@ -7,7 +7,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.negotiation import DefaultContentNegotiation
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -20,6 +20,7 @@ from colorize.services import profiles as profile_services
 from colorize.services import review as review_services
 from colorize.services import runs as run_services
 from config.api import ServiceError
+from config.parsers import JSONObjectParser
 
 
 def _published_id(photo) -> int | None:
@@ -39,7 +40,7 @@ def _data(request) -> dict:
 
 
 class PhotoRunsView(APIView):
-    parser_classes = [JSONParser, MultiPartParser, FormParser]
+    parser_classes = [JSONObjectParser, MultiPartParser, FormParser]
 
     def get(self, request, photo_id):
         photo = run_services.check_photo(request.user, photo_id, Role.VIEWER)
@@ -193,7 +194,7 @@ class VersionSidecarView(APIView):
 
 
 class ReferencesView(APIView):
-    parser_classes = [MultiPartParser, FormParser, JSONParser]
+    parser_classes = [MultiPartParser, FormParser, JSONObjectParser]
 
     def get(self, request):
         refs = ReferencePhoto.objects.select_related("era", "situation", "added_by")

@@ -77,3 +77,50 @@ def test_swagger_ui_is_served(client):
     response = client.get("/api/docs/")
     assert response.status_code == 200
     assert b"swagger-ui" in response.content
+
+
+def test_the_schema_tells_the_truth_about_nulls_errors_and_required_revisions(client):
+    import json
+
+    schema = json.loads(client.get("/api/schema/?format=json").content)
+    components = schema["components"]["schemas"]
+    assert components["Photo"]["properties"]["era"].get("nullable") is True
+    assert "revision" in components["PatchedHint"]["required"]
+    patch = schema["paths"]["/api/hints/{hint_id}/"]["patch"]["responses"]
+    assert {"200", "400", "403", "404", "409"} <= set(patch)
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            assert {"400", "403", "404"} <= set(operation["responses"]), (method, path)
+    error = patch["404"]["content"]["application/json"]["schema"]
+    assert error == {"$ref": "#/components/schemas/Error"}
+
+
+def test_a_photo_without_era_is_served_with_a_null_era(people, client_for):
+    from tests.factories import make_photo
+
+    photo = make_photo(people.collection)
+    assert client_for(people.viewer).get(f"/api/photos/{photo.pk}/").json()["era"] is None
+
+
+def test_bad_input_found_by_fuzzing_gets_a_400_not_a_server_error(people, client_for):
+    curator = client_for(people.curator)
+    anonymous = client_for(None)
+    assert anonymous.get("/api/photos/?collection=1e20").status_code == 400
+    assert anonymous.get("/api/photos/?collection=99999999999999999999999").status_code == 400
+    assert anonymous.get("/api/photos/99999999999999999999999/").status_code in (400, 404)
+    assert anonymous.get("/iiif/photos/99999999999999999999999/manifest.json").status_code in (400, 404)
+    assert curator.get("/photos/99999999999999999999999/").status_code in (400, 404)
+    for body in ("[]", "[1, 2]", '"text"', "42", "null"):
+        for url in ("/api/references/", "/api/photos/1/runs/", f"/api/collections/{people.collection.pk}/"):
+            method = curator.patch if url.startswith("/api/collections/") else curator.post
+            response = method(url, body, content_type="application/json")
+            assert response.status_code in (400, 404), (url, body, response.status_code)
+            assert response.json()["error"]["code"]
+    surrogate = '{"title": "\\ud800"}'
+    response = curator.patch(
+        f"/api/collections/{people.collection.pk}/", surrogate, content_type="application/json"
+    )
+    assert response.status_code == 400
+    deep = "[" * 5000 + "]" * 5000
+    response = curator.post("/api/references/", deep, content_type="application/json")
+    assert response.status_code == 400

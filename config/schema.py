@@ -1,0 +1,52 @@
+"""OpenAPI post-processing (SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"]): the schema tells what the API does.
+
+- Every operation documents the API's error answers, in the one error format of config/api.py: 400 (invalid
+  input, including query parameters), 403 (not signed in, or not allowed; session auth comes first, so never
+  401) and 404 (not found, or not visible to you; also a page past the end).
+- Hint writes name the hint revision they change and may answer 409 (stale revision): PATCH requires
+  `revision`, which drf-spectacular's PATCH variant ("PatchedHint", every field optional) would drop.
+"""
+
+ERROR_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "error": {
+            "type": "object",
+            "properties": {
+                "code": {"type": "string"},
+                "message": {"type": "string"},
+                "fields": {
+                    "type": "object",
+                    "additionalProperties": {"type": "array", "items": {"type": "string"}},
+                },
+            },
+            "required": ["code", "message", "fields"],
+        }
+    },
+    "required": ["error"],
+}
+ERRORS = {
+    "400": "invalid input (the error's `fields` name what is wrong)",
+    "403": "not signed in, or your role does not allow this",
+    "404": "no such object, or not visible to you",
+}
+ERROR_REF = {"$ref": "#/components/schemas/Error"}
+
+
+def _error(description: str) -> dict:
+    return {"description": description, "content": {"application/json": {"schema": ERROR_REF}}}
+
+
+def document_errors(result, generator, request, public):
+    result.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR_SCHEMA
+    for path, operations in result.get("paths", {}).items():
+        for method, operation in operations.items():
+            responses = operation.setdefault("responses", {})
+            for code, description in ERRORS.items():
+                responses.setdefault(code, _error(description))
+            if path.startswith("/api/hints/") and method in ("patch", "delete", "post"):
+                responses.setdefault("409", _error("stale revision: the hint changed since you read it"))
+    patched = result["components"]["schemas"].get("PatchedHint")
+    if patched is not None:
+        patched["required"] = sorted(set(patched.get("required", [])) | {"revision"})
+    return result

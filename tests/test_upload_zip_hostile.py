@@ -212,3 +212,19 @@ def test_a_lost_batch_is_re_enqueued_once_by_the_sweep_and_a_live_one_is_left_al
     lost.refresh_from_db()
     assert lost.status == "done" and lost.report["counts"]["ok"] == 1
     assert UploadBatch.objects.get(pk=live.pk).status == "running"
+
+
+def test_a_second_copy_is_answered_duplicate_from_its_checksum_without_decoding_it(
+    people, client_for, monkeypatch
+):
+    from archive import imaging
+
+    decoded = []
+    real = imaging.inspect_image
+    monkeypatch.setattr(imaging, "inspect_image", lambda f, limit: decoded.append(1) or real(f, limit))
+    scan = gray_image_bytes(300, 300, fmt="TIFF", seed=15)  # uncompressed: decoding each copy would cost
+    response = post_zip(
+        client_for(people.curator), people.collection, make_zip({"a.tif": scan, "b.tif": scan, "c.tif": scan})
+    )
+    assert [r["status"] for r in response.json()["results"]] == ["ok", "duplicate", "duplicate"]
+    assert len(decoded) == 1

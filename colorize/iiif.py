@@ -74,11 +74,27 @@ def _metadata(photo: Photo) -> list[dict]:
         (gettext_noop("Place"), photo.place, None),
         (gettext_noop("Source"), photo.source, None),
         (gettext_noop("Identifier"), photo.identifier, "none"),
-        (gettext_noop("Era"), photo.era.name if photo.era_id else "", None),
-        (gettext_noop("Situations"), ", ".join(s.name for s in photo.situations.all()), None),
         (gettext_noop("Original SHA-256"), photo.sha256, "none"),
     ]
-    return [{"label": _ui(label), "value": _text(value, lang)} for label, value, lang in rows if value]
+    out = [{"label": _ui(label), "value": _text(value, lang)} for label, value, lang in rows if value]
+    situations = list(photo.situations.all())
+    for label, terms in (
+        (gettext_noop("Era"), [photo.era] if photo.era_id else []),
+        (gettext_noop("Situations"), situations),
+    ):
+        if terms:
+            out.insert(len(out) - 1, {"label": _ui(label), "value": _vocabulary(terms)})
+    return out
+
+
+def _vocabulary(terms) -> dict:
+    """Vocabulary terms (eras, situations) in each language they are named in (name_ko, name_en)."""
+    value: dict[str, list[str]] = {}
+    for code in LABEL_LANGUAGES:
+        names = [getattr(term, f"name_{code}", None) for term in terms]
+        if all(names):
+            value[code] = [", ".join(names)]
+    return value or {"none": [", ".join(term.name for term in terms)]}
 
 
 def manifest_url(request, photo_id: int) -> str:

@@ -156,3 +156,16 @@ def test_a_korean_description_and_the_english_account_are_separate_alternatives(
     entries = {li["lang"]: li["text"] for li in xmp["description"]["Alt"]["li"]}
     assert entries["ko"] == "피란민의 행렬"
     assert "AI-colorized version 1" in entries["en"] and "피란민" not in entries["en"]
+
+
+def test_eras_and_situations_appear_in_both_of_their_languages(people, photo, client_for):
+    client_for(people.curator).patch(
+        f"/api/photos/{photo.pk}/",
+        {"era": "korean-war", "situations": ["protest"]},
+        content_type="application/json",
+    )
+    manifest = client_for(people.viewer).get(f"/iiif/photos/{photo.pk}/manifest.json").json()
+    values = {row["label"]["en"][0]: row["value"] for row in manifest["metadata"]}
+    assert values["Era"] == {"en": ["Korean War"], "ko": ["한국전쟁"]}
+    assert values["Situations"] == {"en": ["Protest"], "ko": ["시위"]}
+    assert list(values)[-1] == "Original SHA-256"

@@ -38,6 +38,7 @@ log = logging.getLogger(__name__)
 CLOSE_FORBIDDEN = 4403
 CLOSE_NOT_FOUND = 4404
 CLOSE_FLOOD = 4429
+CLOSE_TRY_AGAIN = 1013  # RFC 6455 "try again later": the channel layer is unavailable; the page reconnects
 WRITE_TYPES = {"hint.add", "hint.update", "hint.delete", "hint.verify", "hint.undo"}
 FRAME_TYPES = WRITE_TYPES | {"cursor", "suggest", "ping"}
 
@@ -297,7 +298,45 @@ def _suggest(photo_id: int, user, x: float, y: float, k: int) -> dict:
 class PhotoRoomConsumer(AsyncWebsocketConsumer):
     joined = False
 
+    async def __call__(self, scope, receive, send):
+        """Channels' AsyncConsumer.__call__ with one change: the channel layer is read through
+        `_layer_receive`, so a Redis outage becomes a clean close (1013) of this socket instead of an exception
+        that kills the consumer (and, before the handshake is answered, makes the server reply HTTP 500)."""
+        from channels.exceptions import StopConsumer
+        from channels.layers import get_channel_layer
+        from channels.utils import await_many_dispatch
+
+        self.scope = scope
+        self.channel_layer = get_channel_layer(self.channel_layer_alias)
+        self.channel_name = await self.channel_layer.new_channel()
+        self.channel_receive = self._layer_receive
+        self.base_send = send
+        try:
+            await await_many_dispatch([receive, self.channel_receive], self.dispatch)
+        except StopConsumer:
+            pass
+
+    async def _layer_receive(self):
+        if getattr(self, "_layer_down", False):
+            await asyncio.Event().wait()  # closing: wait for the disconnect, which stops the consumer
+        try:
+            return await self.channel_layer.receive(self.channel_name)
+        except Exception as exc:
+            log.warning("room %s: channel layer unavailable: %s", self.scope["url_route"]["kwargs"], exc)
+            self._layer_down = True
+            return {"type": "room.layer_down"}
+
+    async def room_layer_down(self, message):
+        if getattr(self, "_connect_seen", False) and not getattr(self, "_closed_try_again", False):
+            await self.close(code=CLOSE_TRY_AGAIN)  # before the connect, connect() sees _layer_down instead
+
     async def connect(self):
+        self._connect_seen = True
+        if getattr(self, "_layer_down", False):
+            self._closed_try_again = True
+            await self.accept()
+            await self.close(code=CLOSE_TRY_AGAIN)
+            return
         self.photo_id = int(self.scope["url_route"]["kwargs"]["photo_id"])
         self.group = events.group_name(self.photo_id)
         self.user = self.scope.get("user")
@@ -318,7 +357,14 @@ class PhotoRoomConsumer(AsyncWebsocketConsumer):
             return
         self.role = role
         since = self._since()
-        await self.channel_layer.group_add(self.group, self.channel_name)
+        try:
+            await self.channel_layer.group_add(self.group, self.channel_name)
+        except Exception as exc:  # the channel layer (Redis) is down: a clean "try again later", never a 500
+            log.warning("room %s: channel layer unavailable at join: %s", self.photo_id, exc)
+            self._closed_try_again = True
+            await self.accept()
+            await self.close(code=CLOSE_TRY_AGAIN)
+            return
         self.joined = True
         snapshot = await _join(self.photo_id, self.user, role, self.channel_name, self.connection, since)
         self.seen_revision = snapshot["room_revision"]
@@ -352,9 +398,12 @@ class PhotoRoomConsumer(AsyncWebsocketConsumer):
             self.suggest_task.cancel()
         if self.cursor_timer is not None:
             self.cursor_timer.cancel()
-        await self.channel_layer.group_discard(self.group, self.channel_name)
         people = await _leave(self.photo_id, self.channel_name)
-        await self._broadcast_presence("leave", _user_info(self.user, self.role), self.connection, people)
+        try:
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+            await self._broadcast_presence("leave", _user_info(self.user, self.role), self.connection, people)
+        except Exception as exc:  # the channel layer is down: presence rows are gone; the others re-sync
+            log.warning("room %s: channel layer unavailable at leave: %s", self.photo_id, exc)
 
     async def _broadcast_presence(self, action, user, connection, people):
         event = {

@@ -260,10 +260,10 @@ def test_readme_names_the_two_commands():
 
 
 @pytest.mark.django_db
-def test_healthz_reports_the_database(client):
+def test_healthz_reports_the_database_and_the_storage(client):
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "job_backend": "sync", "database": "ok"}
+    assert response.json() == {"status": "ok", "job_backend": "sync", "database": "ok", "storage": "ok"}
 
 
 async def test_the_asgi_application_serves_static_files():

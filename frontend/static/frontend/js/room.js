@@ -46,7 +46,8 @@ export class Room extends EventTarget {
         if (ev.code >= 4400) this.emit("refused", { code: ev.code });
         return;
       }
-      setTimeout(() => this.connect(), this.backoff);
+      // Jittered: after a server or Redis blip every page must not come back at the same instant.
+      setTimeout(() => this.connect(), this.backoff * (0.5 + Math.random()));
       this.backoff = Math.min(this.backoff * 2, 10000);
     };
   }

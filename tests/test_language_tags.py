@@ -169,3 +169,21 @@ def test_eras_and_situations_appear_in_both_of_their_languages(people, photo, cl
     assert values["Era"] == {"en": ["Korean War"], "ko": ["한국전쟁"]}
     assert values["Situations"] == {"en": ["Protest"], "ko": ["시위"]}
     assert list(values)[-1] == "Original SHA-256"
+
+
+def test_the_migrations_back_fill_the_language_of_existing_text(people, photo):
+    from importlib import import_module
+
+    from django.apps import apps
+
+    from archive.models import Photo
+    from colorize.models import Hint
+
+    hint = add_hint(photo, people.curator, 0.5, 0.5, "#b22222", evidence_note="태극기")
+    Photo.objects.filter(pk=photo.pk).update(title_lang="", description_lang="")
+    Hint.objects.filter(pk=hint.pk).update(evidence_note_lang="")
+    import_module("archive.migrations.0003_photo_text_languages").detect_languages(apps, None)
+    import_module("colorize.migrations.0002_hint_note_language").detect_languages(apps, None)
+    photo.refresh_from_db()
+    hint.refresh_from_db()
+    assert (photo.title_lang, photo.description_lang, hint.evidence_note_lang) == ("ko", "en", "ko")

@@ -140,6 +140,78 @@ def curve_table(meta: dict, every: int = 3) -> str:
     return "\n".join(lines) + "\n"
 
 
+def targets_table(ev: dict, b: dict | None, ckpt_mb: float) -> str:
+    """The issue's targets, measured: one row per target and set (pooled first)."""
+
+    def v(block, m, n, k="psnr"):
+        return block[m][str(n)][k]
+
+    lines = [
+        "| target | " + " | ".join(["pooled"] + list(ev["sets"])) + " |",
+        "|---" * (len(ev["sets"]) + 2) + "|",
+    ]
+    blocks = [ev["pooled"]] + list(ev["sets"].values())
+
+    def row(name, f):
+        cells = []
+        for bl in blocks:
+            text, ok = f(bl)
+            cells.append(f"{text} {'✓' if ok else '✗'}")
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+
+    for n in (5, 20):
+        row(
+            f"{n} hints: PSNR ≥ Levin + 2.0 dB",
+            lambda bl, n=n: (
+                f"{v(bl, 'model', n) - v(bl, 'levin', n):+.2f} dB",
+                v(bl, "model", n) - v(bl, "levin", n) >= 2.0,
+            ),
+        )
+    row(
+        "0 hints: PSNR ≥ gray + 1.5 dB",
+        lambda bl: (
+            f"{v(bl, 'model', 0) - v(bl, 'gray', 0):+.2f} dB",
+            v(bl, "model", 0) - v(bl, "gray", 0) >= 1.5,
+        ),
+    )
+    row(
+        "0 hints: ΔE00 below gray's",
+        lambda bl: (
+            f"{v(bl, 'model', 0, 'ciede2000'):.2f} vs {v(bl, 'gray', 0, 'ciede2000'):.2f}",
+            v(bl, "model", 0, "ciede2000") < v(bl, "gray", 0, "ciede2000"),
+        ),
+    )
+    row(
+        "0 hints: colourfulness ≥ 0.7 × GT",
+        lambda bl: (
+            f"{v(bl, 'model', 0, 'colorfulness_ratio'):.2f}",
+            v(bl, "model", 0, "colorfulness_ratio") >= 0.7,
+        ),
+    )
+    row(
+        "1 hint: PSNR above own 0-hint and Levin-1",
+        lambda bl: (
+            f"{v(bl, 'model', 1):.2f} vs {v(bl, 'model', 0):.2f} / {v(bl, 'levin', 1):.2f}",
+            v(bl, "model", 1) > max(v(bl, "model", 0), v(bl, "levin", 1)),
+        ),
+    )
+    row("verified hints ≤ 1 Lab unit", lambda bl: (
+        f"max {max(bl['model'][n]['max_hint_error'] for n in bl['model']):.1e}",
+        max(bl["model"][n]["max_hint_error"] for n in bl["model"]) <= 1.0))  # fmt: skip
+    if b:
+        pv = b["preview_256_10hints_ms"]
+        lines.append("\n| speed target | measured | met |\n|---|---|---|")
+        lines.append(f"| preview ≤ 100 ms median (256 px, 10 hints, 1 thread) | {pv['median']} ms wall, "
+                     f"{pv['cpu_median']} ms CPU | {'✓' if pv['median'] <= 100 else '✗'} |")  # fmt: skip
+        if "render_12mp" in b:
+            r = b["render_12mp"]
+            ok = r["seconds"] <= 6 and r["peak_rss_mb"] <= 3072
+            lines.append(f"| 12 MP scan ≤ 6 s, peak RSS ≤ 3 GB | {r['seconds']} s wall ({r['cpu_seconds']} s CPU), "
+                         f"{r['peak_rss_mb']} MB | {'✓' if ok else '✗'} |")  # fmt: skip
+    lines.append(f"| checkpoint ≤ 50 MB | {ckpt_mb:.1f} MB | {'✓' if ckpt_mb <= 50 else '✗'} |")
+    return "\n".join(lines) + "\n"
+
+
 def put(doc: str, name: str, text: str) -> str:
     pat = re.compile(rf"(<!-- {name}:start -->\n).*?(<!-- {name}:end -->)", re.S)
     if not pat.search(doc):
@@ -154,6 +226,7 @@ def main():
     p.add_argument("--bench")
     p.add_argument("--tune")
     p.add_argument("--dcm")
+    p.add_argument("--targets", action="store_true", help="the targets table (needs --eval256, --bench)")
     p.add_argument("--curve", help="the exported checkpoint's JSON (ml/weights/findcolor.json)")
     p.add_argument("--doc", default="docs/model.md")
     a = p.parse_args()
@@ -161,7 +234,7 @@ def main():
     if a.eval256:
         r = json.loads(Path(a.eval256).read_text())
         doc = put(doc, "eval256", eval_table(r))
-        if "profiles" in r:
+        if "profiles" in r and "profiles:start" in doc:
             doc = put(doc, "profiles", profiles_table(r["profiles"]))
     if a.evalfull:
         doc = put(doc, "evalfull", eval_table(json.loads(Path(a.evalfull).read_text())))
@@ -169,6 +242,11 @@ def main():
         doc = put(doc, "bench", bench_table(json.loads(Path(a.bench).read_text())))
     if a.tune:
         doc = put(doc, "tune", tune_table(json.loads(Path(a.tune).read_text())))
+    if a.targets:
+        ck = Path(__file__).resolve().parent.parent / "ml" / "weights" / "findcolor.pt"
+        doc = put(doc, "targets", targets_table(json.loads(Path(a.eval256).read_text()),
+                                                json.loads(Path(a.bench).read_text()) if a.bench else None,
+                                                ck.stat().st_size / 2**20))  # fmt: skip
     if a.curve:
         doc = put(doc, "curve", curve_table(json.loads(Path(a.curve).read_text())))
     if a.dcm:

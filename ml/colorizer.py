@@ -568,8 +568,8 @@ class Colorizer:
 
     def _uncertainty(self, logits, hints, H, W) -> np.ndarray:
         """Normalized entropy of the bin distribution, lowered around hints. Returns (H,W) float32 in [0,1]."""
-        p = F.softmax(logits.float(), dim=0)
-        ent = (-(p * torch.log(p.clamp(min=1e-12))).sum(0) / np.log(p.shape[0])).numpy()
+        logp = F.log_softmax(logits.float(), dim=0)
+        ent = (-(logp.exp() * logp).sum(0) / np.log(logp.shape[0])).numpy()
         ent = resize(ent, H, W, "bilinear")
         if hints:
             h, w = _scaled(H, W, 128)

@@ -1,12 +1,11 @@
 import os
 
-from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
 from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 django_asgi_app = get_asgi_application()
-# daphne serves /static/ itself (embedded `make run` and the docker-compose web service have no proxy).
-http_app = ASGIStaticFilesHandler(django_asgi_app)
+# Static files come from whitenoise's middleware (caching headers, compression), inside the Django app.
+http_app = django_asgi_app
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402

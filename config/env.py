@@ -2,7 +2,7 @@
 
 import os
 import zoneinfo
-from urllib.parse import unquote, urlparse
+from urllib.parse import parse_qsl, unquote, urlparse
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -61,6 +61,22 @@ def env_time_zone(name: str, default: str) -> str:
     return value
 
 
+def _url_options(query: str) -> dict:
+    """Query parameters of a DATABASE_URL: `conn_max_age` sets CONN_MAX_AGE, every other one goes to the
+    driver's OPTIONS (libpq: ?sslmode=require&sslrootcert=/path&connect_timeout=5)."""
+    options = dict(parse_qsl(query, keep_blank_values=True))
+    result: dict = {}
+    if "conn_max_age" in options:
+        value = options.pop("conn_max_age")
+        try:
+            result["CONN_MAX_AGE"] = None if value.lower() == "none" else int(value)
+        except ValueError:
+            raise ImproperlyConfigured(f"DATABASE_URL conn_max_age={value!r} is not an integer") from None
+    if options:
+        result["OPTIONS"] = options
+    return result
+
+
 def database_from_url(url: str) -> dict:
     """Turn postgres://user:pass@host:port/name (or sqlite:///path) into a Django DATABASES entry."""
     parsed = urlparse(url)
@@ -76,6 +92,7 @@ def database_from_url(url: str) -> dict:
             "HOST": parsed.hostname or "",
             "PORT": str(parsed.port or ""),
             "CONN_MAX_AGE": 60,
+            **_url_options(parsed.query),
         }
     if parsed.scheme == "sqlite":
         return {"ENGINE": "django.db.backends.sqlite3", "NAME": parsed.path or ":memory:"}

@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI's files served from /static/: /api/docs/ works offline
     "channels",
+    "csp",
     "axes",
     "accounts",
     "archive",
@@ -44,6 +45,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Static files with far-future caching of hashed names and compression (instead of ASGIStaticFilesHandler).
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     # After sessions, before common: the language comes from the django_language cookie (the switcher,
     # /i18n/setlang/), else Accept-Language, else LANGUAGE_CODE.
@@ -108,6 +112,38 @@ AUTHENTICATION_BACKENDS = [
 ]
 LOGIN_URL = "/login/"
 
+# Deployment behind a TLS proxy (DEBUG=0 defaults pass `manage.py check --deploy` with no warning; each can be
+# turned off from the environment, e.g. for the plain-http docker compose stack on localhost).
+SECURE_PROXY_SSL_HEADER = (
+    ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("SECURE_PROXY_SSL_HEADER", not DEBUG) else None
+)
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # health checks come over plain http from inside the network
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 365 * 24 * 3600)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", not DEBUG)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", not DEBUG)
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG)
+CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", not DEBUG)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+
+# Content-Security-Policy (django-csp): no inline script anywhere (pages load ES modules from /static/), images
+# also from the S3 endpoint's signed URLs, sockets back to this site.
+_S3_ORIGIN = env_str("S3_ENDPOINT_URL", "").rstrip("/")
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:", "blob:"] + ([_S3_ORIGIN] if _S3_ORIGIN else []),
+        "connect-src": ["'self'", "ws:", "wss:"] + ([_S3_ORIGIN] if _S3_ORIGIN else []),
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+    }
+}
+
 # Brute force (accounts/lockout.py): after LOGIN_FAILURE_LIMIT wrong passwords for one username from one client
 # address, that pair is locked out for LOGIN_COOLOFF_MINUTES on /login/, /admin/login/ and /api/auth/token/.
 LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 10)
@@ -142,7 +178,7 @@ TIME_ZONE = env_time_zone("TIME_ZONE", "UTC")
 USE_TZ = True
 
 STATIC_URL = "/static/"
-STATIC_ROOT = VAR_DIR / "staticfiles"
+STATIC_ROOT = Path(env_str("STATIC_ROOT", str(VAR_DIR / "staticfiles")))  # collectstatic's output (DEBUG=0)
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
 
@@ -150,8 +186,16 @@ MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
 S3_BUCKET = env_str("S3_BUCKET", "")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    # Production (DEBUG=0): hashed, compressed copies made by collectstatic (the image runs it); whitenoise serves
+    # them with a year of caching. DEBUG: the app folders themselves, no collectstatic needed.
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if DEBUG
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    },
 }
+WHITENOISE_USE_FINDERS = DEBUG
+WHITENOISE_MAX_AGE = env_int("STATIC_MAX_AGE", 3600)  # unhashed names; hashed ones are cached for a year
 if S3_BUCKET:
     STORAGES["default"] = {
         "BACKEND": "config.storage.MediaS3Storage",  # image types only, never the client's

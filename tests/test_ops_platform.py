@@ -215,7 +215,7 @@ def test_make_run_serves_the_platform_on_a_fresh_var_folder(tmp_path):
                 assert server.poll() is None, f"make run exited: {(tmp_path / 'run.log').read_text()}"
                 assert time.monotonic() < deadline, "make run did not serve within 180 s"
                 time.sleep(0.5)
-        assert health == {"status": "ok", "job_backend": "inprocess", "database": "ok"}
+        assert health == {"status": "ok", "job_backend": "inprocess", "database": "ok", "storage": "ok"}
         with urllib.request.urlopen(f"{base}/api/collections/", timeout=10) as response:
             collections = json.loads(response.read())
         titles = [c["title"] for c in collections.get("results", collections)]
@@ -297,3 +297,5 @@ async def test_the_asgi_application_serves_static_files():
     assert messages[0]["type"] == "http.response.start" and messages[0]["status"] == 200
     body = b"".join(m.get("body", b"") for m in messages[1:])
     assert body == (ROOT / "frontend" / "static" / "frontend" / "app.css").read_bytes()
+    headers = {k.decode().lower(): v.decode() for k, v in messages[0]["headers"]}
+    assert "max-age=" in headers["cache-control"] and "public" in headers["cache-control"]  # whitenoise

@@ -30,7 +30,7 @@ help:
 	@echo "make run           create .venv if needed, migrate, load the demo collection, serve http://$(HOST):$(PORT)"
 	@echo "make test          the whole suite on SQLite, then again on PostgreSQL (when reachable)"
 	@echo "make worker        a Celery worker (deployments with REDIS_URL)"
-	@echo "make lint          ruff check + ruff format --check"
+	@echo "make lint          ruff check + ruff format --check + import contracts (lint-imports)"
 	@echo "make bench         run the benchmarks under bench/"
 	@echo "make messages      update the Korean catalogues locale/ko/LC_MESSAGES/django.po and djangojs.po"
 	@echo "make compilemessages  compile the catalogues to .mo (committed; needs gettext's msgfmt)"
@@ -96,6 +96,7 @@ test-postgres: venv
 lint: venv
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+	$(VENV)/bin/lint-imports
 
 format: venv
 	$(PY) -m ruff format .

@@ -17,8 +17,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import Membership, Role
+from archive import access, services
 from archive import serializers as s
-from archive import services
 from archive.filters import PhotoFilter
 from archive.imaging import MIME_TYPES
 from archive.models import Era, Situation
@@ -66,13 +66,13 @@ class CollectionListView(generics.ListCreateAPIView):
     pagination_class = Pagination
 
     def get_queryset(self):
-        return services.visible_collections(self.request.user)
+        return access.visible_collections(self.request.user)
 
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         collection = services.do_create_collection(request.user, serializer.validated_data)
-        collection = services.visible_collections(request.user).get(pk=collection.pk)
+        collection = access.visible_collections(request.user).get(pk=collection.pk)
         return Response(self.get_serializer(collection).data, status=status.HTTP_201_CREATED)
 
 
@@ -87,14 +87,14 @@ class CollectionDetailView(generics.GenericAPIView):
     http_method_names = ["get", "patch", "head", "options"]
 
     def _load(self):
-        services.check_collection(self.request.user, self.kwargs["pk"])
-        return services.visible_collections(self.request.user).get(pk=self.kwargs["pk"])
+        access.get_collection_for(self.request.user, self.kwargs["pk"])
+        return access.visible_collections(self.request.user).get(pk=self.kwargs["pk"])
 
     def get(self, request, pk):
         return Response(self.get_serializer(self._load()).data)
 
     def patch(self, request, pk):
-        collection = services.check_collection(request.user, pk)
+        collection = access.get_collection_for(request.user, pk)
         serializer = self.get_serializer(collection, data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         services.do_update_collection(request.user, collection, serializer.validated_data)
@@ -117,14 +117,14 @@ class MemberListView(generics.GenericAPIView):
     pagination_class = None
 
     def get(self, request, pk):
-        collection = services.check_collection(request.user, pk)
+        collection = access.get_collection_for(request.user, pk)
         if not collection.is_member(request.user):
             raise ServiceError("permission_denied", "only members see the member list", status_code=403)
         memberships = collection.memberships.select_related("user").order_by("-role", "user__username")
         return Response(self.get_serializer(memberships, many=True).data)
 
     def post(self, request, pk):
-        collection = services.check_collection(request.user, pk)
+        collection = access.get_collection_for(request.user, pk)
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         membership = services.do_add_member(
@@ -150,7 +150,7 @@ class MemberDetailView(generics.GenericAPIView):
     http_method_names = ["patch", "delete", "options"]
 
     def patch(self, request, pk, username):
-        collection = services.check_collection(request.user, pk)
+        collection = access.get_collection_for(request.user, pk)
         serializer = s.MembershipRoleSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         membership = services.do_change_member_role(
@@ -159,7 +159,7 @@ class MemberDetailView(generics.GenericAPIView):
         return Response(self.get_serializer(membership).data)
 
     def delete(self, request, pk, username):
-        collection = services.check_collection(request.user, pk)
+        collection = access.get_collection_for(request.user, pk)
         services.do_remove_member(request.user, collection, username)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -179,7 +179,7 @@ class PhotoUploadView(generics.GenericAPIView):
         responses={201: s.PhotoSerializer, 400: ERROR, 404: ERROR, 409: ERROR, 413: ERROR, 415: ERROR},
     )
     def post(self, request, pk):
-        collection = services.check_collection(request.user, pk, Role.CURATOR)
+        collection = access.get_collection_for(request.user, pk, Role.CURATOR)
         check_content_length(request, settings.MAX_UPLOAD_BYTES)
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -187,7 +187,7 @@ class PhotoUploadView(generics.GenericAPIView):
         photo = services.do_ingest_photo(
             request.user, collection, upload, upload.name, _metadata(serializer.validated_data)
         )
-        photo = services.visible_photos(request.user).get(pk=photo.pk)
+        photo = access.visible_photos(request.user).get(pk=photo.pk)
         return Response(s.PhotoSerializer(photo, context={"request": request}).data, status=201)
 
 
@@ -213,7 +213,7 @@ class ZipUploadView(generics.GenericAPIView):
         },
     )
     def post(self, request, pk):
-        collection = services.check_collection(request.user, pk, Role.CURATOR)
+        collection = access.get_collection_for(request.user, pk, Role.CURATOR)
         check_content_length(request, settings.MAX_ZIP_BYTES)
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -254,7 +254,7 @@ class PhotoListView(generics.ListAPIView):
     ordering_fields = ["created", "updated", "title", "date_from", "date_to", "id"]
 
     def get_queryset(self):
-        return services.visible_photos(self.request.user)
+        return access.visible_photos(self.request.user)
 
 
 @extend_schema_view(
@@ -271,15 +271,15 @@ class PhotoDetailView(generics.GenericAPIView):
     parser_classes = [JSONObjectParser, MultiPartParser, FormParser]
 
     def _render(self, pk):
-        photo = services.visible_photos(self.request.user).get(pk=pk)
+        photo = access.visible_photos(self.request.user).get(pk=pk)
         return Response(self.get_serializer(photo).data)
 
     def get(self, request, pk):
-        services.check_photo(request.user, pk)
+        access.get_photo_for(request.user, pk)
         return self._render(pk)
 
     def patch(self, request, pk):
-        photo = services.check_photo(request.user, pk)
+        photo = access.get_photo_for(request.user, pk)
         serializer = s.PhotoMetadataSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         services.do_update_photo_metadata(request.user, photo, serializer.validated_data)
@@ -292,7 +292,7 @@ class PhotoOriginalView(APIView):
         responses={(200, "application/octet-stream"): OpenApiTypes.BINARY, 404: ERROR},
     )
     def get(self, request, pk):
-        photo = services.check_photo(request.user, pk)
+        photo = access.get_photo_for(request.user, pk)
         # The download's name keeps the uploader's stem but always ends in the detected format's extension,
         # and its type is the detected one: a PNG uploaded as x.html downloads as x.png, image/png.
         stem = os.path.splitext(photo.original_name)[0] if photo.original_name else photo.sha256

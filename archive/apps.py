@@ -1,5 +1,4 @@
 import logging
-import threading
 
 from django.apps import AppConfig
 
@@ -47,13 +46,8 @@ class ArchiveConfig(AppConfig):
 
         post_delete.connect(on_photo_deleted, sender=Photo, dispatch_uid="archive.photo_files")
 
-        # Lost batches are re-enqueued when a Celery worker or the embedded server starts.
+        # Lost batches are re-enqueued when a Celery worker starts, and by the periodic jobs
+        # (settings.PERIODIC_JOBS: Celery beat, or the embedded server's timer, config/periodic.py).
         from celery.signals import worker_ready
 
-        from colorize.apps import is_server_process
-
         worker_ready.connect(_on_worker_ready, dispatch_uid="archive.recover_batches")
-        if settings.JOB_BACKEND == "inprocess" and is_server_process():
-            timer = threading.Timer(1.0, recover_batches)
-            timer.daemon = True
-            timer.start()

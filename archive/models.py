@@ -6,8 +6,6 @@ from django.db.models import F, Q, Value
 from django.db.models.functions import Coalesce, Lower, Replace
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Role
-
 
 class EraKind(models.TextChoices):
     PERIOD = "period", _("historical period")
@@ -145,19 +143,6 @@ class Collection(models.Model):
 
     def __str__(self):
         return self.title
-
-    def role_of(self, user) -> Role | None:
-        """The user's role here; None means they may not even know the collection exists."""
-        if user is None or not user.is_authenticated:
-            return Role.VIEWER if self.visibility == Visibility.PUBLIC else None
-        if user.is_superuser or self.owner_id == user.pk:
-            return Role.OWNER
-        role = self.memberships.filter(user=user).values_list("role", flat=True).first()
-        if role is not None:
-            return Role(role)
-        if self.visibility in (Visibility.PUBLIC, Visibility.MEMBERS):
-            return Role.VIEWER
-        return None
 
     def is_member(self, user) -> bool:
         """Members are the owner and users with a Membership: the people who may join its photo rooms."""

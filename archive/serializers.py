@@ -6,7 +6,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import Membership, Role
-from archive import services
+from archive import access, services
 from archive.imaging import MIME_TYPES
 from archive.models import Collection, Era, Photo, PhotoStatus, Situation, Visibility
 
@@ -68,7 +68,7 @@ class CollectionSerializer(serializers.ModelSerializer):
     )
     def get_my_role(self, collection) -> str | None:
         request = self.context.get("request")
-        role = services.role_from_prefetch(collection, getattr(request, "user", None))
+        role = access.role_of(getattr(request, "user", None), collection)
         return role.label if role is not None else None
 
 

@@ -121,7 +121,7 @@ class Client:
             pass
 
 
-async def run(args, data) -> dict:
+async def run(args, data) -> dict:  # noqa: C901 (one linear benchmark script: setup, measure, report)
     import websockets
 
     urls = [

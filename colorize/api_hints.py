@@ -13,40 +13,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import Role
+from archive.access import get_photo_for
+from colorize.access import get_hint_for
+from colorize.serializers import HintSerializer, hint_json
 from colorize.services import hints as services
 from config.api import ServiceError, error_body
-
-
-class HintSerializer(serializers.Serializer):
-    """A hint as the API returns it (`Hint.snapshot()`); writes send the same field names."""
-
-    id = serializers.IntegerField(read_only=True)
-    photo = serializers.IntegerField(read_only=True)
-    revision = serializers.IntegerField(help_text="per-hint revision; name it when you change the hint")
-    x = serializers.FloatField(min_value=0, max_value=1, help_text="column / width of the original")
-    y = serializers.FloatField(min_value=0, max_value=1, help_text="row / height of the original")
-    shape = serializers.ChoiceField(choices=["point", "stroke"], default="point")
-    radius = serializers.FloatField(default=0.01, help_text="fraction of the long side")
-    points = serializers.ListField(
-        child=serializers.ListField(child=serializers.FloatField(), min_length=2, max_length=2),
-        required=False,
-        help_text="a stroke's whole polyline [[x, y], ...]",
-    )
-    width = serializers.FloatField(default=0.01, help_text="stroke width, fraction of the long side")
-    color = serializers.RegexField(r"^#[0-9a-fA-F]{6}$", help_text='sRGB "#rrggbb"')
-    lab = serializers.ListField(child=serializers.FloatField(), read_only=True)
-    status = serializers.ChoiceField(choices=["suggested", "verified"], read_only=True)
-    evidence_note = serializers.CharField(required=False, allow_blank=True)
-    evidence_source = serializers.CharField(required=False, allow_blank=True)
-    evidence_url = serializers.URLField(required=False, allow_blank=True)
-    evidence_image = serializers.CharField(read_only=True, allow_null=True)
-    created_by = serializers.CharField(read_only=True)
-    created_at = serializers.DateTimeField(read_only=True)
-    updated_at = serializers.DateTimeField(read_only=True)
-    verified_by = serializers.CharField(read_only=True, allow_null=True)
-    verified_at = serializers.DateTimeField(read_only=True, allow_null=True)
-    deleted = serializers.BooleanField(read_only=True)
-
 
 HintChangeSerializer = inline_serializer(
     "HintChange",
@@ -89,7 +60,7 @@ class PhotoHintsView(APIView):
         )
     )
     def get(self, request, photo_id):
-        photo = services.get_photo_for(request.user, photo_id)
+        photo = get_photo_for(request.user, photo_id)
         include_deleted = request.query_params.get("include_deleted") in ("1", "true")
         revision, hints = services.room_state(photo.pk)
         if include_deleted:
@@ -98,7 +69,7 @@ class PhotoHintsView(APIView):
 
     @extend_schema(request=HintSerializer, responses={201: HintChangeSerializer})
     def post(self, request, photo_id):
-        photo = services.get_photo_for(request.user, photo_id)
+        photo = get_photo_for(request.user, photo_id)
         body = _body(request)
         request_id = _request_id(request, body)
         return _changed(services.do_add_hint(request.user, photo, body, request_id=request_id), created=True)
@@ -109,15 +80,15 @@ class HintDetailView(APIView):
 
     @extend_schema(responses=HintSerializer)
     def get(self, request, hint_id):
-        hint = services.get_hint_for(request.user, hint_id)
+        hint = get_hint_for(request.user, hint_id)
         return Response(
-            services.Hint.objects.select_related("created_by", "verified_by").get(pk=hint.pk).snapshot()
+            hint_json(services.Hint.objects.select_related("created_by", "verified_by").get(pk=hint.pk))
         )
 
     @extend_schema(request=HintSerializer, responses=HintChangeSerializer)
     def patch(self, request, hint_id):
         """Change fields (name `revision`). `"status": "verified"` verifies (reviewers; needs evidence)."""
-        hint = services.get_hint_for(request.user, hint_id)
+        hint = get_hint_for(request.user, hint_id)
         body = _body(request)
         request_id = _request_id(request, body)
         revision = body.pop("revision", None)
@@ -145,7 +116,7 @@ class HintDetailView(APIView):
     @extend_schema(responses=HintChangeSerializer)
     def delete(self, request, hint_id):
         """Soft delete; name the revision (`?revision=N` or a JSON body)."""
-        hint = services.get_hint_for(request.user, hint_id)
+        hint = get_hint_for(request.user, hint_id)
         body = request.data if isinstance(request.data, dict) else {}
         revision = request.query_params.get("revision") or body.get("revision")
         request_id = body.get("request_id") or request.headers.get("Idempotency-Key") or None
@@ -165,7 +136,7 @@ class PhotoHintUndoView(APIView):
     )
     def post(self, request, photo_id):
         """Undo your latest change, or the event at room revision `event`."""
-        photo = services.get_photo_for(request.user, photo_id, Role.CURATOR)
+        photo = get_photo_for(request.user, photo_id, Role.CURATOR)
         body = _body(request)
         request_id = _request_id(request, body)
         try:
@@ -203,7 +174,7 @@ class PhotoHintEventsView(APIView):
     )
     def get(self, request, photo_id):
         """The audit log: events after `?since=REV` (default 0), at most `?limit=` (default and max 1000)."""
-        photo = services.get_photo_for(request.user, photo_id)
+        photo = get_photo_for(request.user, photo_id)
         try:
             since = int(request.query_params.get("since", 0))
             limit = min(max(int(request.query_params.get("limit", 1000)), 1), 1000)
@@ -230,7 +201,7 @@ class HintEvidenceImageView(APIView):
     )
     def post(self, request, hint_id):
         """Attach a reference image (JPEG/PNG/WebP/TIFF, at most 10 MiB) to the hint's evidence."""
-        hint = services.get_hint_for(request.user, hint_id)
+        hint = get_hint_for(request.user, hint_id)
         request_id = request.data.get("request_id") or request.headers.get("Idempotency-Key") or None
         try:
             change = services.do_set_evidence_image(

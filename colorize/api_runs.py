@@ -13,8 +13,17 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import Role
-from archive.models import Collection
+from archive.access import get_collection_for, get_photo_for
+from colorize.access import get_run_for, get_version_for
 from colorize.models import ReferencePhoto, Run
+from colorize.serializers import (
+    RunSerializer,
+    VersionSerializer,
+    reference_json,
+    review_json,
+    run_json,
+    version_json,
+)
 from colorize.services import export as export_services
 from colorize.services import profiles as profile_services
 from colorize.services import review as review_services
@@ -43,49 +52,47 @@ class PhotoRunsView(APIView):
     parser_classes = [JSONObjectParser, MultiPartParser, FormParser]
 
     def get(self, request, photo_id):
-        photo = run_services.check_photo(request.user, photo_id, Role.VIEWER)
+        photo = get_photo_for(request.user, photo_id, Role.VIEWER)
         runs = Run.objects.filter(photo=photo).select_related("era", "situation", "requested_by")[:100]
         return Response({"results": review_services.runs_as_seen_by(request.user, photo, runs)})
 
     def post(self, request, photo_id):
-        photo = run_services.check_photo(request.user, photo_id, Role.CURATOR)
+        photo = get_photo_for(request.user, photo_id, Role.CURATOR)
         run = run_services.do_create_run(request.user, photo, _data(request), request.FILES)
         run.refresh_from_db()
-        return Response(run_services.run_dict(run), status=status.HTTP_202_ACCEPTED)
+        return Response(run_json(run), status=status.HTTP_202_ACCEPTED)
 
 
 class RunView(APIView):
     def get(self, request, run_id):
-        run = run_services.check_run(request.user, run_id)
+        run = get_run_for(request.user, run_id)
         return Response(review_services.runs_as_seen_by(request.user, run.photo, [run])[0])
 
 
 class RunCancelView(APIView):
     def post(self, request, run_id):
-        run = run_services.check_run(request.user, run_id, Role.CURATOR)
+        run = get_run_for(request.user, run_id, Role.CURATOR)
         run = run_services.do_cancel_run(request.user, run)
-        return Response(run_services.run_dict(run))
+        return Response(run_json(run))
 
 
 class CollectionRunsView(APIView):
     def post(self, request, collection_id):
-        collection = Collection.objects.filter(pk=collection_id).first()
-        if collection is None:
-            raise ServiceError("not_found", "no such collection", status_code=404)
+        collection = get_collection_for(request.user, collection_id)
         result = run_services.do_create_batch(request.user, collection, _data(request))
         return Response(result, status=status.HTTP_202_ACCEPTED)
 
 
 class PhotoVersionsView(APIView):
     def get(self, request, photo_id):
-        photo = run_services.check_photo(request.user, photo_id, Role.VIEWER)
+        photo = get_photo_for(request.user, photo_id, Role.VIEWER)
         published = _published_id(photo)
         versions = review_services.versions_of(request.user, photo)
         return Response(
             {
                 "photo": photo.pk,
                 "published_version": published,
-                "results": [review_services.version_dict(v, published_id=published) for v in versions],
+                "results": [version_json(v, published_id=published) for v in versions],
             }
         )
 
@@ -94,22 +101,20 @@ class VersionView(APIView):
     """Read only: versions are never edited or deleted (PUT/PATCH/DELETE answer 405)."""
 
     def get(self, request, version_id):
-        version = review_services.check_version(request.user, version_id)
-        return Response(
-            review_services.version_dict(version, published_id=_published_id(version.photo), full=True)
-        )
+        version = get_version_for(request.user, version_id)
+        return Response(version_json(version, published_id=_published_id(version.photo), full=True))
 
 
 class VersionCompareView(APIView):
     def get(self, request, version_id):
-        version = review_services.check_version(request.user, version_id)
+        version = get_version_for(request.user, version_id)
         other = request.query_params.get("with", "original")
         return Response(review_services.compare(request.user, version, other))
 
 
 class VersionRestoreHintsView(APIView):
     def post(self, request, version_id):
-        version = review_services.check_version(request.user, version_id, Role.CURATOR)
+        version = get_version_for(request.user, version_id, Role.CURATOR)
         return Response(review_services.do_restore_hints(request.user, version))
 
 
@@ -117,14 +122,14 @@ class _DecisionView(APIView):
     action = ""
 
     def post(self, request, version_id):
-        version = review_services.check_version(request.user, version_id)
+        version = get_version_for(request.user, version_id)
         do = getattr(review_services, f"do_{self.action}")
         review = do(request.user, version, request.data)
         version.photo.refresh_from_db()
         return Response(
             {
-                "review": review_services.review_dict(review),
-                "version": review_services.version_dict(version, published_id=_published_id(version.photo)),
+                "review": review_json(review),
+                "version": version_json(version, published_id=_published_id(version.photo)),
                 "photo_status": version.photo.status,
             },
             status=status.HTTP_201_CREATED,
@@ -145,9 +150,9 @@ class VersionRejectView(_DecisionView):
 
 class VersionReviewsView(APIView):
     def get(self, request, version_id):
-        version = review_services.check_version(request.user, version_id)
+        version = get_version_for(request.user, version_id)
         reviews = version.reviews.select_related("reviewer").order_by("created_at", "id")
-        return Response({"results": [review_services.review_dict(r) for r in reviews]})
+        return Response({"results": [review_json(r) for r in reviews]})
 
 
 class ReviewQueueView(APIView):
@@ -171,7 +176,7 @@ class VersionExportView(APIView):
     renderer_classes = [JSONRenderer]
 
     def get(self, request, version_id):
-        version = review_services.check_version(request.user, version_id)
+        version = get_version_for(request.user, version_id)
         fmt = (request.query_params.get("format") or "jpeg").lower()
         mark = request.query_params.get("mark", "").lower() in ("1", "true", "yes", "on")
         if fmt == "json":
@@ -189,7 +194,7 @@ class VersionExportView(APIView):
 
 class VersionSidecarView(APIView):
     def get(self, request, version_id):
-        version = review_services.check_version(request.user, version_id)
+        version = get_version_for(request.user, version_id)
         return Response(export_services.provenance(version, fmt="json"))
 
 
@@ -202,11 +207,11 @@ class ReferencesView(APIView):
             refs = refs.filter(era__slug=request.query_params["era"])
         if request.query_params.get("situation"):
             refs = refs.filter(situation__slug=request.query_params["situation"])
-        return Response({"results": [profile_services.reference_dict(r) for r in refs[:200]]})
+        return Response({"results": [reference_json(r) for r in refs[:200]]})
 
     def post(self, request):
         ref = profile_services.do_add_reference(request.user, request.data, request.FILES)
-        return Response(profile_services.reference_dict(ref), status=status.HTTP_201_CREATED)
+        return Response(reference_json(ref), status=status.HTTP_201_CREATED)
 
 
 class ProfilesView(APIView):
@@ -244,9 +249,11 @@ _TAGS = {
     "review": [VersionSubmitView, VersionApproveView, VersionRejectView, VersionReviewsView, ReviewQueueView],
     "profiles": [ReferencesView, ProfilesView],
 }
+_RESPONSES = {RunView: RunSerializer, RunCancelView: RunSerializer, VersionView: VersionSerializer}
 for _tag, _views in _TAGS.items():
     for _view in _views:
-        extend_schema(tags=[_tag], request=OpenApiTypes.OBJECT, responses=OpenApiTypes.OBJECT)(_view)
+        _responses = _RESPONSES.get(_view, OpenApiTypes.OBJECT)
+        extend_schema(tags=[_tag], request=OpenApiTypes.OBJECT, responses=_responses)(_view)
 extend_schema(
     tags=["versions"],
     parameters=[

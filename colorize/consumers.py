@@ -21,12 +21,12 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db import close_old_connections
-from django.http import Http404
 from django.utils import timezone
 from rest_framework.exceptions import NotAuthenticated
 from rest_framework.exceptions import PermissionDenied as DRFPermissionDenied
 
 from accounts.models import Role
+from archive.access import NotFound, role_of
 from archive.models import Photo
 from colorize.models.hints import RoomPresence
 from colorize.services import events, preview
@@ -66,8 +66,9 @@ def photo_write_lock(photo_id: int) -> asyncio.Lock:
     return lock
 
 
-def _setting(name: str, default):
-    return getattr(settings, name, default)
+def clock() -> float:
+    """The consumers' clock for rate limits and cursor throttling (tests replace it to control time)."""
+    return time.monotonic()
 
 
 class TokenBucket:
@@ -172,19 +173,24 @@ def _open_room(photo_id: int, user):
         return "missing", None
     if not photo.collection.is_member(user):
         return "forbidden", None
-    return "ok", photo.collection.role_of(user)
+    return "ok", role_of(user, photo.collection)
 
 
-@db
-def _join(photo_id: int, user, role, channel_name: str, connection: str, since):
-    RoomPresence.objects.create(
+def _present(photo_id: int, user, role, channel_name: str, connection: str, now) -> RoomPresence:
+    """This connection's presence row: who is in the room, with which role, seen when."""
+    return RoomPresence.objects.create(
         photo_id=photo_id,
         user=user,
         role=role,
         channel_name=channel_name,
         connection=connection,
-        last_seen=timezone.now(),
+        last_seen=now,
     )
+
+
+@db
+def _join(photo_id: int, user, role, channel_name: str, connection: str, since):
+    _present(photo_id, user, role, channel_name, connection, timezone.now())
     revision, hints = hint_services.room_state(photo_id)
     snapshot = {
         "type": "snapshot",
@@ -220,14 +226,7 @@ def _heartbeat(photo_id: int, user, role, channel_name: str, connection: str, tt
     now = timezone.now()
     rejoined = not RoomPresence.objects.filter(channel_name=channel_name).update(last_seen=now)
     if rejoined:  # we were pruned while alive (a long stall): come back, and say so
-        RoomPresence.objects.create(
-            photo_id=photo_id,
-            user=user,
-            role=role,
-            channel_name=channel_name,
-            connection=connection,
-            last_seen=now,
-        )
+        _present(photo_id, user, role, channel_name, connection, now)
     stale = list(
         RoomPresence.objects.filter(
             photo_id=photo_id, last_seen__lt=now - timedelta(seconds=ttl)
@@ -245,6 +244,16 @@ def _write(photo_id: int, user, frame: dict) -> dict:
     kind = frame["type"]
     request_id = frame.get("request_id")
     photo = Photo(pk=photo_id)  # the services lock and load the row themselves
+    try:
+        return _apply(kind, request_id, photo, user, frame)
+    except NotFound:
+        collection = Photo.objects.select_related("collection").get(pk=photo_id).collection
+        if not collection.is_member(user):
+            raise FrameError("forbidden", "you are no longer a member of this collection") from None
+        raise
+
+
+def _apply(kind: str, request_id, photo: Photo, user, frame: dict) -> dict:
     if kind == "hint.add":
         change = hint_services.do_add_hint(user, photo, _require(frame, "hint"), request_id=request_id)
     elif kind == "hint.undo":
@@ -341,9 +350,9 @@ class PhotoRoomConsumer(AsyncWebsocketConsumer):
         self.group = events.group_name(self.photo_id)
         self.user = self.scope.get("user")
         self.connection = uuid.uuid4().hex[:12]
-        self.bucket = TokenBucket(_setting("ROOM_RATE_CAPACITY", 30), _setting("ROOM_RATE_PER_SECOND", 15.0))
-        self.max_frame = _setting("ROOM_MAX_FRAME_BYTES", 64 * 1024)
-        self.cursor_interval = _setting("ROOM_CURSOR_INTERVAL_MS", 50) / 1000.0
+        self.bucket = TokenBucket(settings.ROOM_RATE_CAPACITY, settings.ROOM_RATE_PER_SECOND)
+        self.max_frame = settings.ROOM_MAX_FRAME_BYTES
+        self.cursor_interval = settings.ROOM_CURSOR_INTERVAL_MS / 1000.0
         self.cursor_sent_at = 0.0
         self.cursor_pending = None
         self.cursor_timer = None
@@ -416,8 +425,8 @@ class PhotoRoomConsumer(AsyncWebsocketConsumer):
         await self.channel_layer.group_send(self.group, {"type": "room.event", "event": event})
 
     async def _heartbeat_loop(self):
-        interval = _setting("ROOM_HEARTBEAT_SECONDS", 15.0)
-        ttl = _setting("ROOM_PRESENCE_TTL_SECONDS", 45.0)
+        interval = settings.ROOM_HEARTBEAT_SECONDS
+        ttl = settings.ROOM_PRESENCE_TTL_SECONDS
         while True:
             await asyncio.sleep(interval * random.uniform(0.75, 1.25))  # spread the room's heartbeats out
             try:
@@ -472,7 +481,7 @@ class PhotoRoomConsumer(AsyncWebsocketConsumer):
         if self.bucket.take(cost):
             return True
         self.strikes += 1
-        if self.strikes > _setting("ROOM_FLOOD_CLOSE_AFTER", 500):
+        if self.strikes > settings.ROOM_FLOOD_CLOSE_AFTER:
             log.warning("room %s: closing a flooding connection", self.photo_id)
             await self.close(code=CLOSE_FLOOD)
         elif cost >= 1:  # refused cursor moves are dropped silently
@@ -557,8 +566,6 @@ class PhotoRoomConsumer(AsyncWebsocketConsumer):
             await self.send_error(request_id, exc.code, exc.message, exc.fields)
         except (DjangoPermissionDenied, DRFPermissionDenied, NotAuthenticated) as exc:
             await self.send_error(request_id, "forbidden", str(exc) or "your role does not allow this")
-        except Http404:
-            await self.send_error(request_id, "forbidden", "you are no longer a member of this collection")
         except Exception as exc:  # the connection survives whatever one frame does
             log.exception("room %s: frame failed", self.photo_id)
             await self.send_error(
@@ -588,7 +595,7 @@ class PhotoRoomConsumer(AsyncWebsocketConsumer):
             "x": x,
             "y": y,
         }
-        wait = self.cursor_sent_at + self.cursor_interval - time.monotonic()
+        wait = self.cursor_sent_at + self.cursor_interval - clock()
         if wait <= 0:
             await self._flush_cursor()
         elif self.cursor_timer is None:  # throttled: the latest position goes out when the interval ends
@@ -601,7 +608,7 @@ class PhotoRoomConsumer(AsyncWebsocketConsumer):
         event, self.cursor_pending = self.cursor_pending, None
         if event is None or not self.joined:
             return
-        self.cursor_sent_at = time.monotonic()
+        self.cursor_sent_at = clock()
         await self.channel_layer.group_send(self.group, {"type": "room.event", "event": event})
 
     async def _suggest(self, frame: dict, request_id):
@@ -620,11 +627,7 @@ class PhotoRoomConsumer(AsyncWebsocketConsumer):
             result = await loop.run_in_executor(
                 preview._executor, _suggest, self.photo_id, self.user, x, y, k
             )
-        except ImportError as exc:
-            await self.send_error(
-                request_id, "model_unavailable", f"the colorization model is not installed: {exc}"
-            )
-        except (DjangoPermissionDenied, DRFPermissionDenied, NotAuthenticated, Http404):
+        except (DjangoPermissionDenied, DRFPermissionDenied, NotAuthenticated, NotFound):
             await self.send_error(
                 request_id, "forbidden", "suggestions are for curators, reviewers and owners"
             )

@@ -16,12 +16,11 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext, gettext_noop
 
-from accounts.models import Role
 from archive import languages
+from archive.access import get_collection_for, get_photo_for
 from archive.models import Collection, Photo
 from colorize.services.export import DIGITAL_SOURCE_TYPE, FC_NS
 from colorize.services.review import published_review
-from colorize.services.runs import check_photo
 from config.api import ServiceError
 from config.http_auth import token_or_session
 
@@ -333,14 +332,14 @@ def _guard(fn):
         from django.http import Http404
         from rest_framework import exceptions
 
-        from config.api import error_body
+        from config.api import NotFound, error_body
 
         try:
             return fn(request, *args, **kwargs)
         except ServiceError as exc:
             return JsonResponse(error_body(exc.code, exc.message, exc.fields), status=exc.status_code)
         except Http404:
-            return JsonResponse(error_body("not_found", "not found"), status=404)
+            return JsonResponse(error_body("not_found", NotFound.MESSAGE), status=404)
         except (PermissionDenied, exceptions.PermissionDenied):
             return JsonResponse(error_body("permission_denied", "not allowed"), status=403)
         except exceptions.NotAuthenticated:
@@ -353,19 +352,14 @@ def _guard(fn):
 @token_or_session
 @_guard
 def manifest_view(request, photo_id: int):
-    photo = check_photo(request.user, photo_id, minimum=Role.VIEWER)
+    photo = get_photo_for(request.user, photo_id)
     return _json(photo_manifest(request, photo))
 
 
 @token_or_session
 @_guard
 def collection_view(request, collection_id: int):
-    from accounts.permissions import check_role
-
-    collection = Collection.objects.filter(pk=collection_id).first()
-    if collection is None:
-        raise ServiceError("not_found", "no such collection", status_code=404)
-    check_role(request.user, collection, Role.VIEWER)
+    collection = get_collection_for(request.user, collection_id)
     data = collection_manifest(request, collection)
     return _json({k: v for k, v in data.items() if v is not None})
 
@@ -373,5 +367,5 @@ def collection_view(request, collection_id: int):
 @token_or_session
 @_guard
 def annotations_view(request, photo_id: int):
-    photo = check_photo(request.user, photo_id, minimum=Role.VIEWER)
+    photo = get_photo_for(request.user, photo_id)
     return _json(hint_annotations(request, photo))

@@ -1,4 +1,4 @@
-"""Routes of runs, versions, reviews, exports, reference photos, IIIF and hint annotations (issue 5)."""
+"""Routes of runs, versions, reviews, exports, reference photos, IIIF and hint annotations."""
 
 from django.urls import path
 

@@ -24,6 +24,16 @@ class ServiceError(Exception):
             self.status_code = status_code
 
 
+class NotFound(ServiceError, Http404):
+    """The one not-found error: the same code, message and status whatever is missing or hidden (an outsider
+    cannot tell a private thing from an absent one). An Http404 too, so pages render their 404."""
+
+    MESSAGE = "not found"
+
+    def __init__(self):
+        super().__init__("not_found", self.MESSAGE, status_code=404)
+
+
 def error_body(code: str, message: str, fields: dict | None = None) -> dict:
     return {"error": {"code": code, "message": message, "fields": fields or {}}}
 
@@ -44,9 +54,9 @@ def exception_handler(exc, context):
         fields = exc.message_dict if hasattr(exc, "error_dict") else {}
         message = "; ".join(exc.messages)
         return Response(error_body("invalid", message, fields), status=status.HTTP_400_BAD_REQUEST)
-    if isinstance(exc, Http404):
-        exc = exceptions.NotFound()
-    elif isinstance(exc, DjangoPermissionDenied):
+    if isinstance(exc, Http404 | exceptions.NotFound):
+        return Response(error_body("not_found", NotFound.MESSAGE), status=status.HTTP_404_NOT_FOUND)
+    if isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()
     response = drf_exception_handler(exc, context)
     if response is None:

@@ -21,3 +21,9 @@ application = ProtocolTypeRouter(
         ),
     }
 )
+
+# Only a serving process loads this module: in the embedded mode it runs the start and periodic jobs
+# (config/periodic.py; with Celery, beat does).
+from config.periodic import start_embedded  # noqa: E402
+
+start_embedded()

@@ -19,7 +19,9 @@ from django.db import close_old_connections, transaction
 log = logging.getLogger(__name__)
 _executor: ThreadPoolExecutor | None = None
 _executor_lock = threading.Lock()
-_pending: list[Future] = []
+_pending: set[Future] = set()  # submitted and not finished yet: a finished job is forgotten
+_pending_lock = threading.Lock()
+RUN_JOB_TASK = "findcolor.run_job"  # config.tasks.run_job_task, sent by name (the worker imports it)
 
 
 def resolve(path: str):
@@ -55,11 +57,18 @@ def _submit(path: str, args: list, kwargs: dict, options: dict):
         resolve(path)(*args, **kwargs)
     elif backend == "inprocess":
         future = _get_executor().submit(_logged, path, args, kwargs)
-        _pending.append(future)
+        with _pending_lock:
+            _pending.add(future)
+        future.add_done_callback(_forget)
     else:
-        from config.tasks import run_job_task
+        from config.celery import app
 
-        run_job_task.apply_async(args=[path, args, kwargs], **options)
+        app.send_task(RUN_JOB_TASK, args=[path, args, kwargs], **options)
+
+
+def _forget(future: Future) -> None:
+    with _pending_lock:
+        _pending.discard(future)
 
 
 def _logged(path, args, kwargs):
@@ -77,6 +86,10 @@ def enqueue(path: str, *args, queue_options: dict | None = None, **kwargs) -> No
 
 def wait_idle(timeout: float = 60.0) -> None:
     """Block until every in-process job submitted so far has finished (tests, management commands)."""
-    while _pending:
-        future = _pending.pop(0)
-        future.result(timeout=timeout)
+    while True:
+        with _pending_lock:
+            waiting = list(_pending)
+        if not waiting:
+            return
+        for future in waiting:
+            future.result(timeout=timeout)

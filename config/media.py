@@ -15,6 +15,7 @@ from django.conf import settings
 from django.http import Http404
 from django.views.static import serve
 
+from archive.access import role_of
 from archive.models import Collection, Photo
 from config.http_auth import token_or_session
 
@@ -68,8 +69,8 @@ def _version_file_visible(user, path: str) -> bool:
     public collection who are not members see only the published version's files)."""
     from django.db.models import Q
 
+    from colorize.access import may_see_version
     from colorize.models import Version
-    from colorize.services.review import may_see_version
 
     version = (
         Version.objects.select_related("photo__collection")
@@ -89,7 +90,7 @@ def protected_media(request, path: str):
             raise Http404("no such file")
     else:
         collection = _collection_for(path)
-        if collection is None or collection.role_of(request.user) is None:
+        if collection is None or role_of(request.user, collection) is None:
             raise Http404("no such file")
         if prefix == "versions" and not _version_file_visible(request.user, path):
             raise Http404("no such file")

@@ -1,9 +1,10 @@
-"""WebSocket routes. Apps add their consumers here."""
+"""WebSocket routes: each app's `routing.websocket_urlpatterns`, named by module path like the `include()`s of
+config/urls.py (the project package stays below the apps: see the import contracts in pyproject.toml)."""
 
-from django.urls import re_path
+from importlib import import_module
 
-from colorize.consumers import PhotoRoomConsumer
+ROUTE_MODULES = ("colorize.routing",)
 
 websocket_urlpatterns: list = [
-    re_path(r"^ws/photos/(?P<photo_id>\d+)/$", PhotoRoomConsumer.as_asgi()),
+    route for module in ROUTE_MODULES for route in import_module(module).websocket_urlpatterns
 ]

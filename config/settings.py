@@ -240,6 +240,9 @@ ROOM_RATE_PER_SECOND = env_int("ROOM_RATE_PER_SECOND", 15)  # ... and sustained 
 ROOM_MAX_FRAME_BYTES = env_int("ROOM_MAX_FRAME_BYTES", 64 * 1024)
 ROOM_HEARTBEAT_SECONDS = env_int("ROOM_HEARTBEAT_SECONDS", 15)
 ROOM_PRESENCE_TTL_SECONDS = env_int("ROOM_PRESENCE_TTL_SECONDS", 45)
+ROOM_CURSOR_INTERVAL_MS = env_int("ROOM_CURSOR_INTERVAL_MS", 50)  # at most one cursor frame per interval
+# Close a connection after this many refused frames in a row (a flood).
+ROOM_FLOOD_CLOSE_AFTER = env_int("ROOM_FLOOD_CLOSE_AFTER", 500)
 
 # "celery" when a broker is configured, else "inprocess" (a thread pool inside the server process).
 JOB_BACKEND = env_str("JOB_BACKEND", "celery" if REDIS_URL else "inprocess")
@@ -290,6 +293,21 @@ ZIP_SYNC_MAX_BYTES = env_int("ZIP_SYNC_MAX_BYTES", 20 * 1024 * 1024)
 ZIP_SYNC_MAX_MEMBERS = env_int("ZIP_SYNC_MAX_MEMBERS", 50)
 # A background ZIP batch silent (no member reported) for this long is taken as lost and re-enqueued.
 BATCH_STALE_SECONDS = env_int("BATCH_STALE_SECONDS", 600)
+
+# Periodic jobs (config/periodic.py): job path -> interval in seconds. Celery beat sends them in production
+# (the docker-compose `beat` service); the embedded mode runs them on a timer in the serving process, after
+# the EMBEDDED_START_JOBS. Add an entry here to schedule more periodic work.
+PERIODIC_JOBS = {
+    "colorize.services.runs.recovery.sweep_stale_runs": float(RUN_STALE_SECONDS),
+    "archive.apps.recover_batches": float(BATCH_STALE_SECONDS),
+}
+EMBEDDED_START_JOBS = ["archive.apps.recover_batches"] + (
+    ["colorize.services.runs.recovery.recover_runs"] if RESUME_RUNS_ON_START else []
+)
+CELERY_BEAT_SCHEDULE = {
+    path: {"task": "findcolor.run_job", "schedule": seconds, "args": (path, [], {})}
+    for path, seconds in PERIODIC_JOBS.items()
+}
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FILES = 1000

@@ -2,11 +2,11 @@
 
 from celery import shared_task
 
-from config.jobs import run_job
+from config.jobs import RUN_JOB_TASK, run_job
 
 
 @shared_task(
-    name="findcolor.run_job",
+    name=RUN_JOB_TASK,
     bind=True,
     acks_late=True,
     reject_on_worker_lost=True,

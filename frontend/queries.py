@@ -10,11 +10,14 @@ from dataclasses import dataclass
 
 from django.db.models import Count, F, Q, Window
 from django.db.models.functions import RowNumber
-from django.http import Http404
 
 from accounts.models import Role
+from archive.access import get_collection_for, get_photo_for, role_of, with_my_membership
 from archive.filters import era_condition
 from archive.models import Collection, Era, Photo, PhotoStatus, Situation
+from archive.services.search import search_photos
+from colorize.models import Review
+from colorize.services.review import review_queue
 
 MOSAIC_SIZE = 4
 SORTS = {
@@ -33,7 +36,9 @@ def collections_for(user) -> list[Collection]:
         for status in PhotoStatus
     }
     collections = list(
-        Collection.objects.visible_to(user).annotate(n_photos=Count("photos", distinct=True), **status_counts)
+        with_my_membership(Collection.objects.visible_to(user), user).annotate(
+            n_photos=Count("photos", distinct=True), **status_counts
+        )
     )
     ids = [c.pk for c in collections]
     mosaic: dict[int, list[Photo]] = {pk: [] for pk in ids}
@@ -54,48 +59,18 @@ def collections_for(user) -> list[Collection]:
             for status in PhotoStatus
             if getattr(c, f"n_{status.value}")
         ]
-        c.my_role = None
-    roles = _roles(user, collections)
-    for c in collections:
-        c.my_role = roles.get(c.pk)
+        c.my_role = role_of(user, c)
     return collections
 
 
-def _roles(user, collections) -> dict[int, Role | None]:
-    if not collections:
-        return {}
-    if user is None or not user.is_authenticated:
-        return {c.pk: c.role_of(user) for c in collections}
-    from accounts.models import Membership
-
-    memberships = dict(
-        Membership.objects.filter(user=user, collection__in=collections).values_list("collection_id", "role")
-    )
-    out = {}
-    for c in collections:
-        if user.is_superuser or c.owner_id == user.pk:
-            out[c.pk] = Role.OWNER
-        elif c.pk in memberships:
-            out[c.pk] = Role(memberships[c.pk])
-        else:
-            out[c.pk] = c.role_of(user)
-    return out
-
-
 def collection_for(user, pk: int) -> tuple[Collection, Role]:
-    collection = Collection.objects.filter(pk=pk).first()
-    role = collection.role_of(user) if collection else None
-    if collection is None or role is None:
-        raise Http404("no such collection")
-    return collection, role
+    collection = get_collection_for(user, pk)
+    return collection, role_of(user, collection)
 
 
 def photo_for(user, pk: int) -> tuple[Photo, Role]:
-    photo = Photo.objects.select_related("collection", "era").filter(pk=pk).first()
-    role = photo.collection.role_of(user) if photo else None
-    if photo is None or role is None:
-        raise Http404("no such photo")
-    return photo, role
+    photo = get_photo_for(user, pk)
+    return photo, role_of(user, photo.collection)
 
 
 @dataclass
@@ -125,33 +100,11 @@ class GridQuery:
         )
 
 
-def _search(queryset, q: str):
-    """Text search: the archive's search service when present (PostgreSQL full text), else a plain filter."""
-    try:
-        from archive.services.search import search_photos
-    except ImportError:  # an archive without the search service: a plain word-by-word match
-        search_photos = None
-    if search_photos is not None:
-        return search_photos(queryset, q)
-    terms = q.split()
-    for term in terms:
-        queryset = queryset.filter(
-            Q(title__icontains=term)
-            | Q(description__icontains=term)
-            | Q(creator__icontains=term)
-            | Q(place__icontains=term)
-            | Q(identifier__icontains=term)
-            | Q(original_name__icontains=term)
-            | Q(date_display__icontains=term)
-        )
-    return queryset
-
-
 def photo_grid(collection: Collection, query: GridQuery):
     """The photos of a collection filtered by the facets and search, with facet counts for the sidebar."""
     base = Photo.objects.filter(collection=collection)
     if query.q:
-        base = _search(base, query.q)
+        base = search_photos(base, query.q)
     photos = base
     if query.era:
         photos = photos.filter(era_condition(query.era))
@@ -184,10 +137,6 @@ def photo_grid(collection: Collection, query: GridQuery):
 
 def review_queue_for(user):
     """Versions awaiting review in the collections where the user is a reviewer or owner (not their own)."""
-    try:
-        from colorize.services.review import review_queue
-    except ImportError:
-        return None
     versions = list(review_queue(user)[:200])
     submitted = _submissions([v.pk for v in versions])
     for v in versions:
@@ -196,8 +145,6 @@ def review_queue_for(user):
 
 
 def _submissions(version_ids):
-    from colorize.models import Review
-
     out = {}
     rows = Review.objects.filter(version_id__in=version_ids, decision="submitted").select_related("reviewer")
     for review in rows.order_by("created_at", "id"):

@@ -124,3 +124,29 @@ def test_bad_input_found_by_fuzzing_gets_a_400_not_a_server_error(people, client
     deep = "[" * 5000 + "]" * 5000
     response = curator.post("/api/references/", deep, content_type="application/json")
     assert response.status_code == 400
+
+
+def test_the_schema_publishes_the_hint_contract_the_room_sends(client, people):
+    """The Hint component is the serializer that renders every hint: its limits and fields are the API's."""
+    from colorize.models import Hint
+    from colorize.serializers import hint_json
+    from colorize.services.hints import do_add_hint
+    from tests.factories import make_photo
+
+    response = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi")
+    hint = yaml.safe_load(response.content)["components"]["schemas"]["Hint"]["properties"]
+    assert hint["radius"]["maximum"] == 0.25
+    assert hint["width"]["maximum"] == 0.25
+    assert hint["points"]["maxItems"] == 1000
+    assert hint["evidence_note"]["maxLength"] == 5000
+    photo = make_photo(people.collection)
+    do_add_hint(people.curator, photo, {"x": 0.5, "y": 0.5, "color": "#aa3322"})
+    sent = hint_json(Hint.objects.get(photo=photo))
+    assert set(sent) == set(hint)
+
+
+def test_runs_and_versions_are_documented_by_the_serializers_that_render_them(client):
+    response = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi")
+    schemas = yaml.safe_load(response.content)["components"]["schemas"]
+    assert {"id", "status", "progress", "version", "version_number"} <= set(schemas["Run"]["properties"])
+    assert {"review_state", "latest_review", "published", "model"} <= set(schemas["Version"]["properties"])

@@ -142,3 +142,18 @@ def test_docker_compose_accepts_the_file(tmp_path):
         timeout=60,
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_one_beat_sends_the_periodic_jobs_once_migrations_ran(compose):
+    """Celery beat (settings.PERIODIC_JOBS -> CELERY_BEAT_SCHEDULE) starts after migrations with its broker."""
+    from django.conf import settings
+
+    beat = compose["services"]["beat"]
+    assert beat["command"][:5] == ["python", "-m", "celery", "-A", "config"] and "beat" in beat["command"]
+    assert "deploy" not in beat and "container_name" not in beat  # one replica: never scaled
+    assert beat["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
+    assert beat["depends_on"]["redis"]["condition"] == "service_healthy"
+    assert beat["healthcheck"]["test"]
+    scheduled = {entry["args"][0] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    assert "colorize.services.runs.recovery.sweep_stale_runs" in scheduled
+    assert {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()} == {"findcolor.run_job"}

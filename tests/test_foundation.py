@@ -1,6 +1,7 @@
 import pytest
 
 from accounts.models import Role
+from archive.access import role_of
 from archive.models import Era, Situation, Visibility
 
 pytestmark = pytest.mark.django_db
@@ -20,16 +21,16 @@ def test_roles_are_ordered_from_viewer_to_owner():
 
 def test_it_gives_each_persona_their_role(people):
     c = people.collection
-    assert c.role_of(people.owner) == Role.OWNER
-    assert c.role_of(people.curator) == Role.CURATOR
-    assert c.role_of(people.reviewer) == Role.REVIEWER
-    assert c.role_of(people.viewer) == Role.VIEWER
-    assert c.role_of(people.outsider) is None
-    assert c.role_of(None) is None
+    assert role_of(people.owner, c) == Role.OWNER
+    assert role_of(people.curator, c) == Role.CURATOR
+    assert role_of(people.reviewer, c) == Role.REVIEWER
+    assert role_of(people.viewer, c) == Role.VIEWER
+    assert role_of(people.outsider, c) is None
+    assert role_of(None, c) is None
 
 
 def test_public_collections_are_readable_by_anyone(people):
     people.collection.visibility = Visibility.PUBLIC
     people.collection.save()
-    assert people.collection.role_of(None) == Role.VIEWER
+    assert role_of(None, people.collection) == Role.VIEWER
     assert not people.collection.is_member(people.outsider)

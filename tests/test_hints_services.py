@@ -1,9 +1,9 @@
 """Hint services: validation, roles, stale writes, idempotent retries, undo, the event log, after-commit events."""
 
 import pytest
-from django.http import Http404
 from rest_framework.exceptions import PermissionDenied
 
+from archive.access import NotFound
 from colorize.models.hints import Hint, HintEvent, hex_to_lab
 from colorize.services import hints as services
 from config.api import ServiceError
@@ -87,7 +87,7 @@ def test_it_rejects_invalid_hints_and_changes_nothing(people, photo, data, field
 def test_viewers_and_outsiders_cannot_add(people, photo):
     with pytest.raises(PermissionDenied):
         services.do_add_hint(people.viewer, photo, RED)
-    with pytest.raises(Http404):
+    with pytest.raises(NotFound):
         services.do_add_hint(people.outsider, photo, RED)
     assert not Hint.objects.exists()
 

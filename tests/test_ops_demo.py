@@ -10,6 +10,7 @@ from django.core.management import call_command
 from PIL import Image
 
 from accounts.models import Role
+from archive.access import role_of
 from archive.management.commands.load_demo import DEMO_PHOTOS, DEMO_TITLE, demo_png
 from archive.models import Collection, DerivativeStatus, Photo, Visibility
 
@@ -55,8 +56,8 @@ def test_it_builds_a_public_collection_of_grayscale_photographs_with_demo_accoun
     for username, password in passwords.items():
         assert authenticate(username=username, password=password) is not None
     assert collection.owner.username == "archivist"
-    assert collection.role_of(get_user_model().objects.get(username="curator")) == Role.CURATOR
-    assert collection.role_of(get_user_model().objects.get(username="reviewer")) == Role.REVIEWER
+    assert role_of(get_user_model().objects.get(username="curator"), collection) == Role.CURATOR
+    assert role_of(get_user_model().objects.get(username="reviewer"), collection) == Role.REVIEWER
 
     # Anonymous visitors see it through the API.
     response = client.get("/api/collections/")

@@ -118,7 +118,8 @@ async def test_a_newer_revision_cancels_a_running_preview(people, photo, monkeyp
     assert await asyncio.to_thread(started.wait, 10)
     await send(comm, type="hint.add", request_id="second", hint={**RED, "x": 0.1})
     await reply_to(comm, "second")
-    await asyncio.sleep(0.05)
+    while preview._scheduler.latest.get(photo.pk, 0) < 2:  # the room has heard of revision 2
+        await asyncio.sleep(0.01)
     release.set()
     frame = await next_frame(comm, "preview", timeout=60)
     assert (

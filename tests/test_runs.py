@@ -12,6 +12,7 @@ from PIL import Image
 
 from archive.models import Era, Photo, PhotoStatus, Situation
 from colorize.models import ContextProfile, Run, RunStatus, Version
+from colorize.services import model
 from colorize.services import runs as run_services
 from tests.test_run_support import COLORIZER_PATH, add_hint, make_photo, run_now
 
@@ -117,7 +118,7 @@ def test_a_stale_claim_cannot_record_a_version_after_a_takeover(people, photo):
         run_services.RunOutcome(
             run=old,
             token=old_token,
-            colorizer=run_services.get_colorizer(),
+            colorizer=model.get_colorizer(),
             result=type("R", (), {"uncertainty": None})(),
             rgb=rgb,
         ),
@@ -164,7 +165,7 @@ def test_a_curator_cancels_a_queued_run_and_the_job_then_does_nothing(people, ph
 def test_cancelling_a_running_run_stops_the_model(people, photo, settings):
     """The cancel callback reads the run's status: a cancel during the model's work ends it, no version."""
     run = run_services.do_create_run(people.curator, photo, {})
-    real = run_services.get_colorizer()
+    real = model.get_colorizer()
 
     class CancelsMidway:
         model_name, model_version, checksum = real.model_name, real.model_version, real.checksum
@@ -206,17 +207,18 @@ def _missing_checkpoint():
     return ml.Colorizer.load("/nonexistent/no such file.pt")
 
 
-def test_a_corrupt_original_fails_the_run_and_loses_nothing(people, photo):
-    original = photo.original.read()
-    photo.original.close()
+def test_a_corrupt_original_fails_the_run_and_loses_nothing(people, photo, settings):
+    from pathlib import Path
+
     with open(photo.original.path, "wb") as handle:
         handle.write(b"not an image")
+    files_before = sorted(Path(settings.MEDIA_ROOT).rglob("*"))
     run = run_services.do_create_run(people.curator, photo, {})
     assert run_services.execute_run(run.pk) == RunStatus.FAILED
     run.refresh_from_db()
     assert run.error and not Version.objects.filter(run=run).exists()
-    assert original  # the test photo had bytes; the run wrote nothing over the original file
-    with open(photo.original.path, "rb") as handle:
+    assert sorted(Path(settings.MEDIA_ROOT).rglob("*")) == files_before  # no result file left behind
+    with open(photo.original.path, "rb") as handle:  # and the original was not written over
         assert handle.read() == b"not an image"
 
 

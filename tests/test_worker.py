@@ -160,6 +160,21 @@ class Stack:
         self.workers.append(proc)
         return proc
 
+    def start_beat(self) -> subprocess.Popen:
+        """Celery beat, as the docker-compose `beat` service runs it: it sends settings.PERIODIC_JOBS."""
+        log = open(self.tmp / "beat.log", "ab")  # noqa: SIM115
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "config", "beat", "-l", "info"]
+            + ["--schedule", str(self.tmp / "celerybeat-schedule")],
+            cwd=ROOT,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        self.workers.append(proc)
+        return proc
+
     def kill9(self, proc: subprocess.Popen):
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait(10)
@@ -354,18 +369,18 @@ def test_kill_9_of_the_worker_mid_run_is_retried_by_a_new_worker_with_exactly_on
     first = stack.start_worker("doomed")
     run = stack.api("POST", f"/api/photos/{world['photos'][0]}/runs/", world["token"], {})
     deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
+    while time.monotonic() < deadline:  # mid-run: the model has reported progress, the version is not there
         state = stack.runs([run["id"]])[run["id"]]
-        if state["status"] == "running":
+        if state["status"] == "running" and 0 < state["progress"] < 100:
             break
-        time.sleep(0.1)
+        assert state["status"] in ("queued", "running"), state
+        time.sleep(0.05)
     else:
-        raise AssertionError(f"the run never started: {stack.logs()}")
-    time.sleep(0.5)  # mid-run
-    assert stack.runs([run["id"]])[run["id"]]["status"] == "running"
+        raise AssertionError(f"the run never reported progress: {stack.logs()}")
     stack.kill9(first)
     assert stack.runs([run["id"]])[run["id"]]["status"] == "running"  # orphaned, nobody finished it
     stack.start_worker("rescuer")
+    stack.start_beat()  # its stale-run sweep takes the orphan back once the heartbeat is stale
     state = stack.wait_runs([run["id"]], timeout=80)[run["id"]]
     assert state["attempts"] == 2 and state["progress"] == 100
     assert stack.versions_per_run([run["id"]]) == {run["id"]: 1}
@@ -429,7 +444,15 @@ def second():
 threads = [threading.Thread(target=first), threading.Thread(target=second)]
 for t in threads:
     t.start()
-time.sleep(1.5)  # the second delivery is now blocked on the first one's row lock
+with connection.cursor() as cursor:  # wait until the second delivery is blocked on the first one's row lock
+    while True:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+        )
+        if cursor.fetchone()[0]:
+            break
+        time.sleep(0.01)
 release.set()
 for t in threads:
     t.join()

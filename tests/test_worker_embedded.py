@@ -10,8 +10,6 @@ from pathlib import Path
 
 import pytest
 
-from colorize.apps import is_server_process
-
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -29,24 +27,42 @@ def _embedded_env(tmp_path, **extra) -> dict:
     }
 
 
-@pytest.mark.parametrize(
-    "argv, env, expected",
-    [
-        (["/venv/bin/daphne", "config.asgi:application"], {}, True),
-        (["/venv/lib/python3.11/site-packages/daphne/__main__.py", "-p", "8000"], {}, True),
-        (["manage.py", "runserver"], {"RUN_MAIN": "true"}, True),
-        (["manage.py", "runserver"], {}, False),  # the autoreloader's parent does not serve
-        (["manage.py", "runserver", "--noreload"], {}, True),
-        (["manage.py", "migrate"], {}, False),
-        (["/venv/bin/pytest", "-q"], {}, False),
-        (["/venv/bin/celery", "-A", "config", "worker"], {}, False),
-    ],
-)
-def test_only_the_serving_process_resumes_runs(monkeypatch, argv, env, expected):
-    monkeypatch.delenv("RUN_MAIN", raising=False)
-    for key, value in env.items():
-        monkeypatch.setenv(key, value)
-    assert is_server_process(argv) is expected
+PERIODIC_STARTED = """
+import threading
+import django
+
+django.setup()
+from django.core.management import call_command
+
+from config.periodic import THREAD_NAME
+
+call_command("check", verbosity=0)
+before = any(t.name == THREAD_NAME for t in threading.enumerate())
+import config.asgi  # what daphne (and runserver's serving process) loads
+
+after = any(t.name == THREAD_NAME for t in threading.enumerate())
+print(before, after)
+"""
+
+
+@pytest.mark.parametrize("extra, expected", [({}, "False True"), ({"JOB_BACKEND": "sync"}, "False False")])
+def test_only_a_serving_process_of_the_embedded_mode_starts_the_periodic_jobs(tmp_path, extra, expected):
+    """Management commands never start the timer; loading the ASGI application does, in the embedded mode."""
+    env = _embedded_env(tmp_path, RESUME_RUNS_ON_START="0", **extra)
+    (tmp_path / "var").mkdir()
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", PERIODIC_STARTED],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.split("\n")[-2] == expected
 
 
 CREATE = """

@@ -1,17 +1,10 @@
 """Archive services: check_* validates and authorizes, do_* mutates. Views and commands stay thin.
 
-By area: access (who sees what), collections (collections and members), photos (metadata),
+Who may see what is archive/access.py. By area: collections (collections and members), photos (metadata),
 ingest (uploads and derivatives), zipimport (ZIP, CSV metadata, directories), search. Everything is
 re-exported here, so `from archive import services` keeps working.
 """
 
-from archive.services.access import (
-    check_collection,
-    check_photo,
-    role_from_prefetch,
-    visible_collections,
-    visible_photos,
-)
 from archive.services.collections import (
     check_collection_data,
     check_member_target,
@@ -69,11 +62,9 @@ __all__ = [
     "read_metadata_csv",
     "recover_upload_batches",
     "run_zip_batch",
-    "check_collection",
     "check_collection_data",
     "check_member_target",
     "check_membership",
-    "check_photo",
     "check_photo_metadata",
     "check_role_name",
     "check_upload",
@@ -92,7 +83,4 @@ __all__ = [
     "metadata_for",
     "on_photo_deleted",
     "parse_metadata_csv",
-    "role_from_prefetch",
-    "visible_collections",
-    "visible_photos",
 ]

@@ -4,10 +4,9 @@ from collections.abc import Mapping
 
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
-from django.http import Http404
 
 from accounts.models import Membership, Role
-from accounts.permissions import check_role
+from archive.access import NotFound, check_role
 from archive.models import Collection, Visibility
 from archive.services.errors import invalid as _invalid
 from config.api import ServiceError
@@ -95,7 +94,7 @@ def check_membership(actor, collection: Collection, username) -> Membership:
     check_role(actor, collection, Role.OWNER)
     membership = collection.memberships.select_related("user").filter(user__username=username).first()
     if membership is None:
-        raise Http404("no such member")
+        raise NotFound()
     return membership
 
 

@@ -19,8 +19,8 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from accounts.models import Role
-from accounts.permissions import check_role
 from archive import imaging
+from archive.access import check_role
 from archive.models import Collection, DerivativeStatus, Photo
 from archive.services.errors import DuplicatePhoto
 from archive.services.photos import check_photo_metadata

@@ -6,8 +6,8 @@ from collections.abc import Mapping
 from django.db import transaction
 
 from accounts.models import Role
-from accounts.permissions import check_role
 from archive import languages
+from archive.access import check_role
 from archive.models import Era, Photo, Situation
 from archive.services.errors import invalid as _invalid
 

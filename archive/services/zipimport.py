@@ -24,7 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Role
-from accounts.permissions import check_role
+from archive.access import check_role
 from archive.models import BatchStatus, Collection, UploadBatch
 from archive.services.errors import DuplicatePhoto
 from archive.services.errors import invalid as _invalid

@@ -1,4 +1,4 @@
-"""Hints and their event log (issue 4).
+"""Hints and their event log.
 
 A Hint is one colour a curator pins on a photo: a point with a radius or a brush stroke, with its evidence.
 Every change to a hint appends a HintEvent (before/after snapshots, actor, time, and the photo's monotonic
@@ -13,7 +13,16 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-__all__ = ["Hint", "HintEvent", "HintQuerySet", "HintShape", "HintStatus", "RoomPresence", "hex_to_lab"]
+__all__ = [
+    "Hint",
+    "HintEvent",
+    "HintQuerySet",
+    "HintShape",
+    "HintStatus",
+    "RoomPresence",
+    "hex_to_lab",
+    "room_revision",
+]
 
 
 def _srgb_to_linear(c: float) -> float:
@@ -32,6 +41,15 @@ def hex_to_lab(color: str) -> tuple[float, float, float]:
 
     fx, fy, fz = f(x), f(y), f(z)
     return (116 * fy - 16, 500 * (fx - fy), 200 * (fy - fz))
+
+
+# The limits of a hint: the services validate writes with them, colorize/serializers.py publishes them.
+MAX_RADIUS = 0.25  # fraction of the long side
+MAX_WIDTH = 0.25  # a stroke's width, fraction of the long side
+MAX_STROKE_POINTS = 1000
+MAX_NOTE = 5000
+MAX_SOURCE = 500
+MAX_URL = 500
 
 
 class HintShape(models.TextChoices):
@@ -162,35 +180,6 @@ class Hint(models.Model):
             )
         return MLHint(x=self.x, y=self.y, color=self.color, radius=self.radius, verified=self.is_verified)
 
-    def snapshot(self) -> dict:
-        """The hint as JSON: what clients, the REST API and the event log all see."""
-        return {
-            "id": self.pk,
-            "photo": self.photo_id,
-            "revision": self.revision,
-            "x": self.x,
-            "y": self.y,
-            "shape": self.shape,
-            "radius": self.radius,
-            "points": [list(p) for p in (self.points or [])],
-            "width": self.width,
-            "color": self.color,
-            "lab": [round(self.lab_l, 3), round(self.lab_a, 3), round(self.lab_b, 3)],
-            "status": self.status,
-            "evidence_note": self.evidence_note,
-            "evidence_note_lang": self.evidence_note_lang,
-            "evidence_source": self.evidence_source,
-            "evidence_url": self.evidence_url,
-            "evidence_image": self.evidence_image.url if self.evidence_image else None,
-            "created_by": self.created_by.username if self.created_by_id else None,
-            "created_at": self.created_at.isoformat() if self.created_at else None,
-            "updated_at": self.updated_at.isoformat() if self.updated_at else None,
-            "verified_by": self.verified_by.username if self.verified_by_id else None,
-            "verified_at": self.verified_at.isoformat() if self.verified_at else None,
-            "deleted": self.deleted_at is not None,
-            "deleted_at": self.deleted_at.isoformat() if self.deleted_at else None,
-        }
-
 
 class HintEvent(models.Model):
     """One change to one hint. Append-only: never updated or deleted (undo appends a new event)."""
@@ -245,6 +234,11 @@ class HintEvent(models.Model):
             "at": self.created_at.isoformat(),
             "undo_of": self.undo_of.room_revision if self.undo_of_id else None,
         }
+
+
+def room_revision(photo_id: int) -> int:
+    """The photo room's revision: the room_revision of its latest hint event (0: no event yet)."""
+    return HintEvent.objects.filter(photo_id=photo_id).aggregate(m=models.Max("room_revision"))["m"] or 0
 
 
 class RoomPresence(models.Model):

@@ -1,4 +1,4 @@
-"""Runs, versions, reviews, context profiles and colour reference photos (issue 5).
+"""Runs, versions, reviews, context profiles and colour reference photos.
 
 A Run is one request to colorize a photo; a done run has exactly one immutable Version (the OneToOne
 `Version.run` is the database's guarantee that a retried or duplicated job never makes a second one).
@@ -157,7 +157,7 @@ class Version(models.Model):
     model_version = models.CharField(max_length=100)
     model_checksum = models.CharField(max_length=128)
 
-    hints = models.JSONField(default=list)  # frozen snapshot of the hints used (Hint.snapshot())
+    hints = models.JSONField(default=list)  # frozen snapshot of the hints used (hint_json(Hint))
     hints_mode = models.CharField(max_length=10, choices=HintsMode.choices)
     context = models.JSONField(default=dict)  # {"era": slug|None, "situation": slug|None}
     reference = models.JSONField(default=dict, blank=True)  # what reference / profile guided the colours

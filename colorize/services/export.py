@@ -29,9 +29,9 @@ from django.utils.translation import gettext, gettext_noop
 from PIL import Image, ImageCms, ImageDraw, ImageFont, PngImagePlugin
 
 from archive import languages
+from colorize.access import published_version
 from colorize.models import ReviewDecision, Version
 from colorize.services import signing
-from colorize.services.review import published_version
 from config.api import ServiceError
 
 DIGITAL_SOURCE_TYPE = "http://cv.iptc.org/newscodes/digitalsourcetype/compositeWithTrainedAlgorithmicMedia"

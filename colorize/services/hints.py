@@ -14,25 +14,30 @@ from dataclasses import dataclass
 from urllib.parse import urlparse
 
 from django.db import transaction
-from django.db.models import Max
-from django.http import Http404
 from django.utils import timezone
 
 from accounts.models import Role
-from accounts.permissions import check_role
 from archive import languages
+from archive.access import NotFound, check_role
 from archive.models import Photo
-from colorize.models.hints import Hint, HintEvent, HintShape, HintStatus
+from colorize.models.hints import (
+    MAX_NOTE,
+    MAX_RADIUS,
+    MAX_SOURCE,
+    MAX_STROKE_POINTS,
+    MAX_URL,
+    MAX_WIDTH,
+    Hint,
+    HintEvent,
+    HintShape,
+    HintStatus,
+    room_revision,
+)
+from colorize.serializers import hint_json
 from colorize.services import events
 from config.api import ServiceError
 
 COLOR_RE = re.compile(r"#[0-9a-fA-F]{6}")  # used with fullmatch: "$" would let a trailing newline through
-MAX_RADIUS = 0.25
-MAX_WIDTH = 0.25
-MAX_STROKE_POINTS = 1000
-MAX_NOTE = 5000
-MAX_SOURCE = 500
-MAX_URL = 500
 MAX_REQUEST_ID = 100
 HINT_FIELDS = {
     "x",
@@ -60,7 +65,7 @@ class StaleRevision(ServiceError):
             f"hint {hint.pk} is at revision {hint.revision}, not {expected}: reload it and try again",
             status_code=409,
         )
-        self.current = hint.snapshot()
+        self.current = hint_json(hint)
 
 
 @dataclass
@@ -109,6 +114,64 @@ def _text(data: dict, key: str, errors: dict, max_length: int):
     return value.strip()
 
 
+def _color(color, errors: dict):
+    if not isinstance(color, str) or not COLOR_RE.fullmatch(color):
+        errors["color"] = ['must be an sRGB hex colour like "#b22222"']
+        return None
+    return color.lower()
+
+
+def _is_point(point) -> bool:
+    return (
+        isinstance(point, list | tuple)
+        and len(point) == 2
+        and not any(
+            isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v) for v in point
+        )
+    )
+
+
+def _points(points, errors: dict):
+    """A stroke's polyline as [[x, y], ...] (None: invalid, the reason is in errors)."""
+    if points is None:
+        return []
+    if not isinstance(points, list) or len(points) > MAX_STROKE_POINTS:
+        errors["points"] = [f"must be a list of at most {MAX_STROKE_POINTS} [x, y] pairs"]
+        return None
+    if not all(_is_point(point) for point in points):
+        errors["points"] = ["each point must be [x, y] with numbers"]
+        return None
+    if not all(0.0 <= v <= 1.0 for point in points for v in point):
+        errors["points"] = ["point coordinates must be in [0, 1]"]
+        return None
+    return [[float(x), float(y)] for x, y in points]
+
+
+def _url(data: dict, errors: dict):
+    url = _text(data, "evidence_url", errors, MAX_URL)
+    if url:
+        parsed = urlparse(url)
+        if parsed.scheme not in ("http", "https") or not parsed.netloc:
+            errors["evidence_url"] = ["must be an http(s) URL"]
+            return None
+    return url
+
+
+def _check_shape(data: dict, clean: dict, errors: dict, partial: bool) -> None:
+    """A new hint names what its shape needs; a stroke has at least 2 points."""
+    if not partial:
+        shape = clean.get("shape") or ("stroke" if clean.get("points") else "point")
+        clean["shape"] = shape
+        required = ["color"] + (["points"] if shape == "stroke" else ["x", "y"])
+        for key in required:
+            if key not in data and key not in errors:
+                errors[key] = ["this field is required"]
+    if clean.get("shape") == "stroke" or ("points" in clean and clean.get("shape") != "point"):
+        if "points" in clean and clean["points"] is not None and len(clean["points"]) < 2:
+            if "points" not in errors:
+                errors["points"] = ["a stroke needs at least 2 points"]
+
+
 def clean_hint_data(data, *, partial: bool) -> dict:
     """Validate hint fields (the same for REST bodies and socket frames). Raises ServiceError("invalid").
 
@@ -130,41 +193,14 @@ def clean_hint_data(data, *, partial: bool) -> dict:
     if "width" in data:
         clean["width"] = _number(data, "width", errors, 0.0, MAX_WIDTH, lo_open=True)
     if "color" in data:
-        color = data["color"]
-        if not isinstance(color, str) or not COLOR_RE.fullmatch(color):
-            errors["color"] = ['must be an sRGB hex colour like "#b22222"']
-        else:
-            clean["color"] = color.lower()
+        clean["color"] = _color(data["color"], errors)
     if "shape" in data:
         if data["shape"] not in HintShape.values:
             errors["shape"] = [f"must be one of {', '.join(HintShape.values)}"]
         else:
             clean["shape"] = data["shape"]
     if "points" in data:
-        points = data["points"]
-        if points is None:
-            clean["points"] = []
-        elif not isinstance(points, list) or len(points) > MAX_STROKE_POINTS:
-            errors["points"] = [f"must be a list of at most {MAX_STROKE_POINTS} [x, y] pairs"]
-        else:
-            out = []
-            for point in points:
-                if (
-                    not isinstance(point, list | tuple)
-                    or len(point) != 2
-                    or any(
-                        isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v)
-                        for v in point
-                    )
-                ):
-                    errors["points"] = ["each point must be [x, y] with numbers"]
-                    break
-                if not all(0.0 <= v <= 1.0 for v in point):
-                    errors["points"] = ["point coordinates must be in [0, 1]"]
-                    break
-                out.append([float(point[0]), float(point[1])])
-            else:
-                clean["points"] = out
+        clean["points"] = _points(data["points"], errors)
     if "evidence_note" in data:
         clean["evidence_note"] = _text(data, "evidence_note", errors, MAX_NOTE)
     if data.get("evidence_note_lang") not in (None, ""):
@@ -177,23 +213,8 @@ def clean_hint_data(data, *, partial: bool) -> dict:
     if "evidence_source" in data:
         clean["evidence_source"] = _text(data, "evidence_source", errors, MAX_SOURCE)
     if "evidence_url" in data:
-        url = _text(data, "evidence_url", errors, MAX_URL)
-        if url:
-            parsed = urlparse(url)
-            if parsed.scheme not in ("http", "https") or not parsed.netloc:
-                errors["evidence_url"] = ["must be an http(s) URL"]
-                url = None
-        clean["evidence_url"] = url
-    if not partial:
-        shape = clean.get("shape") or ("stroke" if clean.get("points") else "point")
-        clean["shape"] = shape
-        required = ["color"] + (["points"] if shape == "stroke" else ["x", "y"])
-        for key in required:
-            if key not in data and key not in errors:
-                errors[key] = ["this field is required"]
-    if clean.get("shape") == "stroke" or ("points" in clean and clean.get("shape") != "point"):
-        if "points" in clean and len(clean["points"]) < 2 and "points" not in errors:
-            errors["points"] = ["a stroke needs at least 2 points"]
+        clean["evidence_url"] = _url(data, errors)
+    _check_shape(data, clean, errors, partial)
     if errors:
         message = "; ".join(f"{key}: {' '.join(msgs)}" for key, msgs in sorted(errors.items()))
         raise ServiceError("invalid", message, fields=errors)
@@ -251,15 +272,6 @@ def check_can_change(user, hint: Hint) -> Role:
     return check_role(user, hint.photo.collection, Role.CURATOR)
 
 
-def get_photo_for(user, photo_id, minimum: Role = Role.VIEWER) -> Photo:
-    """The photo, if the user may see it with at least `minimum` (404 for outsiders and unknown ids)."""
-    photo = Photo.objects.select_related("collection").filter(pk=photo_id).first()
-    if photo is None:
-        raise Http404("no such photo")
-    check_role(user, photo.collection, minimum)
-    return photo
-
-
 def get_hint(photo: Photo, hint_id) -> Hint:
     try:
         hint_id = int(hint_id)
@@ -267,30 +279,18 @@ def get_hint(photo: Photo, hint_id) -> Hint:
         raise ServiceError("invalid", "id must be a hint id", fields={"id": ["must be an integer"]}) from None
     hint = Hint.objects.select_related("photo__collection").filter(pk=hint_id, photo=photo).first()
     if hint is None:
-        raise ServiceError("not_found", f"no hint {hint_id} on this photo", status_code=404)
-    return hint
-
-
-def get_hint_for(user, hint_id) -> Hint:
-    hint = Hint.objects.select_related("photo__collection").filter(pk=hint_id).first()
-    if hint is None:
-        raise Http404("no such hint")
-    check_can_read(user, hint.photo)
+        raise NotFound()
     return hint
 
 
 # -------------------------------------------------------------------------------------------- reading
 
 
-def room_revision(photo_id: int) -> int:
-    return HintEvent.objects.filter(photo_id=photo_id).aggregate(m=Max("room_revision"))["m"] or 0
-
-
 def live_hints(photo_id: int, include_deleted: bool = False) -> list[dict]:
     qs = Hint.objects.filter(photo_id=photo_id).select_related("created_by", "verified_by")
     if not include_deleted:
         qs = qs.live()
-    return [hint.snapshot() for hint in qs.order_by("id")]
+    return [hint_json(hint) for hint in qs.order_by("id")]
 
 
 def room_state(photo_id: int) -> tuple[int, list[dict]]:
@@ -353,7 +353,7 @@ def _record(
         kind=kind,
         actor=user,
         before=before,
-        after=hint.snapshot(),
+        after=hint_json(hint),
         request_id=request_id,
         undo_of=undo_of,
     )
@@ -423,6 +423,22 @@ def _lock_for_write(user, hint: Hint, expected_revision, request_id, check_write
     return photo, hint, None
 
 
+def _change_hint(user, hint: Hint, expected_revision, request_id, change, action=HintEvent.Action.UPDATE):
+    """The one shape of a curator's change to a hint: lock, answer a retried request with its first answer,
+    check the role and the revision, `change(hint, before)`, bump the revision, log and broadcast."""
+    kind = "hint.deleted" if action == HintEvent.Action.DELETE else "hint.updated"
+    with transaction.atomic():
+        photo, hint, earlier = _lock_for_write(user, hint, expected_revision, request_id, check_can_edit)
+        if earlier is not None:
+            return earlier
+        check_can_change(user, hint)
+        before = hint_json(hint)
+        change(hint, before)
+        hint.revision += 1
+        hint.save()
+        return _record(photo, hint, user, action, kind, before, request_id)
+
+
 def do_update_hint(user, hint: Hint, data, expected_revision, request_id=None) -> HintChange:
     """Move, recolour, re-shape or edit the evidence of a hint.
 
@@ -433,14 +449,10 @@ def do_update_hint(user, hint: Hint, data, expected_revision, request_id=None) -
     clean = clean_hint_data(data, partial=True)
     if not clean:
         raise ServiceError("invalid", "nothing to change", fields={"hint": ["name at least one field"]})
-    with transaction.atomic():
-        photo, hint, earlier = _lock_for_write(user, hint, expected_revision, request_id, check_can_edit)
-        if earlier is not None:
-            return earlier
-        check_can_change(user, hint)
-        before = hint.snapshot()
+
+    def change(hint: Hint, before: dict) -> None:
         _apply_fields(hint, clean)
-        changed = {key for key in clean if before.get(key) != hint.snapshot().get(key)}
+        changed = {key for key in clean if before.get(key) != hint_json(hint).get(key)}
         if not changed:
             raise ServiceError("unchanged", "these values are already the hint's", status_code=400)
         if hint.is_verified and changed & GEOMETRY_FIELDS:
@@ -453,24 +465,18 @@ def do_update_hint(user, hint: Hint, data, expected_revision, request_id=None) -
                 "a verified hint keeps its evidence: give a note or a source",
                 fields={"evidence_note": ["a verified hint needs a note or a source"]},
             )
-        hint.revision += 1
-        hint.save()
-        return _record(photo, hint, user, HintEvent.Action.UPDATE, "hint.updated", before, request_id)
+
+    return _change_hint(user, hint, expected_revision, request_id, change)
 
 
 def do_delete_hint(user, hint: Hint, expected_revision, request_id=None) -> HintChange:
     """Soft delete: the hint stays in the database and the log; it leaves the room and the model input."""
     request_id = clean_request_id(request_id)
-    with transaction.atomic():
-        photo, hint, earlier = _lock_for_write(user, hint, expected_revision, request_id, check_can_edit)
-        if earlier is not None:
-            return earlier
-        check_can_change(user, hint)
-        before = hint.snapshot()
+
+    def change(hint: Hint, before: dict) -> None:
         hint.deleted_at = timezone.now()
-        hint.revision += 1
-        hint.save()
-        return _record(photo, hint, user, HintEvent.Action.DELETE, "hint.deleted", before, request_id)
+
+    return _change_hint(user, hint, expected_revision, request_id, change, HintEvent.Action.DELETE)
 
 
 def do_verify_hint(
@@ -492,7 +498,7 @@ def do_verify_hint(
         photo, hint, earlier = _lock_for_write(user, hint, expected_revision, request_id, check_can_verify)
         if earlier is not None:
             return earlier
-        before = hint.snapshot()
+        before = hint_json(hint)
         _apply_fields(hint, clean)
         if verified:
             if not hint.has_evidence:
@@ -553,16 +559,11 @@ def do_set_evidence_image(user, hint: Hint, upload, expected_revision, request_i
     """Attach (or replace) the hint's reference image: an evidence change like the others, logged and broadcast."""
     request_id = clean_request_id(request_id)
     extension = check_evidence_image(upload)
-    with transaction.atomic():
-        photo, hint, earlier = _lock_for_write(user, hint, expected_revision, request_id, check_can_edit)
-        if earlier is not None:
-            return earlier
-        check_can_change(user, hint)
-        before = hint.snapshot()
+
+    def change(hint: Hint, before: dict) -> None:
         hint.evidence_image.save(f"evidence.{extension}", upload, save=False)
-        hint.revision += 1
-        hint.save()
-        return _record(photo, hint, user, HintEvent.Action.UPDATE, "hint.updated", before, request_id)
+
+    return _change_hint(user, hint, expected_revision, request_id, change)
 
 
 RESTORED_FIELDS = GEOMETRY_FIELDS | EVIDENCE_FIELDS
@@ -603,7 +604,7 @@ def do_undo(user, photo: Photo, event_revision=None, request_id=None) -> HintCha
         if later.exclude(action=HintEvent.Action.UNDO).filter(undone_by__isnull=True).exists():
             # Someone changed the hint after this event (and that change stands): undoing would overwrite it.
             raise StaleRevision(hint, target.after["revision"])
-        before = hint.snapshot()
+        before = hint_json(hint)
         touches_verified = hint.is_verified or (target.before or {}).get("status") == HintStatus.VERIFIED
         if target.action in (HintEvent.Action.VERIFY, HintEvent.Action.UNVERIFY) or touches_verified:
             check_can_verify(user, photo)

@@ -18,9 +18,7 @@ import asyncio
 import base64
 import io
 import logging
-import threading
 import time
-from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -28,16 +26,14 @@ from django.conf import settings
 from django.db import close_old_connections, transaction
 from PIL import Image
 
-from colorize.models.hints import Hint, hex_to_lab
-from colorize.services import events
+from colorize.models.hints import Hint, hex_to_lab, room_revision
+from colorize.services import events, model
 
 log = logging.getLogger(__name__)
 
 PREVIEW_SIDE = 256
 _executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="findcolor-preview")
 _room_loop: asyncio.AbstractEventLoop | None = None
-_gray_cache: OrderedDict = OrderedDict()
-_gray_lock = threading.Lock()
 
 
 class Superseded(Exception):
@@ -45,11 +41,11 @@ class Superseded(Exception):
 
 
 def debounce_seconds() -> float:
-    return getattr(settings, "ROOM_PREVIEW_DEBOUNCE_MS", 150) / 1000.0
+    return settings.ROOM_PREVIEW_DEBOUNCE_MS / 1000.0
 
 
 def backend() -> str:
-    configured = getattr(settings, "ROOM_PREVIEW_BACKEND", "")
+    configured = settings.ROOM_PREVIEW_BACKEND
     if configured:
         return configured
     return "jobs" if settings.JOB_BACKEND == "celery" else "inprocess"
@@ -62,51 +58,7 @@ def register_loop(loop: asyncio.AbstractEventLoop) -> None:
     events.register_loop(loop)
 
 
-# ------------------------------------------------------------------------------------------ model input
-
-
-def _to_gray_array(image: Image.Image) -> np.ndarray:
-    if image.mode in ("I;16", "I;16B", "I;16L", "I"):
-        arr = np.asarray(image, dtype=np.float64)
-        top = 65535.0 if image.mode.startswith("I;16") or arr.max() > 255 else 255.0
-        return np.clip(arr / top * 255.0 + 0.5, 0, 255).astype(np.uint8)
-    return np.asarray(image.convert("L"), dtype=np.uint8)
-
-
-def load_gray(photo, side: int = PREVIEW_SIDE) -> np.ndarray:
-    """The photo's grayscale at most `side` px on its long side (uint8 HxW), cached per file."""
-    source = photo.gray if photo.gray else photo.original
-    key = (photo.pk, source.name, side)
-    with _gray_lock:
-        if key in _gray_cache:
-            _gray_cache.move_to_end(key)
-            return _gray_cache[key]
-    with source.open("rb") as handle:
-        image = Image.open(handle)
-        if image.format == "JPEG":
-            image.draft("L", (side * 2, side * 2))
-        image.load()
-        if not photo.gray:  # the gray derivative is turned already
-            from archive.imaging import oriented
-
-            image = oriented(image)
-    gray = Image.fromarray(_to_gray_array(image), "L")
-    gray.thumbnail((side, side), Image.Resampling.LANCZOS)
-    arr = np.asarray(gray, dtype=np.uint8).copy()
-    with _gray_lock:
-        _gray_cache[key] = arr
-        while len(_gray_cache) > 32:
-            _gray_cache.popitem(last=False)
-    return arr
-
-
-def _context(photo):
-    from ml import Context
-
-    situation = photo.situations.order_by("slug").first()
-    return Context(
-        era=photo.era.slug if photo.era_id else None, situation=situation.slug if situation else None
-    )
+# ------------------------------------------------------------------------------------------ frames
 
 
 def _png_data_url(rgb: np.ndarray) -> str:
@@ -122,7 +74,6 @@ def _error_frame(revision: int, code: str, message: str) -> dict:
 def compute_preview(photo_id: int, revision: int, cancel=lambda: False) -> dict | None:
     """The `preview` frame for the photo's hints at room revision `revision` (None: superseded)."""
     from archive.models import Photo
-    from colorize.services.hints import room_revision
 
     started = time.perf_counter()
     with transaction.atomic():
@@ -131,17 +82,15 @@ def compute_preview(photo_id: int, revision: int, cancel=lambda: False) -> dict 
         hints = list(Hint.objects.live().filter(photo_id=photo_id).order_by("id"))
     if current != revision or cancel():
         return None
+    from ml import Cancelled
+
     try:
-        from ml import Cancelled, get_colorizer
-    except ImportError as exc:
-        return _error_frame(revision, "model_unavailable", f"the colorization model is not installed: {exc}")
-    try:
-        gray = load_gray(photo)
-        colorizer = get_colorizer()
+        gray = model.load_gray(photo, PREVIEW_SIDE)
+        colorizer = model.get_colorizer()
         result = colorizer.colorize(
             gray,
             hints=[hint.to_ml() for hint in hints],
-            context=_context(photo),
+            context=model.ml_context(model.context_of(photo)),
             max_side=PREVIEW_SIDE,
             cancel=cancel,
         )
@@ -175,7 +124,6 @@ def suggest_colors(photo_id: int, x: float, y: float, k: int = 8) -> dict:
     answer must not echo the colour just placed (it would always win).
     """
     from archive.models import Photo
-    from ml import get_colorizer
 
     photo = Photo.objects.get(pk=photo_id)
     hints = [
@@ -183,12 +131,12 @@ def suggest_colors(photo_id: int, x: float, y: float, k: int = 8) -> dict:
         for hint in Hint.objects.live().filter(photo_id=photo_id).order_by("id")
         if not hint.covers(x, y, photo.width, photo.height)
     ]
-    gray = load_gray(photo)
+    gray = model.load_gray(photo, PREVIEW_SIDE)
     row = min(int(y * gray.shape[0]), gray.shape[0] - 1)
     col = min(int(x * gray.shape[1]), gray.shape[1] - 1)
-    value = int(gray[row, col])
+    value = int(gray[row, col]) // (257 if gray.dtype == np.uint16 else 1)
     lightness = hex_to_lab(f"#{value:02x}{value:02x}{value:02x}")[0]
-    colorizer = get_colorizer()
+    colorizer = model.get_colorizer()
     top = colorizer.suggest(gray, point=(x, y), hints=hints, k=k)
     return {
         "colors": [{"color": color, "probability": round(float(p), 4)} for color, p in top],
@@ -297,7 +245,6 @@ def _enqueue_in_thread(photo_id: int, revision: int) -> None:
 
 def run_preview_job(photo_id: int, revision: int, debounce: bool = False) -> None:
     """Job form (workers): skip or stop when a newer room revision exists; send the frame when current."""
-    from colorize.services.hints import room_revision
 
     if debounce and settings.JOB_BACKEND != "celery":
         time.sleep(debounce_seconds())  # Celery honours the countdown; the other backends do not

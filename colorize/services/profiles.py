@@ -15,6 +15,7 @@ from PIL import Image
 
 from accounts.models import Membership, Role
 from archive import imaging
+from archive.access import role_of
 from archive.models import Collection, Era, Situation
 from colorize.models import ContextProfile, ReferencePhoto, Review, ReviewDecision, Version
 from colorize.models.runs import profile_key
@@ -128,7 +129,7 @@ def profiles_visible_to(user) -> list[ContextProfile]:
     }
     collection_of = dict(Version.objects.filter(pk__in=version_ids).values_list("pk", "photo__collection_id"))
     collections = Collection.objects.in_bulk(set(collection_of.values()))
-    readable = {pk for pk, c in collections.items() if c.role_of(user) is not None}
+    readable = {pk for pk, c in collections.items() if role_of(user, c) is not None}
 
     def visible(profile) -> bool:
         if profile.manual:
@@ -184,19 +185,6 @@ def check_reference_author(user) -> None:
         raise ServiceError(
             "permission_denied", "this needs the curator role in a collection", status_code=403
         )
-
-
-def reference_dict(ref: ReferencePhoto) -> dict:
-    return {
-        "id": ref.pk,
-        "image": ref.image.url if ref.image else None,
-        "title": ref.title,
-        "source": ref.source,
-        "era": ref.era.slug if ref.era_id else None,
-        "situation": ref.situation.slug if ref.situation_id else None,
-        "added_by": ref.added_by.username if ref.added_by_id else None,
-        "created_at": ref.created_at.isoformat(),
-    }
 
 
 def do_add_reference(user, data, files) -> ReferencePhoto:

@@ -16,11 +16,18 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Role
-from accounts.permissions import check_role
+from archive.access import check_role
 from archive.models import Collection, Photo, PhotoStatus
+from colorize.access import (
+    can_see_drafts,
+    get_version_for,
+    published_review,
+    published_version,
+)
 from colorize.models import Review, ReviewDecision, Version
+from colorize.serializers import file_url, hint_json, review_json, run_json, version_json
+from colorize.services.events import broadcast
 from colorize.services.hints import HINT_FIELDS
-from colorize.services.runs import broadcast
 from config import jobs
 from config.api import ServiceError
 
@@ -31,112 +38,10 @@ log = logging.getLogger(__name__)
 # Reading
 
 
-def _file_url(field_file) -> str | None:
-    return field_file.url if field_file else None
-
-
-def published_review(photo) -> Review | None:
-    """The latest approval of any version of the photo (None: nothing published)."""
-    photo_id = photo.pk if isinstance(photo, Photo) else photo
-    return (
-        Review.objects.filter(version__photo_id=photo_id, decision=ReviewDecision.APPROVED)
-        .select_related("version__created_by", "reviewer")
-        .order_by("-created_at", "-id")
-        .first()
-    )
-
-
-def published_version(photo) -> Version | None:
-    review = published_review(photo)
-    return review.version if review is not None else None
-
-
-def review_dict(review: Review) -> dict:
-    return {
-        "id": review.pk,
-        "version": review.version_id,
-        "decision": review.decision,
-        "by": review.reviewer.username if review.reviewer_id else None,
-        "comment": review.comment,
-        "at": review.created_at.isoformat(),
-        "replaced_version": review.replaced_version_id,
-        "replace_reason": review.replace_reason,
-    }
-
-
-def version_dict(version: Version, *, published_id: int | None = None, full: bool = False) -> dict:
-    latest = version.latest_review()
-    data = {
-        "id": version.pk,
-        "photo": version.photo_id,
-        "number": version.number,
-        "run": version.run_id,
-        "parent": version.parent_id,
-        "model": {
-            "name": version.model_name,
-            "version": version.model_version,
-            "checksum": version.model_checksum,
-        },
-        "hints_mode": version.hints_mode,
-        "hint_count": version.hint_count,
-        "verified_hint_count": version.verified_hint_count,
-        "context": version.context,
-        "reference": version.reference,
-        "params": version.params,
-        "width": version.width,
-        "height": version.height,
-        "result": _file_url(version.result),
-        "result_sha256": version.result_sha256,
-        "preview": _file_url(version.preview),
-        "uncertainty": _file_url(version.uncertainty),
-        "metrics": {
-            k: v for k, v in version.metrics.items() if k not in ("hint_errors", "model_hint_errors")
-        },
-        "created_by": version.created_by.username if version.created_by_id else None,
-        "created_at": version.created_at.isoformat(),
-        "review_state": latest.decision if latest is not None else "draft",
-        "latest_review": review_dict(latest) if latest is not None else None,
-        "published": published_id is not None and published_id == version.pk,
-    }
-    if full:
-        data["hints"] = version.hints
-        data["metrics"] = version.metrics
-        data["reviews"] = [review_dict(r) for r in version.reviews.select_related("reviewer")]
-    return data
-
-
-def can_see_drafts(user, collection: Collection) -> bool:
-    return collection.is_member(user)
-
-
-def check_version(user, version_id, minimum: Role = Role.VIEWER) -> Version:
-    """The version if the user may see it (404 otherwise, also for drafts a non-member may not see)."""
-    version = (
-        Version.objects.select_related("photo__collection", "created_by", "run").filter(pk=version_id).first()
-    )
-    if version is None:
-        raise ServiceError("not_found", "no such version", status_code=404)
-    check_role(user, version.photo.collection, minimum)
-    if not may_see_version(user, version):
-        raise ServiceError("not_found", "no such version", status_code=404)
-    return version
-
-
-def may_see_version(user, version: Version) -> bool:
-    """The one rule for a version and its files (API and /media/ alike), for users who may read its
-    collection: members see every version, readers only the published one."""
-    if can_see_drafts(user, version.photo.collection):
-        return True
-    published = published_version(version.photo)
-    return published is not None and published.pk == version.pk
-
-
 def runs_as_seen_by(user, photo: Photo, runs) -> list[dict]:
     """Runs of a photo as `user` may see them: readers who are not members see no draft version (a run's
     version or parent only when it is the published one) and not who requested it."""
-    from colorize.services.runs import run_dict
-
-    items = [run_dict(run) for run in runs]
+    items = [run_json(run) for run in runs]
     if can_see_drafts(user, photo.collection):
         return items
     published = published_version(photo)
@@ -189,7 +94,7 @@ def _hint_diff(a: list, b: list) -> dict:
 
 def compare(user, version: Version, other: str) -> dict:
     """Both images (URLs) and the differences of metrics and hints; `other` is a version id or 'original'."""
-    this = version_dict(version)
+    this = version_json(version)
     if other == "original":
         photo = version.photo
         return {
@@ -197,8 +102,8 @@ def compare(user, version: Version, other: str) -> dict:
             "other": {
                 "kind": "original",
                 "photo": photo.pk,
-                "image": _file_url(photo.web) or _file_url(photo.original),
-                "original": _file_url(photo.original),
+                "image": file_url(photo.web) or file_url(photo.original),
+                "original": file_url(photo.original),
                 "sha256": photo.sha256,
                 "width": photo.width,
                 "height": photo.height,
@@ -212,12 +117,12 @@ def compare(user, version: Version, other: str) -> dict:
         raise ServiceError(
             "invalid", "with: a version id or 'original'", fields={"with": ["a version id or 'original'"]}
         ) from None
-    other_version = check_version(user, other_id)
+    other_version = get_version_for(user, other_id)
     if other_version.photo_id != version.photo_id:
         raise ServiceError(
             "invalid", "with: versions of the same photo only", fields={"with": ["another photo's version"]}
         )
-    that = version_dict(other_version)
+    that = version_json(other_version)
     that["kind"] = "version"
     this["image"], that["image"] = this["preview"], that["preview"]
     return {
@@ -337,7 +242,7 @@ def _decide(user, version: Version, decision: str, comment: str, replace: dict |
                 "type": f"version.{decision}",
                 "version": version.pk,
                 "number": version.number,
-                "review": review_dict(review),
+                "review": review_json(review),
                 "photo_status": status,
                 "published_version": published.pk if published else None,
             },
@@ -432,7 +337,7 @@ def review_queue(user):
 def queue_item(version: Version) -> dict:
     submissions = [r for r in version.reviews.all() if r.decision == ReviewDecision.SUBMITTED]
     submitted = max(submissions, key=lambda r: (r.created_at, r.pk), default=None)
-    data = version_dict(version)
+    data = version_json(version)
     data["collection"] = {"id": version.photo.collection_id, "title": version.photo.collection.title}
     data["photo_title"] = str(version.photo)
     data["submitted_by"] = submitted.reviewer.username if submitted and submitted.reviewer_id else None
@@ -452,7 +357,7 @@ def _hint_data(entry: dict) -> dict:
 
 def _changes(hint, data: dict) -> dict:
     """The fields of `data` that differ from the live hint."""
-    current = hint.snapshot()
+    current = hint_json(hint)
     out = {}
     for key, value in data.items():
         now = current.get(key)

@@ -10,24 +10,22 @@
   version for the same run.
 - recovery: `recover_runs` re-enqueues queued runs whose message may be lost and running runs whose worker
   died (at server start in the embedded mode, at worker start with Celery, or by `manage.py recover_runs`).
-- serialize: `run_dict`, the JSON form of a run.
+- serialize: `run_json`, the JSON form of a run.
 
 Everything callers use is re-exported here.
 """
 
+from colorize.serializers import run_json
 from colorize.services.runs.common import JOB, broadcast
-from colorize.services.runs.execute import _claim, colorize_device, execute_run, get_colorizer, run_context
+from colorize.services.runs.execute import _claim, execute_run
 from colorize.services.runs.record import RunOutcome, hint_chroma_errors, record_version
-from colorize.services.runs.recovery import _take_back, recover_runs, recoverable_runs
+from colorize.services.runs.recovery import _take_back, recover_runs, sweep_stale_runs
 from colorize.services.runs.request import (
-    check_photo,
-    check_run,
     check_run_params,
     do_cancel_run,
     do_create_batch,
     do_create_run,
 )
-from colorize.services.runs.serialize import run_dict
 
 __all__ = [
     "JOB",
@@ -35,19 +33,14 @@ __all__ = [
     "_claim",
     "_take_back",
     "broadcast",
-    "check_photo",
-    "check_run",
     "check_run_params",
-    "colorize_device",
     "do_cancel_run",
     "do_create_batch",
     "do_create_run",
     "execute_run",
-    "get_colorizer",
     "hint_chroma_errors",
     "record_version",
     "recover_runs",
-    "recoverable_runs",
-    "run_context",
-    "run_dict",
+    "sweep_stale_runs",
+    "run_json",
 ]

@@ -7,8 +7,8 @@ from django.conf import settings
 from django.db.models import Exists, OuterRef, Q
 
 from colorize.models import Run, RunStatus, Version
+from colorize.serializers import run_json
 from colorize.services import events
-from colorize.services.runs.serialize import run_dict
 
 JOB = "colorize.services.runs.execute.execute_run"
 
@@ -17,15 +17,15 @@ broadcast = events.broadcast
 
 
 def stale_after() -> timedelta:
-    return timedelta(seconds=getattr(settings, "RUN_STALE_SECONDS", 60))
+    return timedelta(seconds=settings.RUN_STALE_SECONDS)
 
 
 def max_attempts() -> int:
-    return getattr(settings, "RUN_MAX_ATTEMPTS", 3)
+    return settings.RUN_MAX_ATTEMPTS
 
 
 def heartbeat_every() -> float:
-    return max(0.2, getattr(settings, "RUN_STALE_SECONDS", 60) / 4)
+    return max(0.2, settings.RUN_STALE_SECONDS / 4)
 
 
 def stale_q(now) -> Q:
@@ -51,5 +51,5 @@ def fail_poison_run(run_id: int, attempts: int, now) -> bool:
     if not failed:
         return False
     run = Run.objects.select_related("era", "situation", "requested_by").get(pk=run_id)
-    send_event(run.photo_id, {"type": "run.failed", "run": run_dict(run)})
+    send_event(run.photo_id, {"type": "run.failed", "run": run_json(run)})
     return True

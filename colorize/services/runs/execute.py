@@ -12,10 +12,10 @@ from django.conf import settings
 from django.db import InterfaceError, OperationalError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
-from PIL import Image
 
-from archive.models import Photo
 from colorize.models import HintsMode, Run, RunStatus
+from colorize.serializers import hint_json, run_json
+from colorize.services import model
 from colorize.services.runs.common import (
     JOB,
     broadcast,
@@ -27,39 +27,9 @@ from colorize.services.runs.common import (
     without_version,
 )
 from colorize.services.runs.record import RunOutcome, delete_quietly, measure, record_version
-from colorize.services.runs.serialize import run_dict
 from config import jobs
 
 log = logging.getLogger(__name__)
-
-_COLORIZERS: dict = {}
-_COLORIZER_LOCK = threading.Lock()
-
-
-def colorize_device() -> str:
-    wanted = getattr(settings, "COLORIZE_DEVICE", "auto") or "auto"
-    if wanted != "auto":
-        return wanted
-    import torch
-
-    return "cuda" if torch.cuda.is_available() else "cpu"
-
-
-def get_colorizer():
-    """The process-wide colorizer: settings.COLORIZER (a dotted path to a factory) or the shipped checkpoint,
-    on CUDA when torch sees a GPU (COLORIZE_DEVICE=auto), else on the CPU."""
-    path = getattr(settings, "COLORIZER", "")
-    if path:
-        return jobs.resolve(path)()
-    device = colorize_device()
-    import ml
-
-    if device == "cpu":
-        return ml.get_colorizer()
-    with _COLORIZER_LOCK:
-        if device not in _COLORIZERS:
-            _COLORIZERS[device] = ml.Colorizer.load(device=device)
-        return _COLORIZERS[device]
 
 
 def _claim(run_id: int, job_id: str) -> tuple[Run | None, str]:
@@ -169,34 +139,6 @@ class _Reporter:
         return self.cancelled
 
 
-def _load_gray(photo: Photo) -> np.ndarray:
-    """The original's first page as (H,W) uint8, or uint16 for 16-bit scans (no precision lost), turned as
-    its EXIF orientation says (like the derivatives the hints were placed on)."""
-    from archive.imaging import oriented, to_8bit
-
-    with photo.original.open("rb") as handle, Image.open(handle) as stored:
-        stored.seek(0)
-        stored.load()
-        image = oriented(stored)
-        if image.mode in ("I;16", "I;16B", "I;16L", "I;16N"):
-            return np.asarray(image).astype(np.uint16)
-        working = to_8bit(image)
-    gray = working if working.mode == "L" else working.convert("L")
-    return np.asarray(gray, dtype=np.uint8)
-
-
-def _load_rgb(field_file) -> np.ndarray:
-    with field_file.open("rb") as handle, Image.open(handle) as image:
-        image.load()
-        return np.asarray(image.convert("RGB"), dtype=np.uint8)
-
-
-def run_context(run: Run) -> dict:
-    era = run.era or run.photo.era
-    situation = run.situation or run.photo.situations.order_by("name").first()
-    return {"era": era.slug if era else None, "situation": situation.slug if situation else None}
-
-
 def _hints_for(run: Run):
     from colorize.models import Hint
 
@@ -212,7 +154,7 @@ def _guidance(run: Run, context: dict):
 
     if run.reference_image:
         return (
-            _load_rgb(run.reference_image),
+            model.load_rgb(run.reference_image),
             None,
             {"kind": "uploaded", "name": run.reference_image.name},
             run.reference_image.name,
@@ -220,7 +162,7 @@ def _guidance(run: Run, context: dict):
     if run.reference_id:
         ref = run.reference
         return (
-            _load_rgb(ref.image),
+            model.load_rgb(ref.image),
             None,
             {"kind": "reference", "id": ref.pk, "title": ref.title, "source": ref.source},
             ref.image.name,
@@ -247,7 +189,7 @@ def _finish(run_id: int, token: str, status: str, error: str = "") -> bool:
         if n:
             run = Run.objects.select_related("era", "situation", "requested_by").get(pk=run_id)
             kind = {RunStatus.FAILED: "run.failed", RunStatus.CANCELLED: "run.cancelled"}[status]
-            broadcast(run.photo_id, {"type": kind, "run": run_dict(run)})
+            broadcast(run.photo_id, {"type": kind, "run": run_json(run)})
     return bool(n)
 
 
@@ -279,18 +221,18 @@ def execute_run(run_id: int, job_id: str = "") -> str:
     try:
         import ml
 
-        context = run_context(run)
+        context = model.context_of(run.photo, run.era, run.situation)
         hints = _hints_for(run)
-        gray = _load_gray(run.photo)
+        gray = model.load_gray(run.photo)
         reference, profile, reference_info, reference_name = _guidance(run, context)
         reporter = _Reporter(run, token)
-        colorizer = get_colorizer()
+        colorizer = model.get_colorizer()
         try:
             result = colorizer.colorize(
                 gray,
                 hints=[h.to_ml() for h in hints],
                 reference=reference,
-                context=ml.Context(era=context["era"], situation=context["situation"]),
+                context=model.ml_context(context),
                 profile=profile,
                 max_side=run.options.get("max_side"),
                 progress=reporter.progress,
@@ -310,7 +252,7 @@ def execute_run(run_id: int, job_id: str = "") -> str:
             colorizer=colorizer,
             result=result,
             rgb=rgb,
-            hints=[h.snapshot() for h in hints],
+            hints=[hint_json(h) for h in hints],
             context=context,
             reference_info=reference_info,
             reference_name=reference_name,

@@ -16,8 +16,8 @@ from PIL import Image
 
 from archive.models import Photo
 from colorize.models import Run, RunStatus, Version
+from colorize.serializers import run_json, version_json
 from colorize.services.runs.common import broadcast
-from colorize.services.runs.serialize import run_dict
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +33,7 @@ class RunOutcome:
     colorizer: object
     result: object  # ml.ColorizeResult (rgb, uncertainty, model_version, hint_errors, timings)
     rgb: np.ndarray
-    hints: list = field(default_factory=list)  # Hint.snapshot() of each hint used
+    hints: list = field(default_factory=list)  # hint_json(Hint) of each hint used
     context: dict = field(default_factory=dict)
     reference_info: dict = field(default_factory=dict)
     reference_name: str = ""
@@ -196,10 +196,8 @@ def record_version(outcome: RunOutcome, written: list) -> Version | None:
                 status=RunStatus.DONE, progress=100, finished_at=timezone.now(), heartbeat_at=timezone.now()
             )
             run.refresh_from_db()
-            broadcast(photo.pk, {"type": "run.done", "run": run_dict(run)})
-            from colorize.services.review import version_dict
-
-            broadcast(photo.pk, {"type": "version.created", "version": version_dict(version)})
+            broadcast(photo.pk, {"type": "run.done", "run": run_json(run)})
+            broadcast(photo.pk, {"type": "version.created", "version": version_json(version)})
     except IntegrityError:
         # A concurrent execution recorded the version first (the OneToOne refused ours).
         return None

@@ -13,15 +13,6 @@ from config import jobs
 log = logging.getLogger(__name__)
 
 
-def recoverable_runs(queued_older_than: timedelta | None = None):
-    """Queued runs (optionally only those enqueued before a cutoff) and running runs whose worker died."""
-    now = timezone.now()
-    queued = Q(status=RunStatus.QUEUED)
-    if queued_older_than is not None:
-        queued &= Q(enqueued_at__lt=now - queued_older_than) | Q(enqueued_at__isnull=True)
-    return Run.objects.filter(queued | stale_q(now)).order_by("created_at", "id")
-
-
 def _take_back(run_id: int, now) -> str | None:
     """Put a run whose worker died back in the queue (or fail it after RUN_MAX_ATTEMPTS). One conditional
     UPDATE: of several sweepers, exactly one wins and enqueues it; the dead claim is void from then on."""
@@ -63,3 +54,9 @@ def recover_runs(queued_older_than: timedelta | None = None, *, queued: bool = T
     if ids:
         log.info("re-enqueued %d run(s): %s", len(ids), ids)
     return ids
+
+
+def sweep_stale_runs() -> list[int]:
+    """The periodic job (settings.PERIODIC_JOBS): take back running runs whose worker died. With Celery, Redis
+    would redeliver their message only after the visibility timeout (an hour by default)."""
+    return recover_runs(queued=False)

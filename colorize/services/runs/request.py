@@ -9,13 +9,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Role
-from accounts.permissions import check_role
 from archive import imaging
+from archive.access import check_role
 from archive.models import Era, Photo, PhotoStatus, Situation
 from colorize.models import HintsMode, ReferencePhoto, Run, RunStatus
 from colorize.models.runs import ACTIVE_STATUSES
+from colorize.serializers import run_json
 from colorize.services.runs.common import JOB, broadcast
-from colorize.services.runs.serialize import run_dict
 from config import jobs
 from config.api import ServiceError
 
@@ -24,24 +24,25 @@ log = logging.getLogger(__name__)
 OPTION_KEYS = {"max_side", "seed"}
 
 
-def check_run(user, run_id, minimum: Role = Role.VIEWER) -> Run:
-    run = Run.objects.select_related("photo__collection", "requested_by").filter(pk=run_id).first()
-    if run is None:
-        raise ServiceError("not_found", "no such run", status_code=404)
-    check_role(user, run.photo.collection, minimum)
-    return run
-
-
-def check_photo(user, photo_id, minimum: Role) -> Photo:
-    photo = Photo.objects.select_related("collection", "era").filter(pk=photo_id).first()
-    if photo is None:
-        raise ServiceError("not_found", "no such photo", status_code=404)
-    check_role(user, photo.collection, minimum)
-    return photo
-
-
 def _invalid(field: str, message: str) -> ServiceError:
     return ServiceError("invalid", f"{field}: {message}", fields={field: [message]})
+
+
+def _clean_options(options) -> dict:
+    if not isinstance(options, dict):
+        raise _invalid("options", "must be an object")
+    unknown = set(options) - OPTION_KEYS
+    if unknown:
+        raise _invalid("options", f"unknown option(s): {', '.join(sorted(unknown))}")
+    if "max_side" in options and options["max_side"] is not None:
+        try:
+            side = int(options["max_side"])
+        except (TypeError, ValueError):
+            raise _invalid("options", "max_side must be an integer") from None
+        if not 64 <= side <= 20000:
+            raise _invalid("options", "max_side must be between 64 and 20000")
+        options = {**options, "max_side": side}
+    return options
 
 
 def check_run_params(data, files=None) -> dict:
@@ -84,20 +85,7 @@ def check_run_params(data, files=None) -> dict:
         cleaned["reference_image"] = ContentFile(
             clean_image.content, name=f"reference{clean_image.extension}"
         )
-    options = data.get("options") or {}
-    if not isinstance(options, dict):
-        raise _invalid("options", "must be an object")
-    unknown = set(options) - OPTION_KEYS
-    if unknown:
-        raise _invalid("options", f"unknown option(s): {', '.join(sorted(unknown))}")
-    if "max_side" in options and options["max_side"] is not None:
-        try:
-            side = int(options["max_side"])
-        except (TypeError, ValueError):
-            raise _invalid("options", "max_side must be an integer") from None
-        if not 64 <= side <= 20000:
-            raise _invalid("options", "max_side must be between 64 and 20000")
-        options = {**options, "max_side": side}
+    options = _clean_options(data.get("options") or {})
     cleaned["options"] = options
     return cleaned
 
@@ -136,12 +124,12 @@ def _new_run(user, photo: Photo, cleaned: dict, batch=None) -> Run:
 
 
 def do_create_run(user, photo: Photo, data, files=None) -> Run:
-    """Queue a full-resolution colorization of `photo` (the caller has checked the curator role)."""
+    """Queue a full-resolution colorization of `photo` (curators and above; the photo's room hears of it)."""
     check_role(user, photo.collection, Role.CURATOR)
     cleaned = check_run_params(data, files)
     with transaction.atomic():
         run = _new_run(user, photo, cleaned)
-        broadcast(photo.pk, {"type": "run.queued", "run": run_dict(run)})
+        broadcast(photo.pk, {"type": "run.queued", "run": run_json(run)})
     _queue([run.pk])
     return run
 
@@ -173,7 +161,7 @@ def do_create_batch(user, collection, data) -> dict:
                 continue
             run = _new_run(user, photo, dict(cleaned), batch=batch)
             created.append(run.pk)
-            broadcast(photo.pk, {"type": "run.queued", "run": run_dict(run)})
+            broadcast(photo.pk, {"type": "run.queued", "run": run_json(run)})
     _queue(created)
     return {"batch": str(batch), "runs": created, "skipped_photos": skipped}
 
@@ -188,5 +176,5 @@ def do_cancel_run(user, run: Run) -> Run:
         run.refresh_from_db()
         if not changed:
             raise ServiceError("run_finished", f"the run is already {run.status}", status_code=409)
-        broadcast(run.photo_id, {"type": "run.cancelled", "run": run_dict(run)})
+        broadcast(run.photo_id, {"type": "run.cancelled", "run": run_json(run)})
     return run

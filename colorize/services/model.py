@@ -1,0 +1,126 @@
+"""The model gateway: the only place the platform loads the colorizer, reads a photo's grayscale and picks its
+context. Runs (full resolution), live previews and colour suggestions all go through it, so they use the same
+model on the same device (settings.COLORIZER, COLORIZE_DEVICE) and read 16-bit scans the same way.
+"""
+
+import threading
+from collections import OrderedDict
+
+import numpy as np
+from django.conf import settings
+from PIL import Image
+
+from archive import imaging
+from config import jobs
+
+_COLORIZERS: dict = {}
+_COLORIZER_LOCK = threading.Lock()
+_GRAY_CACHE: OrderedDict = OrderedDict()
+_GRAY_CACHE_SIZE = 32
+_GRAY_LOCK = threading.Lock()
+
+
+# ------------------------------------------------------------------------------------------- the model
+
+
+def colorize_device() -> str:
+    """COLORIZE_DEVICE, with "auto" resolved: CUDA when torch sees a GPU, else the CPU."""
+    wanted = settings.COLORIZE_DEVICE or "auto"
+    if wanted != "auto":
+        return wanted
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def get_colorizer():
+    """The process-wide colorizer: settings.COLORIZER (a dotted path to a factory) or the shipped checkpoint on
+    colorize_device(). Loaded once per process and device."""
+    if settings.COLORIZER:
+        return jobs.resolve(settings.COLORIZER)()
+    device = colorize_device()
+    import ml
+
+    if device == "cpu":
+        return ml.get_colorizer()  # the ml package's own process-wide copy
+    with _COLORIZER_LOCK:
+        if device not in _COLORIZERS:
+            _COLORIZERS[device] = ml.Colorizer.load(device=device)
+        return _COLORIZERS[device]
+
+
+# ------------------------------------------------------------------------------------------- the input
+
+
+def gray_array(image: Image.Image, *, turn: bool = True) -> np.ndarray:
+    """The one grayscale rule: the first page, turned as its EXIF orientation says (like the derivatives the
+    hints are placed on; `turn=False` for a derivative, turned already); 16-bit gray stays uint16 (no
+    precision is lost), everything else becomes 8-bit luminance (archive.imaging.to_8bit, then L) as uint8."""
+    image.seek(0)
+    image.load()
+    if turn:
+        image = imaging.oriented(image)
+    if image.mode in imaging.SIXTEEN_BIT_MODES:
+        return np.clip(np.asarray(image), 0, 65535).astype(np.uint16)
+    working = imaging.to_8bit(image)
+    gray = working if working.mode == "L" else working.convert("L")
+    return np.asarray(gray, dtype=np.uint8)
+
+
+def _shrunk(gray: np.ndarray, side: int) -> np.ndarray:
+    height, width = gray.shape
+    scale = side / max(height, width)
+    if scale >= 1:
+        return gray
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    resized = Image.fromarray(gray.astype(np.float32), "F").resize(size, Image.Resampling.LANCZOS)
+    top = 65535 if gray.dtype == np.uint16 else 255
+    return np.clip(np.asarray(resized) + 0.5, 0, top).astype(gray.dtype)
+
+
+def load_gray(photo, max_side: int | None = None) -> np.ndarray:
+    """The photo's grayscale (H,W) by gray_array: the original at full resolution (max_side None: runs), or at
+    most `max_side` px on its long side from the gray derivative when it exists (previews, suggestions;
+    the last few are cached per file)."""
+    if max_side is None:
+        with photo.original.open("rb") as handle, Image.open(handle) as image:
+            return gray_array(image)
+    source = photo.gray if photo.gray else photo.original
+    key = (photo.pk, source.name, max_side)
+    with _GRAY_LOCK:
+        if key in _GRAY_CACHE:
+            _GRAY_CACHE.move_to_end(key)
+            return _GRAY_CACHE[key]
+    with source.open("rb") as handle, Image.open(handle) as image:
+        if image.format == "JPEG":
+            image.draft("L", (max_side * 2, max_side * 2))
+        gray = _shrunk(gray_array(image, turn=not photo.gray), max_side)
+    with _GRAY_LOCK:
+        _GRAY_CACHE[key] = gray
+        while len(_GRAY_CACHE) > _GRAY_CACHE_SIZE:
+            _GRAY_CACHE.popitem(last=False)
+    return gray
+
+
+def load_rgb(field_file) -> np.ndarray:
+    """A reference image as (H,W,3) uint8 RGB."""
+    with field_file.open("rb") as handle, Image.open(handle) as image:
+        image.load()
+        return np.asarray(image.convert("RGB"), dtype=np.uint8)
+
+
+# ------------------------------------------------------------------------------------------- the context
+
+
+def context_of(photo, era=None, situation=None) -> dict:
+    """{"era": slug | None, "situation": slug | None}: the given era/situation (a run's choice), else the
+    photo's era and its primary situation (the first of its situations by slug: stable in every language)."""
+    era = era or photo.era
+    situation = situation or photo.situations.order_by("slug").first()
+    return {"era": era.slug if era else None, "situation": situation.slug if situation else None}
+
+
+def ml_context(context: dict):
+    import ml
+
+    return ml.Context(era=context.get("era"), situation=context.get("situation"))

@@ -67,7 +67,7 @@ def test_env_example_sets_no_value_that_settings_would_refuse(tmp_path):
         [sys.executable, "-c", code], cwd=ROOT, env=environ, capture_output=True, text=True
     )
     assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == ["False", "storages.backends.s3.S3Storage"]
+    assert result.stdout.split() == ["False", "config.storage.MediaS3Storage"]
 
 
 # --- platform/: the Docker image and its entrypoints -------------------------------------------------

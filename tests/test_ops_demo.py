@@ -89,3 +89,19 @@ def test_demo_images_are_deterministic_grayscale_pngs():
     assert first == second  # same bytes, same SHA-256: what makes the demo idempotent across machines
     image = Image.open(io.BytesIO(first))
     assert (image.format, image.mode, image.size) == ("PNG", "L", (512, 512))
+
+
+def test_a_newcomer_sees_korean_and_english_records_and_a_korean_period(load, client):
+    load()
+    collection = Collection.objects.get(title=DEMO_TITLE)
+    station = collection.photos.get(identifier="skimage.data.text")
+    assert station.title.startswith("서울역 앞 거리") and station.era.slug == "japanese-occupation"
+    assert "예시 기록" in station.description  # says that it is an example, not a photograph of the station
+    korean = client.get(
+        "/api/photos/", {"collection": collection.pk, "q": "서울역"}, headers={"accept-language": "ko"}
+    )
+    assert [p["identifier"] for p in korean.json()["results"]] == ["skimage.data.text"]
+    assert client.get("/api/photos/", {"collection": collection.pk, "decade": 1930}).json()["count"] == 1
+    client.cookies["django_language"] = "ko"
+    page = client.get(f"/collections/{collection.pk}/").content.decode()
+    assert "서울역 앞 거리" in page and "Chelsea the cat" in page and "일제강점기" in page

@@ -2,7 +2,12 @@
 
 The photographs come from scikit-image's data module (installed with the platform, so nothing is
 downloaded): each is converted to 8-bit grayscale PNG and ingested through the archive's own upload
-service, exactly as a curator's upload would be. Running it again creates nothing new.
+service, exactly as a curator's upload would be. Running it again creates nothing new (photos are matched by
+their identifier, so a newer demo adds only the photos it did not have).
+
+A few photos are described in Korean, and one shows how a Korean historical period (일제강점기) and a decade
+look in the archive: it is an example record, says so in its description, and its photograph is not of the
+place it names.
 """
 
 import io
@@ -38,6 +43,8 @@ class DemoPhoto:
     date_to: str | None = None
     place: str = ""
     situations: tuple[str, ...] = field(default_factory=tuple)
+    era: str = ""
+    source: str = "scikit-image sample data (skimage.data), converted to 8-bit grayscale"
 
     @property
     def identifier(self) -> str:
@@ -46,6 +53,8 @@ class DemoPhoto:
 
 CC0 = "CC0 1.0: no copyright restrictions (dedicated to the public domain by the photographer)"
 PD = "Public domain: no known copyright restrictions"
+PD_KO = "퍼블릭 도메인: 알려진 저작권 제한 없음"
+SOURCE_KO = "scikit-image 예제 사진(skimage.data), 8비트 흑백으로 변환"
 
 DEMO_PHOTOS = [
     DemoPhoto(
@@ -108,6 +117,38 @@ DEMO_PHOTOS = [
         "Public domain: released into the public domain by the photographer",
         situations=("daily-life",),
     ),
+    DemoPhoto(
+        "moon",
+        "달 표면",
+        "대비가 낮은 달 표면 흑백 사진. 히스토그램 평활화 같은 명암 보정을 보여 주는 데 흔히 쓰인다.",
+        "미상",
+        PD_KO,
+        source=SOURCE_KO,
+    ),
+    DemoPhoto(
+        "page",
+        "인쇄된 책의 한 쪽",
+        "조명이 고르지 않은 채 찍힌 인쇄물 한 쪽. 기록물 스캔의 배경 보정을 연습하기 좋다.",
+        "미상",
+        PD_KO,
+        source=SOURCE_KO,
+    ),
+    DemoPhoto(
+        "text",
+        "서울역 앞 거리 (예시 기록)",
+        "한국어 메타데이터와 시대 분류(일제강점기, 1930년대)가 화면에 어떻게 보이는지 보여 주는 예시 기록이다. "
+        "사진은 서울역이 아니라 scikit-image의 예제 사진(모서리 검출용 글자 이미지)이며, 제목·날짜·장소는 "
+        "설명을 위해 붙인 가상의 값이다.",
+        "미상",
+        PD_KO,
+        date_display="1930년대",
+        date_from="1930-01-01",
+        date_to="1939-12-31",
+        place="경성부 서울역 앞",
+        situations=("street",),
+        era="japanese-occupation",
+        source=SOURCE_KO,
+    ),
 ]
 
 
@@ -135,10 +176,11 @@ def demo_metadata(photo: DemoPhoto) -> dict:
         "date_from": photo.date_from,
         "date_to": photo.date_to,
         "place": photo.place,
-        "source": "scikit-image sample data (skimage.data), converted to 8-bit grayscale",
+        "source": photo.source,
         "rights": photo.rights,
         "identifier": photo.identifier,
         "situations": list(photo.situations),
+        "era": photo.era,
     }
 
 

@@ -105,3 +105,10 @@ def test_postgresql_serves_korean_substrings_from_a_trigram_index(people, korean
         cursor.execute("SET LOCAL enable_seqscan = off")  # a four-row table is scanned otherwise
         plan = queryset.explain()
     assert "photo_search_text_trgm" in plan and "photo_search_fts_english" in plan, plan
+
+
+def test_photos_with_the_words_in_their_title_come_first(people, client_for, korean_archive):
+    described = photo(people, title="거리 풍경", description="멀리 서울역이 보인다")
+    titled = korean_archive["station"]
+    results = client_for(people.viewer).get("/api/photos/", {"q": "서울역 거리"}).json()["results"]
+    assert [p["id"] for p in results] == [titled.pk, described.pk]

@@ -31,6 +31,7 @@ PROPER_NAMES = {
 }
 READ_ATTRIBUTES = ("aria-label", "title", "placeholder", "alt")
 WORD = re.compile(r"[A-Za-z][A-Za-z'’-]+")
+HEX_COLOUR = re.compile(r"#\s*[0-9A-Fa-f]{3,8}\b")  # colours are written as #rrggbb in both languages
 
 
 class _VisibleText(HTMLParser):
@@ -71,6 +72,7 @@ def english_leftovers(texts: list[str], data: set[str] | tuple = ()) -> list[str
     found = []
     allowed = sorted({*PROPER_NAMES, *data}, key=len, reverse=True)
     for text in texts:
+        text = HEX_COLOUR.sub(" ", text)
         for item in allowed:
             text = text.replace(item, " ")
         found += [f"{word!s} (in {text.strip()[:80]!r})" for word in WORD.findall(text)]

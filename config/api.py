@@ -3,9 +3,36 @@
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
+from django.utils.translation import gettext, gettext_noop
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+
+# DRF's own messages: its catalogue exists only as ko_KR, which Django's "ko" does not load, so the ones this API
+# answers with are extracted into locale/ko (makemessages) from here; DRF translates them lazily as usual.
+DRF_MESSAGES = (
+    gettext_noop("Not found."),
+    gettext_noop("You do not have permission to perform this action."),
+    gettext_noop("Authentication credentials were not provided."),
+    gettext_noop("Incorrect authentication credentials."),
+    gettext_noop("Invalid token."),
+    gettext_noop("Malformed request."),
+    gettext_noop('Method "{method}" not allowed.'),
+    gettext_noop('Unsupported media type "{media_type}" in request.'),
+    gettext_noop("Request was throttled."),
+    gettext_noop("This field is required."),
+    gettext_noop("This field may not be blank."),
+    gettext_noop("This field may not be null."),
+    gettext_noop("Not a valid string."),
+    gettext_noop("A valid integer is required."),
+    gettext_noop("Must be a valid boolean."),
+    gettext_noop('"{input}" is not a valid choice.'),
+    gettext_noop("Ensure this field has no more than {max_length} characters."),
+    gettext_noop("Invalid page."),
+    gettext_noop("Date has wrong format. Use one of these formats instead: {format}."),
+    gettext_noop("No file was submitted."),
+    gettext_noop("The submitted file is empty."),
+)
 
 
 class ServiceError(Exception):
@@ -66,8 +93,8 @@ def exception_handler(exc, context):
         if isinstance(exc.detail, list):
             message = "; ".join(str(item) for item in exc.detail)
         else:
-            message = (
-                "; ".join(f"{key}: {' '.join(value)}" for key, value in fields.items()) or "invalid input"
+            message = "; ".join(f"{key}: {' '.join(value)}" for key, value in fields.items()) or gettext(
+                "invalid input"
             )
         response.data = error_body("invalid", message, fields)
     else:

@@ -99,3 +99,17 @@ def test_pages_render_dates_in_the_time_zone_the_browser_reports():
     request.COOKIES["tz"] = "Not/AZone"
     middleware(request)
     assert seen == [9, 0]  # Seoul is UTC+9; an unknown zone falls back to TIME_ZONE (UTC in tests)
+
+
+def test_api_errors_answer_a_korean_client_in_korean(client, people, client_for):
+    missing = client.get("/api/collections/999999/", headers={"accept-language": "ko"})
+    assert missing.status_code == 404 and missing.json()["error"]["message"] == "찾을 수 없습니다."
+    empty = client_for(people.curator).post(
+        f"/api/collections/{people.collection.pk}/photos/",
+        {"file": ContentFile(b"", name="empty.png")},
+        headers={"accept-language": "ko"},
+    )
+    assert empty.status_code == 400
+    assert "비어" in empty.json()["error"]["message"], empty.json()
+    english = client.get("/api/collections/999999/", headers={"accept-language": "en"})
+    assert english.json()["error"]["message"] == "Not found."

@@ -3,7 +3,7 @@
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
-from django.utils.translation import gettext, gettext_noop
+from django.utils.translation import gettext, gettext_lazy, gettext_noop
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -11,7 +11,6 @@ from rest_framework.views import exception_handler as drf_exception_handler
 # DRF's own messages: its catalogue exists only as ko_KR, which Django's "ko" does not load, so the ones this API
 # answers with are extracted into locale/ko (makemessages) from here; DRF translates them lazily as usual.
 DRF_MESSAGES = (
-    gettext_noop("Not found."),
     gettext_noop("You do not have permission to perform this action."),
     gettext_noop("Authentication credentials were not provided."),
     gettext_noop("Incorrect authentication credentials."),
@@ -55,7 +54,7 @@ class NotFound(ServiceError, Http404):
     """The one not-found error: the same code, message and status whatever is missing or hidden (an outsider
     cannot tell a private thing from an absent one). An Http404 too, so pages render their 404."""
 
-    MESSAGE = "not found"
+    MESSAGE = gettext_lazy("not found")
 
     def __init__(self):
         super().__init__("not_found", self.MESSAGE, status_code=404)
@@ -76,13 +75,13 @@ def _flatten(detail) -> dict:
 
 def exception_handler(exc, context):
     if isinstance(exc, ServiceError):
-        return Response(error_body(exc.code, exc.message, exc.fields), status=exc.status_code)
+        return Response(error_body(exc.code, str(exc.message), exc.fields), status=exc.status_code)
     if isinstance(exc, DjangoValidationError):
         fields = exc.message_dict if hasattr(exc, "error_dict") else {}
         message = "; ".join(exc.messages)
         return Response(error_body("invalid", message, fields), status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, Http404 | exceptions.NotFound):
-        return Response(error_body("not_found", NotFound.MESSAGE), status=status.HTTP_404_NOT_FOUND)
+        return Response(error_body("not_found", str(NotFound.MESSAGE)), status=status.HTTP_404_NOT_FOUND)
     if isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()
     response = drf_exception_handler(exc, context)

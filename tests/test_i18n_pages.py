@@ -103,7 +103,7 @@ def test_pages_render_dates_in_the_time_zone_the_browser_reports():
 
 def test_api_errors_answer_a_korean_client_in_korean(client, people, client_for):
     missing = client.get("/api/collections/999999/", headers={"accept-language": "ko"})
-    assert missing.status_code == 404 and missing.json()["error"]["message"] == "찾을 수 없습니다."
+    assert missing.status_code == 404 and missing.json()["error"]["message"] == "찾을 수 없습니다"
     empty = client_for(people.curator).post(
         f"/api/collections/{people.collection.pk}/photos/",
         {"file": ContentFile(b"", name="empty.png")},
@@ -112,4 +112,4 @@ def test_api_errors_answer_a_korean_client_in_korean(client, people, client_for)
     assert empty.status_code == 400
     assert "비어" in empty.json()["error"]["message"], empty.json()
     english = client.get("/api/collections/999999/", headers={"accept-language": "en"})
-    assert english.json()["error"]["message"] == "Not found."
+    assert english.json()["error"]["message"] == "not found"

@@ -297,9 +297,16 @@ BATCH_STALE_SECONDS = env_int("BATCH_STALE_SECONDS", 600)
 # Periodic jobs (config/periodic.py): job path -> interval in seconds. Celery beat sends them in production
 # (the docker-compose `beat` service); the embedded mode runs them on a timer in the serving process, after
 # the EMBEDDED_START_JOBS. Add an entry here to schedule more periodic work.
+# The sweep of lost jobs (colorize/services/sweep.py): queued runs whose message may be lost (enqueued more
+# than SWEEP_QUEUED_AFTER_SECONDS ago, e.g. Redis was down) and photos whose derivatives are still pending after
+# SWEEP_PENDING_AFTER_SECONDS are enqueued again, every SWEEP_INTERVAL_SECONDS.
+SWEEP_INTERVAL_SECONDS = env_int("SWEEP_INTERVAL_SECONDS", 60)
+SWEEP_QUEUED_AFTER_SECONDS = env_int("SWEEP_QUEUED_AFTER_SECONDS", 120)
+SWEEP_PENDING_AFTER_SECONDS = env_int("SWEEP_PENDING_AFTER_SECONDS", 600)
 PERIODIC_JOBS = {
     "colorize.services.runs.recovery.sweep_stale_runs": float(RUN_STALE_SECONDS),
     "archive.apps.recover_batches": float(BATCH_STALE_SECONDS),
+    "colorize.services.sweep.sweep": float(SWEEP_INTERVAL_SECONDS),
 }
 EMBEDDED_START_JOBS = ["archive.apps.recover_batches"] + (
     ["colorize.services.runs.recovery.recover_runs"] if RESUME_RUNS_ON_START else []

@@ -11,11 +11,13 @@ import os
 import tempfile
 import unicodedata
 from collections.abc import Mapping
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.files import File
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Role
@@ -186,3 +188,22 @@ def delete_photo_files(photo: Photo) -> None:
 def on_photo_deleted(sender, instance: Photo, **kwargs) -> None:
     """A deleted photo (admin, collection deletion) takes its files with it, once the deletion commits."""
     transaction.on_commit(lambda: delete_photo_files(instance))
+
+
+def recover_derivatives(older_than: timedelta) -> list[int]:
+    """Re-enqueue the derivatives of photos still `pending` after `older_than` without a change (their job was
+    lost: a worker killed mid-render, a broker that was down). Idempotent: make_derivatives skips ready photos, so
+    a duplicate costs one render at worst."""
+    cutoff = timezone.now() - older_than
+    ids = list(
+        Photo.objects.filter(derivatives_status=DerivativeStatus.PENDING, updated__lt=cutoff)
+        .order_by("id")
+        .values_list("id", flat=True)[:500]
+    )
+    for photo_id in ids:
+        # Touch the row, so the next sweep waits another `older_than` before trying again.
+        Photo.objects.filter(pk=photo_id).update(updated=timezone.now())
+        jobs.enqueue("archive.services.ingest.make_derivatives", photo_id)
+    if ids:
+        log.info("re-enqueued the derivatives of %d pending photo(s): %s", len(ids), ids)
+    return ids

@@ -1,6 +1,8 @@
 // Small fetch helpers shared by every page: CSRF, JSON, and the platform's one error format
 // ({"error": {"code", "message", "fields"}}) turned into a readable message.
 
+import { formatDate, gettext, language, t } from "./i18n.js";
+
 export function csrfToken() {
   const m = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
   return m ? decodeURIComponent(m[1]) : "";
@@ -30,10 +32,10 @@ export function errorMessage(status, body, fallback) {
     if (msg) return msg;
   }
   if (typeof body === "string" && body && body.length < 300 && !body.trim().startsWith("<")) return body;
-  if (status === 413) return "The file is too large for the server.";
-  if (status === 403) return "You are not allowed to do this.";
-  if (status === 404) return "Not found (it may have been removed, or you lack access).";
-  return fallback || `The server answered ${status}.`;
+  if (status === 413) return gettext("The file is too large for the server.");
+  if (status === 403) return gettext("You are not allowed to do this.");
+  if (status === 404) return gettext("Not found (it may have been removed, or you lack access).");
+  return fallback || t("The server answered %(status)s.", { status });
 }
 
 async function parse(response) {
@@ -122,8 +124,10 @@ export function timeAgo(iso) {
   if (!iso) return "";
   const d = new Date(iso);
   const s = Math.round((Date.now() - d.getTime()) / 1000);
-  if (s < 45) return "just now";
-  if (s < 3600) return `${Math.round(s / 60)} min ago`;
-  if (s < 86400) return `${Math.round(s / 3600)} h ago`;
-  return d.toLocaleDateString();
+  // Intl words it in the page's language ("3분 전", "3 minutes ago").
+  const relative = new Intl.RelativeTimeFormat(language(), { numeric: "auto" });
+  if (s < 45) return relative.format(0, "second");
+  if (s < 3600) return relative.format(-Math.round(s / 60), "minute");
+  if (s < 86400) return relative.format(-Math.round(s / 3600), "hour");
+  return formatDate(d);
 }

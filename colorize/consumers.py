@@ -447,7 +447,8 @@ class PhotoRoomConsumer(AsyncWebsocketConsumer):
     # -------------------------------------------------------------------------------- outgoing
 
     async def send_json(self, content: dict):
-        await self.send(text_data=json.dumps(content, separators=(",", ":")))
+        # default=str: translatable messages (lazy strings from the services) are sent as plain text.
+        await self.send(text_data=json.dumps(content, separators=(",", ":"), default=str))
 
     async def send_error(self, request_id, code: str, message: str, fields=None, **extra):
         frame = {"type": "error", "request_id": request_id, "code": code, "message": message}

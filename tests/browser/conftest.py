@@ -144,8 +144,10 @@ def sign_in(browser, ui_server, request):
     """sign_in("curator") -> a Page signed in through the login form, in its own browser context."""
     contexts = []
 
-    def make(username, viewport=VIEWPORT):
-        context = browser.new_context(viewport=viewport, accept_downloads=True)
+    def make(username, viewport=VIEWPORT, enforce_csp=False):
+        # bypass_csp: Playwright's wait_for_function evaluates its predicate as a string, which the platform's
+        # strict CSP (no 'unsafe-eval') rightly refuses; the pages' own scripts still run under the policy.
+        context = browser.new_context(viewport=viewport, accept_downloads=True, bypass_csp=not enforce_csp)
         context.set_default_timeout(15000)
         contexts.append(context)
         page = context.new_page()

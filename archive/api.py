@@ -22,6 +22,7 @@ from archive import serializers as s
 from archive.filters import PhotoFilter
 from archive.imaging import MIME_TYPES
 from archive.models import Era, Situation
+from archive.services import vocabulary
 from config.api import ServiceError
 from config.parsers import JSONObjectParser
 
@@ -308,22 +309,107 @@ class PhotoOriginalView(APIView):
         return response
 
 
+@extend_schema_view(
+    post=extend_schema(
+        summary="Set the same metadata on many photos of a collection (curators), all or none",
+        request=s.BatchMetadataSerializer,
+        responses={200: s.BatchMetadataResultSerializer, 400: ERROR, 403: ERROR, 404: ERROR},
+    )
+)
+class BatchMetadataView(generics.GenericAPIView):
+    serializer_class = s.BatchMetadataSerializer
+
+    def post(self, request, pk):
+        collection = services.check_collection(request.user, pk)
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        photos = services.do_update_photos_metadata(
+            request.user,
+            collection,
+            serializer.validated_data["photos"],
+            serializer.validated_data["changes"],
+        )
+        return Response({"updated": [p.pk for p in photos]})
+
+
 # ----------------------------------------------------------------------------------------------- vocabularies
 
 
-@extend_schema_view(get=extend_schema(summary="The era vocabulary"))
-class EraListView(generics.ListAPIView):
+class _VocabularyList(generics.GenericAPIView):
+    """GET lists the vocabulary (anyone); POST adds an entry (reviewers and owners of any collection)."""
+
+    kind = ""
+    pagination_class = None
+    permission_classes = [AllowAny]
+    filter_backends = []
+
+    def get(self, request):
+        return Response(self.get_serializer(self.get_queryset(), many=True).data)
+
+    def post(self, request):
+        entry = vocabulary.do_create_entry(request.user, self.kind, request.data)
+        return Response(self.get_serializer(entry).data, status=status.HTTP_201_CREATED)
+
+
+class _VocabularyDetail(generics.GenericAPIView):
+    """PATCH renames an entry (or changes an era's years); the slug stays, so photos keep theirs."""
+
+    kind = ""
+    permission_classes = [AllowAny]
+    http_method_names = ["patch", "options"]
+
+    def patch(self, request, slug):
+        entry = vocabulary.do_update_entry(request.user, self.kind, slug, request.data)
+        return Response(self.get_serializer(entry).data)
+
+
+VOCABULARY_WRITE = {201: None, 400: ERROR, 403: ERROR, 409: ERROR}
+
+
+@extend_schema_view(
+    get=extend_schema(summary="The era vocabulary"),
+    post=extend_schema(
+        summary="Add an era (reviewers, owners)", responses={**VOCABULARY_WRITE, 201: s.EraSerializer}
+    ),
+)
+class EraListView(_VocabularyList):
+    kind = "era"
     serializer_class = s.EraSerializer
     queryset = Era.objects.select_related("parent")
-    pagination_class = None
-    permission_classes = [AllowAny]
-    filter_backends = []
 
 
-@extend_schema_view(get=extend_schema(summary="The situation vocabulary"))
-class SituationListView(generics.ListAPIView):
+@extend_schema_view(
+    get=extend_schema(summary="The situation vocabulary"),
+    post=extend_schema(
+        summary="Add a situation (reviewers, owners)",
+        responses={**VOCABULARY_WRITE, 201: s.SituationSerializer},
+    ),
+)
+class SituationListView(_VocabularyList):
+    kind = "situation"
     serializer_class = s.SituationSerializer
     queryset = Situation.objects.all()
-    pagination_class = None
-    permission_classes = [AllowAny]
-    filter_backends = []
+
+
+@extend_schema_view(
+    patch=extend_schema(
+        summary="Rename an era (reviewers, owners)",
+        responses={200: s.EraSerializer, 400: ERROR, 403: ERROR, 404: ERROR},
+    )
+)
+class EraDetailView(_VocabularyDetail):
+    kind = "era"
+    serializer_class = s.EraSerializer
+    queryset = Era.objects.all()
+
+
+@extend_schema_view(
+    patch=extend_schema(
+        summary="Rename a situation (reviewers, owners)",
+        responses={200: s.SituationSerializer, 400: ERROR, 403: ERROR, 404: ERROR},
+    )
+)
+class SituationDetailView(_VocabularyDetail):
+    kind = "situation"
+    serializer_class = s.SituationSerializer
+    queryset = Situation.objects.all()

@@ -306,3 +306,23 @@ class UploadBatch(models.Model):
 
     def __str__(self):
         return f"batch {self.pk} ({self.status})"
+
+
+class AuditEntry(models.Model):
+    """Who changed a collection's settings, members or vocabularies, and when (append-only)."""
+
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    collection = models.ForeignKey(
+        Collection, null=True, blank=True, on_delete=models.CASCADE, related_name="audit_entries"
+    )
+    action = models.CharField(max_length=40, help_text="e.g. collection.create, member.add, era.rename")
+    details = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"{self.action} by {self.actor_id} at {self.created_at:%Y-%m-%d %H:%M}"

@@ -264,3 +264,17 @@ class PhotoSerializer(serializers.ModelSerializer):
             "format": MIME_TYPES.get(photo.format, ""),
             "type": "StillImage",
         }
+
+
+class BatchMetadataSerializer(serializers.Serializer):
+    photos = serializers.ListField(
+        child=serializers.IntegerField(), help_text="ids of photos of this collection"
+    )
+    changes = serializers.DictField(
+        help_text="the fields to set on every one: era, situations, place, source, rights, date_display, "
+        "date_from, date_to"
+    )
+
+
+class BatchMetadataResultSerializer(serializers.Serializer):
+    updated = serializers.ListField(child=serializers.IntegerField())

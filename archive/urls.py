@@ -12,6 +12,11 @@ urlpatterns = [
         name="collection-member",
     ),
     path("collections/<int:pk>/photos/", api.PhotoUploadView.as_view(), name="collection-photos"),
+    path(
+        "collections/<int:pk>/photos/metadata/",
+        api.BatchMetadataView.as_view(),
+        name="collection-photos-metadata",
+    ),
     path("collections/<int:pk>/photos/zip/", api.ZipUploadView.as_view(), name="collection-photos-zip"),
     path("batches/<int:pk>/", api.UploadBatchView.as_view(), name="upload-batch"),
     path("photos/", api.PhotoListView.as_view(), name="photo-list"),
@@ -19,4 +24,6 @@ urlpatterns = [
     path("photos/<int:pk>/original/", api.PhotoOriginalView.as_view(), name="photo-original"),
     path("eras/", api.EraListView.as_view(), name="era-list"),
     path("situations/", api.SituationListView.as_view(), name="situation-list"),
+    path("eras/<slug:slug>/", api.EraDetailView.as_view(), name="era-detail"),
+    path("situations/<slug:slug>/", api.SituationDetailView.as_view(), name="situation-detail"),
 ]

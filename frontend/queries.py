@@ -6,9 +6,11 @@ scripts go through the same service functions and permission checks.
 
 from __future__ import annotations
 
+import datetime
+import re
 from dataclasses import dataclass
 
-from django.db.models import Count, F, Q, Window
+from django.db.models import Case, Count, F, IntegerField, Q, When, Window
 from django.db.models.functions import RowNumber
 
 from accounts.models import Role
@@ -100,33 +102,60 @@ class GridQuery:
         )
 
 
+def _filtered(queryset, query: GridQuery, skip: str = ""):
+    """The queryset with the facets applied, except `skip` (a facet's own counts ignore its own choice)."""
+    if query.era and skip != "era":
+        queryset = queryset.filter(era_condition(query.era))
+    if query.situation and skip != "situation":
+        queryset = queryset.filter(pk__in=Photo.objects.filter(situations__slug=query.situation).values("pk"))
+    if query.status and skip != "status":
+        queryset = queryset.filter(status=query.status)
+    return queryset
+
+
+_YEAR = re.compile(r"(1[0-9]{3}|20[0-9]{2})")
+
+
+def _date_key(date_from, date_to, date_display):
+    """When a photo was taken, for sorting: its date range's start, else its end, else a year written in the
+    display date ("c. 1945", "1950s": approximate, placed at that year's start); undated photos come last."""
+    day = date_from or date_to
+    if day is None and date_display and (m := _YEAR.search(date_display)):
+        day = datetime.date(int(m.group(1)), 1, 1)
+    return (day is None, day or datetime.date.min)
+
+
+def _by_date(photos):
+    rows = sorted(
+        photos.values_list("id", "date_from", "date_to", "date_display"),
+        key=lambda r: (_date_key(*r[1:]), r[0]),
+    )
+    order = Case(*[When(pk=pk, then=i) for i, (pk, *_) in enumerate(rows)], output_field=IntegerField())
+    return photos.order_by(order) if rows else photos
+
+
 def photo_grid(collection: Collection, query: GridQuery):
-    """The photos of a collection filtered by the facets and search, with facet counts for the sidebar."""
+    """The photos of a collection filtered by the facets and search, with facet counts for the sidebar.
+
+    Each facet counts the photos that the search and the OTHER facets leave, so every number offered is what
+    a click on it shows.
+    """
     base = Photo.objects.filter(collection=collection)
     if query.q:
         base = search_photos(base, query.q)
-    photos = base
-    if query.era:
-        photos = photos.filter(era_condition(query.era))
-    if query.situation:
-        photos = photos.filter(situations__slug=query.situation)
-    if query.status:
-        photos = photos.filter(status=query.status)
-    photos = photos.select_related("era")
-    if not (query.sort == "relevance" and query.q):
+    photos = _filtered(base, query).select_related("era")
+    if query.sort == "date":
+        photos = _by_date(photos.order_by())
+    elif not (query.sort == "relevance" and query.q):
         photos = photos.order_by(*SORTS.get(query.sort, SORTS["newest"]))
-    photos = photos.distinct()
 
-    unordered = base.order_by()  # a search's rank ordering must not join the GROUP BY of the counts
-    era_counts = dict(
-        unordered.values("era__slug").annotate(n=Count("id", distinct=True)).values_list("era__slug", "n")
-    )
-    situation_counts = dict(
-        unordered.values("situations__slug")
-        .annotate(n=Count("id", distinct=True))
-        .values_list("situations__slug", "n")
-    )
-    status_counts = dict(unordered.values("status").annotate(n=Count("id")).values_list("status", "n"))
+    def counts(skip, field):
+        rows = _filtered(base, query, skip).order_by().values(field).annotate(n=Count("id", distinct=True))
+        return dict(rows.values_list(field, "n"))  # unordered: a search's rank must not join the GROUP BY
+
+    era_counts = counts("era", "era__slug")
+    situation_counts = counts("situation", "situations__slug")
+    status_counts = counts("status", "status")
     facets = {
         "era": [(e.slug, e.name, era_counts.get(e.slug, 0)) for e in Era.objects.all()],
         "situation": [(s.slug, s.name, situation_counts.get(s.slug, 0)) for s in Situation.objects.all()],
@@ -149,4 +178,46 @@ def _submissions(version_ids):
     rows = Review.objects.filter(version_id__in=version_ids, decision="submitted").select_related("reviewer")
     for review in rows.order_by("created_at", "id"):
         out[review.version_id] = review  # the latest submission wins
+    return out
+
+
+def recently_published(limit: int = 8) -> list:
+    """The latest published restorations in public collections: for each photo its published version (the
+    latest approval, as colorize.services.review.published_review defines it), newest first."""
+    from colorize.models import Review, ReviewDecision
+
+    approvals = (
+        Review.objects.filter(
+            decision=ReviewDecision.APPROVED, version__photo__collection__visibility="public"
+        )
+        .select_related("version", "version__photo", "version__photo__collection", "reviewer")
+        .order_by("-created_at", "-id")
+    )
+    seen: set[int] = set()
+    out = []
+    for review in approvals[: limit * 4]:
+        photo = review.version.photo
+        if photo.pk in seen:
+            continue
+        seen.add(photo.pk)
+        out.append(review)
+        if len(out) == limit:
+            break
+    return out
+
+
+def published_previews(photo_ids) -> dict[int, str]:
+    """For each photo with a published restoration: the URL of that version's preview (the latest approval)."""
+    from colorize.models import Review, ReviewDecision
+
+    out: dict[int, str] = {}
+    approvals = (
+        Review.objects.filter(decision=ReviewDecision.APPROVED, version__photo_id__in=list(photo_ids))
+        .select_related("version")
+        .order_by("-created_at", "-id")
+    )
+    for review in approvals:
+        photo_id = review.version.photo_id
+        if photo_id not in out and review.version.preview:
+            out[photo_id] = review.version.preview.url
     return out

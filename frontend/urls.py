@@ -9,5 +9,6 @@ urlpatterns = [
     path("collections/<int:pk>/", views.collection, name="collection"),
     path("photos/<int:pk>/", views.workspace, name="workspace"),
     path("review/", views.review_queue, name="review-queue"),
+    path("vocabularies/", views.vocabularies, name="vocabularies"),
     path("", views.home, name="home"),
 ]

@@ -4,13 +4,14 @@ REST API and the photo room from the pages' JavaScript modules."""
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.middleware.csrf import get_token
-from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
 
 from accounts.models import Role
-from archive.models import Era, PhotoStatus, Situation
+from archive.models import Era, PhotoStatus, Situation, Visibility
 from archive.serializers import PhotoSerializer
+from archive.services import vocabulary
 from frontend import queries
 
 PAGE_SIZE = 120
@@ -26,8 +27,42 @@ SORT_LABELS = {
 
 def home(request):
     if not request.user.is_authenticated:
-        return redirect(f"{reverse('login')}?next=/")
-    return render(request, "frontend/home.html", {"collections": queries.collections_for(request.user)})
+        # The public face: what Find Color is, the public collections and recently published restorations.
+        return render(
+            request,
+            "frontend/landing.html",
+            {
+                "collections": queries.collections_for(request.user),
+                "published": queries.recently_published(),
+            },
+        )
+    get_token(request)
+    return render(
+        request,
+        "frontend/home.html",
+        {
+            "collections": queries.collections_for(request.user),
+            "visibilities": Visibility.choices,
+            "can_edit_vocabularies": vocabulary.can_edit_vocabularies(request.user),
+        },
+    )
+
+
+@login_required
+def vocabularies(request):
+    """Eras and situations: reviewers and owners add and rename them (others read)."""
+    get_token(request)
+    return render(
+        request,
+        "frontend/vocabularies.html",
+        {
+            "lists": [
+                ("era", _("Eras"), Era.objects.all()),
+                ("situation", _("Situations"), Situation.objects.all()),
+            ],
+            "can_edit": vocabulary.can_edit_vocabularies(request.user),
+        },
+    )
 
 
 def collection(request, pk: int):
@@ -35,6 +70,9 @@ def collection(request, pk: int):
     query = queries.GridQuery.from_request(request)
     photos, facets = queries.photo_grid(collection, query)
     page = Paginator(photos, PAGE_SIZE).get_page(request.GET.get("page"))
+    published = queries.published_previews(p.pk for p in page.object_list)
+    for p in page.object_list:
+        p.published_preview = published.get(p.pk, "")
     get_token(request)
     return render(
         request,
@@ -51,8 +89,13 @@ def collection(request, pk: int):
             + [(k, SORT_LABELS.get(k, k)) for k in queries.SORTS],
             "eras": Era.objects.all(),
             "situations": Situation.objects.all(),
+            "is_owner": role >= Role.OWNER,
+            "visibilities": Visibility.choices,
+            "roles": [(r.label, r.label) for r in Role if r < Role.OWNER],
             "config": {
                 "collectionId": collection.pk,
+                "isOwner": role >= Role.OWNER,
+                "roles": [r.label for r in Role if r < Role.OWNER],
                 "canEdit": role >= Role.CURATOR,
                 "uploadUrl": f"/api/collections/{collection.pk}/photos/",
                 "zipUploadUrl": f"/api/collections/{collection.pk}/photos/zip/",

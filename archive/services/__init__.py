@@ -29,8 +29,10 @@ from archive.services.ingest import (
 from archive.services.photos import (
     METADATA_FIELDS,
     TEXT_FIELDS,
+    check_batch,
     check_photo_metadata,
     do_update_photo_metadata,
+    do_update_photos_metadata,
 )
 from archive.services.zipimport import (
     BatchReport,
@@ -49,6 +51,8 @@ from archive.services.zipimport import (
 )
 
 __all__ = [
+    "check_batch",
+    "do_update_photos_metadata",
     "DERIVATIVE_FIELDS",
     "DERIVATIVE_SUFFIX",
     "METADATA_FIELDS",

@@ -8,6 +8,7 @@ from django.db import IntegrityError, transaction
 from accounts.models import Membership, Role
 from archive.access import NotFound, check_role
 from archive.models import Collection, Visibility
+from archive.services.audit import record
 from archive.services.errors import invalid as _invalid
 from config.api import ServiceError
 
@@ -37,15 +38,22 @@ def do_create_collection(user, data: Mapping) -> Collection:
     if user is None or not user.is_authenticated:
         raise ServiceError("not_authenticated", "sign in to create a collection", status_code=401)
     cleaned = check_collection_data(data, partial=False)
-    return Collection.objects.create(owner=user, **cleaned)
+    with transaction.atomic():
+        collection = Collection.objects.create(owner=user, **cleaned)
+        record(user, "collection.create", collection, **cleaned)
+    return collection
 
 
 def do_update_collection(user, collection: Collection, data: Mapping) -> Collection:
     check_role(user, collection, Role.OWNER)
     cleaned = check_collection_data(data, partial=True)
-    for name, value in cleaned.items():
-        setattr(collection, name, value)
-    collection.save()
+    changed = {name: value for name, value in cleaned.items() if getattr(collection, name) != value}
+    with transaction.atomic():
+        for name, value in changed.items():
+            setattr(collection, name, value)
+        collection.save()
+        if changed:
+            record(user, "collection.update", collection, **changed)
     return collection
 
 
@@ -61,13 +69,19 @@ def check_role_name(name) -> Role:
 
 
 def check_member_target(collection: Collection, username):
-    user = get_user_model().objects.filter(username=username, is_active=True).first()
+    """The active user named `username`, or whose e-mail address it is (an address matching one user only)."""
+    name = str(username or "").strip()
+    users = get_user_model().objects.filter(is_active=True)
+    user = users.filter(username=name).first()
+    if user is None and "@" in name:
+        by_email = list(users.filter(email__iexact=name)[:2])
+        user = by_email[0] if len(by_email) == 1 else None
     if user is None:
-        raise _invalid({"username": f"no active user named {username!r}"})
+        raise _invalid({"username": f"no active user with the name or e-mail address {name!r}"})
     if user.pk == collection.owner_id:
         raise ServiceError(
             "is_owner",
-            f"{username} owns this collection already",
+            f"{user.username} owns this collection already",
             fields={"username": ["the owner is not a member"]},
             status_code=409,
         )
@@ -80,11 +94,13 @@ def do_add_member(actor, collection: Collection, username, role_name) -> Members
     user = check_member_target(collection, username)
     try:
         with transaction.atomic():
-            return Membership.objects.create(collection=collection, user=user, role=role)
+            membership = Membership.objects.create(collection=collection, user=user, role=role)
+            record(actor, "member.add", collection, username=user.username, role=role.label)
+            return membership
     except IntegrityError as exc:
         raise ServiceError(
             "already_member",
-            f"{username} is already a member; change their role instead",
+            f"{user.username} is already a member; change their role instead",
             fields={"username": ["already a member"]},
             status_code=409,
         ) from exc
@@ -100,10 +116,23 @@ def check_membership(actor, collection: Collection, username) -> Membership:
 
 def do_change_member_role(actor, collection: Collection, username, role_name) -> Membership:
     membership = check_membership(actor, collection, username)
+    before = Role(membership.role)
     membership.role = check_role_name(role_name)
-    membership.save(update_fields=["role"])
+    with transaction.atomic():
+        membership.save(update_fields=["role"])
+        record(
+            actor,
+            "member.role",
+            collection,
+            username=username,
+            before=before.label,
+            role=Role(membership.role).label,
+        )
     return membership
 
 
 def do_remove_member(actor, collection: Collection, username) -> None:
-    check_membership(actor, collection, username).delete()
+    membership = check_membership(actor, collection, username)
+    with transaction.atomic():
+        record(actor, "member.remove", collection, username=username, role=Role(membership.role).label)
+        membership.delete()

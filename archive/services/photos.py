@@ -9,6 +9,7 @@ from accounts.models import Role
 from archive import languages
 from archive.access import check_role
 from archive.models import Era, Photo, Situation
+from archive.services.audit import record
 from archive.services.errors import invalid as _invalid
 
 METADATA_FIELDS = (
@@ -138,3 +139,47 @@ def do_update_photo_metadata(user, photo: Photo, data: Mapping) -> Photo:
         if situations is not None:
             photo.situations.set(situations)
     return photo
+
+
+BATCH_FIELDS = ("era", "situations", "place", "source", "rights", "date_display", "date_from", "date_to")
+BATCH_LIMIT = 500
+
+
+def check_batch(user, collection, photo_ids, changes: Mapping) -> tuple[list[Photo], dict]:
+    """The collection's photos named by `photo_ids` and the validated changes (curators and up)."""
+    check_role(user, collection, Role.CURATOR)
+    if not isinstance(photo_ids, list) or not photo_ids or len(photo_ids) > BATCH_LIMIT:
+        raise _invalid({"photos": f"a list of 1 to {BATCH_LIMIT} photo ids"})
+    if not isinstance(changes, Mapping) or not changes:
+        raise _invalid({"changes": "name at least one field to change"})
+    outside = sorted(set(changes) - set(BATCH_FIELDS))
+    if outside:
+        raise _invalid({name: "not changed in a batch (edit it photo by photo)" for name in outside})
+    try:
+        ids = {int(pk) for pk in photo_ids}
+    except (TypeError, ValueError) as exc:
+        raise _invalid({"photos": "photo ids are numbers"}) from exc
+    photos = list(Photo.objects.filter(collection=collection, pk__in=ids).order_by("pk"))
+    if len(photos) != len(ids):
+        raise _invalid({"photos": "some photos are not in this collection"})
+    cleaned = check_photo_metadata(changes, partial=True)
+    for photo in photos:  # a date range must hold on every photo, with its own other end
+        check_photo_metadata(changes, partial=True, current=photo)
+    return photos, cleaned
+
+
+def do_update_photos_metadata(user, collection, photo_ids, changes: Mapping) -> list[Photo]:
+    """The same metadata changes on many photos of one collection, all or none."""
+    photos, cleaned = check_batch(user, collection, photo_ids, changes)
+    situations = cleaned.pop("situations", None)
+    with transaction.atomic():
+        for photo in photos:
+            for name, value in cleaned.items():
+                setattr(photo, name, value)
+            photo.save()
+            if situations is not None:
+                photo.situations.set(situations)
+        record(
+            user, "photos.batch_metadata", collection, photos=[p.pk for p in photos], fields=sorted(changes)
+        )
+    return photos

@@ -22,9 +22,9 @@ def png_bytes(image: Image.Image) -> bytes:
     return buffer.getvalue()
 
 
-def upload_photo(page, ui_server, image: Image.Image, name: str, title: str) -> dict:
-    """POST the image to the seeded collection as the page's user; returns the photo JSON."""
-    url = f"{ui_server.url}/api/collections/{ui_server.seed['collection']}/photos/"
+def upload_photo(page, ui_server, image: Image.Image, name: str, title: str, collection=None) -> dict:
+    """POST the image to a collection (default: the seeded one) as the page's user; returns the photo JSON."""
+    url = f"{ui_server.url}/api/collections/{collection or ui_server.seed['collection']}/photos/"
     status, body = page.evaluate(UPLOAD, [url, name, title, base64.b64encode(png_bytes(image)).decode()])
     assert status == 201, body
     return body

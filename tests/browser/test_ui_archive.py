@@ -18,8 +18,9 @@ def test_a_curator_signs_in_sees_collection_cards_and_signs_out(sign_in, ui_serv
     assert "you are curator" in card.inner_text()
     page.get_by_role("button", name="Sign out").click()
     page.wait_for_url("**/login/")
-    page.goto(f"{ui_server.url}/")
-    assert "/login/" in page.url
+    page.goto(f"{ui_server.url}/")  # signed out: the public landing page, no private collection
+    page.locator(".landing-intro").wait_for()
+    assert page.locator(".collection-card", has_text="Liberation 1945").count() == 0
 
 
 def test_wrong_password_shows_a_readable_error(browser, ui_server):

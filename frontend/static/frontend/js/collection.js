@@ -2,6 +2,8 @@
 // and the metadata editor (PATCH /api/photos/{id}/).
 import { el, errorMessage, get, uploadWithProgress } from "./api.js";
 import { format, gettext, ngettext } from "./i18n.js";
+import { initGrid } from "./grid.js";
+import { initManage } from "./manage.js";
 import { initMetadataDialog, openMetadataEditor } from "./metadata.js";
 
 const config = JSON.parse(document.getElementById("page-config").textContent);
@@ -186,3 +188,6 @@ function bindEditButtons() {
 }
 
 if (initMetadataDialog()) bindEditButtons();
+
+initManage(config);
+initGrid(config, refreshGrid);

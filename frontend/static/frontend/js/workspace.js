@@ -44,7 +44,7 @@ initHints();
 initPresence();
 initRender();
 initVersions();
-initGuidance();
+if (config.live) initGuidance();
 initDetails();
 initShortcuts();
 initTabs();
@@ -53,8 +53,26 @@ loadOriginal().catch((err) => {
   $("canvas-status").textContent = err.message;
 });
 if (config.live) room.connect();
-else snapshotArrived(); // a visitor of a public photo: no room (members only), the published version
-loadVersions(false).then(async () => {
+else showPublished();
+// A visitor of a public photo (not a member): no room, no hints and no drafts; the published restoration
+// against the original, with its provenance in the Versions panel.
+function showPublished() {
+  snapshotArrived();
+  for (const tab of ["hints", "guidance"]) $(`tab-${tab}`).hidden = true;
+  selectTab("versions");
+  $("conn").textContent = gettext("read only");
+}
+
+const versionsLoaded = loadVersions(false);
+versionsLoaded.then(async () => {
+  if (config.live) return;
+  const published = Array.from(state.versions.values()).find((v) => v.published);
+  if (published) {
+    await setLayer(`v${published.id}`);
+    await setBefore("original");
+  } else toast(gettext("No restoration of this photo is published yet."), "info");
+});
+versionsLoaded.then(async () => {
   // /photos/ID/?version=V (from the review queue): show V against the original, versions panel open.
   const wanted = Number(new URLSearchParams(location.search).get("version"));
   if (wanted && state.versions.has(wanted)) {

@@ -1,0 +1,97 @@
+"""The era and situation vocabularies: reviewers and owners (of any collection) add and rename entries."""
+
+from collections.abc import Mapping
+
+from django.db import transaction
+from django.utils.text import slugify
+
+from accounts.models import Membership, Role
+from archive.models import Collection, Era, Situation
+from archive.services.audit import record
+from archive.services.errors import invalid as _invalid
+from config.api import ServiceError
+
+KINDS = {"era": Era, "situation": Situation}
+
+
+def can_edit_vocabularies(user) -> bool:
+    if user is None or not user.is_authenticated:
+        return False
+    return (
+        user.is_superuser
+        or Collection.objects.filter(owner=user).exists()
+        or Membership.objects.filter(user=user, role__gte=Role.REVIEWER).exists()
+    )
+
+
+def check_vocabulary_editor(user) -> None:
+    if not can_edit_vocabularies(user):
+        raise ServiceError(
+            "permission_denied", "only reviewers and owners edit the eras and situations", status_code=403
+        )
+
+
+def _year(value, name: str, errors: dict):
+    if value in (None, ""):
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        errors[name] = "a year, like 1945"
+        return None
+
+
+def check_entry_data(kind: str, data: Mapping, *, partial: bool) -> dict:
+    cleaned: dict = {}
+    errors: dict = {}
+    if "name" in data or not partial:
+        name = str(data.get("name") or "").strip()
+        if not name:
+            errors["name"] = "a name is needed"
+        elif len(name) > 100:
+            errors["name"] = "at most 100 characters"
+        cleaned["name"] = name
+    if kind == "era":
+        for field in ("year_from", "year_to"):
+            if field in data:
+                cleaned[field] = _year(data[field], field, errors)
+        if cleaned.get("year_from") and cleaned.get("year_to") and cleaned["year_from"] > cleaned["year_to"]:
+            errors["year_to"] = "the end comes after the start"
+    if errors:
+        raise _invalid(errors)
+    return cleaned
+
+
+def do_create_entry(user, kind: str, data: Mapping):
+    check_vocabulary_editor(user)
+    model = KINDS[kind]
+    cleaned = check_entry_data(kind, data, partial=False)
+    slug = slugify(str(data.get("slug") or cleaned["name"]))[:50]
+    if not slug:
+        raise _invalid({"slug": "write a name in Latin letters or give a slug"})
+    if model.objects.filter(slug=slug).exists():
+        raise ServiceError(
+            "exists",
+            f"there is already an {kind} {slug!r}",
+            fields={"slug": ["already used"]},
+            status_code=409,
+        )
+    with transaction.atomic():
+        entry = model.objects.create(slug=slug, **cleaned)
+        record(user, f"{kind}.create", None, slug=slug, **cleaned)
+    return entry
+
+
+def do_update_entry(user, kind: str, slug: str, data: Mapping):
+    check_vocabulary_editor(user)
+    entry = KINDS[kind].objects.filter(slug=slug).first()
+    if entry is None:
+        raise ServiceError("not_found", f"no {kind} {slug!r}", status_code=404)
+    cleaned = check_entry_data(kind, data, partial=True)
+    before = {name: getattr(entry, name) for name in cleaned}
+    with transaction.atomic():
+        for name, value in cleaned.items():
+            setattr(entry, name, value)
+        entry.save()
+        record(user, f"{kind}.update", None, slug=slug, before=before, after=cleaned)
+    return entry

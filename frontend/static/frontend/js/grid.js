@@ -1,0 +1,115 @@
+// The collection grid: thumbnails that appear when their derivatives are made (no reload), the toggle
+// between published restorations and original scans, and selecting photos for a batch metadata edit
+// (POST /api/collections/{id}/photos/metadata/: one service call, all or none).
+import { api, el } from "./api.js";
+import { gettext, ngettext, t } from "./i18n.js";
+
+const $ = (id) => document.getElementById(id);
+
+// ---- thumbnails being made ------------------------------------------------------------------------------
+const watching = new Set();
+
+async function watchThumbnail(span, attempt = 0) {
+  const id = span.dataset.pending;
+  try {
+    const photo = await api("GET", `/api/photos/${id}/`);
+    if (photo.urls.thumbnail) {
+      span.replaceWith(el("img", { src: photo.urls.thumbnail, alt: photo.title || photo.original_name, width: "160", height: "120", class: "thumb" }));
+      watching.delete(id);
+      return;
+    }
+    if (photo.derivatives_status === "failed") {
+      span.textContent = t("no preview: %(error)s", { error: photo.derivatives_error });
+      watching.delete(id);
+      return;
+    }
+  } catch (err) {
+    span.textContent = t("preparing… (%(error)s)", { error: err.message });
+  }
+  setTimeout(() => watchThumbnail(span, attempt + 1), Math.min(1000 + 500 * attempt, 5000));
+}
+
+export function watchPending() {
+  document.querySelectorAll("[data-pending]").forEach((span) => {
+    if (watching.has(span.dataset.pending)) return;
+    watching.add(span.dataset.pending);
+    watchThumbnail(span);
+  });
+}
+
+// ---- published or original --------------------------------------------------------------------------------
+function applyOriginals() {
+  const originals = $("show-originals").checked;
+  document.querySelectorAll("img.thumb[data-published]").forEach((img) => {
+    img.src = originals ? img.dataset.original : img.dataset.published;
+  });
+}
+
+// ---- selection and batch edit --------------------------------------------------------------------------
+function selected() {
+  return Array.from(document.querySelectorAll("#photo-grid input[name=selected]:checked")).map((c) => Number(c.value));
+}
+
+function updateBatchBar() {
+  const bar = $("batch-bar");
+  if (!bar) return;
+  const n = selected().length;
+  bar.hidden = n === 0;
+  $("batch-count").textContent = ngettext("%(n)s photo selected", "%(n)s photos selected", n).replace("%(n)s", n);
+}
+
+async function applyBatch(e, onDone) {
+  e.preventDefault();
+  const f = e.target;
+  const changes = {};
+  for (const name of ["era", "place", "source", "rights", "date_display", "date_from", "date_to"]) {
+    if (f.elements[name].value) changes[name] = f.elements[name].value;
+  }
+  if (f.elements.set_situations.checked) {
+    changes.situations = Array.from(f.querySelectorAll("input[name=situations]:checked")).map((c) => c.value);
+  }
+  const err = $("batch-error");
+  if (!Object.keys(changes).length) {
+    err.textContent = gettext("Fill in at least one field.");
+    err.hidden = false;
+    return;
+  }
+  try {
+    await api("POST", `/api/collections/${f.dataset.collection}/photos/metadata/`, { photos: selected(), changes });
+    $("batch-dialog").close();
+    onDone();
+  } catch (ex) {
+    err.textContent = ex.message;
+    err.hidden = false;
+  }
+}
+
+export function initGrid(config, refreshGrid) {
+  watchPending();
+  document.addEventListener("grid-refreshed", () => {
+    watchPending();
+    applyOriginals();
+    updateBatchBar();
+  });
+  document.addEventListener("change", (e) => {
+    if (e.target.id === "show-originals") applyOriginals();
+    if (e.target.name === "selected") updateBatchBar();
+  });
+  if (!$("batch-dialog")) return;
+  $("batch-form").dataset.collection = config.collectionId;
+  document.addEventListener("click", (e) => {
+    if (e.target.id === "batch-edit") {
+      $("batch-form").reset();
+      $("batch-error").hidden = true;
+      $("batch-title").textContent = ngettext("Edit %(n)s photo", "Edit %(n)s photos", selected().length).replace("%(n)s", selected().length);
+      $("batch-dialog").showModal();
+    } else if (e.target.id === "batch-clear") {
+      document.querySelectorAll("#photo-grid input[name=selected]").forEach((c) => {
+        c.checked = false;
+      });
+      updateBatchBar();
+    }
+  });
+  $("batch-cancel").addEventListener("click", () => $("batch-dialog").close());
+  $("batch-form").addEventListener("submit", (e) => applyBatch(e, refreshGrid));
+}

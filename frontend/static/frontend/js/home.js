@@ -1,0 +1,24 @@
+// The collections page: "New collection" creates one (POST /api/collections/) and opens it.
+import { api } from "./api.js";
+
+const $ = (id) => document.getElementById(id);
+
+$("new-collection").addEventListener("click", () => {
+  $("collection-form").reset();
+  $("collection-error").hidden = true;
+  $("collection-dialog").showModal();
+});
+$("collection-cancel").addEventListener("click", () => $("collection-dialog").close());
+$("collection-form").addEventListener("submit", async (e) => {
+  e.preventDefault();
+  const f = e.target;
+  try {
+    const c = await api("POST", "/api/collections/", {
+      title: f.elements.title.value, description: f.elements.description.value, visibility: f.elements.visibility.value,
+    });
+    location.assign(`/collections/${c.id}/`);
+  } catch (err) {
+    $("collection-error").textContent = err.message;
+    $("collection-error").hidden = false;
+  }
+});

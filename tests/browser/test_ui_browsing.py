@@ -1,0 +1,152 @@
+"""Issue 12, item 5: facets that count what a click shows, sorting by date (approximate dates placed, undated
+last), thumbnails that appear without a reload, batch metadata edit, metadata from the workspace. (The
+published restoration as the grid thumbnail is checked in test_ui_public, where a version is approved.)"""
+
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from tests.browser.conftest import open_workspace
+from tests.browser.helpers import upload_photo
+from tests.browser.test_ui_public import call
+
+pytestmark = pytest.mark.browser
+
+
+def _image(seed: int) -> Image.Image:
+    rng = np.random.default_rng(seed)
+    return Image.fromarray(rng.integers(0, 255, (60, 80), dtype=np.uint8), "L")
+
+
+def _grid_count(page) -> int:
+    return page.locator("#photo-grid .photo-card").count()
+
+
+def test_facet_counts_follow_the_filters_already_chosen(sign_in, ui_server):
+    page = sign_in("curator")
+    page.goto(f"{ui_server.url}/collections/{ui_server.seed['collection']}/?era=liberation")
+    offered = page.locator('nav[aria-label="Situation"] li a:has(.n)')
+    links = [(a.get_attribute("href"), int(a.locator(".n").inner_text())) for a in offered.all()]
+    assert links, "the liberation photos have situations"
+    assert all("portrait" not in href for href, _ in links)  # no liberation photo is a portrait
+    for href, n in links:
+        page.goto(f"{ui_server.url}/collections/{ui_server.seed['collection']}/{href}")
+        assert _grid_count(page) == n, href
+
+
+def test_sorting_by_date_places_approximate_dates_and_puts_undated_photos_last(sign_in, ui_server):
+    owner = sign_in("owner")
+    mine = call(owner, "POST", "/api/collections/", {"title": "Dates", "visibility": "private"})
+    ids = {}
+    for i, (title, meta) in enumerate(
+        [
+            ("Undated", {}),
+            ("May 1950", {"date_from": "1950-05-01", "date_to": "1950-05-01"}),
+            ("About 1947", {"date_display": "c. 1947"}),
+            ("1948", {"date_from": "1948"}),
+        ]
+    ):
+        photo = upload_photo(owner, ui_server, _image(100 + i), f"d{i}.png", title, collection=mine["id"])
+        if meta:
+            call(owner, "PATCH", f"/api/photos/{photo['id']}/", meta)
+        ids[title] = photo["id"]
+    owner.goto(f"{ui_server.url}/collections/{mine['id']}/?sort=date")
+    titles = [t.strip() for t in owner.locator("#photo-grid .title").all_inner_texts()]
+    assert titles == ["About 1947", "1948", "May 1950", "Undated"]
+
+
+def test_a_thumbnail_appears_without_a_reload_when_its_derivatives_are_made(sign_in, ui_server):
+    owner = sign_in("owner")
+    mine = call(owner, "POST", "/api/collections/", {"title": "Slow scans", "visibility": "private"})
+    photo = upload_photo(owner, ui_server, _image(7), "slow.png", "Slow scan", collection=mine["id"])
+    # as if the derivative job had not run yet
+    (thumbnail,) = ui_server.sql("select thumbnail from archive_photo where id = ?", photo["id"])[0]
+    ui_server.sql(
+        "update archive_photo set thumbnail = '', derivatives_status = 'pending' where id = ?", photo["id"]
+    )
+    owner.goto(f"{ui_server.url}/collections/{mine['id']}/")
+    card = owner.locator(f'.photo-card[data-photo="{photo["id"]}"]')
+    card.get_by_text("preparing…").wait_for()
+    # the job finishes
+    ui_server.sql(
+        "update archive_photo set thumbnail = ?, derivatives_status = 'done' where id = ?",
+        thumbnail,
+        photo["id"],
+    )
+    card.locator("img").wait_for()
+    assert card.get_by_text("preparing…").count() == 0
+
+
+def test_a_curator_edits_many_photos_at_once_and_one_from_the_workspace(sign_in, ui_server):
+    owner = sign_in("owner")
+    mine = call(owner, "POST", "/api/collections/", {"title": "Batch", "visibility": "private"})
+    call(owner, "POST", f"/api/collections/{mine['id']}/members/", {"username": "curator", "role": "curator"})
+    photos = [
+        upload_photo(owner, ui_server, _image(200 + i), f"b{i}.png", f"Batch {i}", collection=mine["id"])[
+            "id"
+        ]
+        for i in range(3)
+    ]
+    curator = sign_in("curator")
+    curator.goto(f"{ui_server.url}/collections/{mine['id']}/")
+    curator.get_by_label("Select Batch 0").check()
+    curator.get_by_label("Select Batch 2").check()
+    curator.get_by_text("2 photos selected").wait_for()
+    curator.get_by_role("button", name="Edit selected").click()
+    dialog = curator.get_by_role("dialog", name="Edit 2 photos")
+    dialog.get_by_label("Era", exact=True).select_option("korean-war")
+    dialog.get_by_label("Place").fill("Busan")
+    dialog.get_by_label("Rights").fill("CC BY 4.0")
+    dialog.get_by_label("replace the situations with:").check()
+    dialog.get_by_role("checkbox", name="Street").check()
+    dialog.get_by_role("button", name="Apply to the selected photos").click()
+    dialog.wait_for(state="hidden")
+    rows = ui_server.sql(
+        "select p.id, p.place, p.rights, e.slug from archive_photo p left join archive_era e on e.id = p.era_id"
+        " where p.collection_id = ? order by p.id",
+        mine["id"],
+    )
+    assert rows == [
+        (photos[0], "Busan", "CC BY 4.0", "korean-war"),
+        (photos[1], "", "", None),
+        (photos[2], "Busan", "CC BY 4.0", "korean-war"),
+    ]
+    situations = ui_server.sql(
+        "select ps.photo_id, s.slug from archive_photo_situations ps join archive_situation s"
+        " on s.id = ps.situation_id where ps.photo_id in (?, ?, ?) order by ps.photo_id",
+        *photos,
+    )
+    assert situations == [(photos[0], "street"), (photos[2], "street")]
+    (details,) = ui_server.sql(
+        "select details from archive_auditentry where action = 'photos.batch_metadata' and collection_id = ?",
+        mine["id"],
+    )[0]
+    assert json.loads(details)["photos"] == [photos[0], photos[2]]
+
+    # a bad date in the batch: refused in the dialog, nothing changes
+    curator.get_by_label("Select Batch 1").check()
+    curator.get_by_role("button", name="Edit selected").click()
+    dialog = curator.get_by_role("dialog", name="Edit 3 photos")
+    dialog.get_by_label("Date from").fill("1950-01-01")
+    dialog.get_by_label("Date to").fill("1940-01-01")
+    dialog.get_by_role("button", name="Apply to the selected photos").click()
+    assert "date" in dialog.get_by_role("alert").inner_text()
+    dialog.get_by_role("button", name="Cancel").click()
+    assert ui_server.sql(
+        "select count(*) from archive_photo where date_from is not null and collection_id = ?", mine["id"]
+    ) == [(0,)]
+
+    # the workspace edits the photo's own record
+    page = open_workspace(curator, ui_server, photos[1])
+    page.get_by_role("button", name="Edit metadata").click()
+    meta = page.get_by_role("dialog", name="Edit metadata")
+    meta.get_by_label("Title").fill("Harbour cranes")
+    meta.get_by_label("Place").fill("Incheon")
+    meta.get_by_role("button", name="Save").click()
+    meta.wait_for(state="hidden")
+    page.get_by_role("heading", name="Harbour cranes").wait_for()
+    assert ui_server.sql("select title, place from archive_photo where id = ?", photos[1]) == [
+        ("Harbour cranes", "Incheon")
+    ]

@@ -85,9 +85,8 @@ def test_the_workspace_offers_tools_by_role(client_for, people):
     assert (config["curator"]["canReview"], config["reviewer"]["canReview"]) == (False, True)
     assert config["curator"]["wsPath"] == f"/ws/photos/{photo.pk}/"
     assert config["curator"]["photo"]["width"] == photo.width
-    assert config["curator"]["photo"]["urls"]["web"].endswith(
-        ".jpg"
-    )  # the web-size derivative, not the original
+    # the web-size derivative, not the original
+    assert config["curator"]["photo"]["urls"]["web"].endswith(".jpg")
 
 
 def test_every_workspace_control_has_an_accessible_name(client_for, people):

@@ -29,7 +29,7 @@ from archive.services.ingest import (
 from archive.services.photos import (
     METADATA_FIELDS,
     TEXT_FIELDS,
-    check_batch,
+    check_photo_batch,
     check_photo_metadata,
     do_update_photo_metadata,
     do_update_photos_metadata,
@@ -51,7 +51,7 @@ from archive.services.zipimport import (
 )
 
 __all__ = [
-    "check_batch",
+    "check_photo_batch",
     "do_update_photos_metadata",
     "DERIVATIVE_FIELDS",
     "DERIVATIVE_SUFFIX",

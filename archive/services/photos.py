@@ -145,7 +145,7 @@ BATCH_FIELDS = ("era", "situations", "place", "source", "rights", "date_display"
 BATCH_LIMIT = 500
 
 
-def check_batch(user, collection, photo_ids, changes: Mapping) -> tuple[list[Photo], dict]:
+def check_photo_batch(user, collection, photo_ids, changes: Mapping) -> tuple[list[Photo], dict]:
     """The collection's photos named by `photo_ids` and the validated changes (curators and up)."""
     check_role(user, collection, Role.CURATOR)
     if not isinstance(photo_ids, list) or not photo_ids or len(photo_ids) > BATCH_LIMIT:
@@ -170,7 +170,7 @@ def check_batch(user, collection, photo_ids, changes: Mapping) -> tuple[list[Pho
 
 def do_update_photos_metadata(user, collection, photo_ids, changes: Mapping) -> list[Photo]:
     """The same metadata changes on many photos of one collection, all or none."""
-    photos, cleaned = check_batch(user, collection, photo_ids, changes)
+    photos, cleaned = check_photo_batch(user, collection, photo_ids, changes)
     situations = cleaned.pop("situations", None)
     with transaction.atomic():
         for photo in photos:

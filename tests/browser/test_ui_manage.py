@@ -80,7 +80,7 @@ def test_a_reviewer_renames_and_adds_situations_and_a_curator_may_not(sign_in, u
     reviewer.get_by_label("New entry in Situations").fill("Harbour")
     reviewer.get_by_role("form", name="Add to Situations").get_by_role("button", name="Add").click()
     reviewer.get_by_label("Name of harbour").wait_for()
-    assert ui_server.sql("select name from archive_situation where slug = 'street'") == [("Street scene",)]
+    assert ui_server.sql("select name_en from archive_situation where slug = 'street'") == [("Street scene",)]
     assert ("situation.create",) in ui_server.sql("select action from archive_auditentry")
     # put the name back for the other tests
     reviewer.get_by_label("Name of street").fill("Street")

@@ -30,9 +30,12 @@ def page_config(response) -> dict:
     return json.loads(match.group(1))
 
 
-def test_anonymous_visitors_are_sent_to_sign_in(client):
+def test_anonymous_visitors_get_the_landing_page_without_private_collections(client, people):
     response = client.get("/")
-    assert response.status_code == 302 and response.url.startswith("/login/")
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert 'href="/login/' in page and "Public collections" in page
+    assert people.collection.title not in page  # private
     assert client.get("/review/").status_code == 302
 
 

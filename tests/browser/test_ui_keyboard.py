@@ -1,15 +1,26 @@
 """Issue 12, item 9: redo and its shortcut, the "?" shortcut list, the colour plane by keyboard, distinct
 avatar colours, the uncertainty legend (in test_ui_versions) and one clear duplicate-upload message."""
 
+import numpy as np
 import pytest
+from PIL import Image
 
 from tests.browser.conftest import canvas_point, open_workspace
+from tests.browser.helpers import upload_photo
 
 pytestmark = pytest.mark.browser
 
 
+def own_photo(page, ui_server, name):
+    """A photo of this test's own (the seeded ones' hints are counted by other tests)."""
+    yy, xx = np.mgrid[0:240, 0:320]
+    image = Image.fromarray(((xx + 2 * yy) % 256).astype(np.uint8), "L")
+    return upload_photo(page, ui_server, image, f"{name}.png", name)["id"]
+
+
 def test_a_curator_undoes_and_redoes_from_the_keyboard_and_finds_the_shortcut_list(sign_in, ui_server):
-    page = open_workspace(sign_in("curator"), ui_server, ui_server.seed["photos"]["second"])
+    curator = sign_in("curator")
+    page = open_workspace(curator, ui_server, own_photo(curator, ui_server, "Keyboard redo"))
     page.get_by_label("Hint colour as hex").fill("#4682b4")
     page.get_by_label("Hint colour as hex").press("Enter")
     count = page.evaluate("window.findcolor.room.hints.size")
@@ -31,7 +42,8 @@ def test_a_curator_undoes_and_redoes_from_the_keyboard_and_finds_the_shortcut_li
 
 
 def test_the_colour_plane_is_reached_with_tab_and_chooses_a_colour_with_arrows_and_enter(sign_in, ui_server):
-    page = open_workspace(sign_in("curator"), ui_server, ui_server.seed["photos"]["second"])
+    curator = sign_in("curator")
+    page = open_workspace(curator, ui_server, own_photo(curator, ui_server, "Keyboard plane"))
     page.get_by_label("Hint colour as hex").fill("#808080")
     page.get_by_label("Hint colour as hex").press("Enter")
     page.get_by_label("Hint colour as hex").focus()

@@ -1,9 +1,11 @@
 """The archive pages in a real browser: sign in/out, collections, grid with facets and search, upload, metadata."""
 
 import io
+import re
 
 import pytest
 from PIL import Image
+from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
 
@@ -46,15 +48,29 @@ def test_the_grid_filters_by_facets_searches_and_sorts(sign_in, ui_server):
     grid = page.get_by_label("Photo grid")
     assert grid.locator(".photo-card").count() >= 2
     page.get_by_role("navigation", name="Situation").get_by_role("link", name="portrait").click()
-    assert grid.locator(".photo-card").count() == 1
+    page.wait_for_url("**situation=portrait**")
+    expect(grid.locator(".photo-card")).to_have_count(1)
     assert "Portrait of a teacher" in grid.inner_text()
     page.get_by_role("navigation", name="Situation").get_by_role("link", name="any").click()
-    page.get_by_role("navigation", name="Era").get_by_role("link", name="Liberation").click()
-    assert [t.strip() for t in grid.locator(".title").all_inner_texts()] == ["Street in Seoul"]
+    page.wait_for_url(re.compile(r"^(?!.*situation=portrait)"))
+    page.get_by_role("navigation", name="Era").get_by_role("link", name="Liberation", exact=True).click()
+    page.wait_for_url("**era=liberation**")
+    titles = grid.locator(".title")
+    expect(titles.filter(has_text="Street in Seoul")).to_have_count(1)
+    assert all(
+        ui_server.sql(
+            "select e.slug from archive_photo p join archive_era e on e.id = p.era_id where p.title = ?",
+            t.strip(),
+        )
+        == [("liberation",)]
+        for t in titles.all_inner_texts()
+    )
     page.get_by_role("navigation", name="Era").get_by_role("link", name="any").click()
+    page.wait_for_url(re.compile(r"^(?!.*era=liberation)"))
     page.get_by_role("searchbox", name="Search").fill("teacher")
     page.get_by_role("button", name="Search").click()
-    assert [t.strip() for t in grid.locator(".title").all_inner_texts()] == ["Portrait of a teacher"]
+    page.wait_for_url("**q=teacher**")
+    expect(grid.locator(".title")).to_have_text(["Portrait of a teacher"])
     page.get_by_role("searchbox", name="Search").fill("")
     page.get_by_role("button", name="Search").click()
     page.get_by_label("Sort by").select_option("title")

@@ -38,7 +38,7 @@ def test_upload_hint_render_review_and_export_with_provenance(sign_in, ui_server
         list(original),
     )
     curator.dispatch_event("#dropzone", "drop", {"dataTransfer": handle})
-    card = curator.locator(".photo-card", has_text="cameraman.png")
+    card = curator.locator(".photo-card", has_text="cameraman")
     card.wait_for()
     photo_id = int(card.get_attribute("data-photo"))
     card.get_by_role("link").click()

@@ -53,7 +53,7 @@ def test_the_grid_filters_by_facets_searches_and_sorts(sign_in, ui_server):
     assert "Portrait of a teacher" in grid.inner_text()
     page.get_by_role("navigation", name="Situation").get_by_role("link", name="any").click()
     page.wait_for_url(re.compile(r"^(?!.*situation=portrait)"))
-    page.get_by_role("navigation", name="Era").get_by_role("link", name="Liberation", exact=True).click()
+    page.get_by_role("navigation", name="Era").get_by_role("link", name="Liberation").first.click()
     page.wait_for_url("**era=liberation**")
     titles = grid.locator(".title")
     expect(titles.filter(has_text="Street in Seoul")).to_have_count(1)

@@ -75,7 +75,7 @@ async function applyBatch(e, onDone) {
     return;
   }
   try {
-    await api("POST", `/api/collections/${f.dataset.collection}/photos/metadata/`, { photos: selected(), changes });
+    await api("POST", `/api/collections/${f.dataset.collection}/photos/metadata/`, { photos: JSON.parse(f.dataset.photos), changes });
     $("batch-dialog").close();
     onDone();
   } catch (ex) {
@@ -100,6 +100,7 @@ export function initGrid(config, refreshGrid) {
   document.addEventListener("click", (e) => {
     if (e.target.id === "batch-edit") {
       $("batch-form").reset();
+      $("batch-form").dataset.photos = JSON.stringify(selected()); // what was ticked when the dialog opened
       $("batch-error").hidden = true;
       $("batch-title").textContent = ngettext("Edit %(n)s photo", "Edit %(n)s photos", selected().length).replace("%(n)s", selected().length);
       $("batch-dialog").showModal();

@@ -26,7 +26,9 @@ OVERFLOW = "document.documentElement.scrollWidth - document.documentElement.clie
 
 
 def touch_page(browser, ui_server, username, viewport):
-    context = browser.new_context(viewport=viewport, has_touch=True, is_mobile=viewport["width"] < 500)
+    context = browser.new_context(
+        viewport=viewport, has_touch=True, is_mobile=viewport["width"] < 500, bypass_csp=True
+    )
     context.set_default_timeout(15000)
     page = context.new_page()
     page.goto(f"{ui_server.url}/login/")

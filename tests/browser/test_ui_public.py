@@ -96,7 +96,7 @@ def test_an_anonymous_visitor_finds_public_collections_and_a_published_restorati
     )
     assert "/derivatives/" in thumb.get_attribute("src")
 
-    context = browser.new_context()
+    context = browser.new_context(bypass_csp=True)
     visitor = context.new_page()
     errors = []
     visitor.on("pageerror", lambda exc: errors.append(str(exc)))

@@ -320,7 +320,7 @@ class BatchMetadataView(generics.GenericAPIView):
     serializer_class = s.BatchMetadataSerializer
 
     def post(self, request, pk):
-        collection = services.check_collection(request.user, pk)
+        collection = access.get_collection_for(request.user, pk)
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         photos = services.do_update_photos_metadata(

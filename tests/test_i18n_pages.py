@@ -50,6 +50,9 @@ def test_a_curator_reading_in_korean_finds_no_english_on_any_page(client_for, pe
 def test_an_anonymous_visitor_reads_the_sign_in_page_in_korean_and_in_english(client):
     ko = korean(client).get("/login/").content.decode()
     assert english_leftovers(visible_text(ko), DATA) == []
+    landing = client.get("/")
+    assert landing.status_code == 200
+    assert english_leftovers(visible_text(landing.content.decode()), DATA) == []
     assert "로그인" in ko and "비밀번호" in ko
     client.cookies["django_language"] = "en"
     en = client.get("/login/").content.decode()

@@ -62,3 +62,11 @@ def client_for(client):
 def _fast_password_hashing(settings):
     """PBKDF2 at full strength costs about a second per user on this machine; tests need no strength."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def test_colorizer(settings):
+    """Runs, previews and suggestions use the small test colorizer of tests/test_run_support.py."""
+    from tests.test_run_support import COLORIZER_PATH
+
+    settings.COLORIZER = COLORIZER_PATH

@@ -10,9 +10,9 @@ import pytest
 from PIL import Image
 
 from colorize.services import review as review_services
-from tests.test_run_support import COLORIZER_PATH, add_hint, make_photo, run_now
+from tests.test_run_support import add_hint, make_photo, run_now
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("test_colorizer")]
 
 RDF = "{http://www.w3.org/1999/02/22-rdf-syntax-ns#}"
 DC = "{http://purl.org/dc/elements/1.1/}"
@@ -20,11 +20,6 @@ IPTC = "{http://iptc.org/std/Iptc4xmpExt/2008-02-29/}"
 FC = "{https://findcolor.org/ns/provenance/1.0/}"
 # IPTC's digital source type for "a composite including trained algorithmic media" (a colorized photograph)
 DIGITAL_SOURCE_TYPE = "http://cv.iptc.org/newscodes/digitalsourcetype/compositeWithTrainedAlgorithmicMedia"
-
-
-@pytest.fixture(autouse=True)
-def _colorizer(settings):
-    settings.COLORIZER = COLORIZER_PATH
 
 
 @pytest.fixture

@@ -14,9 +14,9 @@ from django.core import checks
 from PIL import Image
 
 from colorize.services import review as review_services
-from tests.test_run_support import COLORIZER_PATH, add_hint, make_photo, run_now
+from tests.test_run_support import add_hint, make_photo, run_now
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("test_colorizer")]
 
 COMPOSITE_AI = "http://cv.iptc.org/newscodes/digitalsourcetype/compositeWithTrainedAlgorithmicMedia"
 MIMES = {"jpeg": "image/jpeg", "png": "image/png", "tiff": "image/tiff"}
@@ -91,11 +91,6 @@ def make_test_chain(folder) -> tuple[str, str]:
         )
     )
     return str(chain), str(key_path)
-
-
-@pytest.fixture(autouse=True)
-def _colorizer(settings):
-    settings.COLORIZER = COLORIZER_PATH
 
 
 @pytest.fixture

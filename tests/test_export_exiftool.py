@@ -8,18 +8,13 @@ import pytest
 
 from colorize.services import review as review_services
 from tests.test_export_c2pa import make_test_chain
-from tests.test_run_support import COLORIZER_PATH, add_hint, make_photo, run_now
+from tests.test_run_support import add_hint, make_photo, run_now
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("test_colorizer")]
 
 # exiftool 12.57 (Debian 12) predates the C2PA TIFF tag 0xcd41 and calls it unknown (a minor warning);
 # newer exiftool versions name it (JUMBF). Only signed TIFFs carry it.
 C2PA_TIFF_TAG_WARNING = "[minor] Unknown IFD0 tag 0xcd41"
-
-
-@pytest.fixture(autouse=True)
-def _colorizer(settings):
-    settings.COLORIZER = COLORIZER_PATH
 
 
 @pytest.fixture

@@ -10,21 +10,16 @@ from PIL import Image
 from archive import languages
 from colorize.services import review as review_services
 from tests.factories import gray_image_bytes
-from tests.test_run_support import COLORIZER_PATH, add_hint, make_photo, run_now
+from tests.test_run_support import add_hint, make_photo, run_now
 from tests.test_upload import upload
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("test_colorizer")]
 
 KOREAN_TITLE = "서울역 앞의 피란민"
 ENGLISH_DESCRIPTION = "Refugees waiting in front of Seoul Station."
 RDF = "{http://www.w3.org/1999/02/22-rdf-syntax-ns#}"
 DC = "{http://purl.org/dc/elements/1.1/}"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
-
-
-@pytest.fixture(autouse=True)
-def _colorizer(settings):
-    settings.COLORIZER = COLORIZER_PATH
 
 
 @pytest.fixture

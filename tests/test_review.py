@@ -9,14 +9,9 @@ from colorize.models import ContextProfile, Review
 from colorize.services import profiles as profile_services
 from colorize.services import review as review_services
 from tests.factories import UserFactory, add_member
-from tests.test_run_support import COLORIZER_PATH, make_photo, run_now
+from tests.test_run_support import make_photo, run_now
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _colorizer(settings):
-    settings.COLORIZER = COLORIZER_PATH
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("test_colorizer")]
 
 
 @pytest.fixture

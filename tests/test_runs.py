@@ -14,14 +14,9 @@ from archive.models import Era, Photo, PhotoStatus, Situation
 from colorize.models import ContextProfile, Run, RunStatus, Version
 from colorize.services import model
 from colorize.services import runs as run_services
-from tests.test_run_support import COLORIZER_PATH, add_hint, make_photo, run_now
+from tests.test_run_support import add_hint, make_photo, run_now
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _colorizer(settings):
-    settings.COLORIZER = COLORIZER_PATH
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("test_colorizer")]
 
 
 @pytest.fixture

@@ -4,14 +4,9 @@ import pytest
 
 from colorize.models import Hint, HintEvent, ImmutableVersionError, Version
 from colorize.services import review as review_services
-from tests.test_run_support import COLORIZER_PATH, add_hint, make_photo, run_now
+from tests.test_run_support import add_hint, make_photo, run_now
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _colorizer(settings):
-    settings.COLORIZER = COLORIZER_PATH
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("test_colorizer")]
 
 
 @pytest.fixture

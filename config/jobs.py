@@ -6,6 +6,10 @@
 
 Jobs are always sent after the current transaction commits, and take ids, never objects: the job
 function reloads what it needs, so a retried or duplicated job must be idempotent.
+
+A broker that cannot be reached (Redis down) does not fail the request that already committed its rows: the
+send is logged and dropped, and the periodic sweep (colorize/services/sweep.py, archive's batch recovery) finds
+the queued run, the pending photo or the silent batch and enqueues it again (docs/job-lifecycle.md).
 """
 
 import importlib
@@ -61,9 +65,14 @@ def _submit(path: str, args: list, kwargs: dict, options: dict):
             _pending.add(future)
         future.add_done_callback(_forget)
     else:
+        from kombu.exceptions import OperationalError
+
         from config.celery import app
 
-        app.send_task(RUN_JOB_TASK, args=[path, args, kwargs], **options)
+        try:
+            app.send_task(RUN_JOB_TASK, args=[path, args, kwargs], **options)
+        except OperationalError:
+            log.exception("could not send job %s%r (broker unreachable); the sweep sends it again", path, tuple(args))
 
 
 def _forget(future: Future) -> None:

@@ -19,6 +19,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.factories import gray_image_bytes
+
 pytestmark = [pytest.mark.services, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -76,6 +78,10 @@ class Stack:
             "RUN_STALE_SECONDS": "4",
             "CELERY_VISIBILITY_TIMEOUT": "8",
             "RESUME_RUNS_ON_START": "0",
+            # the beat's sweep (colorize/services/sweep.py), at a pace a test can wait for
+            "SWEEP_INTERVAL_SECONDS": "2",
+            "SWEEP_QUEUED_AFTER_SECONDS": "3",
+            "SWEEP_PENDING_AFTER_SECONDS": "3",
             "OMP_NUM_THREADS": "1",
             "LOG_LEVEL": "WARNING",
             "DEBUG": "1",
@@ -129,7 +135,8 @@ class Stack:
         )
         _wait_port(self.web_port, 60, self.web)
 
-    def start_worker(self, name: str) -> subprocess.Popen:
+    def start_worker(self, name: str, **env) -> subprocess.Popen:
+        """A worker on the queue; `env` overrides its settings (e.g. CELERY_VISIBILITY_TIMEOUT)."""
         log = open(self.tmp / f"worker-{name}.log", "ab")  # noqa: SIM115
         proc = subprocess.Popen(
             [
@@ -152,7 +159,7 @@ class Stack:
                 "--without-mingle",
             ],
             cwd=ROOT,
-            env=self.env,
+            env={**self.env, **env},
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,  # its own process group: kill -9 takes the pool children too
@@ -235,6 +242,35 @@ class Stack:
         )
         with urllib.request.urlopen(request, timeout=30) as response:
             return json.loads(response.read())
+
+    def upload(self, collection: int, token: str, data: bytes, name: str):
+        """POST one photo file to the collection, as the web page does; returns the response."""
+        import requests
+
+        return requests.post(
+            f"http://127.0.0.1:{self.web_port}/api/collections/{collection}/photos/",
+            headers={"Authorization": f"Token {token}"},
+            files={"file": (name, data)},
+            timeout=120,
+        )
+
+    def derivatives(self, photo: int) -> str:
+        return self.sql("SELECT derivatives_status FROM archive_photo WHERE id = %s", photo)[0][0]
+
+    def wait_derivatives(self, photo: int, timeout=90.0) -> str:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            status = self.derivatives(photo)
+            if status != "pending":
+                return status
+            time.sleep(0.25)
+        raise TimeoutError(f"photo {photo} still pending after {timeout}s\n{self.logs()}")
+
+    def unacked(self) -> int:
+        """Messages a worker has taken from the queue and not acknowledged (acks_late: still working on)."""
+        import redis
+
+        return redis.Redis(port=self.redis_port).hlen("unacked")
 
     def runs(self, ids) -> dict:
         rows = self.sql(
@@ -469,3 +505,56 @@ def test_a_delivery_racing_a_claim_on_postgresql_loses_once_the_first_commits(st
     world = _setup(stack, [(32, 24)])
     out = stack.django(CLAIM_RACE, str(world["photos"][0]))
     assert out == {"first": True, "second": False, "attempts": 1, "claim": "first"}
+
+
+def test_a_curator_who_uploads_and_asks_for_a_run_while_redis_is_down_loses_neither(fresh):
+    """Redis down: the upload and the run request still answer 201 / 202 (stored, not enqueued). Once Redis is
+    back, the beat's sweep enqueues both and a worker finishes them: nothing stays queued or pending."""
+    stack = fresh
+    world = _setup(stack, [(96, 72)])
+    photo = world["photos"][0]
+    stack.stop_redis()
+    try:
+        uploaded = stack.upload(
+            world["collection"], world["token"], gray_image_bytes(120, 90, seed=41), "부산항_1951.png"
+        )
+        run = stack.api("POST", f"/api/photos/{photo}/runs/", world["token"], {})
+    finally:
+        stack.start_redis()  # same port, same (empty) append-only file: the messages were never sent
+    assert uploaded.status_code == 201, uploaded.text
+    new_photo = uploaded.json()["id"]
+    assert stack.derivatives(new_photo) == "pending"
+    assert stack.runs([run["id"]])[run["id"]]["status"] == "queued"
+    stack.start_worker("w1")
+    stack.start_beat()
+    assert stack.wait_derivatives(new_photo) == "ready"
+    state = stack.wait_runs([run["id"]], timeout=90)[run["id"]]
+    assert state["progress"] == 100
+    assert stack.versions_per_run([run["id"]]) == {run["id"]: 1}
+
+
+def test_a_worker_killed_while_making_an_uploads_derivatives_leaves_no_photo_pending(fresh):
+    """kill -9 of the worker while it renders a 27 MP upload's derivatives: the message stays unacknowledged in
+    Redis (the rescuer's visibility timeout is an hour, so Redis alone would not redeliver it for an hour); the
+    beat's sweep enqueues the job again and the photo's derivatives are made."""
+    stack = fresh
+    world = _setup(stack, [(32, 24)])
+    doomed = stack.start_worker("doomed")
+    uploaded = stack.upload(
+        world["collection"], world["token"], gray_image_bytes(6000, 4500, fmt="JPEG", seed=42), "scan.jpg"
+    )
+    assert uploaded.status_code == 201, uploaded.text
+    photo = uploaded.json()["id"]
+    deadline = time.monotonic() + 60
+    while stack.unacked() == 0:  # the worker has taken the job and not finished it
+        assert stack.derivatives(photo) == "pending", "the derivatives were made before the worker took the job"
+        assert time.monotonic() < deadline, f"no worker took the job\n{stack.logs()}"
+        time.sleep(0.02)
+    stack.kill9(doomed)
+    assert stack.derivatives(photo) == "pending"  # killed mid-render: nobody will finish it by itself
+    assert stack.unacked() == 1
+    stack.start_worker("rescuer", CELERY_VISIBILITY_TIMEOUT="3600")
+    stack.start_beat()
+    assert stack.wait_derivatives(photo, timeout=120) == "ready"
+    sizes = stack.sql("SELECT thumbnail, web, gray FROM archive_photo WHERE id = %s", photo)[0]
+    assert all(sizes), sizes

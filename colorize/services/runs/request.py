@@ -91,16 +91,9 @@ def check_run_params(data, files=None) -> dict:
 
 
 def _queue(run_ids: list[int]) -> None:
-    """Enqueue after the commit; a broker outage leaves the runs queued for recover_runs, never lost."""
-
-    def send():
-        for run_id in run_ids:
-            try:
-                jobs.enqueue(JOB, run_id)
-            except Exception:
-                log.exception("could not enqueue run %s; recover_runs will pick it up", run_id)
-
-    transaction.on_commit(send)
+    """Enqueue after the commit; a broker outage leaves the runs queued for the sweep, never lost (config.jobs)."""
+    for run_id in run_ids:
+        jobs.enqueue(JOB, run_id)
 
 
 def _new_run(user, photo: Photo, cleaned: dict, batch=None) -> Run:

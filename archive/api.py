@@ -366,50 +366,30 @@ class _VocabularyDetail(generics.GenericAPIView):
 VOCABULARY_WRITE = {201: None, 400: ERROR, 403: ERROR, 409: ERROR}
 
 
-@extend_schema_view(
-    get=extend_schema(summary="The era vocabulary"),
-    post=extend_schema(
-        summary="Add an era (reviewers, owners)", responses={**VOCABULARY_WRITE, 201: s.EraSerializer}
-    ),
-)
-class EraListView(_VocabularyList):
-    kind = "era"
-    serializer_class = s.EraSerializer
-    queryset = Era.objects.select_related("parent")
-
-
-@extend_schema_view(
-    get=extend_schema(summary="The situation vocabulary"),
-    post=extend_schema(
-        summary="Add a situation (reviewers, owners)",
-        responses={**VOCABULARY_WRITE, 201: s.SituationSerializer},
-    ),
-)
-class SituationListView(_VocabularyList):
-    kind = "situation"
-    serializer_class = s.SituationSerializer
-    queryset = Situation.objects.all()
-
-
-@extend_schema_view(
-    patch=extend_schema(
-        summary="Rename an era (reviewers, owners)",
-        responses={200: s.EraSerializer, 400: ERROR, 403: ERROR, 404: ERROR},
+def _vocabulary_views(kind: str, serializer, queryset):
+    """The list view and the detail view of one vocabulary (eras, situations), with their schema."""
+    documented_list = extend_schema_view(
+        get=extend_schema(summary=f"The {kind} vocabulary"),
+        post=extend_schema(
+            summary=f"Add to the {kind} vocabulary (reviewers, owners)",
+            responses={**VOCABULARY_WRITE, 201: serializer},
+        ),
     )
-)
-class EraDetailView(_VocabularyDetail):
-    kind = "era"
-    serializer_class = s.EraSerializer
-    queryset = Era.objects.all()
-
-
-@extend_schema_view(
-    patch=extend_schema(
-        summary="Rename a situation (reviewers, owners)",
-        responses={200: s.SituationSerializer, 400: ERROR, 403: ERROR, 404: ERROR},
+    documented_detail = extend_schema_view(
+        patch=extend_schema(
+            summary=f"Rename an entry of the {kind} vocabulary (reviewers, owners)",
+            responses={200: serializer, 400: ERROR, 403: ERROR, 404: ERROR},
+        )
     )
+    attrs = {"kind": kind, "serializer_class": serializer, "queryset": queryset, "__module__": __name__}
+    name = kind.capitalize()
+    return (
+        documented_list(type(f"{name}ListView", (_VocabularyList,), attrs)),
+        documented_detail(type(f"{name}DetailView", (_VocabularyDetail,), attrs)),
+    )
+
+
+EraListView, EraDetailView = _vocabulary_views("era", s.EraSerializer, Era.objects.select_related("parent"))
+SituationListView, SituationDetailView = _vocabulary_views(
+    "situation", s.SituationSerializer, Situation.objects.all()
 )
-class SituationDetailView(_VocabularyDetail):
-    kind = "situation"
-    serializer_class = s.SituationSerializer
-    queryset = Situation.objects.all()

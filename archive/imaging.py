@@ -121,6 +121,18 @@ def sniff_format(header: bytes) -> str | None:
     return None
 
 
+def _open_header(fileobj, max_pixels: int, formats) -> Image.Image:
+    """Image.open from the start of `fileobj` (the header only: no pixel is decoded yet). Pillow's own bomb
+    check answers 413 too_many_pixels; other errors (unknown or damaged file) are the caller's to word."""
+    fileobj.seek(0)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            return Image.open(_Unclosable(fileobj), formats=formats)
+    except Image.DecompressionBombError as exc:
+        raise ImageRejected("too_many_pixels", _pixel_limit_message(None, None, max_pixels), 413) from exc
+
+
 def _unreadable(header: bytes, exc: BaseException) -> ImageRejected:
     """Say what is wrong: an unknown format, or a known one whose structure is damaged or a bomb."""
     announced = sniff_format(header)
@@ -167,13 +179,8 @@ def inspect_image(fileobj, max_pixels: int) -> ImageInfo:
     """
     fileobj.seek(0)
     header = fileobj.read(32)
-    fileobj.seek(0)
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            image = Image.open(_Unclosable(fileobj), formats=ACCEPTED_FORMATS)
-    except Image.DecompressionBombError as exc:
-        raise ImageRejected("too_many_pixels", _pixel_limit_message(None, None, max_pixels), 413) from exc
+        image = _open_header(fileobj, max_pixels, ACCEPTED_FORMATS)
     except (Image.UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError) as exc:
         raise _unreadable(header, exc) from exc
     try:
@@ -312,13 +319,8 @@ def reencode_image(fileobj, max_pixels: int, formats=REFERENCE_FORMATS) -> Reenc
     encode it again: JPEG stays JPEG (quality 95), everything else becomes PNG. EXIF orientation is applied,
     every chunk, comment and trailing byte of the upload is dropped. Raises ImageRejected.
     """
-    fileobj.seek(0)
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            image = Image.open(_Unclosable(fileobj), formats=formats)
-    except Image.DecompressionBombError as exc:
-        raise ImageRejected("too_many_pixels", _pixel_limit_message(None, None, max_pixels), 413) from exc
+        image = _open_header(fileobj, max_pixels, formats)
     except (Image.UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
         raise ImageRejected(
             "unsupported_format",

@@ -19,8 +19,6 @@ import json
 import os
 import shutil
 import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -28,47 +26,9 @@ import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_port(port: int, timeout: float = 30.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise TimeoutError(f"port {port} did not open")
-
-
-def sql(db: str, query: str, *args):
-    import psycopg2
-
-    conn = psycopg2.connect(dbname=db, host="127.0.0.1", port=5432, user="postgres")
-    conn.autocommit = True
-    try:
-        with conn.cursor() as cur:
-            cur.execute(query, args)
-            return cur.fetchall() if cur.description else None
-    finally:
-        conn.close()
-
-
-def django(env: dict, code: str, *args) -> dict:
-    script = "import django, json, sys\ndjango.setup()\n" + code
-    out = subprocess.run(
-        [sys.executable, "-c", script, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=1800
-    )
-    if out.returncode != 0:
-        raise RuntimeError(out.stderr[-4000:])
-    return json.loads(out.stdout.strip().splitlines()[-1])
-
+from tests.stack import Stack  # noqa: E402  (the same deployment the worker tests start)
 
 INGEST = """
 import io
@@ -113,29 +73,6 @@ print(json.dumps(do_create_batch(user, collection, {"hints": "all"})))
 """
 
 
-def start_worker(env: dict, name: str, threads: int, log_dir: Path) -> subprocess.Popen:
-    worker_env = {**env, "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads)}
-    log = open(log_dir / f"worker-{name}.log", "ab")  # noqa: SIM115
-    return subprocess.Popen(
-        [
-            sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", "findcolor", "-c", "1",
-            "-n", f"{name}@%h", "-l", "warning", "--without-heartbeat", "--without-gossip", "--without-mingle",
-        ],
-        cwd=ROOT, env=worker_env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-    )  # fmt: skip
-
-
-def stop(procs):
-    for proc in procs:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)
-    for proc in procs:
-        try:
-            proc.wait(60)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-
-
 def _exit_on_term(signum, frame):
     raise SystemExit(128 + signum)  # run the finally blocks: stop workers and redis, drop the database
 
@@ -156,30 +93,11 @@ def main():
     args = parser.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="fc-bench-"))
-    db = f"fc_bench_{uuid.uuid4().hex[:8]}"
-    redis_port = free_port()
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings",
-        "PYTHONPATH": str(ROOT),
-        "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{db}",
-        "REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
-        "JOB_BACKEND": "celery",
-        "MEDIA_ROOT": str(tmp / "media"),
-        "FINDCOLOR_VAR_DIR": str(tmp / "var"),
-        "LOG_LEVEL": "WARNING",
-        "COLORIZE_DEVICE": "cpu",
-    }
-    redis = subprocess.Popen(
-        [shutil.which("redis-server"), "--port", str(redis_port), "--bind", "127.0.0.1", "--save", "",
-         "--dir", str(tmp)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    sql("postgres", f'CREATE DATABASE "{db}"')
+    stack = Stack(tmp, prefix="fc_bench", COLORIZE_DEVICE="cpu")
+    stack.start_redis()
     results = []
     try:
-        wait_port(redis_port)
-        subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
+        stack.create_db()
         n = args.photos
         mps = [args.min_mp + (args.max_mp - args.min_mp) * i / max(n - 1, 1) for i in range(n)]
         sizes = [
@@ -190,24 +108,26 @@ def main():
             f"ingesting {n} photos, {total_mp:.1f} MP in all ({min(mps):.1f}-{max(mps):.1f} MP each)",
             flush=True,
         )
-        world = django(env, INGEST, json.dumps(sizes), uuid.uuid4().hex[:6])
+        world = stack.django(INGEST, json.dumps(sizes), uuid.uuid4().hex[:6], timeout=1800)
         cores = os.cpu_count() or 1
         for count in args.workers:
             threads = args.threads or max(1, cores // count)
-            workers = [start_worker(env, f"w{count}-{i}", threads, tmp) for i in range(count)]
+            for i in range(count):
+                stack.start_worker(
+                    f"w{count}-{i}", OMP_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads)
+                )
             try:
                 # derivatives first (enqueued at ingest), so only colorization is timed
-                while sql(db, "SELECT count(*) FROM archive_photo WHERE derivatives_status = 'pending'")[0][
+                while stack.sql("SELECT count(*) FROM archive_photo WHERE derivatives_status = 'pending'")[0][
                     0
                 ]:
                     time.sleep(0.5)
                 time.sleep(3)  # workers warm: imports done
                 started = time.monotonic()
-                batch = django(env, BATCH, str(world["collection"]), str(world["user"]))
+                batch = stack.django(BATCH, str(world["collection"]), str(world["user"]), timeout=1800)
                 ids = batch["runs"]
                 while True:
-                    rows = sql(
-                        db,
+                    rows = stack.sql(
                         "SELECT status, count(*) FROM colorize_run WHERE id = ANY(%s) GROUP BY status",
                         ids,
                     )
@@ -219,8 +139,7 @@ def main():
                         raise TimeoutError(f"batch not finished: {counts}")
                     time.sleep(1)
                 wall = time.monotonic() - started
-                rows = sql(
-                    db,
+                rows = stack.sql(
                     "SELECT (metrics->>'duration_s')::float, COALESCE((metrics->>'write_s')::float, 0) "
                     "FROM colorize_version WHERE run_id = ANY(%s)",
                     ids,
@@ -243,11 +162,10 @@ def main():
                 results.append(row)
                 print(json.dumps(row), flush=True)
             finally:
-                stop(workers)
+                stack.stop_workers(60)
     finally:
-        redis.terminate()
-        redis.wait(10)
-        sql("postgres", f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
+        stack.stop()
+        stack.drop_db()
         shutil.rmtree(tmp, ignore_errors=True)
 
     import platform

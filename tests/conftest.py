@@ -70,3 +70,24 @@ def test_colorizer(settings):
     from tests.test_run_support import COLORIZER_PATH
 
     settings.COLORIZER = COLORIZER_PATH
+
+
+@pytest.fixture
+def no_previews(settings):
+    """Hint changes render no preview (tests of hints and rooms themselves)."""
+    settings.ROOM_PREVIEW_BACKEND = "off"
+
+
+@pytest.fixture
+def short_lived_connections():
+    """Channels consumers' ORM threads keep their connections (CONN_MAX_AGE with DATABASE_URL): close them
+    after each call, and after the test, so PostgreSQL can drop the test database at the end."""
+    from asgiref.sync import SyncToAsync
+    from django.db import connections
+
+    database = connections.settings["default"]
+    max_age = database.get("CONN_MAX_AGE", 0)
+    database["CONN_MAX_AGE"] = 0
+    yield
+    database["CONN_MAX_AGE"] = max_age
+    SyncToAsync.single_thread_executor.submit(connections.close_all).result()  # the tests' own ORM thread

@@ -1,6 +1,7 @@
 """factory_boy factories and tiny in-memory images (tests never need ../shared)."""
 
 import io
+import itertools
 
 import factory
 import numpy as np
@@ -85,3 +86,14 @@ def jobs_run_now():
     from django.test import TestCase
 
     return TestCase.captureOnCommitCallbacks(execute=True)
+
+
+_upload_seeds = itertools.count(100_000)
+
+
+def ingest_photo(people, **metadata):
+    """A tiny photo, unique in its collection, uploaded by the curator through archive's do_ingest_photo."""
+    from archive.services import do_ingest_photo
+
+    data = gray_image_bytes(16, 12, seed=next(_upload_seeds))
+    return do_ingest_photo(people.curator, people.collection, io.BytesIO(data), "p.png", metadata)

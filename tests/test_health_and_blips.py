@@ -42,9 +42,9 @@ def test_healthz_answers_503_and_names_redis_when_it_is_down(client, settings):
 
 @pytest.mark.services
 def test_healthz_reports_each_component_of_a_running_stack(client, settings):
-    from tests.test_worker import _reachable
+    from tests.stack import reachable
 
-    if not _reachable("127.0.0.1", 6379):
+    if not reachable("127.0.0.1", 6379):
         pytest.skip("no Redis at 127.0.0.1:6379")
     _redis_settings(settings, "redis://127.0.0.1:6379/0")
     response = client.get("/healthz")

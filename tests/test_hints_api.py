@@ -5,14 +5,9 @@ import pytest
 from colorize.models.hints import Hint, HintEvent
 from tests.factories import make_photo
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_previews")]
 
 RED = {"x": 0.42, "y": 0.31, "color": "#b22222", "radius": 0.01}
-
-
-@pytest.fixture(autouse=True)
-def _no_previews(settings):
-    settings.ROOM_PREVIEW_BACKEND = "off"
 
 
 @pytest.fixture

@@ -9,14 +9,9 @@ from colorize.services import hints as services
 from config.api import ServiceError
 from tests.factories import make_photo
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_previews")]
 
 RED = {"x": 0.42, "y": 0.31, "color": "#B22222", "radius": 0.02}
-
-
-@pytest.fixture(autouse=True)
-def _no_previews(settings):
-    settings.ROOM_PREVIEW_BACKEND = "off"
 
 
 @pytest.fixture

@@ -26,20 +26,8 @@ NOISE = {"presence", "cursor", "preview"}
 
 
 @pytest.fixture(autouse=True)
-def _room_settings(settings):
-    settings.ROOM_PREVIEW_BACKEND = "off"
-    # The consumers' ORM threads would keep their connections (CONN_MAX_AGE with DATABASE_URL): close them
-    # after each call, so PostgreSQL can drop the test database at the end.
-    from django.db import connections
-
-    database = connections.settings["default"]
-    max_age = database.get("CONN_MAX_AGE", 0)
-    database["CONN_MAX_AGE"] = 0
-    yield
-    database["CONN_MAX_AGE"] = max_age
-    from asgiref.sync import SyncToAsync
-
-    SyncToAsync.single_thread_executor.submit(connections.close_all).result()  # the tests' own ORM thread
+def _room_settings(no_previews, short_lived_connections):
+    """Every room test: no preview renders, connections closed after each ORM call."""
 
 
 @pytest.fixture(

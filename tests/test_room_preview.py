@@ -20,22 +20,7 @@ RED = {"x": 0.5, "y": 0.5, "color": "#b22222", "radius": 0.05}
 
 
 @pytest.fixture(autouse=True)
-def _short_lived_connections():
-    """Close the ORM threads' connections after each call (PostgreSQL then drops the test database)."""
-    from django.db import connections
-
-    database = connections.settings["default"]
-    max_age = database.get("CONN_MAX_AGE", 0)
-    database["CONN_MAX_AGE"] = 0
-    yield
-    database["CONN_MAX_AGE"] = max_age
-    from asgiref.sync import SyncToAsync
-
-    SyncToAsync.single_thread_executor.submit(connections.close_all).result()  # the tests' own ORM thread
-
-
-@pytest.fixture(autouse=True)
-def _preview_settings(settings):
+def _preview_settings(settings, short_lived_connections):
     settings.ROOM_PREVIEW_BACKEND = "inprocess"
     settings.ROOM_PREVIEW_DEBOUNCE_MS = 150
     settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}

@@ -2,38 +2,29 @@
 English era names; a constant number of queries; on PostgreSQL served by a pg_trgm GIN index. Runs on SQLite
 and PostgreSQL."""
 
-import io
-
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from archive import services
-from tests.factories import gray_image_bytes
+from tests.factories import ingest_photo
 
 pytestmark = pytest.mark.django_db
-_seed = iter(range(40_000, 50_000))
-
-
-def photo(people, **metadata):
-    return services.do_ingest_photo(
-        people.curator,
-        people.collection,
-        io.BytesIO(gray_image_bytes(16, 12, seed=next(_seed))),
-        "p.png",
-        metadata,
-    )
 
 
 @pytest.fixture
 def korean_archive(people):
     return {
-        "station": photo(people, title="서울역에서 본 거리", era="japanese-occupation", place="경성부"),
-        "square": photo(people, title="서울 역 앞 광장", description="피란민이 모인 모습", era="korean-war"),
-        "busan": photo(
+        "station": ingest_photo(
+            people, title="서울역에서 본 거리", era="japanese-occupation", place="경성부"
+        ),
+        "square": ingest_photo(
+            people, title="서울 역 앞 광장", description="피란민이 모인 모습", era="korean-war"
+        ),
+        "busan": ingest_photo(
             people, title="부산항 부두", place="부산", description="Refugees at the port of Busan"
         ),
-        "english": photo(people, title="Seoul station at night", era="liberation"),
+        "english": ingest_photo(people, title="Seoul station at night", era="liberation"),
     }
 
 
@@ -85,7 +76,7 @@ def test_a_search_costs_one_query_more_than_a_plain_list_whatever_its_words_and_
             with CaptureQueriesContext(connection) as searched:
                 client.get("/api/photos/", {"q": q})
             counts.add(len(searched))
-            photo(people, title=f"{q} 추가", era="korean-war")  # more photos, same count
+            ingest_photo(people, title=f"{q} 추가", era="korean-war")  # more photos, same count
     assert counts == {len(plain) + 1}  # + the era names
 
 
@@ -115,7 +106,7 @@ def test_postgresql_serves_korean_substrings_from_a_trigram_index(people, korean
 
 
 def test_photos_with_the_words_in_their_title_come_first(people, client_for, korean_archive):
-    described = photo(people, title="거리 풍경", description="멀리 서울역이 보인다")
+    described = ingest_photo(people, title="거리 풍경", description="멀리 서울역이 보인다")
     titled = korean_archive["station"]
     results = client_for(people.viewer).get("/api/photos/", {"q": "서울역 거리"}).json()["results"]
     assert [p["id"] for p in results] == [titled.pk, described.pk]

@@ -2,34 +2,20 @@
 every year from 1850 to 2000 an era; filtering by an era takes the eras inside it, and by a decade the photos
 dated inside it. Runs on SQLite and PostgreSQL."""
 
-import io
-
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import translation
 
-from archive import services
 from archive.models import Era, EraKind, Situation
-from tests.factories import gray_image_bytes
+from tests.factories import ingest_photo
 
 pytestmark = pytest.mark.django_db
-_seed = iter(range(20_000, 30_000))
 # The slugs of the first vocabulary: photos, hint guidance and the model's context profiles key on them.
 FIRST_SLUGS = [
     "korean-empire", "japanese-occupation", "liberation", "first-republic", "korean-war", "post-war",
     "1860s", "1870s", "1880s", "1890s", "1960s", "1970s", "1980s", "1990s",
 ]  # fmt: skip
-
-
-def photo(people, **metadata):
-    return services.do_ingest_photo(
-        people.curator,
-        people.collection,
-        io.BytesIO(gray_image_bytes(16, 12, seed=next(_seed))),
-        "p.png",
-        metadata,
-    )
 
 
 def ids(response) -> set[int]:
@@ -84,11 +70,11 @@ def test_the_api_answers_a_korean_reader_in_korean(client):
 
 
 def test_a_photo_carries_a_period_and_its_decade_follows_from_its_date(people, client_for):
-    detroit = photo(people, title="Detroit street", date_display="c. 1915", date_from="1914-01-01",
+    detroit = ingest_photo(people, title="Detroit street", date_display="c. 1915", date_from="1914-01-01",
                     date_to="1916-12-31")  # fmt: skip
-    seoul = photo(people, title="서울역 앞 거리", era="japanese-occupation", date_from="1925-05-01")
-    new_year = photo(people, title="New Year", date_from="1919-12-31", date_to="1920-01-02")
-    undated = photo(people, title="Undated", era="1910s")
+    seoul = ingest_photo(people, title="서울역 앞 거리", era="japanese-occupation", date_from="1925-05-01")
+    new_year = ingest_photo(people, title="New Year", date_from="1919-12-31", date_to="1920-01-02")
+    undated = ingest_photo(people, title="Undated", era="1910s")
     client = client_for(people.viewer)
     assert ids(client.get("/api/photos/?decade=1910")) == {detroit.pk, new_year.pk}
     assert ids(client.get("/api/photos/?decade=1920")) == {seoul.pk, new_year.pk}
@@ -100,8 +86,8 @@ def test_a_photo_carries_a_period_and_its_decade_follows_from_its_date(people, c
 
 
 def test_an_era_takes_the_photos_of_the_eras_inside_it(people, client_for):
-    war = photo(people, title="Refugees", era="korean-war")
-    founding = photo(people, title="Founding ceremony", era="first-republic")
+    war = ingest_photo(people, title="Refugees", era="korean-war")
+    founding = ingest_photo(people, title="Founding ceremony", era="first-republic")
     client = client_for(people.viewer)
     assert ids(client.get("/api/photos/?era=first-republic")) == {war.pk, founding.pk}
     assert ids(client.get("/api/photos/?era=korean-war")) == {war.pk}
@@ -110,7 +96,7 @@ def test_an_era_takes_the_photos_of_the_eras_inside_it(people, client_for):
 
 def test_filtering_by_an_era_or_a_decade_adds_no_query(people, client_for):
     for _ in range(3):
-        photo(people, era="korean-war", date_from="1951-01-01")
+        ingest_photo(people, era="korean-war", date_from="1951-01-01")
     client = client_for(people.viewer)
     with CaptureQueriesContext(connection) as plain:
         client.get("/api/photos/")
@@ -122,7 +108,7 @@ def test_filtering_by_an_era_or_a_decade_adds_no_query(people, client_for):
 
 
 def test_the_collection_page_offers_eras_in_the_readers_language(people, client_for):
-    photo(people, era="korean-war")
+    ingest_photo(people, era="korean-war")
     client = client_for(people.curator)
     client.cookies["django_language"] = "ko"
     body = client.get(f"/collections/{people.collection.pk}/").content.decode()

@@ -6,299 +6,30 @@ room; workers are `celery -A config worker` subprocesses. Each test is bounded (
 """
 
 import json
-import os
 import shutil
-import signal
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 import uuid
-from pathlib import Path
 
 import pytest
 
 from tests.factories import gray_image_bytes
+from tests.stack import Stack, reachable
 
 pytestmark = [pytest.mark.services, pytest.mark.slow]
 
-ROOT = Path(__file__).resolve().parent.parent
-PG = {"host": "127.0.0.1", "port": 5432, "user": "postgres"}
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _reachable(host, port) -> bool:
-    try:
-        with socket.create_connection((host, port), timeout=1):
-            return True
-    except OSError:
-        return False
-
-
-def _wait_port(port, timeout=30.0, proc=None):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if _reachable("127.0.0.1", port):
-            return
-        if proc is not None and proc.poll() is not None:
-            raise RuntimeError(f"process exited with {proc.returncode}")
-        time.sleep(0.1)
-    raise TimeoutError(f"port {port} did not open")
-
-
-class Stack:
-    """The processes of one deployment: redis, daphne, celery workers, all sharing one PostgreSQL database."""
-
-    def __init__(self, tmp: Path):
-        self.tmp = tmp
-        self.db = f"fc_worker_{uuid.uuid4().hex[:10]}"
-        self.redis_port = _free_port()
-        self.web_port = _free_port()
-        self.redis_dir = tmp / "redis"
-        self.redis_dir.mkdir()
-        self.redis = None
-        self.web = None
-        self.workers: list[subprocess.Popen] = []
-        self.env = {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "config.settings",
-            "PYTHONPATH": str(ROOT),
-            "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{self.db}",
-            "REDIS_URL": f"redis://127.0.0.1:{self.redis_port}/0",
-            "JOB_BACKEND": "celery",
-            "MEDIA_ROOT": str(tmp / "media"),
-            "FINDCOLOR_VAR_DIR": str(tmp / "var"),
-            "COLORIZER": "tests.test_run_support.colorizer",
-            "RUN_STALE_SECONDS": "4",
-            "CELERY_VISIBILITY_TIMEOUT": "8",
-            "RESUME_RUNS_ON_START": "0",
-            # the beat's sweep (colorize/services/sweep.py), at a pace a test can wait for
-            "SWEEP_INTERVAL_SECONDS": "2",
-            "SWEEP_QUEUED_AFTER_SECONDS": "3",
-            "SWEEP_PENDING_AFTER_SECONDS": "3",
-            "OMP_NUM_THREADS": "1",
-            "LOG_LEVEL": "WARNING",
-            "DEBUG": "1",
-        }
-
-    # -- processes
-    def start_redis(self):
-        self.redis = subprocess.Popen(
-            [
-                shutil.which("redis-server"),
-                "--port",
-                str(self.redis_port),
-                "--bind",
-                "127.0.0.1",
-                "--dir",
-                str(self.redis_dir),
-                "--appendonly",
-                "yes",
-                "--appendfsync",
-                "always",
-                "--save",
-                "",
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        _wait_port(self.redis_port, 30, self.redis)
-
-    def stop_redis(self):
-        if self.redis is not None and self.redis.poll() is None:
-            self.redis.terminate()
-            self.redis.wait(30)
-
-    def start_web(self):
-        log = open(self.tmp / "daphne.log", "ab")  # noqa: SIM115
-        self.web = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "daphne",
-                "-b",
-                "127.0.0.1",
-                "-p",
-                str(self.web_port),
-                "config.asgi:application",
-            ],
-            cwd=ROOT,
-            env=self.env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        _wait_port(self.web_port, 60, self.web)
-
-    def start_worker(self, name: str, **env) -> subprocess.Popen:
-        """A worker on the queue; `env` overrides its settings (e.g. CELERY_VISIBILITY_TIMEOUT)."""
-        log = open(self.tmp / f"worker-{name}.log", "ab")  # noqa: SIM115
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "config",
-                "worker",
-                "-Q",
-                "findcolor",
-                "-c",
-                "1",
-                "-n",
-                f"{name}@%h",
-                "-l",
-                "info",
-                "--without-heartbeat",
-                "--without-gossip",
-                "--without-mingle",
-            ],
-            cwd=ROOT,
-            env={**self.env, **env},
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # its own process group: kill -9 takes the pool children too
-        )
-        self.workers.append(proc)
-        return proc
-
-    def start_beat(self) -> subprocess.Popen:
-        """Celery beat, as the docker-compose `beat` service runs it: it sends settings.PERIODIC_JOBS."""
-        log = open(self.tmp / "beat.log", "ab")  # noqa: SIM115
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "config", "beat", "-l", "info"]
-            + ["--schedule", str(self.tmp / "celerybeat-schedule")],
-            cwd=ROOT,
-            env=self.env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        self.workers.append(proc)
-        return proc
-
-    def kill9(self, proc: subprocess.Popen):
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(10)
-
-    def stop(self):
-        for proc in self.workers + [self.web]:
-            if proc is not None and proc.poll() is None:
-                try:
-                    os.killpg(proc.pid, signal.SIGTERM) if proc in self.workers else proc.terminate()
-                    proc.wait(15)
-                except Exception:  # noqa: BLE001
-                    proc.kill()
-        self.stop_redis()
-
-    # -- database
-    def sql(self, query, *args, dbname=None):
-        import psycopg2
-
-        conn = psycopg2.connect(dbname=dbname or self.db, **PG)
-        conn.autocommit = True
-        try:
-            with conn.cursor() as cur:
-                cur.execute(query, args)
-                return cur.fetchall() if cur.description else None
-        finally:
-            conn.close()
-
-    def create_db(self):
-        self.sql(f'CREATE DATABASE "{self.db}"', dbname="postgres")
-        subprocess.run(
-            [sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=self.env, check=True, timeout=180
-        )
-
-    def drop_db(self):
-        self.sql(f'DROP DATABASE IF EXISTS "{self.db}" WITH (FORCE)', dbname="postgres")
-
-    def django(self, code: str, *args) -> dict:
-        """Run Django code in a separate process against the shared database; it prints one JSON line."""
-        script = "import django, json, sys\ndjango.setup()\n" + code
-        out = subprocess.run(
-            [sys.executable, "-c", script, *args],
-            cwd=ROOT,
-            env=self.env,
-            check=True,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        return json.loads(out.stdout.strip().splitlines()[-1])
-
-    # -- API
-    def api(self, method: str, path: str, token: str, body=None) -> dict:
-        request = urllib.request.Request(
-            f"http://127.0.0.1:{self.web_port}{path}",
-            method=method,
-            data=json.dumps(body or {}).encode() if method != "GET" else None,
-            headers={"Authorization": f"Token {token}", "Content-Type": "application/json"},
-        )
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return json.loads(response.read())
-
-    def upload(self, collection: int, token: str, data: bytes, name: str):
-        """POST one photo file to the collection, as the web page does; returns the response."""
-        import requests
-
-        return requests.post(
-            f"http://127.0.0.1:{self.web_port}/api/collections/{collection}/photos/",
-            headers={"Authorization": f"Token {token}"},
-            files={"file": (name, data)},
-            timeout=120,
-        )
-
-    def derivatives(self, photo: int) -> str:
-        return self.sql("SELECT derivatives_status FROM archive_photo WHERE id = %s", photo)[0][0]
-
-    def wait_derivatives(self, photo: int, timeout=90.0) -> str:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            status = self.derivatives(photo)
-            if status != "pending":
-                return status
-            time.sleep(0.25)
-        raise TimeoutError(f"photo {photo} still pending after {timeout}s\n{self.logs()}")
-
-    def unacked(self) -> int:
-        """Messages a worker has taken from the queue and not acknowledged (acks_late: still working on)."""
-        import redis
-
-        return redis.Redis(port=self.redis_port).hlen("unacked")
-
-    def runs(self, ids) -> dict:
-        rows = self.sql(
-            "SELECT id, status, progress, attempts FROM colorize_run WHERE id = ANY(%s)", list(ids)
-        )
-        return {r[0]: {"status": r[1], "progress": r[2], "attempts": r[3]} for r in rows}
-
-    def versions_per_run(self, ids) -> dict:
-        rows = self.sql(
-            "SELECT run_id, count(*) FROM colorize_version WHERE run_id = ANY(%s) GROUP BY run_id", list(ids)
-        )
-        return dict(rows)
-
-    def wait_runs(self, ids, statuses=("done",), timeout=60.0) -> dict:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            state = self.runs(ids)
-            if len(state) == len(ids) and all(s["status"] in statuses for s in state.values()):
-                return state
-            time.sleep(0.25)
-        raise TimeoutError(f"runs not {statuses} after {timeout}s: {self.runs(ids)}\n{self.logs()}")
-
-    def logs(self) -> str:
-        out = []
-        for path in sorted(self.tmp.glob("*.log")):
-            out.append(f"--- {path.name}\n{path.read_text(errors='replace')[-3000:]}")
-        return "\n".join(out)
-
+# The test deployment: a colorizer stub with progress steps, short stale and visibility windows, and the beat's
+# sweep (colorize/services/sweep.py) at a pace a test can wait for.
+SETTINGS = {
+    "COLORIZER": "tests.test_run_support.colorizer",
+    "RUN_STALE_SECONDS": "4",
+    "CELERY_VISIBILITY_TIMEOUT": "8",
+    "RESUME_RUNS_ON_START": "0",
+    "SWEEP_INTERVAL_SECONDS": "2",
+    "SWEEP_QUEUED_AFTER_SECONDS": "3",
+    "SWEEP_PENDING_AFTER_SECONDS": "3",
+    "OMP_NUM_THREADS": "1",
+    "DEBUG": "1",
+}
 
 SETUP = """
 from django.contrib.auth import get_user_model
@@ -322,10 +53,10 @@ print(json.dumps({"collection": collection.pk, "photos": photos, "token": token.
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory):
-    if not (_reachable("127.0.0.1", 5432) and shutil.which("redis-server")):
+    if not (reachable("127.0.0.1", 5432) and shutil.which("redis-server")):
         pytest.skip("needs PostgreSQL at 127.0.0.1:5432 and redis-server")
     pytest.importorskip("psycopg2")
-    s = Stack(tmp_path_factory.mktemp("worker-stack"))
+    s = Stack(tmp_path_factory.mktemp("worker-stack"), prefix="fc_worker", **SETTINGS)
     s.start_redis()
     try:
         s.create_db()
@@ -340,14 +71,7 @@ def stack(tmp_path_factory):
 def fresh(stack):
     """Workers started by a test are stopped after it."""
     yield stack
-    for proc in stack.workers:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(20)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-    stack.workers.clear()
+    stack.stop_workers()
 
 
 def _setup(stack, sizes) -> dict:
@@ -547,7 +271,9 @@ def test_a_worker_killed_while_making_an_uploads_derivatives_leaves_no_photo_pen
     photo = uploaded.json()["id"]
     deadline = time.monotonic() + 60
     while stack.unacked() == 0:  # the worker has taken the job and not finished it
-        assert stack.derivatives(photo) == "pending", "the derivatives were made before the worker took the job"
+        assert stack.derivatives(photo) == "pending", (
+            "the derivatives were made before the worker took the job"
+        )
         assert time.monotonic() < deadline, f"no worker took the job\n{stack.logs()}"
         time.sleep(0.02)
     stack.kill9(doomed)

@@ -27,6 +27,25 @@ def _embedded_env(tmp_path, **extra) -> dict:
     }
 
 
+def _migrate(env: dict) -> None:
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--noinput", "-v0"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        timeout=180,
+    )
+
+
+def _python(env: dict, script: str, *args) -> str:
+    """Run `script` in a fresh interpreter with `env`; returns its stdout (the test fails on a non-zero exit)."""
+    out = subprocess.run(
+        [sys.executable, "-c", script, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert out.returncode == 0, out.stderr[-3000:]
+    return out.stdout
+
+
 PERIODIC_STARTED = """
 import threading
 import django
@@ -50,19 +69,8 @@ def test_only_a_serving_process_of_the_embedded_mode_starts_the_periodic_jobs(tm
     """Management commands never start the timer; loading the ASGI application does, in the embedded mode."""
     env = _embedded_env(tmp_path, RESUME_RUNS_ON_START="0", **extra)
     (tmp_path / "var").mkdir()
-    subprocess.run(
-        [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", PERIODIC_STARTED],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    assert result.stdout.split("\n")[-2] == expected
+    _migrate(env)
+    assert _python(env, PERIODIC_STARTED).split("\n")[-2] == expected
 
 
 CREATE = """
@@ -105,20 +113,9 @@ def test_queued_and_orphaned_runs_resume_when_the_embedded_server_starts(tmp_pat
 
     def django(code, *args):
         script = "import django, json, sys\ndjango.setup()\n" + code
-        out = subprocess.run(
-            [sys.executable, "-c", script, *args],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        assert out.returncode == 0, out.stderr[-3000:]
-        return json.loads(out.stdout.strip().splitlines()[-1])
+        return json.loads(_python(env, script, *args).strip().splitlines()[-1])
 
-    subprocess.run(
-        [sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True, timeout=180
-    )
+    _migrate(env)
     ids = django(CREATE)
     log = open(tmp_path / "daphne.log", "wb")  # noqa: SIM115
     server = subprocess.Popen(

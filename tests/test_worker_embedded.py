@@ -159,32 +159,22 @@ print(json.dumps(collection.pk))
 def test_the_colorize_collection_command_runs_the_batch_itself_in_the_embedded_mode(tmp_path):
     env = _embedded_env(tmp_path, JOB_WORKERS="2")
     (tmp_path / "var").mkdir()
-    subprocess.run(
-        [sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True, timeout=180
-    )
-    script = "import django, json, sys\ndjango.setup()\n" + PHOTOS
-    made = subprocess.run(
-        [sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
-    )
-    assert made.returncode == 0, made.stderr[-2000:]
-    collection = made.stdout.strip().splitlines()[-1]
-    out = subprocess.run(
-        [sys.executable, "manage.py", "colorize_collection", collection, "--only-unrestored"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    _migrate(env)
+    collection = _python(env, "import django, json, sys\ndjango.setup()\n" + PHOTOS).strip().splitlines()[-1]
+
+    def colorize_collection():
+        return subprocess.run(
+            [sys.executable, "manage.py", "colorize_collection", collection, "--only-unrestored"],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+    out = colorize_collection()
     assert out.returncode == 0, out.stderr[-3000:]
     assert "3 run(s) queued" in out.stdout and "3 done" in out.stdout
     assert "3/3" in out.stderr  # the progress bar reached the end
-    again = subprocess.run(
-        [sys.executable, "manage.py", "colorize_collection", collection, "--only-unrestored"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    again = colorize_collection()
     assert "0 run(s) queued" in again.stdout  # the photos are no longer unrestored

@@ -37,15 +37,16 @@ def _linear_to_srgb(c):
     return np.where(c > 0.0031308, 1.055 * np.power(c, 1 / 2.4) - 0.055, 12.92 * c)
 
 
+def _unit(rgb, dtype) -> np.ndarray:
+    """uint8 / uint16 / float input as `dtype` in [0,1] (floats are taken as already in [0,1])."""
+    rgb = np.asarray(rgb)
+    scale = {np.dtype(np.uint8): 255.0, np.dtype(np.uint16): 65535.0}.get(rgb.dtype)
+    return rgb.astype(dtype) / scale if scale else rgb.astype(dtype)
+
+
 def rgb_to_lab(rgb: np.ndarray) -> np.ndarray:
     """sRGB to Lab. rgb: (...,3) float in [0,1] or uint8 in [0,255]. Returns (...,3) float32, L in [0,100]."""
-    rgb = np.asarray(rgb)
-    if rgb.dtype == np.uint8:
-        rgb = rgb.astype(np.float64) / 255.0
-    elif rgb.dtype == np.uint16:
-        rgb = rgb.astype(np.float64) / 65535.0
-    else:
-        rgb = rgb.astype(np.float64)
+    rgb = _unit(rgb, np.float64)
     if rgb.shape[-1] != 3:
         raise ValueError(f"rgb_to_lab expects (...,3) input, got shape {rgb.shape}")
     xyz = _srgb_to_linear(rgb) @ XYZ_FROM_RGB.T / WHITE_D65
@@ -84,13 +85,7 @@ def lab_to_rgb_unclipped(lab: np.ndarray) -> np.ndarray:
 
 def rgb_to_l(rgb: np.ndarray) -> np.ndarray:
     """Lightness only. rgb: (...,3) uint8/uint16 or float in [0,1]. Returns (...) float32, L in [0,100]."""
-    rgb = np.asarray(rgb)
-    if rgb.dtype == np.uint8:
-        rgb = rgb.astype(np.float32) / 255.0
-    elif rgb.dtype == np.uint16:
-        rgb = rgb.astype(np.float32) / 65535.0
-    else:
-        rgb = rgb.astype(np.float32)
+    rgb = _unit(rgb, np.float32)
     y = _srgb_to_linear(rgb) @ XYZ_FROM_RGB[1].astype(np.float32)
     return gray_linear_to_l(y)
 

@@ -14,7 +14,7 @@ from rest_framework.views import APIView
 
 from accounts.models import Role
 from archive.access import get_collection_for, get_photo_for
-from colorize.access import get_run_for, get_version_for
+from colorize.access import can_see_drafts, get_run_for, get_version_for
 from colorize.models import ReferencePhoto, Run
 from colorize.serializers import (
     RunSerializer,
@@ -87,12 +87,13 @@ class PhotoVersionsView(APIView):
     def get(self, request, photo_id):
         photo = get_photo_for(request.user, photo_id, Role.VIEWER)
         published = _published_id(photo)
+        reader = not can_see_drafts(request.user, photo.collection)
         versions = review_services.versions_of(request.user, photo)
         return Response(
             {
                 "photo": photo.pk,
                 "published_version": published,
-                "results": [version_json(v, published_id=published) for v in versions],
+                "results": [version_json(v, published_id=published, reader=reader) for v in versions],
             }
         )
 
@@ -102,7 +103,9 @@ class VersionView(APIView):
 
     def get(self, request, version_id):
         version = get_version_for(request.user, version_id)
-        return Response(version_json(version, published_id=_published_id(version.photo), full=True))
+        reader = not can_see_drafts(request.user, version.photo.collection)
+        published = _published_id(version.photo)
+        return Response(version_json(version, published_id=published, full=True, reader=reader))
 
 
 class VersionCompareView(APIView):

@@ -186,8 +186,9 @@ HIDDEN_METRICS = ("hint_errors", "model_hint_errors")
 
 
 class VersionSerializer(serializers.Serializer):
-    """A colorized version. Context: `published_id` (the photo's published version) and `full` (add the frozen
-    hints, every metric and the reviews: the version's own page)."""
+    """A colorized version. Context: `published_id` (the photo's published version), `full` (add the frozen
+    hints, every metric and the reviews: the version's own page) and `reader` (the viewer sees only published
+    versions: the parent, a draft's id, is left out)."""
 
     id = serializers.IntegerField(read_only=True)
     photo = serializers.IntegerField(source="photo_id", read_only=True)
@@ -235,6 +236,8 @@ class VersionSerializer(serializers.Serializer):
 
     def to_representation(self, instance):
         data = super().to_representation(instance)
+        if self.context.get("reader"):
+            data["parent"] = None
         if self.context.get("full"):
             data["hints"] = instance.hints
             data["reviews"] = [review_json(r) for r in instance.reviews.select_related("reviewer")]
@@ -262,8 +265,12 @@ def review_json(review) -> dict:
     return dict(ReviewSerializer(review).data)
 
 
-def version_json(version, *, published_id: int | None = None, full: bool = False) -> dict:
-    return dict(VersionSerializer(version, context={"published_id": published_id, "full": full}).data)
+def version_json(
+    version, *, published_id: int | None = None, full: bool = False, reader: bool = False
+) -> dict:
+    """`reader`: for someone who may read the collection but not see its drafts (access.can_see_drafts)."""
+    context = {"published_id": published_id, "full": full, "reader": reader}
+    return dict(VersionSerializer(version, context=context).data)
 
 
 def reference_json(ref) -> dict:

@@ -267,6 +267,21 @@ def test_a_public_photos_run_list_hides_drafts_and_requesters_from_non_members(
         assert world.published.pk in shown_versions
 
 
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_a_published_versions_draft_parent_is_named_to_members_only(client_for, restorations, persona):
+    world = restorations
+    world.collection.visibility = Visibility.PUBLIC
+    world.collection.save()
+    assert world.published.parent_id == world.draft.pk
+    client = client_for(None if persona == "anonymous" else getattr(world, persona))
+    pk = world.published.pk
+    listed = client.get(f"/api/photos/{world.photo.pk}/versions/").json()["results"]
+    detail = client.get(f"/api/versions/{pk}/").json()
+    compared = client.get(f"/api/versions/{pk}/compare/?with=original").json()["this"]
+    parents = {v["parent"] for v in listed if v["id"] == pk} | {detail["parent"], compared["parent"]}
+    assert parents == ({world.draft.pk} if persona in MEMBERS else {None})
+
+
 @pytest.mark.parametrize(
     "url",
     [

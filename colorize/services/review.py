@@ -94,7 +94,8 @@ def _hint_diff(a: list, b: list) -> dict:
 
 def compare(user, version: Version, other: str) -> dict:
     """Both images (URLs) and the differences of metrics and hints; `other` is a version id or 'original'."""
-    this = version_json(version)
+    reader = not can_see_drafts(user, version.photo.collection)
+    this = version_json(version, reader=reader)
     if other == "original":
         photo = version.photo
         return {
@@ -122,7 +123,7 @@ def compare(user, version: Version, other: str) -> dict:
         raise ServiceError(
             "invalid", "with: versions of the same photo only", fields={"with": ["another photo's version"]}
         )
-    that = version_json(other_version)
+    that = version_json(other_version, reader=reader)
     that["kind"] = "version"
     this["image"], that["image"] = this["preview"], that["preview"]
     return {

@@ -2,7 +2,8 @@
 
     python -m ml.bench --json OUT.json [--checkpoint PATH] [--runs 20] [--threads 2] [--skip-12mp]
 
-Measures: preview latency (256 px long side, 10 hints; median of >= 20 runs after warm-up); full renders of 1 MP
+Measures: preview latency (a 256 px gray, as the platform previews it, 10 hints; median of >= 20 runs after
+warm-up); full renders of 1 MP
 and 12 MP synthetic scans (time and peak RSS, each in a fresh subprocess); DCM on vs off on the 12 MP scan (time and
 PSNR between the two outputs); parameters and GFLOPs of one forward pass at 256x256.
 """
@@ -159,7 +160,9 @@ def main(argv=None):
     rep["gflops_256"] = round(2 * macs / 1e9, 3)
     print(f"params {params:,}  GFLOPs@256^2 {rep['gflops_256']} ({rep['gmacs_256']} GMACs)")
 
-    gray = synthetic_scan(768, 1024, seed=3)
+    # What the platform's live preview feeds the model: the photo's gray at 256 px on its long side
+    # (colorize/services/model.load_gray(photo, PREVIEW_SIDE)), rendered back at that size.
+    gray = synthetic_scan(192, 256, seed=3)
     hints = _hints(10)
     for _ in range(3):
         c.colorize(gray, hints=hints, max_side=256)

@@ -3,8 +3,8 @@
     python -m ml.bench --json OUT.json [--checkpoint PATH] [--runs 20] [--threads 2] [--skip-12mp]
 
 Measures: preview latency (a 256 px gray, as the platform previews it, 10 hints; median of >= 20 runs after
-warm-up); full renders of 1 MP and 12 MP synthetic scans (time and peak RSS, each in a fresh subprocess); DCM on vs off on the 12 MP scan (time and
-PSNR between the two outputs); parameters and GFLOPs of one forward pass at 256x256.
+warm-up); full renders of 1 MP and 12 MP synthetic scans (time and peak RSS, each in a fresh subprocess); DCM on vs
+off on the 12 MP scan (time and PSNR between the two outputs); parameters and GFLOPs of one forward pass at 256x256.
 """
 
 from __future__ import annotations

@@ -137,7 +137,7 @@ def test_progress_events_reach_the_photo_room(people, photo):
         received.append(message["event"])
     kinds = [e["type"] for e in received]
     assert "run.started" in kinds and "run.progress" in kinds
-    progress = [e["progress"] for e in received if e["type"] == "run.progress"]
+    progress = [e["run"]["progress"] for e in received if e["type"] == "run.progress"]
     assert progress == sorted(progress) and all(0 <= p < 100 for p in progress)
 
 

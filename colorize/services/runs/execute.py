@@ -122,10 +122,8 @@ class _Reporter:
         Run.objects.filter(pk=self.run.pk, claim=self.token).update(
             progress=percent, heartbeat_at=timezone.now()
         )
-        send_event(
-            self.run.photo_id,
-            {"type": "run.progress", "run": self.run.pk, "progress": percent, "status": RunStatus.RUNNING},
-        )
+        self.run.status, self.run.progress = RunStatus.RUNNING, percent
+        send_event(self.run.photo_id, {"type": "run.progress", "run": run_json(self.run)})
 
     def cancel(self) -> bool:
         if self.cancelled:
@@ -210,10 +208,7 @@ def execute_run(run_id: int, job_id: str = "") -> str:
         if token == RunStatus.RUNNING:
             _check_later(run_id)
         return token
-    send_event(
-        run.photo_id,
-        {"type": "run.started", "run": run.pk, "status": RunStatus.RUNNING, "attempt": run.attempts},
-    )
+    send_event(run.photo_id, {"type": "run.started", "run": run_json(run)})
     heartbeat = _Heartbeat(run.pk, token)
     heartbeat.start()
     started = time.monotonic()

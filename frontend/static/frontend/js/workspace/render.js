@@ -1,8 +1,7 @@
 // Full-resolution renders: start one, follow its progress (room events, and a poll of GET /api/runs/{id}/
 // while it runs), cancel it, and show the new version when done. Another person's render shows in the
-// status line. Run events (colorize.services.runs): run.started and run.progress carry the run's id as
-// `run` with `status` and `progress`; run.queued, run.done, run.failed and run.cancelled carry the whole
-// run (run_dict) as `run`.
+// status line. Every run event (run.queued, run.started, run.progress, run.done, run.failed,
+// run.cancelled) carries the run as `run`, exactly as GET /api/runs/{id}/ answers it.
 import { api, errorMessage, uploadWithProgress } from "../api.js";
 import { gettext, t } from "../i18n.js";
 import { setLayer } from "./canvas.js";
@@ -95,17 +94,14 @@ async function cancelRender() {
 }
 
 function onRunEvent(frame) {
-  const partial = frame.type === "run.progress" || frame.type === "run.started";
-  const id = partial ? frame.run : frame.run.id;
-  const changes = partial ? { status: frame.status, progress: frame.progress ?? 0 } : frame.run;
-  const mine = state.activeRun && state.activeRun.id === id;
-  if (mine) mergeRun(changes);
+  const run = frame.run;
+  const mine = state.activeRun && state.activeRun.id === run.id;
+  if (mine) mergeRun(run);
   else if (!(state.activeRun && ACTIVE.includes(state.activeRun.status))) {
     // someone else's render: say so (the progress bar and Cancel are theirs)
-    const text = { "run.queued": gettext("queued"), "run.started": gettext("started"), "run.progress": `${frame.progress}%`,
+    const text = { "run.queued": gettext("queued"), "run.started": gettext("started"), "run.progress": `${run.progress}%`,
       "run.done": gettext("done"), "run.failed": gettext("failed"), "run.cancelled": gettext("cancelled") }[frame.type];
-    $("render-status").textContent = partial ? t("Render: %(state)s", { state: text })
-      : t("Render by %(user)s: %(state)s", { user: frame.run.requested_by, state: text });
+    $("render-status").textContent = t("Render by %(user)s: %(state)s", { user: run.requested_by, state: text });
   }
   if (frame.type === "run.done") loadVersions(false);
 }

@@ -11,6 +11,7 @@ Views, consumers, services and pages all go through these; colorize/access.py ad
 """
 
 from django.db.models import Count, Prefetch
+from django.utils.translation import gettext as _
 from rest_framework.exceptions import NotAuthenticated, PermissionDenied
 
 from accounts.models import Membership, Role
@@ -71,8 +72,11 @@ def check_role(user, collection: Collection, minimum: Role = Role.VIEWER) -> Rol
         raise NotFound()
     if role < minimum:
         if user is None or not user.is_authenticated:
-            raise NotAuthenticated("sign in to do this")
-        raise PermissionDenied(f"this needs the {Role(minimum).label} role; you are {role.label}")
+            raise NotAuthenticated(_("sign in to do this"))
+        raise PermissionDenied(
+            _("this needs the %(needed)s role; you are %(role)s")
+            % {"needed": Role(minimum).label, "role": role.label}
+        )
     return role
 
 

@@ -120,7 +120,7 @@ class MemberListView(generics.GenericAPIView):
     def get(self, request, pk):
         collection = access.get_collection_for(request.user, pk)
         if not collection.is_member(request.user):
-            raise ServiceError("permission_denied", "only members see the member list", status_code=403)
+            raise ServiceError("permission_denied", _("only members see the member list"), status_code=403)
         memberships = collection.memberships.select_related("user").order_by("-role", "user__username")
         return Response(self.get_serializer(memberships, many=True).data)
 

@@ -284,7 +284,7 @@ def render_derivatives(fileobj, max_pixels: int) -> dict[str, bytes]:
         warnings.simplefilter("ignore", Image.DecompressionBombWarning)
         with Image.open(fileobj, formats=ACCEPTED_FORMATS) as image:
             if image.width * image.height > max_pixels:
-                raise ImageRejected("too_many_pixels", "the image has too many pixels", 413)
+                raise ImageRejected("too_many_pixels", _("the image has too many pixels"), 413)
             image.seek(0)
             image.load()
             working = to_8bit(oriented(image))

@@ -1,6 +1,7 @@
 """Serializers: JSON shapes and input parsing only. Validation that needs the database lives in services."""
 
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -142,7 +143,9 @@ class PhotoMetadataSerializer(serializers.Serializer):
     def validate(self, attrs):
         unknown = sorted(set(getattr(self, "initial_data", {})) - set(self.fields) - self.IGNORED_INPUT)
         if unknown:
-            raise serializers.ValidationError({name: ["this field cannot be set here"] for name in unknown})
+            raise serializers.ValidationError(
+                {name: [_("this field cannot be set here")] for name in unknown}
+            )
         return attrs
 
 

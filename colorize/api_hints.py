@@ -5,6 +5,7 @@ POST /api/photos/{id}/hints/undo/. Writes name the hint revision they edit; a re
 (body field or Idempotency-Key header) is applied once.
 """
 
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.parsers import FormParser, MultiPartParser
@@ -31,7 +32,7 @@ HintChangeSerializer = inline_serializer(
 
 def _body(request) -> dict:
     if not isinstance(request.data, dict):
-        raise ServiceError("invalid", "send a JSON object", fields={"body": ["must be a JSON object"]})
+        raise ServiceError("invalid", _("send a JSON object"), fields={"body": [_("must be a JSON object")]})
     return dict(request.data)
 
 
@@ -97,7 +98,7 @@ class HintDetailView(APIView):
                 wanted = body.pop("status")
                 if wanted not in ("verified", "suggested"):
                     raise ServiceError(
-                        "invalid", "status is verified or suggested", fields={"status": ["invalid"]}
+                        "invalid", _("status is verified or suggested"), fields={"status": [_("invalid")]}
                     )
                 change = services.do_verify_hint(
                     request.user,
@@ -181,7 +182,7 @@ class PhotoHintEventsView(APIView):
             hint = int(request.query_params["hint"]) if request.query_params.get("hint") else None
         except ValueError:
             raise ServiceError(
-                "invalid", "since, limit and hint are integers", fields={"since": ["integer"]}
+                "invalid", _("since, limit and hint are integers"), fields={"since": [_("integer")]}
             ) from None
         events = services.events_since(photo.pk, since, limit=limit, hint_id=hint)
         return Response({"room_revision": services.room_revision(photo.pk), "since": since, "events": events})

@@ -3,6 +3,7 @@
 import json
 
 from django.http import HttpResponse
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
@@ -44,7 +45,9 @@ def _data(request) -> dict:
         try:
             data["options"] = json.loads(data["options"] or "{}")
         except ValueError:
-            raise ServiceError("invalid", "options: not JSON", fields={"options": ["not JSON"]}) from None
+            raise ServiceError(
+                "invalid", _("options: not JSON"), fields={"options": [_("not JSON")]}
+            ) from None
     return data
 
 
@@ -161,7 +164,7 @@ class VersionReviewsView(APIView):
 class ReviewQueueView(APIView):
     def get(self, request):
         if not request.user.is_authenticated:
-            raise ServiceError("not_authenticated", "sign in to see your review queue", status_code=401)
+            raise ServiceError("not_authenticated", _("sign in to see your review queue"), status_code=401)
         versions = review_services.review_queue(request.user)
         return Response({"results": [review_services.queue_item(v) for v in versions[:500]]})
 

@@ -341,9 +341,9 @@ def _guard(fn):
         except Http404:
             return JsonResponse(error_body("not_found", NotFound.MESSAGE), status=404)
         except (PermissionDenied, exceptions.PermissionDenied):
-            return JsonResponse(error_body("permission_denied", "not allowed"), status=403)
+            return JsonResponse(error_body("permission_denied", gettext("not allowed")), status=403)
         except exceptions.NotAuthenticated:
-            return JsonResponse(error_body("not_authenticated", "sign in to see this"), status=401)
+            return JsonResponse(error_body("not_authenticated", gettext("sign in to see this")), status=401)
 
     view.__name__ = fn.__name__
     return view

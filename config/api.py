@@ -60,6 +60,15 @@ class NotFound(ServiceError, Http404):
         super().__init__("not_found", self.MESSAGE, status_code=404)
 
 
+def fields_message(fields: dict) -> str:
+    """The one-line message of field errors, "name: problem; other: problem one problem two", from
+    {name: problem or [problems]} whose problems are already in the reader's language."""
+    return "; ".join(
+        f"{name}: {' '.join(str(p) for p in problems) if isinstance(problems, list | tuple) else problems}"
+        for name, problems in fields.items()
+    )
+
+
 def error_body(code: str, message: str, fields: dict | None = None) -> dict:
     return {"error": {"code": code, "message": message, "fields": fields or {}}}
 

@@ -5,6 +5,7 @@ import logging
 
 from django.db import DataError
 from django.http import HttpResponseBadRequest, JsonResponse
+from django.utils.translation import gettext
 
 from config.api import error_body
 
@@ -24,7 +25,7 @@ class BadInputMiddleware:
         if not isinstance(exception, OverflowError | DataError):
             return None
         log.info("bad input on %s: %s", request.path, exception)
-        message = "a number in the request is out of range"
+        message = gettext("a number in the request is out of range")
         if request.path.startswith(("/api/", "/iiif/")):
             return JsonResponse(error_body("invalid", message), status=400)
         return HttpResponseBadRequest(message)

@@ -1,5 +1,6 @@
 """The API's JSON parser (DEFAULT_PARSER_CLASSES): its own module, as DRF imports it while loading its views."""
 
+from django.utils.translation import gettext
 from rest_framework.parsers import JSONParser
 
 
@@ -16,9 +17,9 @@ class JSONObjectParser(JSONParser):
         try:
             data = super().parse(stream, media_type, parser_context)
         except RecursionError:
-            raise ParseError("JSON parse error - nested too deeply") from None
+            raise ParseError(gettext("JSON parse error - nested too deeply")) from None
         if not isinstance(data, dict):
-            raise ParseError("the JSON body must be an object")
+            raise ParseError(gettext("the JSON body must be an object"))
         if has_lone_surrogate(data):
-            raise ParseError("the JSON body holds a lone surrogate: text must be valid Unicode")
+            raise ParseError(gettext("the JSON body holds a lone surrogate: text must be valid Unicode"))
         return data

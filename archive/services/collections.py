@@ -4,6 +4,7 @@ from collections.abc import Mapping
 
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
 
 from accounts.models import Membership, Role
 from archive.access import NotFound, check_role
@@ -19,15 +20,15 @@ def check_collection_data(data: Mapping, *, partial: bool) -> dict:
     if "title" in data or not partial:
         title = str(data.get("title") or "").strip()
         if not title:
-            errors["title"] = "a collection needs a title"
+            errors["title"] = _("a collection needs a title")
         elif len(title) > 300:
-            errors["title"] = "at most 300 characters"
+            errors["title"] = _("at most %(max)s characters") % {"max": 300}
         cleaned["title"] = title
     if "description" in data:
         cleaned["description"] = str(data.get("description") or "")
     if "visibility" in data:
         if data["visibility"] not in Visibility.values:
-            errors["visibility"] = f"use one of {', '.join(Visibility.values)}"
+            errors["visibility"] = _("use one of %(values)s") % {"values": ", ".join(Visibility.values)}
         cleaned["visibility"] = data["visibility"]
     if errors:
         raise _invalid(errors)
@@ -36,7 +37,7 @@ def check_collection_data(data: Mapping, *, partial: bool) -> dict:
 
 def do_create_collection(user, data: Mapping) -> Collection:
     if user is None or not user.is_authenticated:
-        raise ServiceError("not_authenticated", "sign in to create a collection", status_code=401)
+        raise ServiceError("not_authenticated", _("sign in to create a collection"), status_code=401)
     cleaned = check_collection_data(data, partial=False)
     with transaction.atomic():
         collection = Collection.objects.create(owner=user, **cleaned)
@@ -65,7 +66,13 @@ def check_role_name(name) -> Role:
     try:
         return Role.from_name(str(name))
     except ValueError as exc:
-        raise _invalid({"role": str(exc)}) from exc
+        roles = ", ".join(role.label for role in Role)
+        raise _invalid(
+            {
+                "role": _("unknown role %(name)s; use one of %(roles)s")
+                % {"name": repr(str(name)), "roles": roles}
+            }
+        ) from exc
 
 
 def check_member_target(collection: Collection, username):
@@ -77,12 +84,14 @@ def check_member_target(collection: Collection, username):
         by_email = list(users.filter(email__iexact=name)[:2])
         user = by_email[0] if len(by_email) == 1 else None
     if user is None:
-        raise _invalid({"username": f"no active user with the name or e-mail address {name!r}"})
+        raise _invalid(
+            {"username": _("no active user with the name or e-mail address %(name)s") % {"name": repr(name)}}
+        )
     if user.pk == collection.owner_id:
         raise ServiceError(
             "is_owner",
-            f"{user.username} owns this collection already",
-            fields={"username": ["the owner is not a member"]},
+            _("%(user)s owns this collection already") % {"user": user.username},
+            fields={"username": [_("the owner is not a member")]},
             status_code=409,
         )
     return user
@@ -100,8 +109,8 @@ def do_add_member(actor, collection: Collection, username, role_name) -> Members
     except IntegrityError as exc:
         raise ServiceError(
             "already_member",
-            f"{user.username} is already a member; change their role instead",
-            fields={"username": ["already a member"]},
+            _("%(user)s is already a member; change their role instead") % {"user": user.username},
+            fields={"username": [_("already a member")]},
             status_code=409,
         ) from exc
 

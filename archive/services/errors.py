@@ -2,7 +2,7 @@
 
 from django.utils.translation import gettext as _
 
-from config.api import ServiceError
+from config.api import ServiceError, fields_message
 
 
 class DuplicatePhoto(ServiceError):
@@ -17,8 +17,9 @@ class DuplicatePhoto(ServiceError):
 
 
 def invalid(fields: dict[str, str]) -> ServiceError:
+    """400 invalid for {field: message}: the messages are already in the reader's language (gettext)."""
     return ServiceError(
         "invalid",
-        "; ".join(f"{name}: {message}" for name, message in fields.items()),
+        fields_message(fields),
         fields={name: [message] for name, message in fields.items()},
     )

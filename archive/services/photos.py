@@ -4,6 +4,7 @@ import datetime
 from collections.abc import Mapping
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from accounts.models import Role
 from archive import languages
@@ -51,7 +52,7 @@ def _parse_date(value, name: str, errors: dict):
             return datetime.date(year, 1, 1) if name == "date_from" else datetime.date(year, 12, 31)
         return datetime.date.fromisoformat(text)
     except ValueError:
-        errors[name] = f"{text!r} is not a date (use YYYY-MM-DD or YYYY)"
+        errors[name] = _("%(value)s is not a date (use YYYY-MM-DD or YYYY)") % {"value": repr(text)}
         return None
 
 
@@ -75,7 +76,7 @@ def check_photo_metadata(data: Mapping, *, partial: bool = False, current: Photo
     """
     unknown = sorted(set(data) - set(METADATA_FIELDS))
     if unknown:
-        raise _invalid({name: "unknown field" for name in unknown})
+        raise _invalid({name: _("unknown field") for name in unknown})
     errors: dict[str, str] = {}
     cleaned: dict = {}
     limits = {f.name: f.max_length for f in Photo._meta.get_fields() if f.name in TEXT_FIELDS}
@@ -83,7 +84,7 @@ def check_photo_metadata(data: Mapping, *, partial: bool = False, current: Photo
         if name in data:
             value = "" if data[name] is None else str(data[name]).strip()
             if limits.get(name) and len(value) > limits[name]:
-                errors[name] = f"at most {limits[name]} characters"
+                errors[name] = _("at most %(max)s characters") % {"max": limits[name]}
             cleaned[name] = value
     for name in ("date_from", "date_to"):
         if name in data:
@@ -96,14 +97,16 @@ def check_photo_metadata(data: Mapping, *, partial: bool = False, current: Photo
         if chosen not in (None, ""):
             tag = languages.normalize_tag(chosen)
             if tag is None:
-                errors[lang_name] = f"{chosen!r} is not a language tag (e.g. ko, en, und)"
+                errors[lang_name] = _("%(value)s is not a language tag (e.g. ko, en, und)") % {
+                    "value": repr(chosen)
+                }
             cleaned[lang_name] = (tag or "") if text else ""
         else:
             cleaned[lang_name] = languages.detect(text)
     date_from = cleaned.get("date_from", current.date_from if current else None)
     date_to = cleaned.get("date_to", current.date_to if current else None)
     if date_from and date_to and date_from > date_to and "date_from" not in errors:
-        errors["date_to"] = "the end of the date range is before its start"
+        errors["date_to"] = _("the end of the date range is before its start")
     if "era" in data:
         era = data["era"]
         if era in (None, ""):
@@ -113,7 +116,7 @@ def check_photo_metadata(data: Mapping, *, partial: bool = False, current: Photo
         else:
             cleaned["era"] = Era.objects.filter(slug=str(era).strip()).first()
             if cleaned["era"] is None:
-                errors["era"] = f"unknown era {era!r}; see /api/eras/"
+                errors["era"] = _("unknown era %(slug)s; see /api/eras/") % {"slug": repr(era)}
     if "situations" in data:
         wanted = _split_slugs(data["situations"])
         objects = [s for s in wanted if isinstance(s, Situation)]
@@ -121,7 +124,9 @@ def check_photo_metadata(data: Mapping, *, partial: bool = False, current: Photo
         found = {s.slug: s for s in Situation.objects.filter(slug__in=slugs)} if slugs else {}
         missing = [s for s in slugs if s not in found]
         if missing:
-            errors["situations"] = f"unknown situation(s) {', '.join(missing)}; see /api/situations/"
+            errors["situations"] = _("unknown situation(s) %(slugs)s; see /api/situations/") % {
+                "slugs": ", ".join(missing)
+            }
         cleaned["situations"] = objects + [found[s] for s in slugs if s in found]
     if errors:
         raise _invalid(errors)
@@ -149,19 +154,19 @@ def check_photo_batch(user, collection, photo_ids, changes: Mapping) -> tuple[li
     """The collection's photos named by `photo_ids` and the validated changes (curators and up)."""
     check_role(user, collection, Role.CURATOR)
     if not isinstance(photo_ids, list) or not photo_ids or len(photo_ids) > BATCH_LIMIT:
-        raise _invalid({"photos": f"a list of 1 to {BATCH_LIMIT} photo ids"})
+        raise _invalid({"photos": _("a list of 1 to %(max)s photo ids") % {"max": BATCH_LIMIT}})
     if not isinstance(changes, Mapping) or not changes:
-        raise _invalid({"changes": "name at least one field to change"})
+        raise _invalid({"changes": _("name at least one field to change")})
     outside = sorted(set(changes) - set(BATCH_FIELDS))
     if outside:
-        raise _invalid({name: "not changed in a batch (edit it photo by photo)" for name in outside})
+        raise _invalid({name: _("not changed in a batch (edit it photo by photo)") for name in outside})
     try:
         ids = {int(pk) for pk in photo_ids}
     except (TypeError, ValueError) as exc:
-        raise _invalid({"photos": "photo ids are numbers"}) from exc
+        raise _invalid({"photos": _("photo ids are numbers")}) from exc
     photos = list(Photo.objects.filter(collection=collection, pk__in=ids).order_by("pk"))
     if len(photos) != len(ids):
-        raise _invalid({"photos": "some photos are not in this collection"})
+        raise _invalid({"photos": _("some photos are not in this collection")})
     cleaned = check_photo_metadata(changes, partial=True)
     for photo in photos:  # a date range must hold on every photo, with its own other end
         check_photo_metadata(changes, partial=True, current=photo)

@@ -4,6 +4,7 @@ from collections.abc import Mapping
 
 from django.db import transaction
 from django.utils.text import slugify
+from django.utils.translation import gettext as _
 
 from accounts.models import Membership, Role
 from archive.models import Collection, Era, Situation
@@ -27,7 +28,7 @@ def can_edit_vocabularies(user) -> bool:
 def check_vocabulary_editor(user) -> None:
     if not can_edit_vocabularies(user):
         raise ServiceError(
-            "permission_denied", "only reviewers and owners edit the eras and situations", status_code=403
+            "permission_denied", _("only reviewers and owners edit the eras and situations"), status_code=403
         )
 
 
@@ -37,7 +38,7 @@ def _year(value, name: str, errors: dict):
     try:
         return int(value)
     except (TypeError, ValueError):
-        errors[name] = "a year, like 1945"
+        errors[name] = _("a year, like 1945")
         return None
 
 
@@ -47,16 +48,16 @@ def check_entry_data(kind: str, data: Mapping, *, partial: bool) -> dict:
     if "name" in data or not partial:
         name = str(data.get("name") or "").strip()
         if not name:
-            errors["name"] = "a name is needed"
+            errors["name"] = _("a name is needed")
         elif len(name) > 100:
-            errors["name"] = "at most 100 characters"
+            errors["name"] = _("at most %(max)s characters") % {"max": 100}
         cleaned["name"] = name
     if kind == "era":
         for field in ("year_from", "year_to"):
             if field in data:
                 cleaned[field] = _year(data[field], field, errors)
         if cleaned.get("year_from") and cleaned.get("year_to") and cleaned["year_from"] > cleaned["year_to"]:
-            errors["year_to"] = "the end comes after the start"
+            errors["year_to"] = _("the end comes after the start")
     if errors:
         raise _invalid(errors)
     return cleaned
@@ -68,12 +69,17 @@ def do_create_entry(user, kind: str, data: Mapping):
     cleaned = check_entry_data(kind, data, partial=False)
     slug = slugify(str(data.get("slug") or cleaned["name"]))[:50]
     if not slug:
-        raise _invalid({"slug": "write a name in Latin letters or give a slug"})
+        raise _invalid({"slug": _("write a name in Latin letters or give a slug")})
     if model.objects.filter(slug=slug).exists():
         raise ServiceError(
             "exists",
-            f"there is already an {kind} {slug!r}",
-            fields={"slug": ["already used"]},
+            (
+                _("there is already an era %(slug)s")
+                if kind == "era"
+                else _("there is already a situation %(slug)s")
+            )
+            % {"slug": repr(slug)},
+            fields={"slug": [_("already used")]},
             status_code=409,
         )
     with transaction.atomic():
@@ -86,7 +92,11 @@ def do_update_entry(user, kind: str, slug: str, data: Mapping):
     check_vocabulary_editor(user)
     entry = KINDS[kind].objects.filter(slug=slug).first()
     if entry is None:
-        raise ServiceError("not_found", f"no {kind} {slug!r}", status_code=404)
+        raise ServiceError(
+            "not_found",
+            (_("no era %(slug)s") if kind == "era" else _("no situation %(slug)s")) % {"slug": repr(slug)},
+            status_code=404,
+        )
     cleaned = check_entry_data(kind, data, partial=True)
     before = {name: getattr(entry, name) for name in cleaned}
     with transaction.atomic():

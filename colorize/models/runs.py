@@ -287,6 +287,7 @@ class ContextProfile(models.Model):
 
     def clean(self):
         from django.core.exceptions import ValidationError
+        from django.utils.translation import gettext as _
 
         if self.profile:
             import ml
@@ -294,9 +295,11 @@ class ContextProfile(models.Model):
             try:
                 ml.Profile.from_dict(self.profile)
             except (ValueError, TypeError) as exc:
-                raise ValidationError({"profile": f"not a valid ml.Profile dict: {exc}"}) from exc
+                raise ValidationError(
+                    {"profile": _("not a valid ml.Profile dict: %(error)s") % {"error": exc}}
+                ) from exc
         if not self.era_id and not self.situation_id:
-            raise ValidationError("a profile belongs to an era and/or a situation")
+            raise ValidationError(_("a profile belongs to an era and/or a situation"))
 
     def save(self, *args, **kwargs):
         self.key = profile_key(

@@ -225,7 +225,7 @@ def provenance(version: Version, *, fmt: str | None = None, mark: bool = False) 
     if current != photo.sha256:
         raise ServiceError(
             "original_changed",
-            "the original's bytes no longer match its recorded SHA-256; export refused",
+            gettext("the original's bytes no longer match its recorded SHA-256; export refused"),
             status_code=409,
         )
     approval = _approval(version)
@@ -519,7 +519,9 @@ def export_image(version: Version, fmt: str, mark: bool = False) -> tuple[bytes,
     key = (fmt or "jpeg").lower()
     if key not in FORMATS:
         raise ServiceError(
-            "invalid", "format: use jpeg, png, tiff or json", fields={"format": ["jpeg, png, tiff or json"]}
+            "invalid",
+            gettext("format: use jpeg, png, tiff or json"),
+            fields={"format": [gettext("jpeg, png, tiff or json")]},
         )
     pil_format, mime, ext = FORMATS[key]
     prov = provenance(version, fmt=pil_format.lower(), mark=mark)

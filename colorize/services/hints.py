@@ -15,6 +15,7 @@ from urllib.parse import urlparse
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.models import Role
 from archive import languages
@@ -35,7 +36,7 @@ from colorize.models.hints import (
 )
 from colorize.serializers import hint_json
 from colorize.services import events
-from config.api import ServiceError
+from config.api import ServiceError, fields_message
 
 COLOR_RE = re.compile(r"#[0-9a-fA-F]{6}")  # used with fullmatch: "$" would let a trailing newline through
 MAX_REQUEST_ID = 100
@@ -62,7 +63,8 @@ class StaleRevision(ServiceError):
     def __init__(self, hint: Hint, expected):
         super().__init__(
             "stale",
-            f"hint {hint.pk} is at revision {hint.revision}, not {expected}: reload it and try again",
+            _("hint %(id)s is at revision %(revision)s, not %(expected)s: reload it and try again")
+            % {"id": hint.pk, "revision": hint.revision, "expected": expected},
             status_code=409,
         )
         self.current = hint_json(hint)
@@ -93,10 +95,10 @@ class HintChange:
 def _number(data: dict, key: str, errors: dict, lo: float, hi: float, lo_open: bool = False):
     value = data[key]
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        errors[key] = ["must be a number"]
+        errors[key] = [_("must be a number")]
         return None
     if value < lo or value > hi or (lo_open and value <= lo):
-        errors[key] = [f"must be in {'(' if lo_open else '['}{lo}, {hi}]"]
+        errors[key] = [_("must be in %(interval)s") % {"interval": f"{'(' if lo_open else '['}{lo}, {hi}]"}]
         return None
     return float(value)
 
@@ -106,17 +108,17 @@ def _text(data: dict, key: str, errors: dict, max_length: int):
     if value is None:
         return ""
     if not isinstance(value, str):
-        errors[key] = ["must be a string"]
+        errors[key] = [_("must be a string")]
         return None
     if len(value) > max_length:
-        errors[key] = [f"at most {max_length} characters"]
+        errors[key] = [_("at most %(max)s characters") % {"max": max_length}]
         return None
     return value.strip()
 
 
 def _color(color, errors: dict):
     if not isinstance(color, str) or not COLOR_RE.fullmatch(color):
-        errors["color"] = ['must be an sRGB hex colour like "#b22222"']
+        errors["color"] = [_('must be an sRGB hex colour like "#b22222"')]
         return None
     return color.lower()
 
@@ -136,13 +138,13 @@ def _points(points, errors: dict):
     if points is None:
         return []
     if not isinstance(points, list) or len(points) > MAX_STROKE_POINTS:
-        errors["points"] = [f"must be a list of at most {MAX_STROKE_POINTS} [x, y] pairs"]
+        errors["points"] = [_("must be a list of at most %(max)s [x, y] pairs") % {"max": MAX_STROKE_POINTS}]
         return None
     if not all(_is_point(point) for point in points):
-        errors["points"] = ["each point must be [x, y] with numbers"]
+        errors["points"] = [_("each point must be [x, y] with numbers")]
         return None
     if not all(0.0 <= v <= 1.0 for point in points for v in point):
-        errors["points"] = ["point coordinates must be in [0, 1]"]
+        errors["points"] = [_("point coordinates must be in [0, 1]")]
         return None
     return [[float(x), float(y)] for x, y in points]
 
@@ -152,7 +154,7 @@ def _url(data: dict, errors: dict):
     if url:
         parsed = urlparse(url)
         if parsed.scheme not in ("http", "https") or not parsed.netloc:
-            errors["evidence_url"] = ["must be an http(s) URL"]
+            errors["evidence_url"] = [_("must be an http(s) URL")]
             return None
     return url
 
@@ -165,11 +167,11 @@ def _check_shape(data: dict, clean: dict, errors: dict, partial: bool) -> None:
         required = ["color"] + (["points"] if shape == "stroke" else ["x", "y"])
         for key in required:
             if key not in data and key not in errors:
-                errors[key] = ["this field is required"]
+                errors[key] = [_("this field is required")]
     if clean.get("shape") == "stroke" or ("points" in clean and clean.get("shape") != "point"):
         if "points" in clean and clean["points"] is not None and len(clean["points"]) < 2:
             if "points" not in errors:
-                errors["points"] = ["a stroke needs at least 2 points"]
+                errors["points"] = [_("a stroke needs at least 2 points")]
 
 
 def clean_hint_data(data, *, partial: bool) -> dict:
@@ -179,11 +181,13 @@ def clean_hint_data(data, *, partial: bool) -> dict:
     points) and color; its x, y become the first point.
     """
     if not isinstance(data, dict):
-        raise ServiceError("invalid", "hint must be a JSON object", fields={"hint": ["must be an object"]})
+        raise ServiceError(
+            "invalid", _("hint must be a JSON object"), fields={"hint": [_("must be an object")]}
+        )
     errors: dict[str, list[str]] = {}
     unknown = sorted(set(data) - HINT_FIELDS)
     if unknown:
-        errors.update({key: ["unknown field"] for key in unknown})
+        errors.update({key: [_("unknown field")] for key in unknown})
     clean: dict = {}
     for key in ("x", "y"):
         if key in data:
@@ -196,7 +200,7 @@ def clean_hint_data(data, *, partial: bool) -> dict:
         clean["color"] = _color(data["color"], errors)
     if "shape" in data:
         if data["shape"] not in HintShape.values:
-            errors["shape"] = [f"must be one of {', '.join(HintShape.values)}"]
+            errors["shape"] = [_("must be one of %(values)s") % {"values": ", ".join(HintShape.values)}]
         else:
             clean["shape"] = data["shape"]
     if "points" in data:
@@ -206,7 +210,7 @@ def clean_hint_data(data, *, partial: bool) -> dict:
     if data.get("evidence_note_lang") not in (None, ""):
         tag = languages.normalize_tag(data["evidence_note_lang"])
         if tag is None:
-            errors["evidence_note_lang"] = ["not a language tag (e.g. ko, en, und)"]
+            errors["evidence_note_lang"] = [_("not a language tag (e.g. ko, en, und)")]
         clean["evidence_note_lang"] = tag
     elif isinstance(clean.get("evidence_note"), str):  # a new note without a chosen language: detect it
         clean["evidence_note_lang"] = languages.detect(clean["evidence_note"])
@@ -216,8 +220,7 @@ def clean_hint_data(data, *, partial: bool) -> dict:
         clean["evidence_url"] = _url(data, errors)
     _check_shape(data, clean, errors, partial)
     if errors:
-        message = "; ".join(f"{key}: {' '.join(msgs)}" for key, msgs in sorted(errors.items()))
-        raise ServiceError("invalid", message, fields=errors)
+        raise ServiceError("invalid", fields_message(dict(sorted(errors.items()))), fields=errors)
     return {key: value for key, value in clean.items() if value is not None}
 
 
@@ -226,14 +229,14 @@ def clean_request_id(request_id):
         return None
     if not isinstance(request_id, str | int) or isinstance(request_id, bool):
         raise ServiceError(
-            "invalid", "request_id must be a string", fields={"request_id": ["must be a string"]}
+            "invalid", _("request_id must be a string"), fields={"request_id": [_("must be a string")]}
         )
     request_id = str(request_id)
     if not request_id or len(request_id) > MAX_REQUEST_ID:
         raise ServiceError(
             "invalid",
-            f"request_id must be 1 to {MAX_REQUEST_ID} characters",
-            fields={"request_id": [f"1 to {MAX_REQUEST_ID} characters"]},
+            _("request_id must be 1 to %(max)s characters") % {"max": MAX_REQUEST_ID},
+            fields={"request_id": [_("1 to %(max)s characters") % {"max": MAX_REQUEST_ID}]},
         )
     return request_id
 
@@ -244,8 +247,8 @@ def clean_revision(value):
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise ServiceError(
             "invalid",
-            "name the revision of the hint you are editing (a positive integer)",
-            fields={"revision": ["this field is required: a positive integer"]},
+            _("name the revision of the hint you are editing (a positive integer)"),
+            fields={"revision": [_("this field is required: a positive integer")]},
         )
     return value
 
@@ -276,7 +279,9 @@ def get_hint(photo: Photo, hint_id) -> Hint:
     try:
         hint_id = int(hint_id)
     except (TypeError, ValueError):
-        raise ServiceError("invalid", "id must be a hint id", fields={"id": ["must be an integer"]}) from None
+        raise ServiceError(
+            "invalid", _("id must be a hint id"), fields={"id": [_("must be an integer")]}
+        ) from None
     hint = Hint.objects.select_related("photo__collection").filter(pk=hint_id, photo=photo).first()
     if hint is None:
         raise NotFound()
@@ -370,8 +375,8 @@ def _apply_fields(hint: Hint, clean: dict) -> None:
     if clean.get("points") and clean.get("shape", hint.shape) == HintShape.POINT:
         raise ServiceError(
             "invalid",
-            'points belong to strokes: send "shape": "stroke"',
-            fields={"points": ["only for strokes"]},
+            _('points belong to strokes: send "shape": "stroke"'),
+            fields={"points": [_("only for strokes")]},
         )
     for key, value in clean.items():
         if key == "color":
@@ -381,7 +386,7 @@ def _apply_fields(hint: Hint, clean: dict) -> None:
     if hint.shape == HintShape.STROKE:
         if len(hint.points or []) < 2:
             raise ServiceError(
-                "invalid", "a stroke needs at least 2 points", fields={"points": ["at least 2 points"]}
+                "invalid", _("a stroke needs at least 2 points"), fields={"points": [_("at least 2 points")]}
             )
         hint.x, hint.y = hint.points[0]
     else:
@@ -418,7 +423,7 @@ def _lock_for_write(user, hint: Hint, expected_revision, request_id, check_write
         return photo, hint, dup
     hint = _lock_hint(hint)
     if hint.is_deleted:
-        raise ServiceError("deleted", f"hint {hint.pk} was deleted", status_code=409)
+        raise ServiceError("deleted", _("hint %(id)s was deleted") % {"id": hint.pk}, status_code=409)
     _check_revision(hint, expected_revision)
     return photo, hint, None
 
@@ -448,13 +453,13 @@ def do_update_hint(user, hint: Hint, data, expected_revision, request_id=None) -
     request_id = clean_request_id(request_id)
     clean = clean_hint_data(data, partial=True)
     if not clean:
-        raise ServiceError("invalid", "nothing to change", fields={"hint": ["name at least one field"]})
+        raise ServiceError("invalid", _("nothing to change"), fields={"hint": [_("name at least one field")]})
 
     def change(hint: Hint, before: dict) -> None:
         _apply_fields(hint, clean)
         changed = {key for key in clean if before.get(key) != hint_json(hint).get(key)}
         if not changed:
-            raise ServiceError("unchanged", "these values are already the hint's", status_code=400)
+            raise ServiceError("unchanged", _("these values are already the hint's"), status_code=400)
         if hint.is_verified and changed & GEOMETRY_FIELDS:
             hint.status = HintStatus.SUGGESTED
             hint.verified_by = None
@@ -462,8 +467,8 @@ def do_update_hint(user, hint: Hint, data, expected_revision, request_id=None) -
         elif hint.is_verified and not hint.has_evidence:
             raise ServiceError(
                 "evidence_required",
-                "a verified hint keeps its evidence: give a note or a source",
-                fields={"evidence_note": ["a verified hint needs a note or a source"]},
+                _("a verified hint keeps its evidence: give a note or a source"),
+                fields={"evidence_note": [_("a verified hint needs a note or a source")]},
             )
 
     return _change_hint(user, hint, expected_revision, request_id, change)
@@ -489,11 +494,13 @@ def do_verify_hint(
     if not_evidence:
         raise ServiceError(
             "invalid",
-            "verifying changes only the evidence; move or recolour with an update first",
-            fields={key: ["not allowed when verifying"] for key in not_evidence},
+            _("verifying changes only the evidence; move or recolour with an update first"),
+            fields={key: [_("not allowed when verifying")] for key in not_evidence},
         )
     if not isinstance(verified, bool):
-        raise ServiceError("invalid", "verified must be true or false", fields={"verified": ["boolean"]})
+        raise ServiceError(
+            "invalid", _("verified must be true or false"), fields={"verified": [_("boolean")]}
+        )
     with transaction.atomic():
         photo, hint, earlier = _lock_for_write(user, hint, expected_revision, request_id, check_can_verify)
         if earlier is not None:
@@ -504,8 +511,8 @@ def do_verify_hint(
             if not hint.has_evidence:
                 raise ServiceError(
                     "evidence_required",
-                    "verifying needs evidence: a note or a source citation",
-                    fields={"evidence_note": ["give a note or a source"]},
+                    _("verifying needs evidence: a note or a source citation"),
+                    fields={"evidence_note": [_("give a note or a source")]},
                 )
             hint.status = HintStatus.VERIFIED
             hint.verified_by = user
@@ -513,7 +520,9 @@ def do_verify_hint(
             action = HintEvent.Action.VERIFY
         else:
             if not hint.is_verified:
-                raise ServiceError("unchanged", f"hint {hint.pk} is not verified", status_code=400)
+                raise ServiceError(
+                    "unchanged", _("hint %(id)s is not verified") % {"id": hint.pk}, status_code=400
+                )
             hint.status = HintStatus.SUGGESTED
             hint.verified_by = None
             hint.verified_at = None
@@ -533,10 +542,12 @@ def check_evidence_image(upload) -> str:
 
     if upload is None:
         raise ServiceError(
-            "invalid", "send the image as `image`", fields={"image": ["this field is required"]}
+            "invalid", _("send the image as `image`"), fields={"image": [_("this field is required")]}
         )
     if upload.size > MAX_EVIDENCE_IMAGE_BYTES:
-        raise ServiceError("too_large", "evidence images are at most 10 MiB", fields={"image": ["too large"]})
+        raise ServiceError(
+            "too_large", _("evidence images are at most 10 MiB"), fields={"image": [_("too large")]}
+        )
     try:
         upload.seek(0)
         with Image.open(upload) as image:
@@ -544,13 +555,15 @@ def check_evidence_image(upload) -> str:
             image.verify()
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
         raise ServiceError(
-            "invalid", "not a readable image", fields={"image": ["not a readable image"]}
+            "invalid", _("not a readable image"), fields={"image": [_("not a readable image")]}
         ) from None
     finally:
         upload.seek(0)
     if kind not in EVIDENCE_IMAGE_FORMATS:
         raise ServiceError(
-            "invalid", f"use JPEG, PNG, WebP or TIFF, not {kind}", fields={"image": ["unsupported format"]}
+            "invalid",
+            _("use JPEG, PNG, WebP or TIFF, not %(format)s") % {"format": kind},
+            fields={"image": [_("unsupported format")]},
         )
     return EVIDENCE_IMAGE_FORMATS[kind]
 
@@ -588,16 +601,24 @@ def do_undo(user, photo: Photo, event_revision=None, request_id=None) -> HintCha
         if event_revision is None:
             target = events_qs.filter(actor=user, undone_by__isnull=True).order_by("-room_revision").first()
             if target is None:
-                raise ServiceError("nothing_to_undo", "you have nothing left to undo here", status_code=409)
+                raise ServiceError(
+                    "nothing_to_undo", _("you have nothing left to undo here"), status_code=409
+                )
         else:
             target = HintEvent.objects.filter(photo=photo, room_revision=event_revision).first()
             if target is None:
-                raise ServiceError("not_found", f"no event {event_revision} in this room", status_code=404)
+                raise ServiceError(
+                    "not_found",
+                    _("no event %(revision)s in this room") % {"revision": event_revision},
+                    status_code=404,
+                )
             if target.action == HintEvent.Action.UNDO:
-                raise ServiceError("invalid", "an undo cannot be undone", status_code=400)
+                raise ServiceError("invalid", _("an undo cannot be undone"), status_code=400)
             if HintEvent.objects.filter(undo_of=target).exists():
                 raise ServiceError(
-                    "already_undone", f"event {event_revision} was already undone", status_code=409
+                    "already_undone",
+                    _("event %(revision)s was already undone") % {"revision": event_revision},
+                    status_code=409,
                 )
         hint = _lock_hint(target.hint)
         later = HintEvent.objects.filter(hint=hint, room_revision__gt=target.room_revision)

@@ -11,6 +11,7 @@ import logging
 import numpy as np
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.utils.translation import gettext as _
 from PIL import Image
 
 from accounts.models import Membership, Role
@@ -20,7 +21,7 @@ from archive.models import Collection, Era, Situation
 from colorize.models import ContextProfile, ReferencePhoto, Review, ReviewDecision, Version
 from colorize.models.runs import profile_key
 from config import jobs
-from config.api import ServiceError
+from config.api import ServiceError, fields_message
 
 log = logging.getLogger(__name__)
 MAX_SOURCES = 200
@@ -108,7 +109,7 @@ def rebuild_profile(era: Era | None, situation: Situation | None) -> ContextProf
         return existing
     profile = ml.build_profile(images, name=key)
     with transaction.atomic():
-        obj, _ = ContextProfile.objects.select_for_update().get_or_create(
+        obj, _created = ContextProfile.objects.select_for_update().get_or_create(
             key=key, defaults={"era": era, "situation": situation}
         )
         if obj.manual:
@@ -178,12 +179,12 @@ def feed_profiles_from_reference(reference_id: int) -> list[str]:
 def check_reference_author(user) -> None:
     """Curators (of any collection) may attach colour references to the shared era/situation vocabularies."""
     if user is None or not user.is_authenticated:
-        raise ServiceError("not_authenticated", "sign in to do this", status_code=401)
+        raise ServiceError("not_authenticated", _("sign in to do this"), status_code=401)
     if user.is_superuser or user.owned_collections.exists():
         return
     if not Membership.objects.filter(user=user, role__gte=Role.CURATOR).exists():
         raise ServiceError(
-            "permission_denied", "this needs the curator role in a collection", status_code=403
+            "permission_denied", _("this needs the curator role in a collection"), status_code=403
         )
 
 
@@ -194,24 +195,23 @@ def do_add_reference(user, data, files) -> ReferencePhoto:
     if data.get("era"):
         era = Era.objects.filter(slug=data["era"]).first()
         if era is None:
-            errors["era"] = [f"unknown era {data['era']!r}"]
+            errors["era"] = [_("unknown era %(slug)s") % {"slug": repr(data["era"])}]
     if data.get("situation"):
         situation = Situation.objects.filter(slug=data["situation"]).first()
         if situation is None:
-            errors["situation"] = [f"unknown situation {data['situation']!r}"]
+            errors["situation"] = [_("unknown situation %(slug)s") % {"slug": repr(data["situation"])}]
     if not data.get("era") and not data.get("situation"):
-        errors["era"] = ["attach the reference to an era and/or a situation"]
+        errors["era"] = [_("attach the reference to an era and/or a situation")]
     upload = files.get("image")
     if upload is None:
-        errors["image"] = ["a colour image is required"]
+        errors["image"] = [_("a colour image is required")]
     else:
         try:
             clean_image = imaging.check_reference_upload(upload)
         except imaging.ImageRejected as exc:
             errors["image"] = [exc.message]
     if errors:
-        message = "; ".join(f"{k}: {' '.join(v)}" for k, v in errors.items())
-        raise ServiceError("invalid", message, fields=errors)
+        raise ServiceError("invalid", fields_message(errors), fields=errors)
     with transaction.atomic():
         ref = ReferencePhoto(
             title=str(data.get("title", ""))[:300],

@@ -116,12 +116,16 @@ def compare(user, version: Version, other: str) -> dict:
         other_id = int(other)
     except (TypeError, ValueError):
         raise ServiceError(
-            "invalid", "with: a version id or 'original'", fields={"with": ["a version id or 'original'"]}
+            "invalid",
+            _("with: a version id or 'original'"),
+            fields={"with": [_("a version id or 'original'")]},
         ) from None
     other_version = get_version_for(user, other_id)
     if other_version.photo_id != version.photo_id:
         raise ServiceError(
-            "invalid", "with: versions of the same photo only", fields={"with": ["another photo's version"]}
+            "invalid",
+            _("with: versions of the same photo only"),
+            fields={"with": [_("another photo's version")]},
         )
     that = version_json(other_version, reader=reader)
     that["kind"] = "version"
@@ -142,11 +146,26 @@ def _state(version: Version) -> str:
     return version.review_state
 
 
+def _state_name(state: str) -> str:
+    """A review state in the reader's language (the machine value in English)."""
+    names = {
+        "draft": _("draft"),
+        ReviewDecision.SUBMITTED: _("submitted"),
+        ReviewDecision.APPROVED: _("approved"),
+        ReviewDecision.REJECTED: _("rejected"),
+    }
+    return names.get(state, state)
+
+
 def check_submit(user, version: Version) -> None:
     check_role(user, version.photo.collection, Role.CURATOR)
     state = _state(version)
     if state in (ReviewDecision.SUBMITTED, ReviewDecision.APPROVED):
-        raise ServiceError("invalid_state", f"the version is already {state}", status_code=409)
+        raise ServiceError(
+            "invalid_state",
+            _("the version is already %(state)s") % {"state": _state_name(state)},
+            status_code=409,
+        )
 
 
 def check_decide(user, version: Version) -> None:
@@ -154,13 +173,16 @@ def check_decide(user, version: Version) -> None:
     if version.created_by_id is not None and version.created_by_id == user.pk:
         raise ServiceError(
             "four_eyes",
-            "you made this version; another reviewer must decide on it (four-eyes rule)",
+            _("you made this version; another reviewer must decide on it (four-eyes rule)"),
             status_code=403,
         )
     state = _state(version)
     if state != ReviewDecision.SUBMITTED:
         raise ServiceError(
-            "invalid_state", f"only submitted versions can be decided (this one is {state})", status_code=409
+            "invalid_state",
+            _("only submitted versions can be decided (this one is %(state)s)")
+            % {"state": _state_name(state)},
+            status_code=409,
         )
 
 
@@ -258,7 +280,7 @@ def _body(data) -> dict:
         return {}
     if not hasattr(data, "get"):
         raise ServiceError(
-            "invalid", "the body must be a JSON object", fields={"body": ["must be an object"]}
+            "invalid", _("the body must be a JSON object"), fields={"body": [_("must be an object")]}
         )
     return data
 
@@ -266,9 +288,11 @@ def _body(data) -> dict:
 def _comment(data) -> str:
     comment = _body(data).get("comment", "")
     if not isinstance(comment, str):
-        raise ServiceError("invalid", "comment: must be text", fields={"comment": ["must be text"]})
+        raise ServiceError("invalid", _("comment: must be text"), fields={"comment": [_("must be text")]})
     if len(comment) > 5000:
-        raise ServiceError("invalid", "comment: at most 5000 characters", fields={"comment": ["too long"]})
+        raise ServiceError(
+            "invalid", _("comment: at most 5000 characters"), fields={"comment": [_("too long")]}
+        )
     return comment.strip()
 
 
@@ -284,15 +308,17 @@ def _replace(data) -> dict:
         confirm = confirm.strip().lower() in ("1", "true", "yes", "on")
     if not isinstance(confirm, bool):
         raise ServiceError(
-            "invalid", "confirm_replace: true or false", fields={"confirm_replace": ["true or false"]}
+            "invalid", _("confirm_replace: true or false"), fields={"confirm_replace": [_("true or false")]}
         )
     reason = data.get("reason", "")
     if reason is None:
         reason = ""
     if not isinstance(reason, str):
-        raise ServiceError("invalid", "reason: must be text", fields={"reason": ["must be text"]})
+        raise ServiceError("invalid", _("reason: must be text"), fields={"reason": [_("must be text")]})
     if len(reason) > 5000:
-        raise ServiceError("invalid", "reason: at most 5000 characters", fields={"reason": ["too long"]})
+        raise ServiceError(
+            "invalid", _("reason: at most 5000 characters"), fields={"reason": [_("too long")]}
+        )
     return {"confirm": confirm, "reason": reason.strip()}
 
 
@@ -306,7 +332,7 @@ def do_reject(user, version: Version, data=None) -> Review:
     comment = _comment(data)
     if not comment:
         raise ServiceError(
-            "invalid", "comment: say why the version is rejected", fields={"comment": ["required"]}
+            "invalid", _("comment: say why the version is rejected"), fields={"comment": [_("required")]}
         )
     return _decide(user, version, ReviewDecision.REJECTED, comment)
 

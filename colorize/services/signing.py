@@ -19,6 +19,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core import checks
+from django.utils.translation import gettext as _
 
 from config.api import ServiceError
 
@@ -67,7 +68,7 @@ def signer_summary() -> dict:
     except (OSError, ValueError) as exc:
         log.error("C2PA signing certificate unreadable: %s", exc)
         raise ServiceError(
-            "signing_unavailable", "the export signing certificate cannot be read", status_code=503
+            "signing_unavailable", _("the export signing certificate cannot be read"), status_code=503
         ) from None
 
 
@@ -143,7 +144,7 @@ def sign(content: bytes, mime: str, name: str, version, prov: dict) -> bytes:
             return out.getvalue()
     except (OSError, c2pa.C2paError) as exc:
         log.error("C2PA signing of %s failed: %s", name, exc)
-        raise ServiceError("signing_failed", "the export could not be signed", status_code=503) from None
+        raise ServiceError("signing_failed", _("the export could not be signed"), status_code=503) from None
 
 
 @checks.register(checks.Tags.security)

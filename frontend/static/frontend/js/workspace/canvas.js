@@ -32,6 +32,13 @@ export function snapshotArrived() {
   }
 }
 
+// An error written to the canvas status stays there while loadOriginal keeps asking: data-error marks it (the
+// text itself is in the reader's language, so it cannot tell an error from a progress message).
+function showStatusError(status, text) {
+  status.textContent = text;
+  status.dataset.error = "true";
+}
+
 // The web derivative (≈2048 px) is made after the upload; until it exists, ask again with back-off.
 export async function loadOriginal(attempt = 0) {
   const status = $("canvas-status");
@@ -42,15 +49,15 @@ export async function loadOriginal(attempt = 0) {
       state.photo = { ...state.photo, ...photo };
       url = photo.urls.web;
     } catch (err) {
-      status.textContent = t("Could not ask for the web image (%(error)s); trying again…", { error: err.message });
+      showStatusError(status, t("Could not ask for the web image (%(error)s); trying again…", { error: err.message }));
     }
   }
   if (!url && state.photo.derivatives_status === "failed") {
-    status.textContent = t("The web image could not be made: %(error)s", { error: state.photo.derivatives_error });
+    showStatusError(status, t("The web image could not be made: %(error)s", { error: state.photo.derivatives_error }));
     return;
   }
   if (!url) {
-    if (!status.textContent.startsWith(gettext("Could not"))) status.textContent = gettext("Preparing the web image…");
+    if (status.dataset.error !== "true") status.textContent = gettext("Preparing the web image…");
     setTimeout(() => loadOriginal(attempt + 1), Math.min(500 * (attempt + 1), 3000));
     return;
   }
@@ -64,6 +71,7 @@ export async function loadOriginal(attempt = 0) {
   luma.getContext("2d", { willReadFrequently: true }).drawImage(img, 0, 0, luma.width, luma.height);
   state.lumaCanvas = luma;
   status.textContent = "";
+  delete status.dataset.error;
   status.hidden = true;
   state.viewer.invalidate();
   markReady();

@@ -72,7 +72,9 @@ def _submit(path: str, args: list, kwargs: dict, options: dict):
         try:
             app.send_task(RUN_JOB_TASK, args=[path, args, kwargs], **options)
         except OperationalError:
-            log.exception("could not send job %s%r (broker unreachable); the sweep sends it again", path, tuple(args))
+            log.exception(
+                "could not send job %s%r (broker unreachable); the sweep sends it again", path, tuple(args)
+            )
 
 
 def _forget(future: Future) -> None:

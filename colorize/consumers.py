@@ -2,7 +2,8 @@
 
 Thin: it parses and checks frames, rate-limits, and calls colorize.services.hints (the same functions as the
 REST API), which broadcast `room.event` group messages after commit; this consumer forwards every such
-event verbatim (also the runs engineer's run.* / version.* events).
+event verbatim (also the runs engineer's run.* / version.* events). Its error frames are in the language chosen at
+the handshake (room_language), the services' messages included.
 """
 
 import asyncio
@@ -21,7 +22,9 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db import close_old_connections
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation.trans_real import parse_accept_lang_header
 from rest_framework.exceptions import NotAuthenticated
 from rest_framework.exceptions import PermissionDenied as DRFPermissionDenied
 
@@ -110,27 +113,47 @@ MAX_NUMBER_DIGITS = 32  # JSON numbers longer than this are refused before Pytho
 
 def _parse_int(text: str) -> int:
     if len(text.lstrip("-")) > MAX_NUMBER_DIGITS:
-        raise FrameError("invalid", "numbers in frames are at most 32 digits long")
+        raise FrameError(
+            "invalid", _("numbers in frames are at most %(max)s digits long") % {"max": MAX_NUMBER_DIGITS}
+        )
     return int(text)
 
 
 def _parse_float(text: str) -> float:
     if len(text) > 64:
-        raise FrameError("invalid", "numbers in frames are at most 64 characters long")
+        raise FrameError("invalid", _("numbers in frames are at most %(max)s characters long") % {"max": 64})
     value = float(text)
     if not math.isfinite(value):
-        raise FrameError("invalid", "numbers in frames must be finite")
+        raise FrameError("invalid", _("numbers in frames must be finite"))
     return value
 
 
 def _parse_constant(name: str):
-    raise FrameError("invalid", f"{name} is not a number JSON allows")
+    raise FrameError("invalid", _("%(name)s is not a number JSON allows") % {"name": name})
 
 
 class FrameError(Exception):
     def __init__(self, code: str, message: str, fields: dict | None = None):
         super().__init__(message)
         self.code, self.message, self.fields = code, message, fields or {}
+
+
+def room_language(scope) -> str:
+    """The language of a room connection, chosen from its handshake as LocaleMiddleware chooses a page's
+    (docs/i18n.md): the language cookie of the switcher, else the first language of Accept-Language the site
+    speaks, else LANGUAGE_CODE; only languages of settings.LANGUAGES."""
+    wanted = [(scope.get("cookies") or {}).get(settings.LANGUAGE_COOKIE_NAME)]
+    accept = dict(scope.get("headers") or []).get(b"accept-language", b"").decode("latin-1")
+    for code, _quality in parse_accept_lang_header(accept):
+        if code == "*":  # any language: the site's own
+            break
+        wanted.append(code)
+    for code in [*wanted, settings.LANGUAGE_CODE]:
+        try:
+            return translation.get_supported_language_variant(code)
+        except LookupError:
+            continue
+    return settings.LANGUAGE_CODE
 
 
 # ------------------------------------------------------------------------------------ database side
@@ -249,7 +272,7 @@ def _write(photo_id: int, user, frame: dict) -> dict:
     except NotFound:
         collection = Photo.objects.select_related("collection").get(pk=photo_id).collection
         if not collection.is_member(user):
-            raise FrameError("forbidden", "you are no longer a member of this collection") from None
+            raise FrameError("forbidden", _("you are no longer a member of this collection")) from None
         raise
 
 
@@ -287,7 +310,11 @@ def _apply(kind: str, request_id, photo: Photo, user, frame: dict) -> dict:
 
 def _require(frame: dict, key: str):
     if key not in frame or frame[key] is None:
-        raise FrameError("invalid", f"{frame['type']} needs {key!r}", {key: ["this field is required"]})
+        raise FrameError(
+            "invalid",
+            _("%(kind)s needs %(field)s") % {"kind": frame["type"], "field": repr(key)},
+            {key: [_("this field is required")]},
+        )
     return frame[key]
 
 
@@ -306,6 +333,7 @@ def _suggest(photo_id: int, user, x: float, y: float, k: int) -> dict:
 
 class PhotoRoomConsumer(AsyncWebsocketConsumer):
     joined = False
+    language = None  # room_language(scope), set at the connect
 
     async def __call__(self, scope, receive, send):
         """Channels' AsyncConsumer.__call__ with one change: the channel layer is read through
@@ -325,6 +353,13 @@ class PhotoRoomConsumer(AsyncWebsocketConsumer):
         except StopConsumer:
             pass
 
+    async def dispatch(self, message):
+        """Handle every message (frames, room events, the connect) in the connection's language: the error frames
+        it sends, the services' messages too (sync_to_async carries the language to their thread), and the tasks
+        it starts (a suggestion's answer) inherit it."""
+        with translation.override(self.language or settings.LANGUAGE_CODE):
+            await super().dispatch(message)
+
     async def _layer_receive(self):
         if getattr(self, "_layer_down", False):
             await asyncio.Event().wait()  # closing: wait for the disconnect, which stops the consumer
@@ -341,6 +376,7 @@ class PhotoRoomConsumer(AsyncWebsocketConsumer):
 
     async def connect(self):
         self._connect_seen = True
+        self.language = room_language(self.scope)  # from here on, dispatch() handles everything in it
         if getattr(self, "_layer_down", False):
             self._closed_try_again = True
             await self.accept()
@@ -490,7 +526,7 @@ class PhotoRoomConsumer(AsyncWebsocketConsumer):
             await self.send_error(
                 None,
                 "rate_limited",
-                f"too many frames: slow down (retry in {retry} ms)",
+                _("too many frames: slow down (retry in %(ms)s ms)") % {"ms": retry},
                 {"retry_after_ms": [str(retry)]},
             )
         return False
@@ -501,9 +537,9 @@ class PhotoRoomConsumer(AsyncWebsocketConsumer):
         self._frame, self._request_id = None, None
         frame, error = None, None
         if text_data is None:
-            error = FrameError("bad_frame", "frames are JSON text, not binary")
+            error = FrameError("bad_frame", _("frames are JSON text, not binary"))
         elif len(text_data) > self.max_frame or len(text_data.encode("utf-8", "replace")) > self.max_frame:
-            error = FrameError("too_large", f"frames are at most {self.max_frame} bytes")
+            error = FrameError("too_large", _("frames are at most %(max)s bytes") % {"max": self.max_frame})
         else:
             try:
                 frame = json.loads(
@@ -512,23 +548,25 @@ class PhotoRoomConsumer(AsyncWebsocketConsumer):
             except FrameError as exc:
                 error = exc
             except (ValueError, RecursionError):
-                error = FrameError("bad_json", "the frame is not valid JSON")
+                error = FrameError("bad_json", _("the frame is not valid JSON"))
         is_cursor = isinstance(frame, dict) and frame.get("type") == "cursor"
         if not await self._spend(CURSOR_COST if is_cursor else 1.0):
             return False
         if error is not None:
             raise error
         if not isinstance(frame, dict):
-            raise FrameError("bad_frame", "a frame is a JSON object with a type")
+            raise FrameError("bad_frame", _("a frame is a JSON object with a type"))
         request_id = frame.get("request_id")
         if not isinstance(request_id, str | int | type(None)) or isinstance(request_id, bool):
-            raise FrameError("invalid", "request_id must be a string", {"request_id": ["must be a string"]})
+            raise FrameError(
+                "invalid", _("request_id must be a string"), {"request_id": [_("must be a string")]}
+            )
         self._request_id = request_id
         kind = frame.get("type")
         if kind is not None and not isinstance(kind, str):  # None: answered unknown_type below
-            raise FrameError("invalid", "type must be a string", {"type": ["must be a string"]})
+            raise FrameError("invalid", _("type must be a string"), {"type": [_("must be a string")]})
         if has_lone_surrogate(frame):
-            raise FrameError("invalid", "text must be valid Unicode (a lone surrogate was sent)")
+            raise FrameError("invalid", _("text must be valid Unicode (a lone surrogate was sent)"))
         self._frame = frame
         return True
 
@@ -544,8 +582,11 @@ class PhotoRoomConsumer(AsyncWebsocketConsumer):
                 await self._cursor(frame)
                 return
             if kind not in FRAME_TYPES:
+                types = ", ".join(sorted(FRAME_TYPES))
                 raise FrameError(
-                    "unknown_type", f"unknown frame type {kind!r}; use one of {sorted(FRAME_TYPES)}"
+                    "unknown_type",
+                    _("unknown frame type %(type)s; use one of %(types)s")
+                    % {"type": repr(kind), "types": types},
                 )
             if kind == "ping":
                 await self.send_json({"type": "pong", "request_id": request_id, "t": frame.get("t")})
@@ -553,7 +594,11 @@ class PhotoRoomConsumer(AsyncWebsocketConsumer):
                 await self._suggest(frame, request_id)
             else:
                 if request_id is None:
-                    raise FrameError("invalid", f"{kind} needs a request_id", {"request_id": ["required"]})
+                    raise FrameError(
+                        "invalid",
+                        _("%(kind)s needs a request_id") % {"kind": kind},
+                        {"request_id": [_("required")]},
+                    )
                 async with photo_write_lock(self.photo_id):
                     ack = await db(_write)(self.photo_id, self.user, frame)
                 await self.send_json(ack)
@@ -566,11 +611,13 @@ class PhotoRoomConsumer(AsyncWebsocketConsumer):
         except ServiceError as exc:
             await self.send_error(request_id, exc.code, exc.message, exc.fields)
         except (DjangoPermissionDenied, DRFPermissionDenied, NotAuthenticated) as exc:
-            await self.send_error(request_id, "forbidden", str(exc) or "your role does not allow this")
+            await self.send_error(request_id, "forbidden", str(exc) or _("your role does not allow this"))
         except Exception as exc:  # the connection survives whatever one frame does
             log.exception("room %s: frame failed", self.photo_id)
             await self.send_error(
-                request_id, "internal", f"the server failed on this frame: {type(exc).__name__}"
+                request_id,
+                "internal",
+                _("the server failed on this frame: %(error)s") % {"error": type(exc).__name__},
             )
 
     def _point(self, frame: dict) -> tuple[float, float]:
@@ -579,12 +626,12 @@ class PhotoRoomConsumer(AsyncWebsocketConsumer):
         for key in ("x", "y"):
             value = frame.get(key)
             if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-                errors[key] = ["must be a number in [0, 1]"]
+                errors[key] = [_("must be a number in %(interval)s") % {"interval": "[0, 1]"}]
             elif not 0.0 <= value <= 1.0:
-                errors[key] = ["must be in [0, 1]"]
+                errors[key] = [_("must be in %(interval)s") % {"interval": "[0, 1]"}]
             values.append(value)
         if errors:
-            raise FrameError("invalid", "x and y must be numbers in [0, 1]", errors)
+            raise FrameError("invalid", _("x and y must be numbers in [0, 1]"), errors)
         return float(values[0]), float(values[1])
 
     async def _cursor(self, frame: dict):
@@ -617,9 +664,9 @@ class PhotoRoomConsumer(AsyncWebsocketConsumer):
         x, y = self._point(frame)
         k = frame.get("k", 8)
         if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= 32:
-            raise FrameError("invalid", "k must be an integer in [1, 32]", {"k": ["1 to 32"]})
+            raise FrameError("invalid", _("k must be an integer in [1, 32]"), {"k": [_("1 to 32")]})
         if self.suggest_task is not None and not self.suggest_task.done():
-            raise FrameError("busy", "one suggestion at a time: wait for the previous answer")
+            raise FrameError("busy", _("one suggestion at a time: wait for the previous answer"))
         self.suggest_task = asyncio.create_task(self._answer_suggestion(request_id, x, y, k))
 
     async def _answer_suggestion(self, request_id, x: float, y: float, k: int):
@@ -630,10 +677,12 @@ class PhotoRoomConsumer(AsyncWebsocketConsumer):
             )
         except (DjangoPermissionDenied, DRFPermissionDenied, NotAuthenticated, NotFound):
             await self.send_error(
-                request_id, "forbidden", "suggestions are for curators, reviewers and owners"
+                request_id, "forbidden", _("suggestions are for curators, reviewers and owners")
             )
         except Exception as exc:
             log.exception("room %s: suggestion failed", self.photo_id)
-            await self.send_error(request_id, "internal", f"the suggestion failed: {type(exc).__name__}")
+            await self.send_error(
+                request_id, "internal", _("the suggestion failed: %(error)s") % {"error": type(exc).__name__}
+            )
         else:
             await self.send_json({"type": "suggestion", "request_id": request_id, "x": x, "y": y, **result})

@@ -1,5 +1,6 @@
-"""API error messages in the reader's language: every message a service or view raises goes through gettext
-(checked on the source), and a Korean client reads Korean with the same machine code an English one gets."""
+"""API error messages in the reader's language: every message a service or view raises, and every error frame
+of the photo room, goes through gettext (checked on the source), and a Korean client reads Korean with the same
+machine code an English one gets."""
 
 import ast
 import re
@@ -18,6 +19,9 @@ PACKAGES = ("colorize", "archive", "accounts", "config")
 GETTEXT = {"_", "gettext", "gettext_lazy", "ngettext", "ngettext_lazy", "pgettext", "pgettext_lazy"}
 # Helpers that compose a message from field messages already translated ("field: message; other: message").
 COMPOSERS = {"fields_message"}
+# The photo room's error frames (colorize/consumers.py): FrameError(code, message, fields) and
+# send_error(request_id, code, message, fields); the position of the message, its fields follow it.
+FRAME_ERRORS = {"FrameError": 1, "send_error": 2}
 HANGUL = re.compile(r"[\uac00-\ud7a3]")
 
 
@@ -47,13 +51,18 @@ def _gettext(node) -> bool:
 
 def _translated(node) -> bool:
     """A message that reaches the reader in their language: a gettext call (maybe `% {...}`), a variable or
-    attribute passed through, a composition of translated field messages, or a choice between such."""
+    attribute passed through (`str(exc)` too), a composition of translated field messages, or a choice between
+    such (`a if c else b`, `str(exc) or _("...")`)."""
+    if isinstance(node, ast.Call) and _name(node.func) == "str" and len(node.args) == 1:
+        return isinstance(node.args[0], ast.Name | ast.Attribute | ast.Subscript)
     if isinstance(node, ast.Call):
         return _name(node.func) in GETTEXT | COMPOSERS
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mod):
         return _gettext(node.left)
     if isinstance(node, ast.IfExp):
         return _translated(node.body) and _translated(node.orelse)
+    if isinstance(node, ast.BoolOp):
+        return all(_translated(value) for value in node.values)
     return isinstance(node, ast.Name | ast.Attribute | ast.Subscript)
 
 
@@ -86,19 +95,54 @@ def _service_error_classes(trees) -> set[str]:
 
 
 def _message_arguments(call: ast.Call, kind: str) -> list:
-    """The human-readable arguments of a ServiceError(code, message, fields=...) or an _invalid call."""
+    """The human-readable arguments of a ServiceError(code, message, fields=...), an _invalid call, or a room
+    error frame (FrameError / send_error, whose fields may be positional)."""
     keywords = {k.arg: k.value for k in call.keywords}
     if kind == "invalid":
         # _invalid(field, message) in runs; _invalid({field: message}) in archive
         if len(call.args) >= 2:
             return [call.args[1]]
         return _field_messages(call.args[0]) if call.args else []
-    messages = [call.args[1]] if len(call.args) >= 2 else []
+    at = FRAME_ERRORS.get(kind, 1)
+    messages = call.args[at : at + 1]
     if "message" in keywords:
         messages.append(keywords["message"])
+    if len(call.args) > at + 1:
+        messages += _field_messages(call.args[at + 1])
     if "fields" in keywords:
         messages += _field_messages(keywords["fields"])
     return messages
+
+
+def _messages(tree, subclasses: set[str]) -> list:
+    """The human-readable messages of one module's errors: ServiceError(...) and its subclasses' __init__,
+    _invalid(...), the room's FrameError(...) and send_error(...), and the field messages written into an
+    `errors` mapping (`errors[key] = [message]`)."""
+    calls = []  # (call, kind)
+    messages = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and _name(node.func) == "ServiceError":
+            calls.append((node, "error"))
+        elif isinstance(node, ast.Call) and _name(node.func) in ("_invalid", "invalid"):
+            calls.append((node, "invalid"))
+        elif isinstance(node, ast.Call) and _name(node.func) in FRAME_ERRORS:
+            calls.append((node, _name(node.func)))
+        elif isinstance(node, ast.ClassDef) and node.name in subclasses:
+            calls += [
+                (call, "error")
+                for call in ast.walk(node)
+                if isinstance(call, ast.Call)
+                and _name(call.func) == "__init__"
+                and isinstance(call.func.value, ast.Call)
+                and _name(call.func.value.func) == "super"
+            ]
+        elif isinstance(node, ast.Assign) and any(
+            isinstance(target, ast.Subscript) and _name(target.value) == "errors" for target in node.targets
+        ):
+            messages += _field_messages(ast.Dict(keys=[None], values=[node.value]))
+    for call, kind in calls:
+        messages += _message_arguments(call, kind)
+    return sorted(messages, key=lambda message: (message.lineno, message.col_offset))
 
 
 def untranslated_messages() -> list[str]:
@@ -106,26 +150,10 @@ def untranslated_messages() -> list[str]:
     subclasses = _service_error_classes(trees) - {"ServiceError"}
     found = []
     for path, tree in trees.items():
-        calls = []  # (call, kind)
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Call) and _name(node.func) == "ServiceError":
-                calls.append((node, "error"))
-            elif isinstance(node, ast.Call) and _name(node.func) in ("_invalid", "invalid"):
-                calls.append((node, "invalid"))
-            elif isinstance(node, ast.ClassDef) and node.name in subclasses:
-                calls += [
-                    (call, "error")
-                    for call in ast.walk(node)
-                    if isinstance(call, ast.Call)
-                    and _name(call.func) == "__init__"
-                    and isinstance(call.func.value, ast.Call)
-                    and _name(call.func.value.func) == "super"
-                ]
-        for call, kind in calls:
-            for message in _message_arguments(call, kind):
-                if not _translated(message):
-                    where = f"{path.relative_to(ROOT)}:{message.lineno}"
-                    found.append(f"{where}: {ast.unparse(message)[:100]}")
+        for message in _messages(tree, subclasses):
+            if not _translated(message):
+                where = f"{path.relative_to(ROOT)}:{message.lineno}"
+                found.append(f"{where}: {ast.unparse(message)[:100]}")
     return found
 
 
@@ -142,23 +170,27 @@ raise _invalid("options", "must be an object")
 raise _invalid({"photos": f"a list of 1 to {LIMIT} photo ids"})
 raise ServiceError("ok", _("the version is already %(state)s") % {"state": state}, fields={"f": [_("ok")]})
 raise ServiceError("ok", exc.message, fields=errors)
+raise FrameError("invalid", f"{kind} needs a request_id", {"request_id": ["required"]})
+raise FrameError("ok", _("%(kind)s needs a request_id") % {"kind": kind}, {"request_id": [_("required")]})
+errors[key] = ["must be a number in [0, 1]"]
+errors[key] = [_("must be in %(interval)s") % {"interval": "[0, 1]"}]
+await self.send_error(request_id, "internal", f"the server failed: {type(exc).__name__}")
+await self.send_error(request_id, "forbidden", str(exc) or "your role does not allow this")
+await self.send_error(request_id, exc.code, exc.message, exc.fields, hint=exc.current)
+await self.send_error(None, "ok", str(exc) or _("your role does not allow this"), {"k": [_("1 to 32")]})
 """
-    tree = ast.parse(code)
-    calls = [
-        n for n in ast.walk(tree) if isinstance(n, ast.Call) and _name(n.func) in ("ServiceError", "_invalid")
-    ]
-    bad = [
-        ast.unparse(message)
-        for call in calls
-        for message in _message_arguments(call, "invalid" if _name(call.func) == "_invalid" else "error")
-        if not _translated(message)
-    ]
+    bad = [ast.unparse(message) for message in _messages(ast.parse(code), set()) if not _translated(message)]
     assert bad == [
         "f'the version is already {state}'",
         "'plain English'",
         "'also English'",
         "'must be an object'",
         "f'a list of 1 to {LIMIT} photo ids'",
+        "f'{kind} needs a request_id'",
+        "'required'",
+        "'must be a number in [0, 1]'",
+        "f'the server failed: {type(exc).__name__}'",
+        "str(exc) or 'your role does not allow this'",
     ]
 
 

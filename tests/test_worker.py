@@ -113,7 +113,9 @@ def test_a_run_on_a_celery_worker_completes_and_its_progress_reaches_a_websocket
     assert "run.started" in kinds and "run.progress" in kinds and "run.done" in kinds, kinds
     assert "version.created" in kinds
     progress = [
-        e["run"]["progress"] for e in events if e.get("type") == "run.progress" and e["run"]["id"] == run["id"]
+        e["run"]["progress"]
+        for e in events
+        if e.get("type") == "run.progress" and e["run"]["id"] == run["id"]
     ]
     assert progress and progress == sorted(progress)
     state = stack.runs([run["id"]])[run["id"]]

@@ -270,6 +270,9 @@ CELERY_TASK_DEFAULT_QUEUE = "findcolor"
 # signing certificate followed by its issuing chain (not a lone self-signed certificate: the library refuses it),
 # C2PA_SIGN_KEY the signer's PEM private key; C2PA_SIGN_ALG one of es256, es384, es512, ps256, ps384, ps512, ed25519.
 # Unset: exports are unsigned (their XMP and JSON sidecar say so).
+# A TrueType font with Hangul for the marks written on exported images ("AI-colorized · AI 채색", the DRAFT band);
+# without it they are written in English only. Debian's fonts-nanum puts it here.
+EXPORT_FONT = env_str("EXPORT_FONT", "/usr/share/fonts/truetype/nanum/NanumGothicBold.ttf")
 C2PA_SIGN_CERT = env_str("C2PA_SIGN_CERT", "")
 C2PA_SIGN_KEY = env_str("C2PA_SIGN_KEY", "")
 C2PA_SIGN_ALG = env_str("C2PA_SIGN_ALG", "es256").lower()

@@ -67,6 +67,33 @@ def test_a_draft_export_is_named_marked_and_described_as_a_draft(people, photo, 
     assert prov["export"]["draft"] is True and prov["description"].startswith("DRAFT")
 
 
+def test_a_draft_band_says_draft_in_english_and_korean_when_the_export_font_has_hangul(
+    people, client_for, settings, tmp_path
+):
+    from pathlib import Path
+
+    from PIL import ImageFont
+
+    if not Path(settings.EXPORT_FONT).is_file():
+        pytest.skip(f"{settings.EXPORT_FONT} is missing: apt-get install fonts-nanum")
+    font = ImageFont.truetype(settings.EXPORT_FONT, 24)
+    assert font.getmask("초안").getbbox() is not None
+    assert bytes(font.getmask("초")) != bytes(font.getmask("\uffff"))  # a real glyph, not the missing-glyph box
+    wide = make_photo(people.collection, people.curator, 900, 240, seed=7, title="Wide")
+    draft = run_now(people.curator, wide).version
+    client = client_for(people.curator)
+
+    def band_columns():
+        response = client.get(f"/api/versions/{draft.pk}/export/?format=png")
+        changed = np.argwhere((_pixels(response.content) != _stored(draft)).any(axis=2))
+        return changed[:, 1].max() - changed[:, 1].min() + 1
+
+    both = band_columns()
+    settings.EXPORT_FONT = str(tmp_path / "no-such-font.ttf")  # a server without the font: English only
+    english = band_columns()
+    assert both > 1.4 * english  # " · 초안 - 게시 전" written after "DRAFT - not published"
+
+
 def test_the_published_export_has_no_draft_mark(people, photo, client_for):
     version = run_now(people.curator, photo).version
     review_services.do_submit(people.curator, version)

@@ -22,8 +22,11 @@ import calendar
 import functools
 import hashlib
 import io
+import logging
+import os
 import xml.etree.ElementTree as ET
 
+from django.conf import settings
 from django.utils import translation
 from django.utils.translation import gettext, gettext_noop
 from PIL import Image, ImageCms, ImageDraw, ImageFont, PngImagePlugin
@@ -33,6 +36,8 @@ from colorize.access import published_version
 from colorize.models import ReviewDecision, Version
 from colorize.services import signing
 from config.api import ServiceError
+
+log = logging.getLogger(__name__)
 
 DIGITAL_SOURCE_TYPE = "http://cv.iptc.org/newscodes/digitalsourcetype/compositeWithTrainedAlgorithmicMedia"
 FC_NS = "https://findcolor.org/ns/provenance/1.0/"
@@ -56,7 +61,9 @@ FORMATS = {
     "tif": ("TIFF", "image/tiff", "tif"),
 }
 MAX_CAPTION = 8000
-DRAFT_MARK = "DRAFT - not published"
+# The marks written on exported images, in English and Korean (both, when EXPORT_FONT has Hangul).
+AI_MARK = ("AI-colorized", "AI 채색")
+DRAFT_MARK = ("DRAFT - not published", "초안 - 게시 전")
 JPEG_XMP_MAX = 65000  # an APP1 segment holds 65533 bytes, including the XMP namespace header
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 
@@ -469,21 +476,36 @@ def xmp_packet(prov: dict, mime: str, max_listed_hints: int | None = None) -> by
 # Image
 
 
-def _mark(image: Image.Image) -> Image.Image:
-    """A small, visible 'AI-colorized' label in the bottom-right corner."""
+def _label_font(size: int):
+    """The marks' font: settings.EXPORT_FONT (a TrueType font with Hangul) when the file is there, else Pillow's
+    built-in font, which has no Hangul. Returns (font, whether it writes Korean)."""
+    path = settings.EXPORT_FONT
+    if path and os.path.isfile(path):
+        return ImageFont.truetype(path, size), True
+    log.warning("EXPORT_FONT %r is missing: export marks are written in English only", path)
+    return ImageFont.load_default(size=size), False
+
+
+def _label(image: Image.Image, texts: tuple[str, str], size: int, corner: str, fill) -> Image.Image:
+    """Write a visible label in a box at the top-left or bottom-right corner. `texts` is (English, Korean): an
+    exported file is read by anyone, so both are written when the font has Hangul."""
     image = image.convert("RGB")
     W, H = image.size
-    size = max(10, min(W, H) // 28)
-    font = ImageFont.load_default(size=size)
-    text = "AI-colorized"
+    font, korean = _label_font(size)
+    text = " · ".join(texts) if korean else texts[0]
     draw = ImageDraw.Draw(image, "RGBA")
     left, top, right, bottom = draw.textbbox((0, 0), text, font=font)
     pad = max(2, size // 4)
     w, h = right - left + 2 * pad, bottom - top + 2 * pad
-    x0, y0 = W - w - pad, H - h - pad
-    draw.rectangle((x0, y0, x0 + w, y0 + h), fill=(0, 0, 0, 170))
+    x0, y0 = (pad, pad) if corner == "top-left" else (W - w - pad, H - h - pad)
+    draw.rectangle((x0, y0, x0 + w, y0 + h), fill=fill, outline=(255, 255, 255, 230))
     draw.text((x0 + pad - left, y0 + pad - top), text, font=font, fill=(255, 255, 255, 255))
     return image
+
+
+def _mark(image: Image.Image) -> Image.Image:
+    """A small, visible 'AI-colorized' label in the bottom-right corner."""
+    return _label(image, AI_MARK, max(10, min(image.size) // 28), "bottom-right", (0, 0, 0, 170))
 
 
 @functools.cache
@@ -493,20 +515,9 @@ def srgb_icc() -> bytes:
 
 
 def _draft_mark(image: Image.Image) -> Image.Image:
-    """A visible 'DRAFT' band across the top-left: an unpublished version must not pass for the published one.
-    (English: the built-in font has no Hangul; the file name, XMP and sidecar say draft too.)"""
-    image = image.convert("RGB")
-    W, H = image.size
-    size = max(12, min(W, H) // 12)
-    font = ImageFont.load_default(size=size)
-    text = DRAFT_MARK
-    draw = ImageDraw.Draw(image, "RGBA")
-    left, top, right, bottom = draw.textbbox((0, 0), text, font=font)
-    pad = max(3, size // 3)
-    w, h = right - left + 2 * pad, bottom - top + 2 * pad
-    draw.rectangle((pad, pad, pad + w, pad + h), fill=(190, 20, 20, 200), outline=(255, 255, 255, 230))
-    draw.text((2 * pad - left, 2 * pad - top), text, font=font, fill=(255, 255, 255, 255))
-    return image
+    """A visible 'DRAFT' band across the top-left: an unpublished version must not pass for the published one
+    (the file name, XMP and sidecar say draft too)."""
+    return _label(image, DRAFT_MARK, max(12, min(image.size) // 12), "top-left", (190, 20, 20, 200))
 
 
 def export_name(version: Version, tail: str, draft: bool) -> str:

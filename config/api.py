@@ -2,8 +2,9 @@
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.utils.translation import gettext, gettext_lazy, gettext_noop
+from django.views import defaults
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -31,6 +32,7 @@ DRF_MESSAGES = (
     gettext_noop("Date has wrong format. Use one of these formats instead: {format}."),
     gettext_noop("No file was submitted."),
     gettext_noop("The submitted file is empty."),
+    gettext_noop("A server error occurred."),
 )
 
 
@@ -110,3 +112,39 @@ def exception_handler(exc, context):
         code = getattr(detail, "code", None) or getattr(exc, "default_code", "error")
         response.data = error_body(str(code), str(detail))
     return response
+
+
+# ------------------------------------------------------------------------------------------- Django's errors
+# What Django answers before or outside DRF's views (config/urls.py: handler400/403/404/500): a URL that
+# matches no route (/api/hints/abc/: the <int:> converter refuses it), a suspicious request, a server error.
+# Under /api/ they are JSON in the one error format, with the code and message DRF's views give; elsewhere
+# the usual page.
+
+
+def _api(request) -> bool:
+    return request.path.startswith("/api/")
+
+
+def bad_request(request, exception):
+    if _api(request):
+        return JsonResponse(error_body("bad_request", gettext("Malformed request.")), status=400)
+    return defaults.bad_request(request, exception)
+
+
+def permission_denied(request, exception):
+    if _api(request):
+        message = gettext("You do not have permission to perform this action.")
+        return JsonResponse(error_body("permission_denied", message), status=403)
+    return defaults.permission_denied(request, exception)
+
+
+def page_not_found(request, exception):
+    if _api(request):
+        return JsonResponse(error_body("not_found", str(NotFound.MESSAGE)), status=404)
+    return defaults.page_not_found(request, exception)
+
+
+def server_error(request):
+    if _api(request):
+        return JsonResponse(error_body("server_error", gettext("A server error occurred.")), status=500)
+    return defaults.server_error(request)

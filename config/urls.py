@@ -8,6 +8,13 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from config.health import healthz
 from config.media import protected_media
 
+# Under /api/, Django's own error answers (no route matched, a suspicious request, a server error) are JSON in
+# the API's one error format; elsewhere its usual pages (config/api.py).
+handler400 = "config.api.bad_request"
+handler403 = "config.api.permission_denied"
+handler404 = "config.api.page_not_found"
+handler500 = "config.api.server_error"
+
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),

@@ -1,5 +1,8 @@
 """OpenAPI 3 at /api/schema/ and Swagger UI at /api/docs/."""
 
+import json
+import re
+
 import pytest
 import yaml
 
@@ -150,3 +153,50 @@ def test_runs_and_versions_are_documented_by_the_serializers_that_render_them(cl
     schemas = yaml.safe_load(response.content)["components"]["schemas"]
     assert {"id", "status", "progress", "version", "version_number"} <= set(schemas["Run"]["properties"])
     assert {"review_state", "latest_review", "published", "model"} <= set(schemas["Version"]["properties"])
+
+
+def test_an_api_url_no_route_matches_gets_the_api_404_in_json_and_a_page_url_still_gets_the_page(
+    client, people
+):
+    """/api/hints/not-a-number/ never reaches a view (the route wants an integer): Django's 404 handler
+    answers it with the body every API view gives for something missing or hidden, in the reader's
+    language."""
+    for language in ("en", "ko"):
+        missing = client.get("/api/hints/999999/", HTTP_ACCEPT_LANGUAGE=language)
+        for url in ("/api/hints/not-a-number/", "/api/photos/1.5/runs/", "/api/no-such-thing/"):
+            response = client.get(url, HTTP_ACCEPT_LANGUAGE=language)
+            assert response.status_code == 404, url
+            assert response["Content-Type"] == "application/json", url
+            assert response.json() == missing.json(), url
+            assert response.json()["error"]["code"] == "not_found"
+    assert missing.json()["error"]["message"] == "찾을 수 없습니다"
+    page = client.get("/photos/not-a-number/")
+    assert page.status_code == 404
+    assert page["Content-Type"].startswith("text/html")
+
+
+def test_django_s_own_400_403_and_500_are_json_in_the_error_format_under_api_only(rf):
+    from django.core.exceptions import PermissionDenied, SuspiciousOperation
+    from django.utils import translation
+
+    from config import api
+
+    answers = {
+        400: lambda request: api.bad_request(request, SuspiciousOperation()),
+        403: lambda request: api.permission_denied(request, PermissionDenied()),
+        500: api.server_error,
+    }
+    for code, answer in answers.items():
+        response = answer(rf.get("/api/photos/"))
+        assert response.status_code == code
+        assert response["Content-Type"] == "application/json"
+        body = json.loads(response.content)
+        assert set(body["error"]) == {"code", "message", "fields"}
+        assert body["error"]["message"]
+        with translation.override("ko"):
+            korean = json.loads(answer(rf.get("/api/photos/")).content)["error"]
+        assert korean["code"] == body["error"]["code"]
+        assert re.search(r"[\uac00-\ud7a3]", korean["message"]), korean
+        page = answer(rf.get("/photos/1/"))
+        assert page.status_code == code
+        assert page["Content-Type"].startswith("text/html")

@@ -11,6 +11,7 @@ from rest_framework.throttling import ScopedRateThrottle
 
 from accounts.lockout import lockout_response
 from config.parsers import JSONObjectParser
+from config.schema import ERROR_REF
 
 
 class TokenView(ObtainAuthToken):
@@ -28,8 +29,10 @@ class TokenView(ObtainAuthToken):
         request=AuthTokenSerializer,
         responses={
             200: inline_serializer("TokenResponse", {"token": serializers.CharField()}),
-            400: OpenApiResponse(description="wrong username or password"),
-            429: OpenApiResponse(description="too many attempts: locked out or throttled"),
+            400: OpenApiResponse(response=ERROR_REF, description="wrong username or password"),
+            429: OpenApiResponse(
+                response=ERROR_REF, description="too many attempts: locked out or throttled"
+            ),
         },
         auth=[],
     )

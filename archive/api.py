@@ -7,7 +7,7 @@ from django.http import FileResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import generics, status
 from rest_framework.filters import OrderingFilter
 from rest_framework.pagination import PageNumberPagination
@@ -20,13 +20,12 @@ from accounts.models import Membership, Role
 from archive import access, services
 from archive import serializers as s
 from archive.filters import PhotoFilter
-from archive.imaging import MIME_TYPES
+from archive.imaging import ACCEPTED_FORMATS, MIME_TYPES
 from archive.models import Era, Situation
 from archive.services import vocabulary
 from config.api import ServiceError
 from config.parsers import JSONObjectParser
-
-ERROR = OpenApiResponse(description='{"error": {"code", "message", "fields"}}')
+from config.schema import ERROR
 
 
 class Pagination(PageNumberPagination):
@@ -287,10 +286,19 @@ class PhotoDetailView(generics.GenericAPIView):
         return self._render(pk)
 
 
+# The types an original is downloaded as: those of the formats accepted at upload.
+ORIGINAL_TYPES = [MIME_TYPES[name] for name in ACCEPTED_FORMATS]
+
+
 class PhotoOriginalView(APIView):
     @extend_schema(
         summary="Download the original file, byte for byte",
-        responses={(200, "application/octet-stream"): OpenApiTypes.BINARY, 404: ERROR},
+        description="Its type is the detected format's (image/jpeg, image/png or image/tiff), whatever the "
+        "uploaded name said.",
+        responses={
+            **{(200, mime): OpenApiTypes.BINARY for mime in ORIGINAL_TYPES},
+            404: ERROR,
+        },
     )
     def get(self, request, pk):
         photo = access.get_photo_for(request.user, pk)
@@ -369,7 +377,7 @@ VOCABULARY_WRITE = {201: None, 400: ERROR, 403: ERROR, 409: ERROR}
 def _vocabulary_views(kind: str, serializer, queryset):
     """The list view and the detail view of one vocabulary (eras, situations), with their schema."""
     documented_list = extend_schema_view(
-        get=extend_schema(summary=f"The {kind} vocabulary"),
+        get=extend_schema(summary=f"The {kind} vocabulary", responses={200: serializer(many=True)}),
         post=extend_schema(
             summary=f"Add to the {kind} vocabulary (reviewers, owners)",
             responses={**VOCABULARY_WRITE, 201: serializer},

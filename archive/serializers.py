@@ -18,7 +18,7 @@ class EraSerializer(serializers.ModelSerializer):
     """`name` and `description` in the request's language (LocaleMiddleware: the language cookie, else
     Accept-Language); name_ko/name_en and description_ko/description_en for clients that show or edit both."""
 
-    parent = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    parent = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
 
     class Meta:
         model = Era

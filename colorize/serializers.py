@@ -11,6 +11,15 @@ from rest_framework import serializers
 from colorize.models import hints as limits
 from colorize.models.hints import Hint, HintShape, HintStatus
 
+# A stored file's URL as storage gives it: a path on this site ("/media/...") for local files, an absolute,
+# signed URL with S3; null when there is none.
+FILE_URL_SCHEMA = {
+    "type": "string",
+    "format": "uri-reference",
+    "nullable": True,
+    "description": "the file's URL: relative to this site (/media/...) or absolute (signed, S3)",
+}
+
 
 class IsoDateTimeField(serializers.DateTimeField):
     """A datetime as Python's isoformat() ("+00:00", as stored in the event log), or null."""
@@ -79,7 +88,7 @@ class HintSerializer(serializers.Serializer):
     def get_lab(self, hint) -> list[float]:
         return [round(hint.lab_l, 3), round(hint.lab_a, 3), round(hint.lab_b, 3)]
 
-    @extend_schema_field({"type": "string", "format": "uri", "nullable": True, "readOnly": True})
+    @extend_schema_field({**FILE_URL_SCHEMA, "readOnly": True})
     def get_evidence_image(self, hint) -> str | None:
         return file_url(hint.evidence_image)
 
@@ -107,7 +116,7 @@ class FileUrlField(serializers.Field):
         return file_url(value)
 
 
-extend_schema_field({"type": "string", "format": "uri", "nullable": True})(FileUrlField)
+extend_schema_field(FILE_URL_SCHEMA)(FileUrlField)
 extend_schema_field({"type": "string", "nullable": True})(UsernameField)
 
 

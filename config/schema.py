@@ -5,7 +5,11 @@
   401) and 404 (not found, or not visible to you; also a page past the end).
 - Hint writes name the hint revision they change and may answer 409 (stale revision): PATCH requires
   `revision`, which drf-spectacular's PATCH variant ("PatchedHint", every field optional) would drop.
+
+Views document their other error answers (401, 409, 413, 503, ...) with ERROR: the same Error component.
 """
+
+from drf_spectacular.utils import OpenApiResponse
 
 ERROR_SCHEMA = {
     "type": "object",
@@ -31,6 +35,8 @@ ERRORS = {
     "404": "no such object, or not visible to you",
 }
 ERROR_REF = {"$ref": "#/components/schemas/Error"}
+# An error answer in the one format, for a view's `extend_schema(responses={409: ERROR, ...})`.
+ERROR = OpenApiResponse(response=ERROR_REF, description='{"error": {"code", "message", "fields"}}')
 
 
 def _error(description: str) -> dict:

@@ -6,7 +6,7 @@ POST /api/photos/{id}/hints/undo/. Writes name the hint revision they edit; a re
 """
 
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import AllowAny
@@ -19,6 +19,7 @@ from colorize.access import get_hint_for
 from colorize.serializers import HintSerializer, hint_json
 from colorize.services import hints as services
 from config.api import ServiceError, error_body
+from config.schema import ERROR_REF
 
 HintChangeSerializer = inline_serializer(
     "HintChange",
@@ -68,7 +69,13 @@ class PhotoHintsView(APIView):
             hints = services.live_hints(photo.pk, include_deleted=True)
         return Response({"room_revision": revision, "hints": hints})
 
-    @extend_schema(request=HintSerializer, responses={201: HintChangeSerializer})
+    @extend_schema(
+        request=HintSerializer,
+        responses={
+            201: HintChangeSerializer,
+            200: OpenApiResponse(HintChangeSerializer, description="a retried request_id: the hint it added"),
+        },
+    )
     def post(self, request, photo_id):
         photo = get_photo_for(request.user, photo_id)
         body = _body(request)
@@ -133,7 +140,14 @@ class PhotoHintUndoView(APIView):
 
     @extend_schema(
         request=inline_serializer("HintUndo", {"event": serializers.IntegerField(required=False)}),
-        responses=HintChangeSerializer,
+        responses={
+            200: HintChangeSerializer,
+            409: OpenApiResponse(
+                ERROR_REF,
+                description="nothing left to undo, already undone, or the hint changed since (stale: the "
+                "error carries the hint as it is now)",
+            ),
+        },
     )
     def post(self, request, photo_id):
         """Undo your latest change, or the event at room revision `event`."""

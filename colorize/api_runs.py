@@ -5,8 +5,8 @@ import json
 from django.http import HttpResponse
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import status
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view, inline_serializer
+from rest_framework import serializers, status
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.renderers import JSONRenderer
@@ -15,9 +15,12 @@ from rest_framework.views import APIView
 
 from accounts.models import Role
 from archive.access import get_collection_for, get_photo_for
+from archive.models import PhotoStatus
 from colorize.access import can_see_drafts, get_run_for, get_version_for
 from colorize.models import ReferencePhoto, Run
 from colorize.serializers import (
+    ReferenceSerializer,
+    ReviewSerializer,
     RunSerializer,
     VersionSerializer,
     reference_json,
@@ -31,6 +34,7 @@ from colorize.services import review as review_services
 from colorize.services import runs as run_services
 from config.api import ServiceError
 from config.parsers import JSONObjectParser
+from config.schema import ERROR
 
 
 def _published_id(photo) -> int | None:
@@ -242,29 +246,90 @@ class ProfilesView(APIView):
         )
 
 
-# OpenAPI: these views answer JSON objects built by the services (documented in docs/job-lifecycle.md).
-_TAGS = {
-    "runs": [PhotoRunsView, RunView, RunCancelView, CollectionRunsView],
-    "versions": [
-        PhotoVersionsView,
-        VersionView,
-        VersionCompareView,
-        VersionRestoreHintsView,
-        VersionSidecarView,
-    ],
-    "review": [VersionSubmitView, VersionApproveView, VersionRejectView, VersionReviewsView, ReviewQueueView],
-    "profiles": [ReferencesView, ProfilesView],
+# ----------------------------------------------------------------------------------------------- OpenAPI
+# What each view answers, by method. Runs, versions, reviews and reference photos are documented by the
+# serializers that render them (colorize/serializers.py); the other views answer JSON objects built by the
+# services (docs/job-lifecycle.md). Every operation may also answer 400, 403 and 404 (config/schema.py).
+
+RunListSerializer = inline_serializer("RunList", {"results": RunSerializer(many=True)})
+RunBatchSerializer = inline_serializer(
+    "RunBatch",
+    {
+        "batch": serializers.UUIDField(),
+        "runs": serializers.ListField(child=serializers.IntegerField(), help_text="the runs queued"),
+        "skipped_photos": serializers.ListField(
+            child=serializers.IntegerField(), help_text="photos that already had a run queued or running"
+        ),
+    },
+)
+VersionListSerializer = inline_serializer(
+    "VersionList",
+    {
+        "photo": serializers.IntegerField(),
+        "published_version": serializers.IntegerField(allow_null=True),
+        "results": VersionSerializer(many=True),
+    },
+)
+ReviewListSerializer = inline_serializer("ReviewList", {"results": ReviewSerializer(many=True)})
+ReviewDecisionSerializer = inline_serializer(
+    "ReviewDecision",
+    {
+        "review": ReviewSerializer(),
+        "version": VersionSerializer(),
+        "photo_status": serializers.ChoiceField(choices=PhotoStatus.choices),
+    },
+)
+ReferenceListSerializer = inline_serializer("ReferenceList", {"results": ReferenceSerializer(many=True)})
+OBJECT = OpenApiTypes.OBJECT
+_DECISION = {201: ReviewDecisionSerializer, 409: ERROR}
+
+_DOCUMENTED = {
+    "runs": {
+        PhotoRunsView: {"get": {200: RunListSerializer}, "post": {202: RunSerializer}},
+        RunView: {"get": {200: RunSerializer}},
+        RunCancelView: {"post": {200: RunSerializer, 409: ERROR}},
+        CollectionRunsView: {"post": {202: RunBatchSerializer}},
+    },
+    "versions": {
+        PhotoVersionsView: {"get": {200: VersionListSerializer}},
+        VersionView: {"get": {200: VersionSerializer}},
+        VersionCompareView: {"get": {200: OBJECT}},
+        VersionRestoreHintsView: {"post": {200: OBJECT}},
+        VersionSidecarView: {"get": {200: OBJECT, 409: ERROR}},
+    },
+    "review": {
+        VersionSubmitView: {"post": _DECISION},
+        VersionApproveView: {"post": _DECISION},
+        VersionRejectView: {"post": _DECISION},
+        VersionReviewsView: {"get": {200: ReviewListSerializer}},
+        ReviewQueueView: {"get": {200: OBJECT, 401: ERROR}},
+    },
+    "profiles": {
+        ReferencesView: {"get": {200: ReferenceListSerializer}, "post": {201: ReferenceSerializer}},
+        ProfilesView: {"get": {200: OBJECT}},
+    },
 }
-_RESPONSES = {RunView: RunSerializer, RunCancelView: RunSerializer, VersionView: VersionSerializer}
-for _tag, _views in _TAGS.items():
-    for _view in _views:
-        _responses = _RESPONSES.get(_view, OpenApiTypes.OBJECT)
-        extend_schema(tags=[_tag], request=OpenApiTypes.OBJECT, responses=_responses)(_view)
+for _tag, _views in _DOCUMENTED.items():
+    for _view, _methods in _views.items():
+        extend_schema_view(
+            **{
+                method: extend_schema(tags=[_tag], request=OBJECT, responses=responses)
+                for method, responses in _methods.items()
+            }
+        )(_view)
+extend_schema(
+    parameters=[OpenApiParameter("with", str, description="a version id of the same photo, or 'original'")]
+)(VersionCompareView)
 extend_schema(
     tags=["versions"],
     parameters=[
         OpenApiParameter("format", str, enum=["jpeg", "png", "tiff", "json"]),
         OpenApiParameter("mark", bool, description="add a visible 'AI-colorized' label"),
     ],
-    responses={(200, "image/jpeg"): OpenApiTypes.BINARY, (200, "application/json"): OpenApiTypes.OBJECT},
+    responses={
+        **{(200, mime): OpenApiTypes.BINARY for mime in ("image/jpeg", "image/png", "image/tiff")},
+        (200, "application/json"): OBJECT,
+        409: ERROR,
+        503: ERROR,
+    },
 )(VersionExportView)

@@ -200,3 +200,37 @@ def test_django_s_own_400_403_and_500_are_json_in_the_error_format_under_api_onl
         page = answer(rf.get("/photos/1/"))
         assert page.status_code == code
         assert page["Content-Type"].startswith("text/html")
+
+
+def test_the_schema_documents_the_codes_types_and_shapes_the_views_answer(client):
+    schema = json.loads(client.get("/api/schema/?format=json").content)
+    paths, components = schema["paths"], schema["components"]["schemas"]
+
+    def answers(path, method):
+        return {
+            code: sorted(response.get("content", {}))
+            for code, response in paths[path][method]["responses"].items()
+        }
+
+    assert "202" in answers("/api/photos/{photo_id}/runs/", "post")
+    assert "202" in answers("/api/collections/{collection_id}/runs/", "post")
+    assert {"200", "409"} <= set(answers("/api/runs/{run_id}/cancel/", "post"))
+    assert {"200", "409"} <= set(answers("/api/photos/{photo_id}/hints/undo/", "post"))
+    for decision in ("submit", "approve", "reject"):
+        assert {"201", "409"} <= set(answers(f"/api/versions/{{version_id}}/{decision}/", "post"))
+    assert answers("/api/photos/{id}/original/", "get")["200"] == ["image/jpeg", "image/png", "image/tiff"]
+    for vocabulary in ("/api/eras/", "/api/situations/"):
+        listed = paths[vocabulary]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+        assert listed["type"] == "array"
+    assert components["Era"]["properties"]["parent"]["nullable"] is True
+    for name in ("result", "preview", "uncertainty"):
+        url = components["Version"]["properties"][name]
+        assert url["nullable"] is True and url["format"] == "uri-reference"
+    # Every error answer, documented by a view or added to every operation, is the one Error component.
+    for path, operations in paths.items():
+        for method, operation in operations.items():
+            for code, response in operation["responses"].items():
+                if code.startswith(("4", "5")):
+                    assert response["content"]["application/json"]["schema"] == {
+                        "$ref": "#/components/schemas/Error"
+                    }, (method, path, code)

@@ -78,7 +78,9 @@ def test_a_draft_band_says_draft_in_english_and_korean_when_the_export_font_has_
         pytest.skip(f"{settings.EXPORT_FONT} is missing: apt-get install fonts-nanum")
     font = ImageFont.truetype(settings.EXPORT_FONT, 24)
     assert font.getmask("초안").getbbox() is not None
-    assert bytes(font.getmask("초")) != bytes(font.getmask("\uffff"))  # a real glyph, not the missing-glyph box
+    assert bytes(font.getmask("초")) != bytes(
+        font.getmask("\uffff")
+    )  # a real glyph, not the missing-glyph box
     wide = make_photo(people.collection, people.curator, 900, 240, seed=7, title="Wide")
     draft = run_now(people.curator, wide).version
     client = client_for(people.curator)

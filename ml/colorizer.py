@@ -49,6 +49,7 @@ INFERENCE_DEFAULTS = {
     "anchor_px": 3.0,
     "null_bias": 0.0,
     "hint_hist": False,
+    "hint_reach": 0.0,
 }
 
 
@@ -248,6 +249,7 @@ class Colorizer:
         anchor_px: float | None = None,
         null_bias: float | None = None,
         hint_hist: bool | None = None,
+        hint_reach: float | None = None,
     ):
         self.device = torch.device(device or "cpu")
         if ckpt.get("model_name") != MODEL_NAME or "encoder" not in ckpt:
@@ -295,6 +297,9 @@ class Colorizer:
         # whether the hint colours' histogram feeds the global vector (it shifts the prior of the whole photo, so a
         # single hint would recolour far-away regions; off by default)
         self.hint_hist = bool(inf["hint_hist"] if hint_hist is None else hint_hist)
+        # how fast a hint's pull fades with distance (attention logit per long side): a hint colours its object
+        # near it, not every look-alike region of the photo (ml/net.py propagate)
+        self.hint_reach = float(inf["hint_reach"] if hint_reach is None else hint_reach)
         self._lock = threading.Lock()
 
     @classmethod
@@ -373,6 +378,7 @@ class Colorizer:
                 g=g,
                 null_bias=self.null_bias,
                 hint_hist=self.hint_hist,
+                reach=self.hint_reach,
             )
             ab = out["ab"]
             if mix > 0:

@@ -91,3 +91,17 @@ def short_lived_connections():
     yield
     database["CONN_MAX_AGE"] = max_age
     SyncToAsync.single_thread_executor.submit(connections.close_all).result()  # the tests' own ORM thread
+
+
+@pytest.fixture
+def memory_layer(settings):
+    """The in-memory channel layer (room tests that need no Redis)."""
+    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
+
+@pytest.fixture
+def photo(people):
+    """A small stored photo in the people's collection (modules that need another one define their own)."""
+    from tests.factories import make_photo
+
+    return make_photo(people.collection)

@@ -18,19 +18,7 @@ from tests.test_room_consumer import (  # noqa: F401  (_room_settings: the room 
     send,
 )
 
-pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture(autouse=True)
-def _memory_layer(settings):
-    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
-
-
-@pytest.fixture
-def photo(people):
-    from tests.factories import make_photo
-
-    return make_photo(people.collection)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("memory_layer")]
 
 
 class FakeClock:

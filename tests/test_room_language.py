@@ -19,20 +19,8 @@ from tests.test_room_consumer import (  # noqa: F401  (_room_settings: the room 
     send,
 )
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("memory_layer")]
 HANGUL = re.compile(r"[\uac00-\ud7a3]")
-
-
-@pytest.fixture(autouse=True)
-def _memory_layer(settings):
-    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
-
-
-@pytest.fixture
-def photo(people):
-    from tests.factories import make_photo
-
-    return make_photo(people.collection)
 
 
 async def joined_in(user, photo, headers=(), app=APP):

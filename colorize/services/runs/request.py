@@ -13,47 +13,32 @@ from accounts.models import Role
 from archive import imaging
 from archive.access import check_role
 from archive.models import Era, Photo, PhotoStatus, Situation
+from archive.services.errors import invalid as _invalid
 from colorize.models import HintsMode, ReferencePhoto, Run, RunStatus
 from colorize.models.runs import ACTIVE_STATUSES
 from colorize.serializers import run_json
 from colorize.services.runs.common import JOB, broadcast
 from config import jobs
-from config.api import ServiceError, fields_message
+from config.api import ServiceError
 
 log = logging.getLogger(__name__)
 
 OPTION_KEYS = {"max_side", "seed"}
 
 
-def _invalid(field: str, message: str) -> ServiceError:
-    return ServiceError("invalid", fields_message({field: message}), fields={field: [message]})
-
-
-def _status_name(status: str) -> str:
-    """A run status in the reader's language (the machine value in English)."""
-    names = {
-        RunStatus.QUEUED: _("queued"),
-        RunStatus.RUNNING: _("running"),
-        RunStatus.DONE: _("done"),
-        RunStatus.FAILED: _("failed"),
-        RunStatus.CANCELLED: _("cancelled"),
-    }
-    return names.get(status, status)
-
-
 def _clean_options(options) -> dict:
     if not isinstance(options, dict):
-        raise _invalid("options", _("must be an object"))
+        raise _invalid({"options": _("must be an object")})
     unknown = set(options) - OPTION_KEYS
     if unknown:
-        raise _invalid("options", _("unknown option(s): %(names)s") % {"names": ", ".join(sorted(unknown))})
+        raise _invalid({"options": _("unknown option(s): %(names)s") % {"names": ", ".join(sorted(unknown))}})
     if "max_side" in options and options["max_side"] is not None:
         try:
             side = int(options["max_side"])
         except (TypeError, ValueError):
-            raise _invalid("options", _("max_side must be an integer")) from None
+            raise _invalid({"options": _("max_side must be an integer")}) from None
         if not 64 <= side <= 20000:
-            raise _invalid("options", _("max_side must be between 64 and 20000"))
+            raise _invalid({"options": _("max_side must be between 64 and 20000")})
         options = {**options, "max_side": side}
     return options
 
@@ -64,7 +49,7 @@ def check_run_params(data, files=None) -> dict:
     cleaned: dict = {}
     mode = data.get("hints", data.get("hints_mode", HintsMode.VERIFIED)) or HintsMode.VERIFIED
     if mode not in HintsMode.values:
-        raise _invalid("hints", _("use one of %(values)s") % {"values": ", ".join(HintsMode.values)})
+        raise _invalid({"hints": _("use one of %(values)s") % {"values": ", ".join(HintsMode.values)}})
     cleaned["hints_mode"] = mode
     for field, model in (("era", Era), ("situation", Situation)):
         value = data.get(field)
@@ -74,9 +59,10 @@ def check_run_params(data, files=None) -> dict:
         obj = model.objects.filter(slug=str(value)).first()
         if obj is None:
             raise _invalid(
-                field,
-                (_("unknown era %(slug)s") if field == "era" else _("unknown situation %(slug)s"))
-                % {"slug": repr(value)},
+                {
+                    field: (_("unknown era %(slug)s") if field == "era" else _("unknown situation %(slug)s"))
+                    % {"slug": repr(value)}
+                }
             )
         cleaned[field] = obj
     use_profile = data.get("use_profile", True)
@@ -89,7 +75,9 @@ def check_run_params(data, files=None) -> dict:
         try:
             cleaned["reference"] = ReferencePhoto.objects.get(pk=int(reference_id))
         except (ValueError, TypeError, ReferencePhoto.DoesNotExist):
-            raise _invalid("reference", _("no reference photo %(id)s") % {"id": repr(reference_id)}) from None
+            raise _invalid(
+                {"reference": _("no reference photo %(id)s") % {"id": repr(reference_id)}}
+            ) from None
     upload = files.get("reference_image")
     if upload is not None:
         try:
@@ -187,7 +175,7 @@ def do_cancel_run(user, run: Run) -> Run:
         if not changed:
             raise ServiceError(
                 "run_finished",
-                _("the run is already %(status)s") % {"status": _status_name(run.status)},
+                _("the run is already %(status)s") % {"status": RunStatus(run.status).label},
                 status_code=409,
             )
         broadcast(run.photo_id, {"type": "run.cancelled", "run": run_json(run)})

@@ -200,9 +200,9 @@ def recover_derivatives(older_than: timedelta) -> list[int]:
         .order_by("id")
         .values_list("id", flat=True)[:500]
     )
+    # Touch the rows, so the next sweep waits another `older_than` before trying again.
+    Photo.objects.filter(pk__in=ids).update(updated=timezone.now())
     for photo_id in ids:
-        # Touch the row, so the next sweep waits another `older_than` before trying again.
-        Photo.objects.filter(pk=photo_id).update(updated=timezone.now())
         jobs.enqueue("archive.services.ingest.make_derivatives", photo_id)
     if ids:
         log.info("re-enqueued the derivatives of %d pending photo(s): %s", len(ids), ids)

@@ -457,7 +457,8 @@ def do_update_hint(user, hint: Hint, data, expected_revision, request_id=None) -
 
     def change(hint: Hint, before: dict) -> None:
         _apply_fields(hint, clean)
-        changed = {key for key in clean if before.get(key) != hint_json(hint).get(key)}
+        after = hint_json(hint)
+        changed = {key for key in clean if before.get(key) != after.get(key)}
         if not changed:
             raise ServiceError("unchanged", _("these values are already the hint's"), status_code=400)
         if hint.is_verified and changed & GEOMETRY_FIELDS:

@@ -334,6 +334,9 @@ def _suggest(photo_id: int, user, x: float, y: float, k: int) -> dict:
 class PhotoRoomConsumer(AsyncWebsocketConsumer):
     joined = False
     language = None  # room_language(scope), set at the connect
+    _layer_down = False  # the channel layer failed: this socket closes with 1013
+    _connect_seen = False
+    _closed_try_again = False
 
     async def __call__(self, scope, receive, send):
         """Channels' AsyncConsumer.__call__ with one change: the channel layer is read through
@@ -361,7 +364,7 @@ class PhotoRoomConsumer(AsyncWebsocketConsumer):
             await super().dispatch(message)
 
     async def _layer_receive(self):
-        if getattr(self, "_layer_down", False):
+        if self._layer_down:
             await asyncio.Event().wait()  # closing: wait for the disconnect, which stops the consumer
         try:
             return await self.channel_layer.receive(self.channel_name)
@@ -371,16 +374,20 @@ class PhotoRoomConsumer(AsyncWebsocketConsumer):
             return {"type": "room.layer_down"}
 
     async def room_layer_down(self, message):
-        if getattr(self, "_connect_seen", False) and not getattr(self, "_closed_try_again", False):
+        if self._connect_seen and not self._closed_try_again:
             await self.close(code=CLOSE_TRY_AGAIN)  # before the connect, connect() sees _layer_down instead
+
+    async def _try_again_later(self):
+        """Answer the handshake, then close with 1013: the page reconnects later (never an HTTP 500)."""
+        self._closed_try_again = True
+        await self.accept()
+        await self.close(code=CLOSE_TRY_AGAIN)
 
     async def connect(self):
         self._connect_seen = True
         self.language = room_language(self.scope)  # from here on, dispatch() handles everything in it
-        if getattr(self, "_layer_down", False):
-            self._closed_try_again = True
-            await self.accept()
-            await self.close(code=CLOSE_TRY_AGAIN)
+        if self._layer_down:
+            await self._try_again_later()
             return
         self.photo_id = int(self.scope["url_route"]["kwargs"]["photo_id"])
         self.group = events.group_name(self.photo_id)
@@ -406,9 +413,7 @@ class PhotoRoomConsumer(AsyncWebsocketConsumer):
             await self.channel_layer.group_add(self.group, self.channel_name)
         except Exception as exc:  # the channel layer (Redis) is down: a clean "try again later", never a 500
             log.warning("room %s: channel layer unavailable at join: %s", self.photo_id, exc)
-            self._closed_try_again = True
-            await self.accept()
-            await self.close(code=CLOSE_TRY_AGAIN)
+            await self._try_again_later()
             return
         self.joined = True
         snapshot = await _join(self.photo_id, self.user, role, self.channel_name, self.connection, since)

@@ -479,7 +479,12 @@ def xmp_packet(prov: dict, mime: str, max_listed_hints: int | None = None) -> by
 def _label_font(size: int):
     """The marks' font: settings.EXPORT_FONT (a TrueType font with Hangul) when the file is there, else Pillow's
     built-in font, which has no Hangul. Returns (font, whether it writes Korean)."""
-    path = settings.EXPORT_FONT
+    return _load_font(settings.EXPORT_FONT, size)
+
+
+@functools.lru_cache(maxsize=32)
+def _load_font(path: str, size: int):
+    """Read once per font and size (exports are a hot path), and warn once about a missing font."""
     if path and os.path.isfile(path):
         return ImageFont.truetype(path, size), True
     log.warning("EXPORT_FONT %r is missing: export marks are written in English only", path)

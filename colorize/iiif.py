@@ -339,7 +339,7 @@ def _guard(fn):
         except ServiceError as exc:
             return JsonResponse(error_body(exc.code, exc.message, exc.fields), status=exc.status_code)
         except Http404:
-            return JsonResponse(error_body("not_found", NotFound.MESSAGE), status=404)
+            return JsonResponse(NotFound.body(), status=404)
         except (PermissionDenied, exceptions.PermissionDenied):
             return JsonResponse(error_body("permission_denied", gettext("not allowed")), status=403)
         except exceptions.NotAuthenticated:

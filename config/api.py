@@ -56,10 +56,16 @@ class NotFound(ServiceError, Http404):
     """The one not-found error: the same code, message and status whatever is missing or hidden (an outsider
     cannot tell a private thing from an absent one). An Http404 too, so pages render their 404."""
 
+    CODE = "not_found"
     MESSAGE = gettext_lazy("not found")
 
     def __init__(self):
-        super().__init__("not_found", self.MESSAGE, status_code=404)
+        super().__init__(self.CODE, self.MESSAGE, status_code=404)
+
+    @classmethod
+    def body(cls) -> dict:
+        """The one not-found body, for the places that answer a 404 without raising this (Http404, no route)."""
+        return error_body(cls.CODE, str(cls.MESSAGE))
 
 
 def fields_message(fields: dict) -> str:
@@ -92,7 +98,7 @@ def exception_handler(exc, context):
         message = "; ".join(exc.messages)
         return Response(error_body("invalid", message, fields), status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, Http404 | exceptions.NotFound):
-        return Response(error_body("not_found", str(NotFound.MESSAGE)), status=status.HTTP_404_NOT_FOUND)
+        return Response(NotFound.body(), status=status.HTTP_404_NOT_FOUND)
     if isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()
     response = drf_exception_handler(exc, context)
@@ -103,9 +109,7 @@ def exception_handler(exc, context):
         if isinstance(exc.detail, list):
             message = "; ".join(str(item) for item in exc.detail)
         else:
-            message = "; ".join(f"{key}: {' '.join(value)}" for key, value in fields.items()) or gettext(
-                "invalid input"
-            )
+            message = fields_message(fields) or gettext("invalid input")
         response.data = error_body("invalid", message, fields)
     else:
         detail = exc.detail if isinstance(exc, exceptions.APIException) else str(exc)
@@ -140,7 +144,7 @@ def permission_denied(request, exception):
 
 def page_not_found(request, exception):
     if _api(request):
-        return JsonResponse(error_body("not_found", str(NotFound.MESSAGE)), status=404)
+        return JsonResponse(NotFound.body(), status=404)
     return defaults.page_not_found(request, exception)
 
 

@@ -24,7 +24,6 @@ from archive.imaging import ACCEPTED_FORMATS, MIME_TYPES
 from archive.models import Era, Situation
 from archive.services import vocabulary
 from config.api import ServiceError
-from config.parsers import JSONObjectParser
 from config.schema import ERROR
 
 
@@ -268,7 +267,6 @@ class PhotoListView(generics.ListAPIView):
 class PhotoDetailView(generics.GenericAPIView):
     serializer_class = s.PhotoSerializer
     http_method_names = ["get", "patch", "head", "options"]
-    parser_classes = [JSONObjectParser, MultiPartParser, FormParser]
 
     def _render(self, pk):
         photo = access.visible_photos(self.request.user).get(pk=pk)

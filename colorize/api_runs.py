@@ -56,8 +56,6 @@ def _data(request) -> dict:
 
 
 class PhotoRunsView(APIView):
-    parser_classes = [JSONObjectParser, MultiPartParser, FormParser]
-
     def get(self, request, photo_id):
         photo = get_photo_for(request.user, photo_id, Role.VIEWER)
         runs = Run.objects.filter(photo=photo).select_related("era", "situation", "requested_by")[:100]

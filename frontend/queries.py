@@ -18,7 +18,7 @@ from archive.access import get_collection_for, get_photo_for, role_of, with_my_m
 from archive.filters import era_condition
 from archive.models import Collection, Era, Photo, PhotoStatus, Situation
 from archive.services.search import search_photos
-from colorize.models import Review
+from colorize.models import Review, ReviewDecision
 from colorize.services.review import review_queue
 
 MOSAIC_SIZE = 4
@@ -175,7 +175,9 @@ def review_queue_for(user):
 
 def _submissions(version_ids):
     out = {}
-    rows = Review.objects.filter(version_id__in=version_ids, decision="submitted").select_related("reviewer")
+    rows = Review.objects.filter(
+        version_id__in=version_ids, decision=ReviewDecision.SUBMITTED
+    ).select_related("reviewer")
     for review in rows.order_by("created_at", "id"):
         out[review.version_id] = review  # the latest submission wins
     return out
@@ -184,8 +186,6 @@ def _submissions(version_ids):
 def recently_published(limit: int = 8) -> list:
     """The latest published restorations in public collections: for each photo its published version (the
     latest approval, as colorize.services.review.published_review defines it), newest first."""
-    from colorize.models import Review, ReviewDecision
-
     approvals = (
         Review.objects.filter(
             decision=ReviewDecision.APPROVED, version__photo__collection__visibility="public"
@@ -208,8 +208,6 @@ def recently_published(limit: int = 8) -> list:
 
 def published_previews(photo_ids) -> dict[int, str]:
     """For each photo with a published restoration: the URL of that version's preview (the latest approval)."""
-    from colorize.models import Review, ReviewDecision
-
     out: dict[int, str] = {}
     approvals = (
         Review.objects.filter(decision=ReviewDecision.APPROVED, version__photo_id__in=list(photo_ids))

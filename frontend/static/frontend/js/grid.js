@@ -2,7 +2,7 @@
 // between published restorations and original scans, and selecting photos for a batch metadata edit
 // (POST /api/collections/{id}/photos/metadata/: one service call, all or none).
 import { api, el } from "./api.js";
-import { gettext, ngettext, t } from "./i18n.js";
+import { format, gettext, ngettext, t } from "./i18n.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -55,7 +55,7 @@ function updateBatchBar() {
   if (!bar) return;
   const n = selected().length;
   bar.hidden = n === 0;
-  $("batch-count").textContent = ngettext("%(n)s photo selected", "%(n)s photos selected", n).replace("%(n)s", n);
+  $("batch-count").textContent = format(ngettext("%(n)s photo selected", "%(n)s photos selected", n), { n });
 }
 
 async function applyBatch(e, onDone) {
@@ -102,7 +102,7 @@ export function initGrid(config, refreshGrid) {
       $("batch-form").reset();
       $("batch-form").dataset.photos = JSON.stringify(selected()); // what was ticked when the dialog opened
       $("batch-error").hidden = true;
-      $("batch-title").textContent = ngettext("Edit %(n)s photo", "Edit %(n)s photos", selected().length).replace("%(n)s", selected().length);
+      $("batch-title").textContent = format(ngettext("Edit %(n)s photo", "Edit %(n)s photos", selected().length), { n: selected().length });
       $("batch-dialog").showModal();
     } else if (e.target.id === "batch-clear") {
       document.querySelectorAll("#photo-grid input[name=selected]").forEach((c) => {

@@ -1,7 +1,7 @@
 // The Versions panel: every rendered version (colorize.services.review.version_dict) with its review
 // state, Show / Compare / Restore hints / Submit / Approve / Reject and the downloads.
 import { api, el, items, timeAgo } from "../api.js";
-import { gettext, ngettext, t } from "../i18n.js";
+import { format, gettext, ngettext, t } from "../i18n.js";
 import { setBefore, setLayer, updateOverlay } from "./canvas.js";
 import { state } from "./state.js";
 import { $, selectTab, toast } from "./ui.js";
@@ -97,7 +97,7 @@ function versionItem(v) {
       : t("Download %(label)s as %(format)s", { label, format: fmt.toUpperCase() }),
   }, fmt.toUpperCase()));
   if (draft) downloads.unshift(el("span", { class: "badge draft-mark", title: gettext("Not the published version: the files are marked DRAFT") }, gettext("DRAFT")), " ");
-  const hints = ngettext("%(n)s hint", "%(n)s hints", v.hint_count).replace("%(n)s", v.hint_count);
+  const hints = format(ngettext("%(n)s hint", "%(n)s hints", v.hint_count), { n: v.hint_count });
   const meta = [
     v.created_by ? t("by %(user)s", { user: v.created_by }) : "",
     `${hints} ${t("(%(n)s verified)", { n: v.verified_hint_count })}`,

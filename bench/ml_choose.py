@@ -36,10 +36,9 @@ def far_leak(colorizer) -> float:
     Lab distance): the constraint "a hint colours its object, never the whole photo"; settings above MAX_LEAK
     are not eligible whatever their PSNR."""
     from ml.hints import Hint
-    from ml.tests.conftest import two_region_gray
+    from ml.tests.conftest import two_regions_far_square
 
-    g = two_region_gray(96, 128)
-    g[60:80, 100:120] = 60
+    g = two_regions_far_square()
     base = colorizer.colorize(g).ab
     moved = colorizer.colorize(g, hints=[Hint(0.2, 0.5, "#b02020")]).ab
     return float(np.linalg.norm(moved - base, axis=2)[62:78, 102:118].mean())

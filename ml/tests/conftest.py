@@ -48,3 +48,11 @@ def two_region_gray(H: int = 64, W: int = 96) -> np.ndarray:
     g[:, W // 2 :] = 190
     g += rng.normal(0, 2, size=g.shape)
     return np.clip(g, 0, 255).astype(np.uint8)
+
+
+def two_regions_far_square(H: int = 96, W: int = 128) -> np.ndarray:
+    """two_region_gray with a dark square far away in the bright right half (rows 60-80, columns 100-120): the
+    look-alike region a hint on the dark half must not reach (ml/tests/test_propagation.py, bench/ml_choose.py)."""
+    g = two_region_gray(H, W)
+    g[60:80, 100:120] = 60
+    return g

@@ -6,21 +6,14 @@ import pytest
 from ml import Hint, get_colorizer
 from ml.colorizer import DEFAULT_CHECKPOINT
 
-from .conftest import two_region_gray
+from .conftest import two_regions_far_square
 
 pytestmark = pytest.mark.skipif(not DEFAULT_CHECKPOINT.exists(), reason="no shipped checkpoint")
 
 
-def _two_regions(H=96, W=128):
-    """A dark left half and a bright right half, with a dark square far away in the right half."""
-    g = two_region_gray(H, W)
-    g[60:80, 100:120] = 60
-    return g
-
-
 def test_a_single_verified_hint_does_not_recolour_far_away_regions():
     c = get_colorizer()
-    g = _two_regions()
+    g = two_regions_far_square()
     base = c.colorize(g).ab
     hint = Hint(0.2, 0.5, "#b02020")  # a strong red on the dark left half
     res = c.colorize(g, hints=[hint])
@@ -35,7 +28,7 @@ def test_a_single_verified_hint_does_not_recolour_far_away_regions():
 
 def test_verified_hints_are_exact_and_one_hint_moves_the_photo_toward_it():
     c = get_colorizer()
-    g = _two_regions()
+    g = two_regions_far_square()
     hints = [Hint(0.2, 0.3, "#3050c0"), Hint(0.8, 0.2, "#c09030", points=[(0.9, 0.25)])]
     res = c.colorize(g, hints=hints)
     assert len(res.hint_errors) == 2 and max(res.hint_errors) <= 1.0

@@ -21,12 +21,16 @@ from ml.colorizer import INFERENCE_DEFAULTS, Colorizer, load_checkpoint  # noqa:
 from ml.evaluate import evaluate  # noqa: E402
 
 CANDIDATES = [
-    {"anneal_mix": 0.0, "anneal_mix_hinted": 0.0, "null_bias": 0.0, "hint_reach": 0.0},
-    {"anneal_mix": 0.3, "anneal_mix_hinted": 0.0, "null_bias": 0.0, "hint_reach": 8.0},
-    {"anneal_mix": 0.0, "anneal_mix_hinted": 0.0, "null_bias": 0.0, "hint_reach": 4.0},
-    {"anneal_mix": 0.0, "anneal_mix_hinted": 0.0, "null_bias": 0.0, "hint_reach": 8.0},
-    {"anneal_mix": 0.0, "anneal_mix_hinted": 0.0, "null_bias": 1.0, "hint_reach": 8.0},
-    {"anneal_mix": 0.0, "anneal_mix_hinted": 0.0, "null_bias": 0.0, "hint_reach": 16.0},
+    {"anneal_mix": 0.0, "anneal_mix_hinted": 0.0, "null_bias": 0.0, "hint_reach": 0.0, "reach_edge": 0.0},
+    {"anneal_mix": 0.3, "anneal_mix_hinted": 0.0, "null_bias": 0.0, "hint_reach": 8.0, "reach_edge": 0.0},
+    {"anneal_mix": 0.0, "anneal_mix_hinted": 0.0, "null_bias": 0.0, "hint_reach": 4.0, "reach_edge": 0.0},
+    {"anneal_mix": 0.0, "anneal_mix_hinted": 0.0, "null_bias": 0.0, "hint_reach": 8.0, "reach_edge": 0.0},
+    # distance along the photo (ml/reach.py): a lightness edge costs reach_edge x its step
+    {"anneal_mix": 0.0, "anneal_mix_hinted": 0.0, "null_bias": 0.0, "hint_reach": 2.0, "reach_edge": 1.0},
+    {"anneal_mix": 0.0, "anneal_mix_hinted": 0.0, "null_bias": 0.0, "hint_reach": 1.0, "reach_edge": 3.0},
+    {"anneal_mix": 0.0, "anneal_mix_hinted": 0.0, "null_bias": 0.0, "hint_reach": 1.5, "reach_edge": 2.0},
+    {"anneal_mix": 0.0, "anneal_mix_hinted": 0.0, "null_bias": 0.0, "hint_reach": 2.0, "reach_edge": 2.0},
+    {"anneal_mix": 0.0, "anneal_mix_hinted": 0.0, "null_bias": 0.0, "hint_reach": 1.0, "reach_edge": 5.0},
 ]
 MAX_LEAK = 4.0  # Lab units: the bound of ml/tests/test_propagation.py's far-away check
 

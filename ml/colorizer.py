@@ -28,6 +28,7 @@ import torch
 import torch.nn.functional as F
 
 from . import bins as B
+from . import reach
 from .color import gray_to_l, lab_to_rgb, rgb_to_hex, rgb_to_l, torch_lab_to_rgb
 from .context import ERAS, SITUATIONS, Context
 from .encoder import EncoderMismatch, load_encoder
@@ -50,6 +51,7 @@ INFERENCE_DEFAULTS = {
     "null_bias": 0.0,
     "hint_hist": False,
     "hint_reach": 0.0,
+    "reach_edge": 0.0,
 }
 
 
@@ -250,6 +252,7 @@ class Colorizer:
         null_bias: float | None = None,
         hint_hist: bool | None = None,
         hint_reach: float | None = None,
+        reach_edge: float | None = None,
     ):
         self.device = torch.device(device or "cpu")
         if ckpt.get("model_name") != MODEL_NAME or "encoder" not in ckpt:
@@ -265,7 +268,7 @@ class Colorizer:
         self.args = NetArgs.from_dict(ckpt["model_args"])
         self.net = FindColorNet2(self.args, encoder)
         try:
-            self.net.load_state_dict(ckpt["model"])
+            self.net.load_trained(ckpt["model"])
         except RuntimeError as e:
             raise CheckpointError(f"checkpoint weights do not fit the model: {e}") from e
         self.net.eval().to(self.device)
@@ -300,6 +303,9 @@ class Colorizer:
         # how fast a hint's pull fades with distance (attention logit per long side): a hint colours its object
         # near it, not every look-alike region of the photo (ml/net.py propagate)
         self.hint_reach = float(inf["hint_reach"] if hint_reach is None else hint_reach)
+        # > 0: that distance is measured along the photo, a lightness edge costing reach_edge x its step in L / 100
+        # (ml/reach.py): a hint fills its own region far and stops at the boundary; 0: straight-line distance
+        self.reach_edge = float(inf["reach_edge"] if reach_edge is None else reach_edge)
         self._lock = threading.Lock()
 
     @classmethod
@@ -364,6 +370,9 @@ class Colorizer:
         gh = torch.from_numpy(np.asarray(ghint, np.float32)[None]).to(self.device)
         era = torch.tensor([ctx_ids[0]], device=self.device)
         sit = torch.tensor([ctx_ids[1]], device=self.device)
+        dist = None
+        if self.hint_reach > 0 and self.reach_edge > 0 and tok.shape[1]:
+            dist = self._reach_distances(x, tok)
         with self._lock:
             taps, pooled = self.net.encode(x)
             out = self.net.head(
@@ -379,6 +388,7 @@ class Colorizer:
                 null_bias=self.null_bias,
                 hint_hist=self.hint_hist,
                 reach=self.hint_reach,
+                dist=dist,
             )
             ab = out["ab"]
             if mix > 0:
@@ -397,6 +407,15 @@ class Colorizer:
             "g": out["g"],
             "f8": taps[1] if want_taps else None,
         }
+
+    def _reach_distances(self, x, tok) -> torch.Tensor:
+        """Distances along the photo from each token to every pixel of the attention grid (1/2 of the padded
+        input), computed on a 1/4 grid and upsampled. x (1,1,H,W), tok (1,K,4) -> (1,K,H/2,W/2)."""
+        H, W = x.shape[-2:]
+        L4 = F.interpolate(x, size=(H // 4, W // 4), mode="area")[0, 0].cpu().numpy()
+        d = reach.distances(L4, tok[0, :, :2].cpu().numpy(), self.reach_edge)
+        d = torch.from_numpy(d).view(1, -1, H // 4, W // 4)
+        return F.interpolate(d, size=(H // 2, W // 2), mode="bilinear", align_corners=False).to(self.device)
 
     def _tiled(self, L, hints, ghint, ctx_ids, glob, use_dcm, tick, timings, mix):
         """Overlapping tiles at the working size, each with the hints inside it and the global pass's vector g;

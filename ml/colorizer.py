@@ -268,7 +268,7 @@ class Colorizer:
         self.args = NetArgs.from_dict(ckpt["model_args"])
         self.net = FindColorNet2(self.args, encoder)
         try:
-            self.net.load_trained(ckpt["model"])
+            self.net.load_state_dict(ckpt["model"])
         except RuntimeError as e:
             raise CheckpointError(f"checkpoint weights do not fit the model: {e}") from e
         self.net.eval().to(self.device)

@@ -13,8 +13,7 @@ Inputs:
    embeddings; it modulates the decoder (FiLM at 1/32 and 1/8).
 3. Prior decoder (automatic colour): U-Net style up-path with skips to 1/4, plus a tiny L stem at 1/2 for edges;
    heads: ab-bin logits (Q, class-rebalanced CE) at 1/4 and regression ab at 1/2.
-4. Hint propagation: every pixel at 1/2 resolution gets an embedding (decoder features at 1/2 and 1/4, L stem,
-   position). Each
+4. Hint propagation: every pixel at 1/2 resolution gets an embedding (decoder features, L stem, position). Each
    hint token is a key made from the embedding at its position and its colour. Every pixel attends (softmax over
    the K hints + a per-pixel *null* logit); the null token's value is the prior's colour, a hint's value its
    colour, so a hint colours the pixels that look like its own and nothing else. A small refinement conv then
@@ -123,11 +122,6 @@ class FindColorNet2(nn.Module):
         # propagation
         D = args.key_dim
         self.q_proj = nn.Conv2d(args.half + 3, D, 1)
-        # the deeper decoder features at 1/4 join the query, so a hint matches pixels of its kind of object, not
-        # only of its lightness; zero at initialization (a 2.1 checkpoint resumes unchanged)
-        self.q_deep = nn.Conv2d(d4, D, 1)
-        nn.init.zeros_(self.q_deep.weight)
-        nn.init.zeros_(self.q_deep.bias)
         self.k_proj = nn.Sequential(nn.Linear(D + 2, D), nn.ReLU(inplace=True), nn.Linear(D, D))
         self.null = nn.Conv2d(args.half, 1, 1)
         self.refine = nn.Sequential(cbr(args.half + 5, args.half, 3), nn.Conv2d(args.half, 2, 3, padding=1))
@@ -135,19 +129,6 @@ class FindColorNet2(nn.Module):
         nn.init.zeros_(self.refine[1].bias)
         # DCM: pooled 1/8 encoder features + g -> "this tile needs its own pass"
         self.dcm = nn.Sequential(nn.Linear(2 * c8 + args.gdim, 32), nn.ReLU(inplace=True), nn.Linear(32, 1))
-
-    # modules added after a released checkpoint; zero-initialized, so such a checkpoint is the same network with them
-    LATER_ADDITIONS = ("q_deep.",)
-
-    def load_trained(self, state_dict) -> list[str]:
-        """Load the project's trained weights. A checkpoint from before a LATER_ADDITIONS module loads with that
-        module at its zero initialization; any other missing or unknown key raises RuntimeError. Returns the keys
-        left at their initialization."""
-        missing, unexpected = self.load_state_dict(state_dict, strict=False)
-        wrong = [k for k in missing if not k.startswith(self.LATER_ADDITIONS)]
-        if wrong or unexpected:
-            raise RuntimeError(f"missing {wrong}, unknown {unexpected}")
-        return list(missing)
 
     @property
     def encoder(self) -> EfficientNetLite0:
@@ -177,8 +158,7 @@ class FindColorNet2(nn.Module):
         return x * (1 + gam[:, :, None, None]) + bet[:, :, None, None]
 
     def prior(self, L, taps, g):
-        """The automatic colour. Returns h2 (B,half,H/2,W/2), ab2 (B,2,H/2,W/2) Lab units, logits (B,Q,H/4,W/4)
-        and the decoder features d4 (B,dec[3],H/4,W/4)."""
+        """The automatic colour. Returns h2 (B,half,H/2,W/2), ab2 (B,2,H/2,W/2) Lab units, logits (B,Q,H/4,W/4)."""
         f4, f8, f16, f32 = taps
         x = self._film(self.in32(f32), self.film32, g)
         x = x + self.mid(x)
@@ -189,14 +169,12 @@ class FindColorNet2(nn.Module):
         s = self.stem(L / 50.0 - 1.0)
         h2 = self.up2(d4, s)
         ab2 = self.head_ab(h2) * 110.0
-        return h2, ab2, logits, d4
+        return h2, ab2, logits
 
     def propagate(
-        self, h2, d4, prior_ab2, L, tokens, tmask, null_bias: float = 0.0, reach: float = 0.0, dist=None
+        self, h2, prior_ab2, L, tokens, tmask, null_bias: float = 0.0, reach: float = 0.0, dist=None
     ):
         """Attention of every 1/2-res pixel over the hint tokens + null. Returns ab (B,2,h,w), null weight (B,1,h,w).
-
-        The query of a pixel is made from h2 (B,half,h,w), its lightness, its position and d4 (B,dec[3],h/2,w/2).
 
         reach > 0 (inference only) lowers a token's logit by reach x its distance to the pixel (in units of the
         long side): a hint then fades with distance even where the pixel looks like the hint's object. dist
@@ -208,8 +186,7 @@ class FindColorNet2(nn.Module):
         yy, xx = torch.meshgrid(ys, xs, indexing="ij")
         L2 = F.interpolate(L, size=(h, w), mode="area") / 50.0 - 1.0
         pos = torch.stack([xx, yy], 0)[None].expand(Bsz, -1, -1, -1)
-        deep = F.interpolate(self.q_deep(d4), size=(h, w), mode="bilinear", align_corners=False)
-        q = self.q_proj(torch.cat([h2, L2, pos * 2 - 1], dim=1)) + deep  # (B,D,h,w)
+        q = self.q_proj(torch.cat([h2, L2, pos * 2 - 1], dim=1))  # (B,D,h,w)
         null = self.null(h2) + null_bias  # (B,1,h,w); a positive bias keeps hints more local
         K = tokens.shape[1]
         D = q.shape[1]
@@ -249,8 +226,8 @@ class FindColorNet2(nn.Module):
             g = self.global_vector(
                 pooled, ghint, hint_histogram(tokens, hm, self.args.n_bins), era, situation
             )
-        h2, ab2, logits, d4 = self.prior(L, taps, g)
-        prop, wnull = self.propagate(h2, d4, ab2, L, tokens, tmask, null_bias, reach, dist)
+        h2, ab2, logits = self.prior(L, taps, g)
+        prop, wnull = self.propagate(h2, ab2, L, tokens, tmask, null_bias, reach, dist)
         delta = self.refine(torch.cat([h2, prop / 110.0, ab2 / 110.0, wnull], dim=1))
         out2 = prop + delta * 110.0
         up = dict(size=(H, W), mode="bilinear", align_corners=False)

@@ -357,12 +357,8 @@ def train(cfg: TrainConfig, resume: bool = False) -> dict:
     state["val_names"] = [names[i] for i in vidx.tolist()]
     if resume and ckpt_path.exists():
         ck = torch.load(ckpt_path, map_location=dev, weights_only=True)
-        # a module added since that checkpoint (zero-initialized: the network starts where it stopped) keeps its
-        # initialization and the optimizer starts afresh
-        missing = model.load_trained(ck["model"])
-        if missing:
-            say(f"resumed without {missing}: they start from their initialization, with a fresh optimizer")
-        elif opt_path.exists():
+        model.load_state_dict(ck["model"])
+        if opt_path.exists():
             opt.load_state_dict(torch.load(opt_path, map_location=dev, weights_only=True))
         for k in ("step", "images_seen", "elapsed_s", "prior", "ce_weights", "curve"):
             state[k] = ck[k]
@@ -470,7 +466,7 @@ def train_dcm(cfg: TrainConfig, minutes: float = 5.0, margin: float = 0.5) -> di
     ck = torch.load(out / "ckpt.pt", map_location=dev, weights_only=True)
     encoder, _ = load_encoder(ck["encoder"]["sha256"])
     model = FindColorNet2(NetArgs.from_dict(ck["model_args"]), encoder.to(dev)).to(dev)
-    model.load_trained(ck["model"])
+    model.load_state_dict(ck["model"])
     model.eval()
     for p in model.parameters():
         p.requires_grad_(False)

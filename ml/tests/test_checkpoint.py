@@ -1,11 +1,9 @@
-import numpy as np
 import pytest
-import torch
 
-from ml import CheckpointError, Colorizer, Hint, get_colorizer
-from ml.colorizer import DEFAULT_CHECKPOINT, sha256_file, untrained_checkpoint
+from ml import CheckpointError, Colorizer, get_colorizer
+from ml.colorizer import DEFAULT_CHECKPOINT, sha256_file
 
-from .conftest import TINY, make_checkpoint, two_region_gray
+from .conftest import make_checkpoint
 
 
 def test_it_loads_a_verified_checkpoint_and_reports_its_checksum(ckpt_path):
@@ -43,25 +41,3 @@ def test_it_ships_a_checkpoint_that_matches_its_sha256_and_is_cached_per_process
     assert c is get_colorizer()
     assert c.checksum == (DEFAULT_CHECKPOINT.parent / "findcolor.pt.sha256").read_text().split()[0]
     assert DEFAULT_CHECKPOINT.stat().st_size < 50 * 2**20
-
-
-def test_a_checkpoint_from_before_the_deep_query_loads_as_the_same_network_and_foreign_weights_are_refused(
-    tmp_path,
-):
-    ck = untrained_checkpoint(3, TINY)
-    ck["model"]["q_deep.weight"].normal_()  # a trained deep query, to tell it from the zero one
-    old = {k: v for k, v in ck["model"].items() if not k.startswith("q_deep.")}
-    g, hints = two_region_gray(), [Hint(0.2, 0.5, "#b02020")]
-    # 2.1-era checkpoint: no q_deep keys; it is the network with q_deep at zero
-    zeroed = dict(
-        ck, model=dict(old, **{k: torch.zeros_like(v) for k, v in ck["model"].items() if k not in old})
-    )
-    a = Colorizer(dict(ck, model=old), "x").colorize(g, hints=hints).ab
-    b = Colorizer(zeroed, "x").colorize(g, hints=hints).ab
-    c = Colorizer(ck, "x").colorize(g, hints=hints).ab
-    assert np.array_equal(a, b)
-    assert not np.allclose(a, c)
-    with pytest.raises(CheckpointError, match="stranger"):
-        Colorizer(dict(ck, model=dict(ck["model"], stranger=torch.zeros(2))), "x")
-    with pytest.raises(CheckpointError, match="head_ab"):
-        Colorizer(dict(ck, model={k: v for k, v in ck["model"].items() if not k.startswith("head_ab")}), "x")

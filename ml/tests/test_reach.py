@@ -34,15 +34,13 @@ def test_crossing_a_lightness_edge_costs_edge_times_the_step():
 
 
 def test_a_far_look_alike_region_is_further_than_the_far_end_of_the_hints_own_region():
-    g = two_regions_far_square().astype(
-        np.float64
-    )  # dark left half, bright right half, dark square far right
-    L = g / 255 * 100
+    # dark left half, bright right half, dark square far away in the right half
+    L = two_regions_far_square().astype(np.float64) / 255 * 100
     d = distances(L, np.array([[0.2, 0.5]]), edge=3.0)[0]
     own_far_corner = _at(d, L.shape, 2, 2)
     square = _at(d, L.shape, 70, 110)
     assert square > own_far_corner
-    assert distances(L, np.array([[0.2, 0.5]]), edge=0.0)[0].reshape(L.shape)[70, 110] < square
+    assert _at(distances(L, np.array([[0.2, 0.5]]), edge=0.0)[0], L.shape, 70, 110) < square
 
 
 def test_tokens_keep_their_order_and_repeated_points_get_the_same_distances():

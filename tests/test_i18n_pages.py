@@ -116,3 +116,27 @@ def test_api_errors_answer_a_korean_client_in_korean(client, people, client_for)
     assert "비어" in empty.json()["error"]["message"], empty.json()
     english = client.get("/api/collections/999999/", headers={"accept-language": "en"})
     assert english.json()["error"]["message"] == "not found"
+
+
+def test_every_choice_a_model_offers_reads_in_korean_for_a_korean_admin():
+    """Choice labels are what the admin and the schema show for a status, a review decision or a hint's shape:
+    each one has its Korean label (an English label written in place would come back unchanged). A membership's
+    role is the one exception: `Role.label` is the role's name on the wire (API, audit log), and pages name roles
+    in the reader's language through the `role_name` filter instead."""
+    import re
+
+    from django.apps import apps
+    from django.utils import translation
+
+    hangul = re.compile("[\uac00-\ud7a3]")
+    untranslated = []
+    for app in ("accounts", "archive", "colorize"):
+        for model in apps.get_app_config(app).get_models():
+            for field in model._meta.get_fields():
+                if (model.__name__, field.name) == ("Membership", "role"):
+                    continue
+                for value, label in getattr(field, "flatchoices", None) or []:
+                    with translation.override("ko"):
+                        if not hangul.search(str(label)):
+                            untranslated.append(f"{model.__name__}.{field.name}={value}: {label}")
+    assert untranslated == [], "\n".join(untranslated)

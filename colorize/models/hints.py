@@ -12,6 +12,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 __all__ = [
     "Hint",
@@ -53,13 +54,13 @@ MAX_URL = 500
 
 
 class HintShape(models.TextChoices):
-    POINT = "point", "point"
-    STROKE = "stroke", "brush stroke"
+    POINT = "point", _("point")
+    STROKE = "stroke", _("brush stroke")
 
 
 class HintStatus(models.TextChoices):
-    SUGGESTED = "suggested", "suggested"
-    VERIFIED = "verified", "verified"
+    SUGGESTED = "suggested", _("suggested")
+    VERIFIED = "verified", _("verified")
 
 
 class HintQuerySet(models.QuerySet):
@@ -185,12 +186,12 @@ class HintEvent(models.Model):
     """One change to one hint. Append-only: never updated or deleted (undo appends a new event)."""
 
     class Action(models.TextChoices):
-        ADD = "add", "add"
-        UPDATE = "update", "update"
-        DELETE = "delete", "delete"
-        VERIFY = "verify", "verify"
-        UNVERIFY = "unverify", "unverify"
-        UNDO = "undo", "undo"
+        ADD = "add", _("add")
+        UPDATE = "update", _("update")
+        DELETE = "delete", _("delete")
+        VERIFY = "verify", _("verify")
+        UNVERIFY = "unverify", _("unverify")
+        UNDO = "undo", _("undo")
 
     photo = models.ForeignKey("archive.Photo", on_delete=models.CASCADE, related_name="hint_events")
     hint = models.ForeignKey(Hint, on_delete=models.CASCADE, related_name="events")

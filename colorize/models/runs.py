@@ -40,8 +40,8 @@ FINAL_STATUSES = (RunStatus.DONE, RunStatus.FAILED, RunStatus.CANCELLED)
 
 
 class HintsMode(models.TextChoices):
-    VERIFIED = "verified", "verified hints only"
-    ALL = "all", "all live hints"
+    VERIFIED = "verified", _("verified hints only")
+    ALL = "all", _("all live hints")
 
 
 # Stored user files keep only an image extension; the services name them from the detected format, and
@@ -219,9 +219,9 @@ class Version(models.Model):
 
 
 class ReviewDecision(models.TextChoices):
-    SUBMITTED = "submitted", "submitted for review"
-    APPROVED = "approved", "approved"
-    REJECTED = "rejected", "rejected"
+    SUBMITTED = "submitted", _("submitted for review")
+    APPROVED = "approved", _("approved")
+    REJECTED = "rejected", _("rejected")
 
 
 class Review(models.Model):

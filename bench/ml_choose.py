@@ -1,13 +1,15 @@
 """Choose the shipped inference settings on held-out training photos (never eval/): the candidate with the best
-mean PSNR over 0, 1, 5 and 20 hints among those that keep a hint local (`far_leak`). Writes the settings JSON
-for `ml.export --inference` and the table.
+mean PSNR over 0, 1, 5 and 20 hints among those that keep a hint local (`far_leak`) and whose automatic colour
+is not a grey wash (0-hint colourfulness at least `MIN_COLOURFULNESS` of the ground truth's). Writes the
+settings JSON for `ml.export --inference` and the table.
 
-    python bench/ml_choose.py --checkpoint runs/v2/ckpt.pt --data runs/val --limit 10 --out runs/inference.json
+    python bench/ml_choose.py --checkpoint runs/v2/ckpt.pt --data runs/val --limit 48 --out runs/inference.json
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import sys
 from pathlib import Path
@@ -20,19 +22,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from ml.colorizer import INFERENCE_DEFAULTS, Colorizer, load_checkpoint  # noqa: E402
 from ml.evaluate import evaluate  # noqa: E402
 
+# How far a hint reaches (hint_reach, reach_edge): none; a straight line; along the photo (ml/reach.py).
+REACH = [(0.0, 0.0), (8.0, 0.0), (0.5, 3.0), (1.0, 2.0), (1.0, 3.0), (2.0, 2.0)]
+# How far the output moves toward the annealed mean where no hint attends (colourfulness). The same mix with
+# and without hints, so that placing a hint never turns the rest of the photo greyer.
+MIXES = [0.0, 0.1, 0.15, 0.2]
 CANDIDATES = [
-    {"anneal_mix": 0.0, "anneal_mix_hinted": 0.0, "null_bias": 0.0, "hint_reach": 0.0, "reach_edge": 0.0},
-    {"anneal_mix": 0.3, "anneal_mix_hinted": 0.0, "null_bias": 0.0, "hint_reach": 8.0, "reach_edge": 0.0},
-    {"anneal_mix": 0.0, "anneal_mix_hinted": 0.0, "null_bias": 0.0, "hint_reach": 4.0, "reach_edge": 0.0},
-    {"anneal_mix": 0.0, "anneal_mix_hinted": 0.0, "null_bias": 0.0, "hint_reach": 8.0, "reach_edge": 0.0},
-    # distance along the photo (ml/reach.py): a lightness edge costs reach_edge x its step
-    {"anneal_mix": 0.0, "anneal_mix_hinted": 0.0, "null_bias": 0.0, "hint_reach": 2.0, "reach_edge": 1.0},
-    {"anneal_mix": 0.0, "anneal_mix_hinted": 0.0, "null_bias": 0.0, "hint_reach": 1.0, "reach_edge": 3.0},
-    {"anneal_mix": 0.0, "anneal_mix_hinted": 0.0, "null_bias": 0.0, "hint_reach": 1.5, "reach_edge": 2.0},
-    {"anneal_mix": 0.0, "anneal_mix_hinted": 0.0, "null_bias": 0.0, "hint_reach": 2.0, "reach_edge": 2.0},
-    {"anneal_mix": 0.0, "anneal_mix_hinted": 0.0, "null_bias": 0.0, "hint_reach": 1.0, "reach_edge": 5.0},
+    {"anneal_mix": m, "anneal_mix_hinted": m, "null_bias": 0.0, "hint_reach": r, "reach_edge": e}
+    for (r, e), m in itertools.product(REACH, MIXES)
 ]
 MAX_LEAK = 4.0  # Lab units: the bound of ml/tests/test_propagation.py's far-away check
+MIN_COLOURFULNESS = 0.7  # the model issue's bar for automatic colour (mean chroma over the ground truth's)
 
 
 def far_leak(colorizer) -> float:
@@ -52,7 +52,7 @@ def main():
     p = argparse.ArgumentParser()
     p.add_argument("--checkpoint", required=True)
     p.add_argument("--data", default="runs/val")
-    p.add_argument("--limit", type=int, default=10)
+    p.add_argument("--limit", type=int, default=48)
     p.add_argument("--out", default="runs/inference.json")
     p.add_argument("--json", default="docs/model_tune.json")
     a = p.parse_args()
@@ -73,17 +73,19 @@ def main():
         score = float(np.mean([v[0] for v in r.values()]))
         leak = far_leak(c)
         table.setdefault("far_leak", {})[name] = leak
+        colourful = r["0"][1]  # automatic (0 hints)
         print(
             name,
             {n: f"{v[0]:.2f} dB cf {v[1]:.2f}" for n, v in r.items()},
             f"mean {score:.3f} far leak {leak:.2f}",
             flush=True,
         )
-        if leak < MAX_LEAK and (best is None or score > best[0]):
+        if leak < MAX_LEAK and colourful >= MIN_COLOURFULNESS and (best is None or score > best[0]):
             best = (score, cand)
     chosen = dict(INFERENCE_DEFAULTS, **best[1])
     table["chosen"] = chosen
     table["photos"] = a.limit
+    table["rule"] = {"max_far_leak": MAX_LEAK, "min_colourfulness_0_hints": MIN_COLOURFULNESS}
     Path(a.out).write_text(json.dumps(chosen) + "\n")
     Path(a.json).write_text(json.dumps(table, indent=2) + "\n")
     print("chosen", chosen)

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from ml import Hint, get_colorizer
+from ml import Colorizer, Hint, get_colorizer
 from ml.colorizer import DEFAULT_CHECKPOINT
 
 from .conftest import two_regions_far_square
@@ -34,3 +34,24 @@ def test_verified_hints_are_exact_and_one_hint_moves_the_photo_toward_it():
     assert len(res.hint_errors) == 2 and max(res.hint_errors) <= 1.0
     a_left = res.ab[10:50, 10:40].mean(axis=(0, 1))
     assert np.dot(a_left, np.array(hints[0].ab)) > 0  # the left region leans toward the blue hint
+
+
+def test_the_annealed_mean_makes_automatic_colour_more_colourful_and_keeps_hints_exact():
+    g = two_regions_far_square()
+    chroma = {}
+    for mix in (0.0, 0.2):
+        c = Colorizer.load(anneal_mix=mix, anneal_mix_hinted=mix)
+        chroma[mix] = float(np.linalg.norm(c.colorize(g).ab, axis=2).mean())
+        res = c.colorize(g, hints=[Hint(0.2, 0.5, "#b02020", verified=True)])
+        assert max(res.hint_errors) <= 1.0
+    # moving toward the annealed mean of the bin distribution (a sharper pick than the regression's mean)
+    assert chroma[0.2] > chroma[0.0] + 2.0
+
+
+def test_placing_a_hint_does_not_turn_the_rest_of_the_photo_greyer():
+    # the shipped settings: far from a hint, the photo keeps the colour it had with no hint at all
+    c = get_colorizer()
+    g = two_regions_far_square()
+    auto = np.linalg.norm(c.colorize(g).ab, axis=2)[:, 72:].mean()
+    hinted = np.linalg.norm(c.colorize(g, hints=[Hint(0.2, 0.5, "#b02020")]).ab, axis=2)[:, 72:].mean()
+    assert hinted > auto - 1.0

@@ -102,6 +102,9 @@ export function uploadWithProgress(url, formData, onProgress) {
   });
 }
 
+// The element with this id (every page's one lookup helper).
+export const $ = (id) => document.getElementById(id);
+
 export function el(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs)) {

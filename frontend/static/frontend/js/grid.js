@@ -1,10 +1,8 @@
 // The collection grid: thumbnails that appear when their derivatives are made (no reload), the toggle
 // between published restorations and original scans, and selecting photos for a batch metadata edit
 // (POST /api/collections/{id}/photos/metadata/: one service call, all or none).
-import { api, el } from "./api.js";
+import { $, api, el } from "./api.js";
 import { format, gettext, ngettext, t } from "./i18n.js";
-
-const $ = (id) => document.getElementById(id);
 
 // ---- thumbnails being made ------------------------------------------------------------------------------
 const watching = new Set();

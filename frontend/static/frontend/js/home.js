@@ -1,7 +1,5 @@
 // The collections page: "New collection" creates one (POST /api/collections/) and opens it.
-import { api } from "./api.js";
-
-const $ = (id) => document.getElementById(id);
+import { $, api } from "./api.js";
 
 $("new-collection").addEventListener("click", () => {
   $("collection-form").reset();

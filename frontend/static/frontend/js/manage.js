@@ -1,10 +1,8 @@
 // Owners manage their collection: settings (title, description, visibility) and members (add by username or
 // e-mail, change roles, remove), through the collection and member endpoints (archive.services.collections,
 // which check the owner's role and write the audit entries).
-import { api, el } from "./api.js";
+import { $, api, el } from "./api.js";
 import { gettext, t } from "./i18n.js";
-
-const $ = (id) => document.getElementById(id);
 
 function memberItem(config, m) {
   const role = el("select", { "aria-label": t("Role of %(user)s", { user: m.username }), "data-user": m.username },

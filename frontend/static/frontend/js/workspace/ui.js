@@ -1,7 +1,8 @@
 // Small helpers shared by the workspace panels: element lookup, the toast, tabs, image loading.
+import { $ } from "../api.js";
 import { gettext, t } from "../i18n.js";
 
-export const $ = (id) => document.getElementById(id);
+export { $ };
 
 let toastTimer = null;
 export function toast(message, kind = "info", ms = 6000) {

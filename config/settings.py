@@ -230,6 +230,18 @@ if REDIS_URL:
     }
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+# The cache holds the API's throttle counts: in Redis when there is one, so that every server process counts a
+# client together (a per-process count would let N processes allow N times the rate); embedded, one process's memory.
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "findcolor",
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 # Hint rooms (docs/hint-protocol.md). ROOM_PREVIEW_BACKEND: "" = "inprocess", or "jobs" when JOB_BACKEND=celery;
 # "off" disables live previews.
@@ -338,7 +350,7 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "config.api.exception_handler",
-    # Per client address, on top of the axes lockout; kept in the local-memory cache of each process.
+    # Per client address, on top of the axes lockout; counted in the cache (Redis when REDIS_URL is set).
     "DEFAULT_THROTTLE_RATES": {"auth_token": env_str("AUTH_TOKEN_THROTTLE_RATE", "20/minute")},
     "NUM_PROXIES": PROXY_COUNT or None,
 }

@@ -235,3 +235,35 @@ def test_the_redis_channel_layer_carries_a_group_message_through_a_real_redis(se
         return message
 
     assert async_to_sync(round_trip)() == {"type": "room.event", "event": {"type": "ping", "n": 1}}
+
+
+@pytest.mark.services
+@pytest.mark.django_db
+def test_with_redis_every_server_process_counts_an_outsiders_token_attempts_together(load_settings, settings):
+    """The token endpoint's throttle counts per client address in the cache; with REDIS_URL that cache is Redis,
+    so a second server process (here: a second, independent connection built from the same settings) sees the
+    attempts the first one counted, and N processes do not allow N times the rate."""
+    if not _reachable(6379):
+        if os.environ.get("CI") == "true":
+            pytest.fail("CI: Redis is not running on 127.0.0.1:6379")
+        pytest.skip("no Redis on 127.0.0.1:6379")
+    from django.core.cache.backends.redis import RedisCache
+    from django.test import Client
+
+    config = load_settings(REDIS_URL="redis://127.0.0.1:6379/15")["CACHES"]["default"]
+    config["KEY_PREFIX"] = (
+        f"findcolor-test-{os.getpid()}"  # db 15 and a private prefix: nothing else is touched
+    )
+    settings.CACHES = {"default": config}
+    outsider = Client()
+    for _ in range(3):
+        answer = outsider.post(
+            "/api/auth/token/", {"username": "curator", "password": "guess"}, content_type="application/json"
+        )
+        assert answer.status_code == 400
+    other_process = RedisCache(config["LOCATION"], {"KEY_PREFIX": config["KEY_PREFIX"]})
+    key = "throttle_auth_token_127.0.0.1"
+    try:
+        assert len(other_process.get(key)) == 3
+    finally:
+        other_process.delete(key)

@@ -99,10 +99,35 @@ def bench_table(b: dict) -> str:
 
 
 def tune_table(t: dict) -> str:
+    """bench/ml_choose.py's table: PSNR (colourfulness) per hint count, their mean, the far leak, and which
+    candidate the rule chose (marked **chosen**; rows that break the rule are marked with the reason)."""
     ns = list(next(iter(t["settings"].values())))
-    lines = ["| setting | " + " | ".join(f"{n} hints" for n in ns) + " |", "|---" * (len(ns) + 1) + "|"]
+    rule = t.get("rule", {})
+    chosen = t.get("chosen", {})
+    head = "| setting | " + " | ".join(f"{n} hints" for n in ns) + " | mean | far leak |"
+    lines = [head, "|---" * (len(ns) + 3) + "|"]
     for k, v in t["settings"].items():
-        lines.append(f"| {k} | " + " | ".join(f"{v[n][0]:.2f} dB (cf {v[n][1]:.2f})" for n in ns) + " |")
+        kv = dict(x.split("=") for x in k.split(",")) if "=" in k else {}
+        name = (
+            ", ".join(f"{a} {b}" for a, b in kv.items() if a != "anneal_mix_hinted" and a != "null_bias") or k
+        )
+        leak = t.get("far_leak", {}).get(k)
+        mark = ""
+        if kv and all(float(kv[a]) == float(chosen.get(a, "nan")) for a in kv):
+            mark = " **chosen**"
+        elif leak is not None and leak >= rule.get("max_far_leak", float("inf")):
+            mark = " (leaks)"
+        elif kv and v[ns[0]][1] < rule.get("min_colourfulness_0_hints", 0):
+            mark = " (grey)"
+        mean = sum(v[n][0] for n in ns) / len(ns)
+        cells = " | ".join(f"{v[n][0]:.2f} dB (cf {v[n][1]:.2f})" for n in ns)
+        leak_s = "" if leak is None else f"{leak:.2f}"
+        lines.append(f"| {name}{mark} | {cells} | {mean:.3f} | {leak_s} |")
+    if rule:
+        lines.append(
+            f"\n{t.get('photos', '?')} held-out training photos. Eligible: far leak < {rule['max_far_leak']} Lab units "
+            f"and 0-hint colourfulness ≥ {rule['min_colourfulness_0_hints']}; chosen: the best mean among them."
+        )
     return "\n".join(lines) + "\n"
 
 

@@ -1,3 +1,5 @@
+import datetime
+import re
 import uuid
 
 from django.conf import settings
@@ -164,6 +166,18 @@ class DerivativeStatus(models.TextChoices):
     FAILED = "failed", _("failed")
 
 
+_YEAR_IN_TEXT = re.compile(r"(1[0-9]{3}|20[0-9]{2})")
+
+
+def sort_date(date_from, date_to, date_display: str) -> datetime.date | None:
+    """When a photo was taken, for sorting: its date range's start, else its end, else the first year written in
+    its display date ("c. 1945", "1950s": approximate, placed at that year's start); None when undated."""
+    day = date_from or date_to
+    if day is None and date_display and (m := _YEAR_IN_TEXT.search(date_display)):
+        day = datetime.date(int(m.group(1)), 1, 1)
+    return day
+
+
 def original_path(photo, filename):
     return f"originals/{photo.collection_id}/{photo.sha256[:2]}/{photo.sha256}{photo.extension}"
 
@@ -206,6 +220,8 @@ class Photo(models.Model):
     date_display = models.CharField(max_length=100, blank=True, help_text='e.g. "c. 1950" or "1945-08-15"')
     date_from = models.DateField(null=True, blank=True)
     date_to = models.DateField(null=True, blank=True)
+    # Kept by save() from the three above (sort_date), so that sorting a collection by date is one indexed ORDER BY.
+    date_sort = models.DateField(null=True, blank=True, editable=False)
     place = models.CharField(max_length=300, blank=True)
     source = models.CharField("source / institution", max_length=300, blank=True)
     rights = models.CharField(max_length=500, blank=True)
@@ -233,6 +249,7 @@ class Photo(models.Model):
 
     class Meta:
         ordering = ["-created", "-id"]
+        indexes = [models.Index(fields=["collection", "date_sort", "id"], name="photo_by_date")]
         constraints = [
             models.UniqueConstraint(fields=["collection", "sha256"], name="one_copy_per_collection"),
             models.CheckConstraint(
@@ -259,6 +276,9 @@ class Photo(models.Model):
                 setattr(self, lang_name, languages.detect(text))
             if update_fields is not None and name in update_fields:
                 kwargs["update_fields"] = set(kwargs["update_fields"]) | {lang_name}
+        self.date_sort = sort_date(self.date_from, self.date_to, self.date_display)
+        if update_fields is not None and {"date_from", "date_to", "date_display"} & set(update_fields):
+            kwargs["update_fields"] = set(kwargs["update_fields"]) | {"date_sort"}
         super().save(*args, **kwargs)
 
     @property

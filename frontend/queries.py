@@ -6,11 +6,9 @@ scripts go through the same service functions and permission checks.
 
 from __future__ import annotations
 
-import datetime
-import re
 from dataclasses import dataclass
 
-from django.db.models import Case, Count, F, IntegerField, Q, When, Window
+from django.db.models import Count, F, Q, Window
 from django.db.models.functions import RowNumber
 
 from accounts.models import Role
@@ -26,7 +24,7 @@ SORTS = {
     "newest": ("-created", "-id"),
     "oldest": ("created", "id"),
     "title": ("title", "id"),
-    "date": ("date_from", "id"),
+    "date": (F("date_sort").asc(nulls_last=True), "id"),  # undated photos last
     "status": ("status", "-created"),
 }
 
@@ -113,27 +111,6 @@ def _filtered(queryset, query: GridQuery, skip: str = ""):
     return queryset
 
 
-_YEAR = re.compile(r"(1[0-9]{3}|20[0-9]{2})")
-
-
-def _date_key(date_from, date_to, date_display):
-    """When a photo was taken, for sorting: its date range's start, else its end, else a year written in the
-    display date ("c. 1945", "1950s": approximate, placed at that year's start); undated photos come last."""
-    day = date_from or date_to
-    if day is None and date_display and (m := _YEAR.search(date_display)):
-        day = datetime.date(int(m.group(1)), 1, 1)
-    return (day is None, day or datetime.date.min)
-
-
-def _by_date(photos):
-    rows = sorted(
-        photos.values_list("id", "date_from", "date_to", "date_display"),
-        key=lambda r: (_date_key(*r[1:]), r[0]),
-    )
-    order = Case(*[When(pk=pk, then=i) for i, (pk, *_) in enumerate(rows)], output_field=IntegerField())
-    return photos.order_by(order) if rows else photos
-
-
 def photo_grid(collection: Collection, query: GridQuery):
     """The photos of a collection filtered by the facets and search, with facet counts for the sidebar.
 
@@ -144,9 +121,7 @@ def photo_grid(collection: Collection, query: GridQuery):
     if query.q:
         base = search_photos(base, query.q)
     photos = _filtered(base, query).select_related("era")
-    if query.sort == "date":
-        photos = _by_date(photos.order_by())
-    elif not (query.sort == "relevance" and query.q):
+    if not (query.sort == "relevance" and query.q):
         photos = photos.order_by(*SORTS.get(query.sort, SORTS["newest"]))
 
     def counts(skip, field):

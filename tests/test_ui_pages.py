@@ -1,6 +1,7 @@
 """The server-rendered pages with Django's test client: access per role, what each role is offered, and
 constant query counts. The browser tests under tests/browser/ drive the same pages in Chromium."""
 
+import datetime
 import json
 import re
 
@@ -9,7 +10,7 @@ from django.core.files.base import ContentFile
 
 from archive import services
 from archive.models import Era, Photo, PhotoStatus, Visibility
-from tests.factories import CollectionFactory, gray_image_bytes
+from tests.factories import CollectionFactory, gray_image_bytes, make_photo
 
 pytestmark = pytest.mark.django_db
 
@@ -138,6 +139,76 @@ def test_facets_search_and_sort_filter_the_grid(client_for, people):
     assert titles(sort="bogus")  # an unknown sort falls back to newest first
     body = client.get(url, {"era": "liberation"}).content.decode()
     assert 'aria-current="true">Liberation' in body  # the active facet is marked for assistive tech
+
+
+def _grid_titles(client, collection, **params) -> list[str]:
+    response = client.get(f"/collections/{collection.pk}/", params)
+    return re.findall(r'<span class="title">([^<]+)</span>', response.content.decode())
+
+
+def test_a_curator_redating_a_photo_moves_it_in_the_date_sort(client_for, people):
+    upload(people.curator, people.collection, seed=1, title="Parade", date_from="1950-05-01")
+    upload(people.curator, people.collection, seed=2, title="Station", date_display="c. 1947")
+    market = upload(people.curator, people.collection, seed=3, title="Market")
+    viewer = client_for(people.viewer)
+    assert _grid_titles(viewer, people.collection, sort="date") == [
+        "Station",
+        "Parade",
+        "Market",
+    ]  # undated last
+    curator = client_for(people.curator)
+    response = curator.patch(
+        f"/api/photos/{market.pk}/", {"date_display": "1930s"}, content_type="application/json"
+    )
+    assert response.status_code == 200
+    assert _grid_titles(viewer, people.collection, sort="date") == ["Market", "Station", "Parade"]
+    response = curator.post(
+        f"/api/collections/{people.collection.pk}/photos/metadata/",
+        {"photos": [market.pk], "changes": {"date_from": "1960"}},
+        content_type="application/json",
+    )
+    assert response.status_code == 200, response.content
+    assert _grid_titles(viewer, people.collection, sort="date") == ["Station", "Parade", "Market"]
+
+
+def test_sorting_a_large_collection_by_date_sends_the_database_the_same_query_as_a_small_one(
+    client_for, people
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    viewer = client_for(people.viewer)
+
+    def longest_statement() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert viewer.get(f"/collections/{people.collection.pk}/", {"sort": "date"}).status_code == 200
+        return max(len(re.sub(r"\d+", "0", q["sql"])) for q in queries.captured_queries)  # counts aside
+
+    for seed in range(3):
+        make_photo(people.collection, seed=seed, date_display=f"c. {1940 + seed}")
+    small = longest_statement()
+    for seed in range(3, 40):
+        make_photo(people.collection, seed=seed, date_display=f"c. {1940 + seed}")
+    assert longest_statement() == small  # no per-photo term in the ORDER BY
+
+
+def test_the_migration_dates_the_photos_that_were_dated_before_it(people):
+    import importlib
+
+    from django.apps import apps
+
+    fill_date_sort = importlib.import_module("archive.migrations.0009_photo_date_sort").fill_date_sort
+    dated = make_photo(people.collection, seed=1, date_to="1953-07-27")
+    approximate = make_photo(people.collection, seed=2, date_display="about 1910")
+    undated = make_photo(people.collection, seed=3)
+    Photo.objects.update(date_sort=None)  # as the rows were before the column existed
+    fill_date_sort(apps, None)
+    got = dict(Photo.objects.values_list("pk", "date_sort"))
+    assert got == {
+        dated.pk: datetime.date(1953, 7, 27),
+        approximate.pk: datetime.date(1910, 1, 1),
+        undated.pk: None,
+    }
 
 
 def test_the_collections_list_makes_a_constant_number_of_queries(

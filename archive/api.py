@@ -9,7 +9,6 @@ from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import generics, status
-from rest_framework.filters import OrderingFilter
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import AllowAny
@@ -19,7 +18,7 @@ from rest_framework.views import APIView
 from accounts.models import Membership, Role
 from archive import access, services
 from archive import serializers as s
-from archive.filters import PhotoFilter
+from archive.filters import PhotoFilter, PhotoOrdering
 from archive.imaging import ACCEPTED_FORMATS, MIME_TYPES
 from archive.models import Era, Situation
 from archive.services import vocabulary
@@ -248,7 +247,7 @@ class UploadBatchView(APIView):
 class PhotoListView(generics.ListAPIView):
     serializer_class = s.PhotoSerializer
     pagination_class = Pagination
-    filter_backends = [*generics.ListAPIView.filter_backends, OrderingFilter]
+    filter_backends = [*generics.ListAPIView.filter_backends, PhotoOrdering]
     filterset_class = PhotoFilter
     ordering_fields = ["created", "updated", "title", "date_from", "date_to", "id"]
 

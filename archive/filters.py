@@ -5,7 +5,8 @@ import datetime as dt
 
 import django_filters
 from django import forms
-from django.db.models import Q, Subquery
+from django.db.models import F, Q, Subquery
+from rest_framework.filters import OrderingFilter
 
 from archive.models import Era, EraKind, Photo, PhotoStatus
 from archive.services.search import search_photos
@@ -102,3 +103,26 @@ def era_condition(slug: str) -> Q:
     starts_before_end = Q(date_from__year__lte=last) | Q(date_from__isnull=True, date_to__year__lte=last)
     ends_after_start = Q(date_to__year__gte=first) | Q(date_to__isnull=True, date_from__year__gte=first)
     return tagged | (starts_before_end & ends_after_start)
+
+
+class PhotoOrdering(OrderingFilter):
+    """`?ordering=` of the photo list. A photo without a date comes after the dated ones whichever way the dates
+    run, on every database (PostgreSQL puts NULL last going up and first going down, SQLite the reverse)."""
+
+    DATES = ("date_from", "date_to")
+
+    def filter_queryset(self, request, queryset, view):
+        ordering = self.get_ordering(request, queryset, view)
+        if not ordering:
+            return queryset
+        terms = []
+        for term in ordering:
+            name = term.lstrip("-")
+            if name in self.DATES:
+                field = F(name)
+                terms.append(
+                    field.desc(nulls_last=True) if term.startswith("-") else field.asc(nulls_last=True)
+                )
+            else:
+                terms.append(term)
+        return queryset.order_by(*terms)

@@ -112,6 +112,18 @@ def test_q_uses_full_text_search_on_postgresql(people, client_for, archive, sett
     assert ids(client.get("/api/photos/", {"q": "seoul station"}))[0] == first.pk
 
 
+def test_a_viewer_ordering_by_date_gets_undated_photos_last_both_ways(people, client_for, archive):
+    client = client_for(people.viewer)
+    by = {name: p.pk for name, p in archive.items()}
+    up = ids(client.get("/api/photos/", {"ordering": "date_from,id"}))
+    down = ids(client.get("/api/photos/", {"ordering": "-date_from,id"}))
+    no_start = {by["open_start"], by["portrait"]}  # "open_start" has only an end date, "portrait" no date
+    assert up[:2] == [by["liberation"], by["war"]] and set(up[2:]) == no_start
+    assert down[:2] == [by["war"], by["liberation"]] and set(down[2:]) == no_start
+    by_end = ids(client.get("/api/photos/", {"ordering": "-date_to"}))
+    assert by_end == [by["war"], by["open_start"], by["liberation"], by["portrait"]]
+
+
 def test_it_orders_and_paginates(people, client_for, archive):
     client = client_for(people.viewer)
     titles = [p["title"] for p in client.get("/api/photos/?ordering=title").json()["results"]]

@@ -110,6 +110,11 @@ def test_every_workspace_control_has_an_accessible_name(client_for, people):
         assert button.strip(), "a button without text or aria-label"
 
 
+def _grid_titles(client, collection, **params) -> list[str]:
+    response = client.get(f"/collections/{collection.pk}/", params)
+    return re.findall(r'<span class="title">([^<]+)</span>', response.content.decode())
+
+
 def test_facets_search_and_sort_filter_the_grid(client_for, people):
     liberation = Era.objects.get(slug="liberation")
     upload(
@@ -127,8 +132,7 @@ def test_facets_search_and_sort_filter_the_grid(client_for, people):
     url = f"/collections/{people.collection.pk}/"
 
     def titles(**params):
-        response = client.get(url, params)
-        return re.findall(r'<span class="title">([^<]+)</span>', response.content.decode())
+        return _grid_titles(client, people.collection, **params)
 
     assert sorted(titles()) == ["Crowd at the station", "Market street", "Portrait of a teacher"]
     assert titles(era="liberation") == ["Crowd at the station"]
@@ -141,21 +145,13 @@ def test_facets_search_and_sort_filter_the_grid(client_for, people):
     assert 'aria-current="true">Liberation' in body  # the active facet is marked for assistive tech
 
 
-def _grid_titles(client, collection, **params) -> list[str]:
-    response = client.get(f"/collections/{collection.pk}/", params)
-    return re.findall(r'<span class="title">([^<]+)</span>', response.content.decode())
-
-
 def test_a_curator_redating_a_photo_moves_it_in_the_date_sort(client_for, people):
     upload(people.curator, people.collection, seed=1, title="Parade", date_from="1950-05-01")
     upload(people.curator, people.collection, seed=2, title="Station", date_display="c. 1947")
     market = upload(people.curator, people.collection, seed=3, title="Market")
     viewer = client_for(people.viewer)
-    assert _grid_titles(viewer, people.collection, sort="date") == [
-        "Station",
-        "Parade",
-        "Market",
-    ]  # undated last
+    undated_last = ["Station", "Parade", "Market"]
+    assert _grid_titles(viewer, people.collection, sort="date") == undated_last
     curator = client_for(people.curator)
     response = curator.patch(
         f"/api/photos/{market.pk}/", {"date_display": "1930s"}, content_type="application/json"

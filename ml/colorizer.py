@@ -263,6 +263,7 @@ class Colorizer:
         ident = ckpt["encoder"]
         try:
             encoder, self.encoder_identity = load_encoder(expected_sha256=str(ident.get("sha256", "")))
+            encoder.load_tuned(ckpt.get("encoder_tuned") or {})
         except EncoderMismatch as e:
             raise CheckpointError(str(e)) from e
         self.args = NetArgs.from_dict(ckpt["model_args"])

@@ -134,18 +134,74 @@ class EfficientNetLite0(nn.Module):
         x = L / 50.0 - 1.0
         return x.expand(-1, 3, -1, -1)
 
+    # blocks from this index on, and the 1280-channel head, are trained by the project (len(BLOCKS): none)
+    tuned_from: int = len(BLOCKS)
+
     def features(self, x: torch.Tensor, head: bool = True):
-        """x (B,3,H,W) normalized. Returns ([f4, f8, f16, f32], pooled head (B,1280) or None)."""
-        x = F.relu6(self._bn0(self._conv_stem(x)))
+        """x (B,3,H,W) normalized. Returns ([f4, f8, f16, f32], pooled head (B,1280) or None).
+
+        The frozen part always runs without gradient; the tuned part (`tune`) keeps the caller's grad mode."""
+        grad = torch.is_grad_enabled()
         taps = []
-        for i, blk in enumerate(self._blocks):
-            x = blk(x)
-            if i in TAPS:
-                taps.append(x)
-        pooled = None
-        if head:
-            pooled = F.relu6(self._bn1(self._conv_head(x))).mean(dim=(2, 3))
+        with torch.no_grad():
+            x = F.relu6(self._bn0(self._conv_stem(x)))
+            for i, blk in enumerate(self._blocks[: self.tuned_from]):
+                x = blk(x)
+                if i in TAPS:
+                    taps.append(x)
+        with torch.set_grad_enabled(grad):
+            for i, blk in enumerate(self._blocks[self.tuned_from :], start=self.tuned_from):
+                x = blk(x)
+                if i in TAPS:
+                    taps.append(x)
+            pooled = None
+            if head:
+                pooled = F.relu6(self._bn1(self._conv_head(x))).mean(dim=(2, 3))
         return taps, pooled
+
+    def _tuned_prefixes(self) -> tuple[str, ...]:
+        if self.tuned_from >= len(BLOCKS):
+            return ()
+        blocks = tuple(f"_blocks.{i}." for i in range(self.tuned_from, len(BLOCKS)))
+        return blocks + ("_conv_head.", "_bn1.")
+
+    def tune(self, from_block: int) -> list[nn.Parameter]:
+        """Make blocks `from_block`.. and the head trainable (BatchNorm keeps its ImageNet statistics: the
+        encoder stays in eval mode). Returns the now trainable parameters."""
+        if not 0 <= from_block <= len(BLOCKS):
+            raise ValueError(f"from_block must be in 0..{len(BLOCKS)}")
+        self.tuned_from = from_block
+        prefixes = self._tuned_prefixes()
+        params = []
+        for name, p in self.named_parameters():
+            p.requires_grad_(name.startswith(prefixes) if prefixes else False)
+            if p.requires_grad:
+                params.append(p)
+        return params
+
+    def tuned_state(self) -> dict:
+        """{"from": block index, "state": the tuned part's weights} (what a checkpoint stores), or {} if none."""
+        prefixes = self._tuned_prefixes()
+        if not prefixes:
+            return {}
+        sd = {
+            k: v.detach().float().cpu().clone()
+            for k, v in self.state_dict().items()
+            if k.startswith(prefixes)
+        }
+        return {"from": self.tuned_from, "state": sd}
+
+    def load_tuned(self, tuned: dict) -> None:
+        """Put a checkpoint's tuned weights (`tuned_state()`) over the package's; the rest stays ImageNet's."""
+        if not tuned:
+            return
+        self.tuned_from = int(tuned["from"])
+        expected = {k for k in self.state_dict() if k.startswith(self._tuned_prefixes())}
+        if set(tuned["state"]) != expected:
+            raise EncoderMismatch("the checkpoint's tuned encoder weights do not fit EfficientNet-Lite0")
+        self.load_state_dict(tuned["state"], strict=False)
+        for p in self.parameters():
+            p.requires_grad_(False)
 
     def logits(self, x: torch.Tensor) -> torch.Tensor:
         """ImageNet class logits (B,1000) of a normalized (B,3,H,W) input."""

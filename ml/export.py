@@ -54,6 +54,7 @@ def export(
         )
         if k in ck
     }
+    meta["encoder_tuned_from"] = (ck.get("encoder_tuned") or {}).get("from")
     meta["sha256"] = digest
     meta["profiles"] = sorted((ck.get("profiles") or {}).keys())
     dst.with_suffix(".json").write_text(json.dumps(meta, indent=2, default=str) + "\n")

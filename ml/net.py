@@ -139,11 +139,10 @@ class FindColorNet2(nn.Module):
 
     # ---------------------------------------------------------------- pieces
     def encode(self, L):
-        """L (B,1,H,W) [0,100] -> (taps [f4, f8, f16, f32], pooled (B,1280)); no gradient (frozen)."""
+        """L (B,1,H,W) [0,100] -> (taps [f4, f8, f16, f32], pooled (B,1280)); gradient only through the tuned
+        top of the encoder, if any (`EfficientNetLite0.tune`)."""
         enc = self.encoder
-        with torch.no_grad():
-            taps, pooled = enc.features(enc.prepare(L.float()))
-        return taps, pooled
+        return enc.features(enc.prepare(L.float()))
 
     def global_vector(self, pooled, ghint, hhist, era, situation):
         z = torch.cat(

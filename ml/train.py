@@ -74,6 +74,9 @@ class TrainConfig:
     log_every: int = 20
     val_images: int = 48
     prior_images: int = 400
+    tune_from: int = 16  # encoder blocks from this index on + its head are trained too (16: frozen encoder)
+    enc_lr: float = 0.1  # their learning rate, as a fraction of lr
+    init: str | None = None  # start from this checkpoint's weights (fresh optimizer and schedule)
     model: dict = field(default_factory=lambda: NetArgs().to_dict())
 
 
@@ -297,6 +300,7 @@ def checkpoint_dict(model: FindColorNet2, cfg: TrainConfig, state: dict, ident: 
         "config": asdict(cfg),
         "model": model.state_dict(),
         "encoder": dict(ident),
+        "encoder_tuned": model.encoder.tuned_state(),
         "step": state["step"],
         "images_seen": state["images_seen"],
         "elapsed_s": state["elapsed_s"],
@@ -350,14 +354,30 @@ def train(cfg: TrainConfig, resume: bool = False) -> dict:
     del imgs
 
     encoder, ident = load_encoder()
+    init = torch.load(cfg.init, map_location="cpu", weights_only=True) if cfg.init else None
+    if init is not None:
+        encoder.load_tuned(init.get("encoder_tuned") or {})
+    enc_params = encoder.tune(cfg.tune_from)
     encoder.to(dev)
     model = FindColorNet2(NetArgs.from_dict(cfg.model), encoder).to(dev)
-    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    opt = torch.optim.AdamW(
+        [{"params": list(model.parameters()), "scale": 1.0}, {"params": enc_params, "scale": cfg.enc_lr}],
+        lr=cfg.lr, weight_decay=cfg.weight_decay,
+    )  # fmt: skip
     state = {"step": 0, "images_seen": 0, "elapsed_s": 0.0, "version": "2." + time.strftime("%Y%m%d.%H%M")}
     state["val_names"] = [names[i] for i in vidx.tolist()]
-    if resume and ckpt_path.exists():
+    if init is not None and not (resume and ckpt_path.exists()):
+        model.load_state_dict(init["model"])
+        for k in ("prior", "ce_weights", "curve"):
+            state[k] = init[k]
+        if init.get("val_names") and init["val_names"] != state["val_names"]:
+            say("warning: the held-out photos differ from the initial checkpoint's")
+        say(f"initialized from {cfg.init} ({init.get('model_version')})")
+    elif resume and ckpt_path.exists():
         ck = torch.load(ckpt_path, map_location=dev, weights_only=True)
         model.load_state_dict(ck["model"])
+        encoder.load_tuned(ck.get("encoder_tuned") or {})
+        encoder.tune(cfg.tune_from)
         if opt_path.exists():
             opt.load_state_dict(torch.load(opt_path, map_location=dev, weights_only=True))
         for k in ("step", "images_seen", "elapsed_s", "prior", "ce_weights", "curve"):
@@ -370,7 +390,9 @@ def train(cfg: TrainConfig, resume: bool = False) -> dict:
         state["curve"] = []
     ce_weights = torch.tensor(state["ce_weights"], dtype=torch.float32, device=dev)
     say(f"config {json.dumps(asdict(cfg))}")
-    say(f"trainable params {count_params(model)}  train {len(timgs)}  val {len(vimgs)}  encoder {ident}")
+    say(
+        f"trainable params {count_params(model)} + encoder {sum(p.numel() for p in enc_params)}  train {len(timgs)}  val {len(vimgs)}  encoder {ident}"
+    )
 
     gen = torch.Generator().manual_seed(cfg.seed + state["step"])
     budget = cfg.minutes * 60.0
@@ -406,13 +428,13 @@ def train(cfg: TrainConfig, resume: bool = False) -> dict:
         small = frac < cfg.small_frac
         S, bs = (cfg.small_crop, cfg.small_batch) if small else (cfg.crop, cfg.batch_size)
         for g in opt.param_groups:
-            g["lr"] = lr_at(frac, cfg)
+            g["lr"] = lr_at(frac, cfg) * g["scale"]
         idx = torch.randint(0, len(timgs), (bs,), generator=gen).to(dev)
         batch = make_batch(timgs, idx, S, cfg, gen)
         loss, stats = compute_loss(model, batch, cfg, ce_weights)
         opt.zero_grad(set_to_none=True)
         loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        torch.nn.utils.clip_grad_norm_(list(model.parameters()) + enc_params, 1.0)
         opt.step()
         state["step"] += 1
         state["images_seen"] += bs
@@ -465,6 +487,7 @@ def train_dcm(cfg: TrainConfig, minutes: float = 5.0, margin: float = 0.5) -> di
     out = Path(cfg.out)
     ck = torch.load(out / "ckpt.pt", map_location=dev, weights_only=True)
     encoder, _ = load_encoder(ck["encoder"]["sha256"])
+    encoder.load_tuned(ck.get("encoder_tuned") or {})
     model = FindColorNet2(NetArgs.from_dict(ck["model_args"]), encoder.to(dev)).to(dev)
     model.load_state_dict(ck["model"])
     model.eval()
@@ -535,6 +558,13 @@ def main(argv=None):
     p.add_argument("--bf16", action="store_true", help="bf16 autocast (default on CUDA)")
     p.add_argument("--val-images", type=int, default=48)
     p.add_argument("--dcm", action="store_true", help="train only the DCM of OUT/ckpt.pt")
+    p.add_argument(
+        "--init", default=None, help="start from this checkpoint's weights (e.g. ml/weights/findcolor.pt)"
+    )
+    p.add_argument(
+        "--tune-from", type=int, default=16, help="also train encoder blocks from this index (16: none)"
+    )
+    p.add_argument("--enc-lr", type=float, default=0.1, help="the tuned encoder's lr as a fraction of --lr")
     a = p.parse_args(argv)
     if a.device == "cuda" and not torch.cuda.is_available():
         raise SystemExit("error: --device cuda but CUDA is not available")
@@ -542,6 +572,7 @@ def main(argv=None):
         data=a.data, out=a.out, cache=a.cache, device=a.device, minutes=a.minutes, batch_size=a.batch_size,
         small_batch=a.small_batch, crop=a.crop, small_frac=a.small_frac, lr=a.lr, threads=a.threads,
         max_steps=a.max_steps, bf16=a.bf16 or a.device == "cuda", val_images=a.val_images,
+        init=a.init, tune_from=a.tune_from, enc_lr=a.enc_lr,
         save_every_s=a.save_every if a.save_every is not None else (60.0 if a.device == "cuda" else 180.0),
     )  # fmt: skip
     if a.dcm:

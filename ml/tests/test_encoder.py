@@ -44,3 +44,46 @@ def test_it_gives_features_at_four_scales():
         taps, pooled = net.features(net.prepare(torch.full((1, 1, 64, 96), 50.0)))
     assert [t.shape[1:] for t in taps] == [(24, 16, 24), (40, 8, 12), (112, 4, 6), (320, 2, 3)]
     assert pooled.shape == (1, 1280) and np.isfinite(pooled.numpy()).all()
+
+
+def test_a_checkpoint_with_a_tuned_encoder_top_loads_it_over_the_packaged_weights(tmp_path):
+    tuned, _ = load_encoder()
+    tuned.tune(11)
+    with torch.no_grad():
+        tuned._blocks[12]._expand_conv.weight.mul_(0.5)
+        tuned._conv_head.weight.add_(0.01)
+    p = tmp_path / "tuned.pt"
+    make_checkpoint(p, encoder_tuned=tuned.tuned_state())
+    enc = Colorizer.load(p).net.encoder
+    imagenet, _ = load_encoder()
+    assert enc.tuned_from == 11
+    assert torch.equal(enc._blocks[12]._expand_conv.weight, tuned._blocks[12]._expand_conv.weight)
+    assert torch.equal(enc._conv_head.weight, tuned._conv_head.weight)
+    assert not torch.equal(enc._conv_head.weight, imagenet._conv_head.weight)
+    # everything below the tuned top is ImageNet's, and nothing of it is stored in the checkpoint
+    assert torch.equal(enc._blocks[10]._expand_conv.weight, imagenet._blocks[10]._expand_conv.weight)
+    assert not any(k.startswith(("_blocks.10.", "_conv_stem")) for k in tuned.tuned_state()["state"])
+    assert not any(q.requires_grad for q in enc.parameters())
+
+
+def test_it_refuses_tuned_encoder_weights_that_do_not_fit(tmp_path):
+    tuned, _ = load_encoder()
+    tuned.tune(11)
+    state = tuned.tuned_state()
+    state["state"].pop("_conv_head.weight")
+    p = tmp_path / "bad.pt"
+    make_checkpoint(p, encoder_tuned=state)
+    with pytest.raises(CheckpointError, match="tuned encoder"):
+        Colorizer.load(p)
+
+
+def test_training_the_encoder_top_sends_gradient_there_and_nowhere_below():
+    net, _ = load_encoder()
+    params = net.tune(11)
+    assert params and all(q.requires_grad for q in params)
+    taps, pooled = net.features(net.prepare(torch.rand(1, 1, 64, 64) * 100))
+    (taps[-1].mean() + pooled.mean()).backward()
+    assert net._blocks[11]._expand_conv.weight.grad is not None
+    assert net._conv_head.weight.grad is not None
+    assert net._blocks[10]._expand_conv.weight.grad is None
+    assert not taps[2].requires_grad  # the 1/16 tap comes from the frozen part

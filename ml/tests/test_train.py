@@ -4,6 +4,7 @@ import numpy as np
 import torch
 from PIL import Image
 
+from ml.encoder import load_encoder
 from ml.train import TrainConfig, sample_hints, train
 
 from .conftest import TINY
@@ -47,6 +48,32 @@ def test_it_reduces_the_loss_in_a_tiny_training_run_and_resumes(tmp_path):
     state2 = train(cfg, resume=True)
     assert state2["step"] == 50
     assert "resumed at step 48" in (tmp_path / "run" / "log.txt").read_text()
+
+
+def test_a_run_from_a_checkpoint_can_train_the_encoder_top_and_stores_only_that_part(tmp_path):
+    data = tmp_path / "data"
+    _synthetic_dataset(data, n=4)
+    base = dict(
+        data=str(data), cache_side=64, crop=64, small_frac=0.0, batch_size=2, max_steps=2, minutes=5,
+        threads=1, prior_images=4, val_images=1, p_degrade=0.0, model=TINY.to_dict(),
+    )  # fmt: skip
+    first = torch.load(train(TrainConfig(out=str(tmp_path / "a"), **base))["ckpt"], weights_only=True)
+    assert first["encoder_tuned"] == {}
+    state = train(
+        TrainConfig(out=str(tmp_path / "b"), init=str(tmp_path / "a" / "ckpt.pt"), tune_from=14, **base)
+    )
+    ck = torch.load(state["ckpt"], weights_only=True)
+    assert "initialized from" in (tmp_path / "b" / "log.txt").read_text()
+    assert ck["prior"] == first["prior"]
+    tuned = ck["encoder_tuned"]
+    assert tuned["from"] == 14
+    assert {k.split(".")[0] + "." + k.split(".")[1] for k in tuned["state"] if k.startswith("_blocks")} == {
+        "_blocks.14",
+        "_blocks.15",
+    }
+    imagenet, _ = load_encoder()
+    w = "_blocks.15._project_conv.weight"
+    assert not torch.equal(tuned["state"][w], imagenet.state_dict()[w])  # it was trained
 
 
 def test_it_samples_hints_as_tokens_carrying_the_mean_colour_of_their_patch():

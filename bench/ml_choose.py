@@ -23,7 +23,19 @@ from ml.colorizer import INFERENCE_DEFAULTS, Colorizer, load_checkpoint  # noqa:
 from ml.evaluate import evaluate  # noqa: E402
 
 # How far a hint reaches (hint_reach, reach_edge): none; a straight line; along the photo (ml/reach.py).
-REACH = [(0.0, 0.0), (8.0, 0.0), (0.5, 3.0), (1.0, 2.0), (1.0, 3.0), (2.0, 2.0)]
+# The last three keep hints local for a network whose attention reaches further (the rejected 2.3.0 candidate,
+# docs/model.md).
+REACH = [
+    (0.0, 0.0),
+    (8.0, 0.0),
+    (0.5, 3.0),
+    (1.0, 2.0),
+    (1.0, 3.0),
+    (2.0, 2.0),
+    (2.0, 3.0),
+    (3.0, 2.0),
+    (16.0, 0.0),
+]
 # How far the output moves toward the annealed mean where no hint attends (colourfulness). The same mix with
 # and without hints, so that placing a hint never turns the rest of the photo greyer.
 MIXES = [0.0, 0.1, 0.15, 0.2]
@@ -82,6 +94,8 @@ def main():
         )
         if leak < MAX_LEAK and colourful >= MIN_COLOURFULNESS and (best is None or score > best[0]):
             best = (score, cand)
+    if best is None:
+        raise SystemExit("error: no candidate keeps a hint local and gives colourful automatic colour")
     chosen = dict(INFERENCE_DEFAULTS, **best[1])
     table["chosen"] = chosen
     table["photos"] = a.limit

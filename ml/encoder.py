@@ -195,11 +195,21 @@ class EfficientNetLite0(nn.Module):
         """Put a checkpoint's tuned weights (`tuned_state()`) over the package's; the rest stays ImageNet's."""
         if not tuned:
             return
-        self.tuned_from = int(tuned["from"])
+        bad = EncoderMismatch("the checkpoint's tuned encoder weights do not fit EfficientNet-Lite0")
+        try:
+            start, state = int(tuned["from"]), dict(tuned["state"])
+        except (KeyError, TypeError, ValueError) as e:
+            raise bad from e
+        if not 0 <= start < len(BLOCKS):
+            raise bad
+        self.tuned_from = start
         expected = {k for k in self.state_dict() if k.startswith(self._tuned_prefixes())}
-        if set(tuned["state"]) != expected:
-            raise EncoderMismatch("the checkpoint's tuned encoder weights do not fit EfficientNet-Lite0")
-        self.load_state_dict(tuned["state"], strict=False)
+        if set(state) != expected:
+            raise bad
+        try:
+            self.load_state_dict(state, strict=False)
+        except RuntimeError as e:  # a tensor of the wrong shape
+            raise bad from e
         for p in self.parameters():
             p.requires_grad_(False)
 

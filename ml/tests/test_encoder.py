@@ -70,11 +70,13 @@ def test_it_refuses_tuned_encoder_weights_that_do_not_fit(tmp_path):
     tuned, _ = load_encoder()
     tuned.tune(11)
     state = tuned.tuned_state()
-    state["state"].pop("_conv_head.weight")
-    p = tmp_path / "bad.pt"
-    make_checkpoint(p, encoder_tuned=state)
-    with pytest.raises(CheckpointError, match="tuned encoder"):
-        Colorizer.load(p)
+    missing = {"from": 11, "state": {k: v for k, v in state["state"].items() if k != "_conv_head.weight"}}
+    reshaped = {"from": 11, "state": dict(state["state"], **{"_conv_head.weight": torch.zeros(3, 3)})}
+    for i, bad in enumerate([missing, reshaped, {"from": 11}, {"from": 99, "state": {}}]):
+        p = tmp_path / f"bad{i}.pt"
+        make_checkpoint(p, encoder_tuned=bad)
+        with pytest.raises(CheckpointError, match="tuned encoder"):
+            Colorizer.load(p)
 
 
 def test_training_the_encoder_top_sends_gradient_there_and_nowhere_below():

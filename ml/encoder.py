@@ -134,7 +134,8 @@ class EfficientNetLite0(nn.Module):
         x = L / 50.0 - 1.0
         return x.expand(-1, 3, -1, -1)
 
-    # blocks from this index on, and the 1280-channel head, are trained by the project (len(BLOCKS): none)
+    # blocks from this index on, and the 1280-channel head, hold the project's weights, not the package's
+    # (trained now or loaded from a checkpoint; len(BLOCKS): none)
     tuned_from: int = len(BLOCKS)
 
     def features(self, x: torch.Tensor, head: bool = True):
@@ -159,29 +160,31 @@ class EfficientNetLite0(nn.Module):
                 pooled = F.relu6(self._bn1(self._conv_head(x))).mean(dim=(2, 3))
         return taps, pooled
 
-    def _tuned_prefixes(self) -> tuple[str, ...]:
-        if self.tuned_from >= len(BLOCKS):
+    @staticmethod
+    def _prefixes(start: int) -> tuple[str, ...]:
+        """State-dict key prefixes of blocks `start`.. and the head (none when start = len(BLOCKS))."""
+        if start >= len(BLOCKS):
             return ()
-        blocks = tuple(f"_blocks.{i}." for i in range(self.tuned_from, len(BLOCKS)))
-        return blocks + ("_conv_head.", "_bn1.")
+        return tuple(f"_blocks.{i}." for i in range(start, len(BLOCKS))) + ("_conv_head.", "_bn1.")
 
     def tune(self, from_block: int) -> list[nn.Parameter]:
         """Make blocks `from_block`.. and the head trainable (BatchNorm keeps its ImageNet statistics: the
-        encoder stays in eval mode). Returns the now trainable parameters."""
+        encoder stays in eval mode). Returns the now trainable parameters. Blocks already tuned (`load_tuned`) keep
+        counting as tuned, so their weights are still saved even where they are no longer trained."""
         if not 0 <= from_block <= len(BLOCKS):
             raise ValueError(f"from_block must be in 0..{len(BLOCKS)}")
-        self.tuned_from = from_block
-        prefixes = self._tuned_prefixes()
+        self.tuned_from = min(self.tuned_from, from_block)
+        prefixes = self._prefixes(from_block)
         params = []
         for name, p in self.named_parameters():
-            p.requires_grad_(name.startswith(prefixes) if prefixes else False)
+            p.requires_grad_(name.startswith(prefixes))
             if p.requires_grad:
                 params.append(p)
         return params
 
     def tuned_state(self) -> dict:
         """{"from": block index, "state": the tuned part's weights} (what a checkpoint stores), or {} if none."""
-        prefixes = self._tuned_prefixes()
+        prefixes = self._prefixes(self.tuned_from)
         if not prefixes:
             return {}
         sd = {
@@ -202,16 +205,14 @@ class EfficientNetLite0(nn.Module):
             raise bad from e
         if not 0 <= start < len(BLOCKS):
             raise bad
-        self.tuned_from = start
-        expected = {k for k in self.state_dict() if k.startswith(self._tuned_prefixes())}
+        expected = {k for k in self.state_dict() if k.startswith(self._prefixes(start))}
         if set(state) != expected:
             raise bad
         try:
             self.load_state_dict(state, strict=False)
         except RuntimeError as e:  # a tensor of the wrong shape
             raise bad from e
-        for p in self.parameters():
-            p.requires_grad_(False)
+        self.tuned_from = min(self.tuned_from, start)  # a part being trained (`tune`) stays tuned
 
     def logits(self, x: torch.Tensor) -> torch.Tensor:
         """ImageNet class logits (B,1000) of a normalized (B,3,H,W) input."""

@@ -377,7 +377,6 @@ def train(cfg: TrainConfig, resume: bool = False) -> dict:
         ck = torch.load(ckpt_path, map_location=dev, weights_only=True)
         model.load_state_dict(ck["model"])
         encoder.load_tuned(ck.get("encoder_tuned") or {})
-        encoder.tune(cfg.tune_from)
         if opt_path.exists():
             opt.load_state_dict(torch.load(opt_path, map_location=dev, weights_only=True))
         for k in ("step", "images_seen", "elapsed_s", "prior", "ce_weights", "curve"):

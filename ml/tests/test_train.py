@@ -74,6 +74,10 @@ def test_a_run_from_a_checkpoint_can_train_the_encoder_top_and_stores_only_that_
     imagenet, _ = load_encoder()
     w = "_blocks.15._project_conv.weight"
     assert not torch.equal(tuned["state"][w], imagenet.state_dict()[w])  # it was trained
+    # a run from that checkpoint with the encoder frozen again keeps (and saves) the tuned blocks
+    frozen = train(TrainConfig(out=str(tmp_path / "c"), init=str(tmp_path / "b" / "ckpt.pt"), **base))
+    kept = torch.load(frozen["ckpt"], weights_only=True)["encoder_tuned"]
+    assert kept["from"] == 14 and torch.equal(kept["state"][w], tuned["state"][w])
 
 
 def test_it_samples_hints_as_tokens_carrying_the_mean_colour_of_their_patch():

@@ -2,14 +2,14 @@
 
 django-storages would otherwise take an upload's client-declared content type (or guess one from the name),
 so a file uploaded as `text/html` would be served as a page from the bucket. User-supplied files are also
-stored with `Content-Disposition: attachment` (the policy of config/media.py; see docs/uploads.md).
+stored with `Content-Disposition: attachment` (the policy of config/media_policy.py; see docs/uploads.md).
 """
 
 import posixpath
 
 from storages.backends.s3 import S3Storage
 
-from config.media import media_type, must_download
+from config.media_policy import media_type, must_download
 
 
 class MediaS3Storage(S3Storage):

@@ -1,12 +1,11 @@
 from csp.decorators import csp_update
 from django.conf import settings
 from django.contrib import admin
-from django.urls import include, path, re_path
+from django.urls import include, path
 from django.views.i18n import JavaScriptCatalog
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from config.health import healthz
-from config.media import protected_media
 
 # Under /api/, Django's own error answers (no route matched, a suspicious request, a server error) are JSON in
 # the API's one error format; elsewhere its usual pages (config/api.py).
@@ -41,4 +40,4 @@ urlpatterns = [
 if not settings.S3_BUCKET:
     # Local media (embedded run), permission-checked like the API. With S3, files are reached through
     # short-lived signed URLs that only the API hands out.
-    urlpatterns += [re_path(r"^media/(?P<path>.*)$", protected_media, name="media")]
+    urlpatterns += [path("", include("colorize.urls_media"))]

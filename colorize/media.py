@@ -12,44 +12,20 @@ name every stored file from its detected format, so a PNG uploaded as `x.html` i
 import posixpath
 
 from django.conf import settings
+from django.db.models import Q
 from django.http import Http404
 from django.views.static import serve
 
 from archive.access import role_of
 from archive.models import Collection, Photo
+from colorize.access import may_see_version
+from colorize.models import Version
 from config.http_auth import token_or_session
+from config.media_policy import media_type, must_download
 
 _BY_COLLECTION = ("originals", "derivatives", "versions")
 _BY_PHOTO = ("runs", "hint-evidence")
 _SIGNED_IN = ("references",)
-
-# The only types media is ever served as; the S3 storage (config/storage.py) uses the same table.
-MEDIA_TYPES = {
-    ".jpg": "image/jpeg",
-    ".jpeg": "image/jpeg",
-    ".png": "image/png",
-    ".tif": "image/tiff",
-    ".tiff": "image/tiff",
-    ".webp": "image/webp",
-}
-FALLBACK_TYPE = "application/octet-stream"
-# Files whose bytes came from a user: never shown inline on the platform's origin.
-USER_SUPPLIED = ("originals", "references", "hint-evidence")
-
-
-def media_type(name: str) -> str:
-    return MEDIA_TYPES.get(posixpath.splitext(name)[1].lower(), FALLBACK_TYPE)
-
-
-def is_user_supplied(name: str) -> bool:
-    parts = name.split("/")
-    if parts[0] in USER_SUPPLIED:
-        return True
-    return parts[0] == "runs" and parts[-1].startswith("reference-")
-
-
-def must_download(name: str) -> bool:
-    return is_user_supplied(name) or media_type(name) == FALLBACK_TYPE
 
 
 def _collection_for(path: str) -> Collection | None:
@@ -67,11 +43,6 @@ def _collection_for(path: str) -> Collection | None:
 def _version_file_visible(user, path: str) -> bool:
     """A version's result, preview or uncertainty map: the API's rule for the version decides (readers of a
     public collection who are not members see only the published version's files)."""
-    from django.db.models import Q
-
-    from colorize.access import may_see_version
-    from colorize.models import Version
-
     version = (
         Version.objects.select_related("photo__collection")
         .filter(Q(result=path) | Q(preview=path) | Q(uncertainty=path))

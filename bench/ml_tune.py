@@ -72,7 +72,7 @@ def main():
     for f in files:
         rgb = load_eval_image(f, 768)
         imgs.append(rgb)
-    from ml.color import rgb_to_lab
+    from ml.colorspace import rgb_to_lab
 
     grays = [l_to_gray(rgb_to_lab(x)[..., 0]) for x in imgs]
     out["work_side"] = {}

@@ -10,6 +10,7 @@ from rest_framework import serializers
 
 from colorize.models import hints as limits
 from colorize.models.hints import Hint, HintShape, HintStatus
+from ml.colorspace import HEX_COLOR
 
 # A stored file's URL as storage gives it: a path on this site ("/media/...") for local files, an absolute,
 # signed URL with S3; null when there is none.
@@ -64,7 +65,7 @@ class HintSerializer(serializers.Serializer):
         default=0.01,
         help_text="stroke width, fraction of the long side",
     )
-    color = serializers.RegexField(r"^#[0-9a-fA-F]{6}$", help_text='sRGB "#rrggbb"')
+    color = serializers.RegexField(rf"^{HEX_COLOR.pattern}$", help_text='sRGB "#rrggbb"')
     lab = serializers.SerializerMethodField()
     status = serializers.ChoiceField(choices=HintStatus.values, read_only=True)
     evidence_note = serializers.CharField(required=False, allow_blank=True, max_length=limits.MAX_NOTE)

@@ -3,22 +3,37 @@
 from ml import Colorizer, Hint, Context
 c = Colorizer.load()
 res = c.colorize(gray_uint8, hints=[Hint(0.5, 0.4, "#aa3322")], context=Context(era="korean-war"))
+
+The names below are loaded on first use (PEP 562), so `import ml.colorspace` (the NumPy colour math the
+platform uses) does not load torch.
 """
 
-from .colorizer import (
-    Cancelled,
-    CheckpointError,
-    Colorizer,
-    ColorizeResult,
-    get_colorizer,
-    load_checkpoint,
-    sha256_file,
-)
-from .context import Context
-from .hints import Hint
-from .profiles import Profile, build_profile
+from importlib import import_module
 
-__all__ = [
-    "Cancelled", "CheckpointError", "ColorizeResult", "Colorizer", "Context", "Hint", "Profile",
-    "build_profile", "get_colorizer", "load_checkpoint", "sha256_file",
-]  # fmt: skip
+_HOMES = {
+    "Cancelled": "colorizer",
+    "CheckpointError": "colorizer",
+    "ColorizeResult": "colorizer",
+    "Colorizer": "colorizer",
+    "get_colorizer": "colorizer",
+    "load_checkpoint": "colorizer",
+    "sha256_file": "colorizer",
+    "Context": "context",
+    "Hint": "hints",
+    "Profile": "profiles",
+    "build_profile": "profiles",
+}
+
+__all__ = sorted(_HOMES)
+
+
+def __getattr__(name: str):
+    if name not in _HOMES:
+        raise AttributeError(f"module 'ml' has no attribute {name!r}")
+    value = getattr(import_module(f".{_HOMES[name]}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_HOMES))

@@ -12,7 +12,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .color import AB_RANGE, lab_to_rgb, lab_to_rgb_unclipped, rgb_to_hex
+from .colorspace import AB_RANGE, lab_to_rgb, lab_to_rgb_unclipped, rgb_to_hex
 
 GRID = 10.0
 

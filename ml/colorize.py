@@ -15,7 +15,7 @@ import sys
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from .color import hex_to_rgb
+from .colorspace import hex_to_rgb
 
 
 class InputError(ValueError):

@@ -29,7 +29,8 @@ import torch.nn.functional as F
 
 from . import bins as B
 from . import reach
-from .color import gray_to_l, lab_to_rgb, rgb_to_hex, rgb_to_l, torch_lab_to_rgb
+from .color import torch_lab_to_rgb
+from .colorspace import gray_to_l, lab_to_rgb, rgb_to_hex, rgb_to_l
 from .context import ERAS, SITUATIONS, Context
 from .encoder import EncoderMismatch, load_encoder
 from .enforce import exact_fix, guided_upsample, resize

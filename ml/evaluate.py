@@ -21,7 +21,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from . import levin
-from .color import lab_to_rgb, rgb_to_lab
+from .colorspace import lab_to_rgb, rgb_to_lab
 from .data import list_images, load_rgb
 from .hints import Hint, sample_eval_hints
 from .metrics import ciede2000, colorfulness, psnr, ssim

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .color import hex_to_ab
+from .colorspace import hex_to_ab
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import bins as B
-from .color import rgb_to_lab
+from .colorspace import rgb_to_lab
 
 
 @dataclass

@@ -14,6 +14,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from ml.colorspace import hex_to_lab
+
 __all__ = [
     "Hint",
     "HintEvent",
@@ -21,27 +23,9 @@ __all__ = [
     "HintShape",
     "HintStatus",
     "RoomPresence",
-    "hex_to_lab",
+    "hex_to_lab",  # ml.colorspace's, the Lab stored on every hint
     "room_revision",
 ]
-
-
-def _srgb_to_linear(c: float) -> float:
-    return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
-
-
-def hex_to_lab(color: str) -> tuple[float, float, float]:
-    """CIE Lab (D65) of an sRGB "#rrggbb" colour."""
-    r, g, b = (_srgb_to_linear(int(color[i : i + 2], 16) / 255.0) for i in (1, 3, 5))
-    x = (0.4124564 * r + 0.3575761 * g + 0.1804375 * b) / 0.95047
-    y = 0.2126729 * r + 0.7151522 * g + 0.0721750 * b
-    z = (0.0193339 * r + 0.1191920 * g + 0.9503041 * b) / 1.08883
-
-    def f(t: float) -> float:
-        return t ** (1 / 3) if t > (6 / 29) ** 3 else t / (3 * (6 / 29) ** 2) + 4 / 29
-
-    fx, fy, fz = f(x), f(y), f(z)
-    return (116 * fy - 16, 500 * (fx - fy), 200 * (fy - fz))
 
 
 # The limits of a hint: the services validate writes with them, colorize/serializers.py publishes them.

@@ -9,7 +9,6 @@ check_* validate and authorize; do_* mutate. Every do_* runs in one transaction 
 """
 
 import math
-import re
 from dataclasses import dataclass
 from urllib.parse import urlparse
 
@@ -37,8 +36,8 @@ from colorize.models.hints import (
 from colorize.serializers import hint_json
 from colorize.services import events
 from config.api import ServiceError, fields_message
+from ml.colorspace import is_hex_color
 
-COLOR_RE = re.compile(r"#[0-9a-fA-F]{6}")  # used with fullmatch: "$" would let a trailing newline through
 MAX_REQUEST_ID = 100
 HINT_FIELDS = {
     "x",
@@ -117,7 +116,7 @@ def _text(data: dict, key: str, errors: dict, max_length: int):
 
 
 def _color(color, errors: dict):
-    if not isinstance(color, str) or not COLOR_RE.fullmatch(color):
+    if not is_hex_color(color):
         errors["color"] = [_('must be an sRGB hex colour like "#b22222"')]
         return None
     return color.lower()

@@ -20,7 +20,7 @@ def test_it_accepts_8_bit_16_bit_float_and_rgb_inputs_of_odd_and_tiny_sizes(colo
 
 
 def test_it_keeps_the_photos_lightness(colorizer):
-    from ml.color import gray_to_l, lab_to_rgb
+    from ml.colorspace import gray_to_l, lab_to_rgb
 
     g = two_region_gray()
     res = colorizer.colorize(g, hints=[Hint(0.25, 0.5, "#3060c0")])

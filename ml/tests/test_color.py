@@ -3,16 +3,17 @@ import pytest
 import torch
 from skimage.color import lab2rgb, rgb2lab
 
-from ml.color import (
+from ml.color import torch_lab_to_rgb, torch_rgb_to_lab
+from ml.colorspace import (
     gray_to_l,
     hex_to_ab,
+    hex_to_lab,
     hex_to_rgb,
+    is_hex_color,
     lab_to_rgb,
     rgb_to_hex,
     rgb_to_l,
     rgb_to_lab,
-    torch_lab_to_rgb,
-    torch_rgb_to_lab,
 )
 
 
@@ -56,3 +57,25 @@ def test_it_parses_hex_colours_and_rejects_bad_ones():
     for bad in ["#12345", "red", "#gg0000", 123]:
         with pytest.raises(ValueError):
             hex_to_rgb(bad)
+
+
+def test_it_gives_a_hex_colour_the_lab_of_scikit_image():
+    for color in ["#b22222", "#ffffff", "#000000", "#3366cc"]:
+        rgb = np.array([[int(color[i : i + 2], 16) for i in (1, 3, 5)]], dtype=np.float64) / 255.0
+        assert hex_to_lab(color) == pytest.approx(tuple(rgb2lab(rgb)[0]), abs=1e-3)
+
+
+def test_it_accepts_exactly_rrggbb_as_a_colour_string():
+    assert is_hex_color("#b22222") and is_hex_color("#B22222")
+    for bad in ["b22222", "#b2222", "#b222222", "#b22222\n", " #b22222", "#gg0000", None, 0xB22222]:
+        assert not is_hex_color(bad)
+
+
+def test_the_numpy_colour_math_imports_without_torch():
+    """The platform computes a hint's Lab with ml.colorspace; that must not load torch (or the model)."""
+    import subprocess
+    import sys
+
+    code = "import sys, ml.colorspace; print('torch' in sys.modules, 'ml.colorizer' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["False", "False"]

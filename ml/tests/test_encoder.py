@@ -5,7 +5,7 @@ import torch.nn.functional as F
 from skimage import data
 
 from ml import CheckpointError, Colorizer
-from ml.color import rgb_to_lab
+from ml.colorspace import rgb_to_lab
 from ml.encoder import encoder_identity, load_encoder
 
 from .conftest import make_checkpoint

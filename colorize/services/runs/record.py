@@ -18,6 +18,7 @@ from archive.models import Photo
 from colorize.models import Run, RunStatus, Version
 from colorize.serializers import run_json, version_json
 from colorize.services.runs.common import broadcast
+from ml.colorspace import rgb_to_lab
 
 log = logging.getLogger(__name__)
 
@@ -70,14 +71,12 @@ def _uncertainty_bytes(uncertainty: np.ndarray | None, shape) -> bytes:
 
 def hint_chroma_errors(rgb: np.ndarray, hints) -> list[dict]:
     """Independent check of the result: the Lab chroma distance at every hint's anchor vs the hint colour."""
-    from skimage.color import rgb2lab
-
     H, W = rgb.shape[:2]
     out = []
     for hint in hints:
         col = min(int(hint.x * W), W - 1)
         row = min(int(hint.y * H), H - 1)
-        lab = rgb2lab(rgb[row : row + 1, col : col + 1].astype(np.float64) / 255.0)[0, 0]
+        lab = rgb_to_lab(rgb[row, col].astype(np.float64) / 255.0)
         error = float(np.hypot(lab[1] - hint.lab_a, lab[2] - hint.lab_b))
         out.append({"id": hint.pk, "status": hint.status, "chroma_error": round(error, 3)})
     return out

@@ -5,21 +5,41 @@ raises the one NotFound otherwise (unknown, malformed and hidden ids alike). Ver
 are not members of the collection see only its published (latest approved) version.
 """
 
+from django.db.models import F, Window
+from django.db.models.functions import RowNumber
+
 from accounts.models import Role
 from archive.access import NotFound, as_pk, check_role
 from archive.models import Collection, Photo
 from colorize.models import Hint, Review, ReviewDecision, Run, Version
 
 
+def latest_approvals(photo_ids):
+    """The one rule "published = the latest approval": for each of the photos (ids, or a queryset of ids), the
+    latest approval of any of its versions, as one query (photos with nothing published have none)."""
+    return (
+        Review.objects.filter(version__photo_id__in=photo_ids, decision=ReviewDecision.APPROVED)
+        .annotate(
+            rank=Window(
+                RowNumber(),
+                partition_by=F("version__photo_id"),
+                order_by=(F("created_at").desc(), F("id").desc()),
+            )
+        )
+        .filter(rank=1)
+        .select_related("version__created_by", "reviewer")
+    )
+
+
+def published_versions(photo_ids) -> dict[int, Version]:
+    """{photo id: its published version} for the photos that have one, in one query."""
+    return {review.version.photo_id: review.version for review in latest_approvals(photo_ids)}
+
+
 def published_review(photo) -> Review | None:
     """The latest approval of any version of the photo (None: nothing published)."""
     photo_id = photo.pk if isinstance(photo, Photo) else photo
-    return (
-        Review.objects.filter(version__photo_id=photo_id, decision=ReviewDecision.APPROVED)
-        .select_related("version__created_by", "reviewer")
-        .order_by("-created_at", "-id")
-        .first()
-    )
+    return latest_approvals([photo_id]).first()
 
 
 def published_version(photo) -> Version | None:

@@ -16,6 +16,7 @@ from archive.access import get_collection_for, get_photo_for, role_of, with_my_m
 from archive.filters import era_condition
 from archive.models import Collection, Era, Photo, PhotoStatus, Situation
 from archive.services.search import search_photos
+from colorize.access import latest_approvals, published_versions
 from colorize.models import Review, ReviewDecision
 from colorize.services.review import review_queue
 
@@ -159,38 +160,17 @@ def _submissions(version_ids):
 
 
 def recently_published(limit: int = 8) -> list:
-    """The latest published restorations in public collections: for each photo its published version (the
-    latest approval, as colorize.services.review.published_review defines it), newest first."""
-    approvals = (
-        Review.objects.filter(
-            decision=ReviewDecision.APPROVED, version__photo__collection__visibility="public"
-        )
-        .select_related("version", "version__photo", "version__photo__collection", "reviewer")
-        .order_by("-created_at", "-id")
+    """The latest published restorations in public collections: for each photo the approval that publishes
+    its version (colorize.access.latest_approvals), newest first."""
+    public = Photo.objects.filter(collection__visibility="public").values("pk")
+    return list(
+        latest_approvals(public)
+        .select_related("version__photo__collection")
+        .order_by("-created_at", "-id")[:limit]
     )
-    seen: set[int] = set()
-    out = []
-    for review in approvals[: limit * 4]:
-        photo = review.version.photo
-        if photo.pk in seen:
-            continue
-        seen.add(photo.pk)
-        out.append(review)
-        if len(out) == limit:
-            break
-    return out
 
 
 def published_previews(photo_ids) -> dict[int, str]:
-    """For each photo with a published restoration: the URL of that version's preview (the latest approval)."""
-    out: dict[int, str] = {}
-    approvals = (
-        Review.objects.filter(decision=ReviewDecision.APPROVED, version__photo_id__in=list(photo_ids))
-        .select_related("version")
-        .order_by("-created_at", "-id")
-    )
-    for review in approvals:
-        photo_id = review.version.photo_id
-        if photo_id not in out and review.version.preview:
-            out[photo_id] = review.version.preview.url
-    return out
+    """For each photo with a published restoration: the URL of that version's preview."""
+    published = published_versions(list(photo_ids))
+    return {photo_id: version.preview.url for photo_id, version in published.items() if version.preview}

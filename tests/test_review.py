@@ -200,3 +200,23 @@ def test_a_collection_owner_from_elsewhere_is_no_reviewer_here(people, version, 
     add_member(people.collection, stranger, Role.VIEWER)
     review_services.do_submit(people.curator, version)
     assert _post(client_for(stranger), version, "approve").status_code == 403
+
+
+def test_the_published_versions_of_many_photos_are_each_ones_latest_approval(people, photo, version):
+    from colorize.access import published_versions
+
+    review_services.do_submit(people.curator, version)
+    review_services.do_approve(people.reviewer, version)
+    newer = run_now(people.curator, photo).version
+    review_services.do_submit(people.curator, newer)
+    review_services.do_approve(people.owner, newer, {"confirm_replace": True, "reason": "better sky"})
+    other = make_photo(people.collection, people.curator, seed=1)
+    other_version = run_now(people.curator, other).version
+    review_services.do_submit(people.curator, other_version)
+    review_services.do_approve(people.reviewer, other_version)
+    unpublished = make_photo(people.collection, people.curator, seed=2)
+    run_now(people.curator, unpublished)
+    assert published_versions([photo.pk, other.pk, unpublished.pk]) == {
+        photo.pk: newer,
+        other.pk: other_version,
+    }

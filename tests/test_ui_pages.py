@@ -178,7 +178,9 @@ def test_sorting_a_large_collection_by_date_sends_the_database_the_same_query_as
     def longest_statement() -> int:
         with CaptureQueriesContext(connection) as queries:
             assert viewer.get(f"/collections/{people.collection.pk}/", {"sort": "date"}).status_code == 200
-        return max(len(re.sub(r"\d+", "0", q["sql"])) for q in queries.captured_queries)  # counts aside
+        # counts and the page's id lists (the published previews of the photos shown) aside
+        statements = (re.sub(r"IN \([\d, ]*\)", "IN (0)", q["sql"]) for q in queries.captured_queries)
+        return max(len(re.sub(r"\d+", "0", sql)) for sql in statements)
 
     for seed in range(3):
         make_photo(people.collection, seed=seed, date_display=f"c. {1940 + seed}")

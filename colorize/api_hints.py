@@ -18,7 +18,7 @@ from archive.access import get_photo_for
 from colorize.access import get_hint_for
 from colorize.serializers import HintSerializer, hint_json
 from colorize.services import hints as services
-from config.api import ServiceError, error_body
+from config.api import error_body, invalid
 from config.schema import ERROR_REF
 
 HintChangeSerializer = inline_serializer(
@@ -33,7 +33,7 @@ HintChangeSerializer = inline_serializer(
 
 def _body(request) -> dict:
     if not isinstance(request.data, dict):
-        raise ServiceError("invalid", _("send a JSON object"), fields={"body": [_("must be a JSON object")]})
+        raise invalid({"body": _("must be a JSON object")}, message=_("send a JSON object"))
     return dict(request.data)
 
 
@@ -104,9 +104,7 @@ class HintDetailView(APIView):
             if "status" in body:
                 wanted = body.pop("status")
                 if wanted not in ("verified", "suggested"):
-                    raise ServiceError(
-                        "invalid", _("status is verified or suggested"), fields={"status": [_("invalid")]}
-                    )
+                    raise invalid({"status": _("invalid")}, message=_("status is verified or suggested"))
                 change = services.do_verify_hint(
                     request.user,
                     hint,
@@ -195,9 +193,7 @@ class PhotoHintEventsView(APIView):
             limit = min(max(int(request.query_params.get("limit", 1000)), 1), 1000)
             hint = int(request.query_params["hint"]) if request.query_params.get("hint") else None
         except ValueError:
-            raise ServiceError(
-                "invalid", _("since, limit and hint are integers"), fields={"since": [_("integer")]}
-            ) from None
+            raise invalid({"since": _("integer")}, message=_("since, limit and hint are integers")) from None
         events = services.events_since(photo.pk, since, limit=limit, hint_id=hint)
         return Response({"room_revision": services.room_revision(photo.pk), "since": since, "events": events})
 

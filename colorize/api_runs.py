@@ -32,7 +32,7 @@ from colorize.services import export as export_services
 from colorize.services import profiles as profile_services
 from colorize.services import review as review_services
 from colorize.services import runs as run_services
-from config.api import ServiceError
+from config.api import ServiceError, invalid
 from config.parsers import JSONObjectParser
 from config.schema import ERROR
 
@@ -49,9 +49,7 @@ def _data(request) -> dict:
         try:
             data["options"] = json.loads(data["options"] or "{}")
         except ValueError:
-            raise ServiceError(
-                "invalid", _("options: not JSON"), fields={"options": [_("not JSON")]}
-            ) from None
+            raise invalid({"options": _("not JSON")}, message=_("options: not JSON")) from None
     return data
 
 

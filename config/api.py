@@ -77,6 +77,13 @@ def fields_message(fields: dict) -> str:
     )
 
 
+def invalid(fields: dict, message: str | None = None) -> ServiceError:
+    """The one 400 "invalid" error: {field: problem or [problems]}, already in the reader's language (gettext).
+    Its message is fields_message(fields), or `message` where one sentence says it better for the request."""
+    fields = {name: list(p) if isinstance(p, list | tuple) else [p] for name, p in fields.items()}
+    return ServiceError("invalid", fields_message(fields) if message is None else message, fields=fields)
+
+
 def error_body(code: str, message: str, fields: dict | None = None) -> dict:
     return {"error": {"code": code, "message": message, "fields": fields or {}}}
 

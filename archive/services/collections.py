@@ -10,8 +10,7 @@ from accounts.models import Membership, Role
 from archive.access import NotFound, check_role
 from archive.models import Collection, Visibility
 from archive.services.audit import record
-from archive.services.errors import invalid as _invalid
-from config.api import ServiceError
+from config.api import ServiceError, invalid
 
 
 def check_collection_data(data: Mapping, *, partial: bool) -> dict:
@@ -31,7 +30,7 @@ def check_collection_data(data: Mapping, *, partial: bool) -> dict:
             errors["visibility"] = _("use one of %(values)s") % {"values": ", ".join(Visibility.values)}
         cleaned["visibility"] = data["visibility"]
     if errors:
-        raise _invalid(errors)
+        raise invalid(errors)
     return cleaned
 
 
@@ -67,7 +66,7 @@ def check_role_name(name) -> Role:
         return Role.from_name(str(name))
     except ValueError as exc:
         roles = ", ".join(role.label for role in Role)
-        raise _invalid(
+        raise invalid(
             {
                 "role": _("unknown role %(name)s; use one of %(roles)s")
                 % {"name": repr(str(name)), "roles": roles}
@@ -84,7 +83,7 @@ def check_member_target(collection: Collection, username):
         by_email = list(users.filter(email__iexact=name)[:2])
         user = by_email[0] if len(by_email) == 1 else None
     if user is None:
-        raise _invalid(
+        raise invalid(
             {"username": _("no active user with the name or e-mail address %(name)s") % {"name": repr(name)}}
         )
     if user.pk == collection.owner_id:

@@ -2,7 +2,7 @@
 
 from django.utils.translation import gettext as _
 
-from config.api import ServiceError, fields_message
+from config.api import ServiceError
 
 
 class DuplicatePhoto(ServiceError):
@@ -14,12 +14,3 @@ class DuplicatePhoto(ServiceError):
             status_code=409,
         )
         self.existing_id = existing.pk
-
-
-def invalid(fields: dict[str, str]) -> ServiceError:
-    """400 invalid for {field: message}: the messages are already in the reader's language (gettext)."""
-    return ServiceError(
-        "invalid",
-        fields_message(fields),
-        fields={name: [message] for name, message in fields.items()},
-    )

@@ -11,7 +11,7 @@ from archive import languages
 from archive.access import check_role
 from archive.models import Era, Photo, Situation
 from archive.services.audit import record
-from archive.services.errors import invalid as _invalid
+from config.api import invalid
 
 METADATA_FIELDS = (
     "title",
@@ -76,7 +76,7 @@ def check_photo_metadata(data: Mapping, *, partial: bool = False, current: Photo
     """
     unknown = sorted(set(data) - set(METADATA_FIELDS))
     if unknown:
-        raise _invalid({name: _("unknown field") for name in unknown})
+        raise invalid({name: _("unknown field") for name in unknown})
     errors: dict[str, str] = {}
     cleaned: dict = {}
     limits = {f.name: f.max_length for f in Photo._meta.get_fields() if f.name in TEXT_FIELDS}
@@ -129,7 +129,7 @@ def check_photo_metadata(data: Mapping, *, partial: bool = False, current: Photo
             }
         cleaned["situations"] = objects + [found[s] for s in slugs if s in found]
     if errors:
-        raise _invalid(errors)
+        raise invalid(errors)
     return cleaned
 
 
@@ -154,19 +154,19 @@ def check_photo_batch(user, collection, photo_ids, changes: Mapping) -> tuple[li
     """The collection's photos named by `photo_ids` and the validated changes (curators and up)."""
     check_role(user, collection, Role.CURATOR)
     if not isinstance(photo_ids, list) or not photo_ids or len(photo_ids) > BATCH_LIMIT:
-        raise _invalid({"photos": _("a list of 1 to %(max)s photo ids") % {"max": BATCH_LIMIT}})
+        raise invalid({"photos": _("a list of 1 to %(max)s photo ids") % {"max": BATCH_LIMIT}})
     if not isinstance(changes, Mapping) or not changes:
-        raise _invalid({"changes": _("name at least one field to change")})
+        raise invalid({"changes": _("name at least one field to change")})
     outside = sorted(set(changes) - set(BATCH_FIELDS))
     if outside:
-        raise _invalid({name: _("not changed in a batch (edit it photo by photo)") for name in outside})
+        raise invalid({name: _("not changed in a batch (edit it photo by photo)") for name in outside})
     try:
         ids = {int(pk) for pk in photo_ids}
     except (TypeError, ValueError) as exc:
-        raise _invalid({"photos": _("photo ids are numbers")}) from exc
+        raise invalid({"photos": _("photo ids are numbers")}) from exc
     photos = list(Photo.objects.filter(collection=collection, pk__in=ids).order_by("pk"))
     if len(photos) != len(ids):
-        raise _invalid({"photos": _("some photos are not in this collection")})
+        raise invalid({"photos": _("some photos are not in this collection")})
     cleaned = check_photo_metadata(changes, partial=True)
     for photo in photos:  # a date range must hold on every photo, with its own other end
         check_photo_metadata(changes, partial=True, current=photo)

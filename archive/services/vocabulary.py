@@ -9,8 +9,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Membership, Role
 from archive.models import Collection, Era, Situation
 from archive.services.audit import record
-from archive.services.errors import invalid as _invalid
-from config.api import ServiceError
+from config.api import ServiceError, invalid
 
 KINDS = {"era": Era, "situation": Situation}
 
@@ -59,7 +58,7 @@ def check_entry_data(kind: str, data: Mapping, *, partial: bool) -> dict:
         if cleaned.get("year_from") and cleaned.get("year_to") and cleaned["year_from"] > cleaned["year_to"]:
             errors["year_to"] = _("the end comes after the start")
     if errors:
-        raise _invalid(errors)
+        raise invalid(errors)
     return cleaned
 
 
@@ -69,7 +68,7 @@ def do_create_entry(user, kind: str, data: Mapping):
     cleaned = check_entry_data(kind, data, partial=False)
     slug = slugify(str(data.get("slug") or cleaned["name"]))[:50]
     if not slug:
-        raise _invalid({"slug": _("write a name in Latin letters or give a slug")})
+        raise invalid({"slug": _("write a name in Latin letters or give a slug")})
     if model.objects.filter(slug=slug).exists():
         raise ServiceError(
             "exists",

@@ -27,12 +27,11 @@ from accounts.models import Role
 from archive.access import check_role
 from archive.models import BatchStatus, Collection, UploadBatch
 from archive.services.errors import DuplicatePhoto
-from archive.services.errors import invalid as _invalid
 from archive.services.ingest import check_upload, do_ingest_photo
 from archive.services.photos import METADATA_FIELDS, check_photo_metadata
 from archive.zipsafe import Budget, BudgetedReader, check_structure, decode_text, nfc, open_archive
 from config import jobs
-from config.api import ServiceError
+from config.api import ServiceError, invalid
 
 METADATA_MAX_BYTES = 10 * 1024 * 1024  # a metadata.csv larger than this is no spreadsheet
 
@@ -93,10 +92,10 @@ def parse_metadata_csv(text: str) -> dict[str, dict]:
         reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
         columns = [c.strip() for c in (reader.fieldnames or [])]
         if "filename" not in columns:
-            raise _invalid({"metadata": _("the CSV needs a 'filename' column")})
+            raise invalid({"metadata": _("the CSV needs a 'filename' column")})
         unknown = sorted(set(columns) - set(METADATA_FIELDS) - {"filename"})
         if unknown:
-            raise _invalid(
+            raise invalid(
                 {
                     "metadata": _("unknown column(s) %(unknown)s; use %(known)s")
                     % {"unknown": ", ".join(unknown), "known": ", ".join(METADATA_FIELDS)}
@@ -109,7 +108,7 @@ def parse_metadata_csv(text: str) -> dict[str, dict]:
             if filename:
                 rows[filename] = {k: v for k, v in row.items() if v != ""}
     except csv.Error as exc:
-        raise _invalid({"metadata": _("the CSV could not be read: %(detail)s") % {"detail": exc}}) from exc
+        raise invalid({"metadata": _("the CSV could not be read: %(detail)s") % {"detail": exc}}) from exc
     return rows
 
 

@@ -35,7 +35,7 @@ from archive import languages
 from colorize.access import published_version
 from colorize.models import ReviewDecision, Version
 from colorize.services import signing
-from config.api import ServiceError
+from config.api import ServiceError, invalid
 
 log = logging.getLogger(__name__)
 
@@ -534,10 +534,9 @@ def export_image(version: Version, fmt: str, mark: bool = False) -> tuple[bytes,
     """(bytes, mime type, file name, provenance) of the version exported as `fmt` (jpeg, png, tiff)."""
     key = (fmt or "jpeg").lower()
     if key not in FORMATS:
-        raise ServiceError(
-            "invalid",
-            gettext("format: use jpeg, png, tiff or json"),
-            fields={"format": [gettext("jpeg, png, tiff or json")]},
+        raise invalid(
+            {"format": gettext("jpeg, png, tiff or json")},
+            message=gettext("format: use jpeg, png, tiff or json"),
         )
     pil_format, mime, ext = FORMATS[key]
     prov = provenance(version, fmt=pil_format.lower(), mark=mark)

@@ -35,7 +35,7 @@ from colorize.models.hints import (
 )
 from colorize.serializers import hint_json
 from colorize.services import events
-from config.api import ServiceError, fields_message
+from config.api import ServiceError, invalid
 from ml.colorspace import is_hex_color
 
 MAX_REQUEST_ID = 100
@@ -174,15 +174,13 @@ def _check_shape(data: dict, clean: dict, errors: dict, partial: bool) -> None:
 
 
 def clean_hint_data(data, *, partial: bool) -> dict:
-    """Validate hint fields (the same for REST bodies and socket frames). Raises ServiceError("invalid").
+    """Validate hint fields (the same for REST bodies and socket frames). Raises config.api.invalid().
 
     A point needs x, y, color (radius defaults to 0.01). A stroke needs `points` (the whole polyline, >= 2
     points) and color; its x, y become the first point.
     """
     if not isinstance(data, dict):
-        raise ServiceError(
-            "invalid", _("hint must be a JSON object"), fields={"hint": [_("must be an object")]}
-        )
+        raise invalid({"hint": _("must be an object")}, message=_("hint must be a JSON object"))
     errors: dict[str, list[str]] = {}
     unknown = sorted(set(data) - HINT_FIELDS)
     if unknown:
@@ -219,7 +217,7 @@ def clean_hint_data(data, *, partial: bool) -> dict:
         clean["evidence_url"] = _url(data, errors)
     _check_shape(data, clean, errors, partial)
     if errors:
-        raise ServiceError("invalid", fields_message(dict(sorted(errors.items()))), fields=errors)
+        raise invalid(dict(sorted(errors.items())))
     return {key: value for key, value in clean.items() if value is not None}
 
 
@@ -227,15 +225,12 @@ def clean_request_id(request_id):
     if request_id is None:
         return None
     if not isinstance(request_id, str | int) or isinstance(request_id, bool):
-        raise ServiceError(
-            "invalid", _("request_id must be a string"), fields={"request_id": [_("must be a string")]}
-        )
+        raise invalid({"request_id": _("must be a string")}, message=_("request_id must be a string"))
     request_id = str(request_id)
     if not request_id or len(request_id) > MAX_REQUEST_ID:
-        raise ServiceError(
-            "invalid",
-            _("request_id must be 1 to %(max)s characters") % {"max": MAX_REQUEST_ID},
-            fields={"request_id": [_("1 to %(max)s characters") % {"max": MAX_REQUEST_ID}]},
+        raise invalid(
+            {"request_id": _("1 to %(max)s characters") % {"max": MAX_REQUEST_ID}},
+            message=_("request_id must be 1 to %(max)s characters") % {"max": MAX_REQUEST_ID},
         )
     return request_id
 
@@ -244,10 +239,9 @@ def clean_revision(value):
     if isinstance(value, str) and value.isdigit():
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ServiceError(
-            "invalid",
-            _("name the revision of the hint you are editing (a positive integer)"),
-            fields={"revision": [_("this field is required: a positive integer")]},
+        raise invalid(
+            {"revision": _("this field is required: a positive integer")},
+            message=_("name the revision of the hint you are editing (a positive integer)"),
         )
     return value
 
@@ -278,9 +272,7 @@ def get_hint(photo: Photo, hint_id) -> Hint:
     try:
         hint_id = int(hint_id)
     except (TypeError, ValueError):
-        raise ServiceError(
-            "invalid", _("id must be a hint id"), fields={"id": [_("must be an integer")]}
-        ) from None
+        raise invalid({"id": _("must be an integer")}, message=_("id must be a hint id")) from None
     hint = Hint.objects.select_related("photo__collection").filter(pk=hint_id, photo=photo).first()
     if hint is None:
         raise NotFound()
@@ -372,10 +364,8 @@ def _record(
 
 def _apply_fields(hint: Hint, clean: dict) -> None:
     if clean.get("points") and clean.get("shape", hint.shape) == HintShape.POINT:
-        raise ServiceError(
-            "invalid",
-            _('points belong to strokes: send "shape": "stroke"'),
-            fields={"points": [_("only for strokes")]},
+        raise invalid(
+            {"points": _("only for strokes")}, message=_('points belong to strokes: send "shape": "stroke"')
         )
     for key, value in clean.items():
         if key == "color":
@@ -384,9 +374,7 @@ def _apply_fields(hint: Hint, clean: dict) -> None:
             setattr(hint, key, value)
     if hint.shape == HintShape.STROKE:
         if len(hint.points or []) < 2:
-            raise ServiceError(
-                "invalid", _("a stroke needs at least 2 points"), fields={"points": [_("at least 2 points")]}
-            )
+            raise invalid({"points": _("at least 2 points")}, message=_("a stroke needs at least 2 points"))
         hint.x, hint.y = hint.points[0]
     else:
         hint.points = []
@@ -452,7 +440,7 @@ def do_update_hint(user, hint: Hint, data, expected_revision, request_id=None) -
     request_id = clean_request_id(request_id)
     clean = clean_hint_data(data, partial=True)
     if not clean:
-        raise ServiceError("invalid", _("nothing to change"), fields={"hint": [_("name at least one field")]})
+        raise invalid({"hint": _("name at least one field")}, message=_("nothing to change"))
 
     def change(hint: Hint, before: dict) -> None:
         _apply_fields(hint, clean)
@@ -492,15 +480,12 @@ def do_verify_hint(
     clean = clean_hint_data(evidence or {}, partial=True)
     not_evidence = sorted(set(clean) - EVIDENCE_FIELDS)
     if not_evidence:
-        raise ServiceError(
-            "invalid",
-            _("verifying changes only the evidence; move or recolour with an update first"),
-            fields={key: [_("not allowed when verifying")] for key in not_evidence},
+        raise invalid(
+            {key: _("not allowed when verifying") for key in not_evidence},
+            message=_("verifying changes only the evidence; move or recolour with an update first"),
         )
     if not isinstance(verified, bool):
-        raise ServiceError(
-            "invalid", _("verified must be true or false"), fields={"verified": [_("boolean")]}
-        )
+        raise invalid({"verified": _("boolean")}, message=_("verified must be true or false"))
     with transaction.atomic():
         photo, hint, earlier = _lock_for_write(user, hint, expected_revision, request_id, check_can_verify)
         if earlier is not None:
@@ -541,9 +526,7 @@ def check_evidence_image(upload) -> str:
     from PIL import Image, UnidentifiedImageError
 
     if upload is None:
-        raise ServiceError(
-            "invalid", _("send the image as `image`"), fields={"image": [_("this field is required")]}
-        )
+        raise invalid({"image": _("this field is required")}, message=_("send the image as `image`"))
     if upload.size > MAX_EVIDENCE_IMAGE_BYTES:
         raise ServiceError(
             "too_large", _("evidence images are at most 10 MiB"), fields={"image": [_("too large")]}
@@ -554,16 +537,13 @@ def check_evidence_image(upload) -> str:
             kind = image.format
             image.verify()
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
-        raise ServiceError(
-            "invalid", _("not a readable image"), fields={"image": [_("not a readable image")]}
-        ) from None
+        raise invalid({"image": _("not a readable image")}, message=_("not a readable image")) from None
     finally:
         upload.seek(0)
     if kind not in EVIDENCE_IMAGE_FORMATS:
-        raise ServiceError(
-            "invalid",
-            _("use JPEG, PNG, WebP or TIFF, not %(format)s") % {"format": kind},
-            fields={"image": [_("unsupported format")]},
+        raise invalid(
+            {"image": _("unsupported format")},
+            message=_("use JPEG, PNG, WebP or TIFF, not %(format)s") % {"format": kind},
         )
     return EVIDENCE_IMAGE_FORMATS[kind]
 
@@ -613,7 +593,7 @@ def do_undo(user, photo: Photo, event_revision=None, request_id=None) -> HintCha
                     status_code=404,
                 )
             if target.action == HintEvent.Action.UNDO:
-                raise ServiceError("invalid", _("an undo cannot be undone"), status_code=400)
+                raise invalid({}, message=_("an undo cannot be undone"))
             if HintEvent.objects.filter(undo_of=target).exists():
                 raise ServiceError(
                     "already_undone",

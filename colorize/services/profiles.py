@@ -21,7 +21,7 @@ from archive.models import Collection, Era, Situation
 from colorize.models import ContextProfile, ReferencePhoto, Review, ReviewDecision, Version
 from colorize.models.runs import profile_key
 from config import jobs
-from config.api import ServiceError, fields_message
+from config.api import ServiceError, invalid
 
 log = logging.getLogger(__name__)
 MAX_SOURCES = 200
@@ -211,7 +211,7 @@ def do_add_reference(user, data, files) -> ReferencePhoto:
         except imaging.ImageRejected as exc:
             errors["image"] = [exc.message]
     if errors:
-        raise ServiceError("invalid", fields_message(errors), fields=errors)
+        raise invalid(errors)
     with transaction.atomic():
         ref = ReferencePhoto(
             title=str(data.get("title", ""))[:300],

@@ -29,7 +29,7 @@ from colorize.serializers import file_url, hint_json, review_json, run_json, ver
 from colorize.services.events import broadcast
 from colorize.services.hints import HINT_FIELDS
 from config import jobs
-from config.api import ServiceError
+from config.api import ServiceError, invalid
 
 log = logging.getLogger(__name__)
 
@@ -115,17 +115,13 @@ def compare(user, version: Version, other: str) -> dict:
     try:
         other_id = int(other)
     except (TypeError, ValueError):
-        raise ServiceError(
-            "invalid",
-            _("with: a version id or 'original'"),
-            fields={"with": [_("a version id or 'original'")]},
+        raise invalid(
+            {"with": _("a version id or 'original'")}, message=_("with: a version id or 'original'")
         ) from None
     other_version = get_version_for(user, other_id)
     if other_version.photo_id != version.photo_id:
-        raise ServiceError(
-            "invalid",
-            _("with: versions of the same photo only"),
-            fields={"with": [_("another photo's version")]},
+        raise invalid(
+            {"with": _("another photo's version")}, message=_("with: versions of the same photo only")
         )
     that = version_json(other_version, reader=reader)
     that["kind"] = "version"
@@ -219,10 +215,9 @@ def check_replace(version: Version, replace: dict | None) -> Version | None:
             status_code=409,
         )
     if not replace.get("reason"):
-        raise ServiceError(
-            "invalid",
-            _("reason: say why the published version is replaced"),
-            fields={"reason": [_("required when replacing the published version")]},
+        raise invalid(
+            {"reason": _("required when replacing the published version")},
+            message=_("reason: say why the published version is replaced"),
         )
     return current
 
@@ -279,20 +274,16 @@ def _body(data) -> dict:
     if data is None:
         return {}
     if not hasattr(data, "get"):
-        raise ServiceError(
-            "invalid", _("the body must be a JSON object"), fields={"body": [_("must be an object")]}
-        )
+        raise invalid({"body": _("must be an object")}, message=_("the body must be a JSON object"))
     return data
 
 
 def _comment(data) -> str:
     comment = _body(data).get("comment", "")
     if not isinstance(comment, str):
-        raise ServiceError("invalid", _("comment: must be text"), fields={"comment": [_("must be text")]})
+        raise invalid({"comment": _("must be text")}, message=_("comment: must be text"))
     if len(comment) > 5000:
-        raise ServiceError(
-            "invalid", _("comment: at most 5000 characters"), fields={"comment": [_("too long")]}
-        )
+        raise invalid({"comment": _("too long")}, message=_("comment: at most 5000 characters"))
     return comment.strip()
 
 
@@ -307,18 +298,14 @@ def _replace(data) -> dict:
     if isinstance(confirm, str):
         confirm = confirm.strip().lower() in ("1", "true", "yes", "on")
     if not isinstance(confirm, bool):
-        raise ServiceError(
-            "invalid", _("confirm_replace: true or false"), fields={"confirm_replace": [_("true or false")]}
-        )
+        raise invalid({"confirm_replace": _("true or false")}, message=_("confirm_replace: true or false"))
     reason = data.get("reason", "")
     if reason is None:
         reason = ""
     if not isinstance(reason, str):
-        raise ServiceError("invalid", _("reason: must be text"), fields={"reason": [_("must be text")]})
+        raise invalid({"reason": _("must be text")}, message=_("reason: must be text"))
     if len(reason) > 5000:
-        raise ServiceError(
-            "invalid", _("reason: at most 5000 characters"), fields={"reason": [_("too long")]}
-        )
+        raise invalid({"reason": _("too long")}, message=_("reason: at most 5000 characters"))
     return {"confirm": confirm, "reason": reason.strip()}
 
 
@@ -331,9 +318,7 @@ def do_approve(user, version: Version, data=None) -> Review:
 def do_reject(user, version: Version, data=None) -> Review:
     comment = _comment(data)
     if not comment:
-        raise ServiceError(
-            "invalid", _("comment: say why the version is rejected"), fields={"comment": [_("required")]}
-        )
+        raise invalid({"comment": _("required")}, message=_("comment: say why the version is rejected"))
     return _decide(user, version, ReviewDecision.REJECTED, comment)
 
 

@@ -13,13 +13,12 @@ from accounts.models import Role
 from archive import imaging
 from archive.access import check_role
 from archive.models import Era, Photo, PhotoStatus, Situation
-from archive.services.errors import invalid as _invalid
 from colorize.models import HintsMode, ReferencePhoto, Run, RunStatus
 from colorize.models.runs import ACTIVE_STATUSES
 from colorize.serializers import run_json
 from colorize.services.runs.common import JOB, broadcast
 from config import jobs
-from config.api import ServiceError
+from config.api import ServiceError, invalid
 
 log = logging.getLogger(__name__)
 
@@ -28,17 +27,17 @@ OPTION_KEYS = {"max_side", "seed"}
 
 def _clean_options(options) -> dict:
     if not isinstance(options, dict):
-        raise _invalid({"options": _("must be an object")})
+        raise invalid({"options": _("must be an object")})
     unknown = set(options) - OPTION_KEYS
     if unknown:
-        raise _invalid({"options": _("unknown option(s): %(names)s") % {"names": ", ".join(sorted(unknown))}})
+        raise invalid({"options": _("unknown option(s): %(names)s") % {"names": ", ".join(sorted(unknown))}})
     if "max_side" in options and options["max_side"] is not None:
         try:
             side = int(options["max_side"])
         except (TypeError, ValueError):
-            raise _invalid({"options": _("max_side must be an integer")}) from None
+            raise invalid({"options": _("max_side must be an integer")}) from None
         if not 64 <= side <= 20000:
-            raise _invalid({"options": _("max_side must be between 64 and 20000")})
+            raise invalid({"options": _("max_side must be between 64 and 20000")})
         options = {**options, "max_side": side}
     return options
 
@@ -49,7 +48,7 @@ def check_run_params(data, files=None) -> dict:
     cleaned: dict = {}
     mode = data.get("hints", data.get("hints_mode", HintsMode.VERIFIED)) or HintsMode.VERIFIED
     if mode not in HintsMode.values:
-        raise _invalid({"hints": _("use one of %(values)s") % {"values": ", ".join(HintsMode.values)}})
+        raise invalid({"hints": _("use one of %(values)s") % {"values": ", ".join(HintsMode.values)}})
     cleaned["hints_mode"] = mode
     for field, model in (("era", Era), ("situation", Situation)):
         value = data.get(field)
@@ -58,7 +57,7 @@ def check_run_params(data, files=None) -> dict:
             continue
         obj = model.objects.filter(slug=str(value)).first()
         if obj is None:
-            raise _invalid(
+            raise invalid(
                 {
                     field: (_("unknown era %(slug)s") if field == "era" else _("unknown situation %(slug)s"))
                     % {"slug": repr(value)}
@@ -75,7 +74,7 @@ def check_run_params(data, files=None) -> dict:
         try:
             cleaned["reference"] = ReferencePhoto.objects.get(pk=int(reference_id))
         except (ValueError, TypeError, ReferencePhoto.DoesNotExist):
-            raise _invalid(
+            raise invalid(
                 {"reference": _("no reference photo %(id)s") % {"id": repr(reference_id)}}
             ) from None
     upload = files.get("reference_image")

@@ -16,12 +16,22 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import Membership, Role
-from archive import access, services
+from archive import access
 from archive import serializers as s
 from archive.filters import PhotoFilter, PhotoOrdering
 from archive.imaging import ACCEPTED_FORMATS, MIME_TYPES
 from archive.models import Era, Situation
 from archive.services import vocabulary
+from archive.services.collections import (
+    do_add_member,
+    do_change_member_role,
+    do_create_collection,
+    do_remove_member,
+    do_update_collection,
+)
+from archive.services.ingest import do_ingest_photo
+from archive.services.photos import do_update_photo_metadata, do_update_photos_metadata
+from archive.services.zipimport import BatchReport, batch_dict, check_batch, do_upload_zip
 from config.api import ServiceError
 from config.schema import ERROR
 
@@ -69,7 +79,7 @@ class CollectionListView(generics.ListCreateAPIView):
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        collection = services.do_create_collection(request.user, serializer.validated_data)
+        collection = do_create_collection(request.user, serializer.validated_data)
         collection = access.visible_collections(request.user).get(pk=collection.pk)
         return Response(self.get_serializer(collection).data, status=status.HTTP_201_CREATED)
 
@@ -95,7 +105,7 @@ class CollectionDetailView(generics.GenericAPIView):
         collection = access.get_collection_for(request.user, pk)
         serializer = self.get_serializer(collection, data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
-        services.do_update_collection(request.user, collection, serializer.validated_data)
+        do_update_collection(request.user, collection, serializer.validated_data)
         return Response(self.get_serializer(self._load()).data)
 
 
@@ -125,7 +135,7 @@ class MemberListView(generics.GenericAPIView):
         collection = access.get_collection_for(request.user, pk)
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        membership = services.do_add_member(
+        membership = do_add_member(
             request.user,
             collection,
             serializer.validated_data["user"]["username"],
@@ -151,14 +161,14 @@ class MemberDetailView(generics.GenericAPIView):
         collection = access.get_collection_for(request.user, pk)
         serializer = s.MembershipRoleSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        membership = services.do_change_member_role(
+        membership = do_change_member_role(
             request.user, collection, username, serializer.validated_data["role"]
         )
         return Response(self.get_serializer(membership).data)
 
     def delete(self, request, pk, username):
         collection = access.get_collection_for(request.user, pk)
-        services.do_remove_member(request.user, collection, username)
+        do_remove_member(request.user, collection, username)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -182,7 +192,7 @@ class PhotoUploadView(generics.GenericAPIView):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         upload = serializer.validated_data["file"]
-        photo = services.do_ingest_photo(
+        photo = do_ingest_photo(
             request.user, collection, upload, upload.name, _metadata(serializer.validated_data)
         )
         photo = access.visible_photos(request.user).get(pk=photo.pk)
@@ -215,10 +225,10 @@ class ZipUploadView(generics.GenericAPIView):
         check_content_length(request, settings.MAX_ZIP_BYTES)
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        outcome = services.do_upload_zip(
+        outcome = do_upload_zip(
             request.user, collection, serializer.validated_data["file"], _metadata(serializer.validated_data)
         )
-        if isinstance(outcome, services.BatchReport):
+        if isinstance(outcome, BatchReport):
             return Response(outcome.as_dict())
         body = _batch_body(request, outcome)
         return Response(body, status=status.HTTP_202_ACCEPTED, headers={"Location": body["status_url"]})
@@ -226,7 +236,7 @@ class ZipUploadView(generics.GenericAPIView):
 
 def _batch_body(request, batch) -> dict:
     return {
-        **services.batch_dict(batch),
+        **batch_dict(batch),
         "status_url": request.build_absolute_uri(reverse("upload-batch", args=[batch.pk])),
     }
 
@@ -237,7 +247,7 @@ class UploadBatchView(APIView):
         responses={200: s.UploadBatchSerializer, 404: ERROR},
     )
     def get(self, request, pk):
-        return Response(_batch_body(request, services.check_batch(request.user, pk)))
+        return Response(_batch_body(request, check_batch(request.user, pk)))
 
 
 # ----------------------------------------------------------------------------------------------- photos
@@ -279,7 +289,7 @@ class PhotoDetailView(generics.GenericAPIView):
         photo = access.get_photo_for(request.user, pk)
         serializer = s.PhotoMetadataSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
-        services.do_update_photo_metadata(request.user, photo, serializer.validated_data)
+        do_update_photo_metadata(request.user, photo, serializer.validated_data)
         return self._render(pk)
 
 
@@ -328,7 +338,7 @@ class BatchMetadataView(generics.GenericAPIView):
         collection = access.get_collection_for(request.user, pk)
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        photos = services.do_update_photos_metadata(
+        photos = do_update_photos_metadata(
             request.user,
             collection,
             serializer.validated_data["photos"],

@@ -9,7 +9,7 @@ def recover_batches() -> None:
     """Re-enqueue background ZIP batches whose job was lost (docs/uploads.md)."""
     from django.db import close_old_connections
 
-    from archive.services import recover_upload_batches
+    from archive.services.zipimport import recover_upload_batches
 
     try:
         close_old_connections()
@@ -42,7 +42,7 @@ class ArchiveConfig(AppConfig):
         from django.db.models.signals import post_delete
 
         from archive.models import Photo
-        from archive.services import on_photo_deleted
+        from archive.services.ingest import on_photo_deleted
 
         post_delete.connect(on_photo_deleted, sender=Photo, dispatch_uid="archive.photo_files")
 

@@ -7,9 +7,10 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import Membership, Role
-from archive import access, services
+from archive import access
 from archive.imaging import MIME_TYPES
 from archive.models import Collection, Era, Photo, PhotoStatus, Situation, Visibility
+from archive.services.photos import METADATA_FIELDS
 
 ROLE_NAMES = [role.label for role in Role]
 
@@ -208,7 +209,7 @@ class PhotoSerializer(serializers.ModelSerializer):
         fields = [
             "id",
             "collection",
-            *services.METADATA_FIELDS,
+            *METADATA_FIELDS,
             "status",
             "original_name",
             "sha256",

@@ -36,7 +36,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 from django.contrib.auth import get_user_model
 from archive.models import Collection
-from archive.services import do_ingest_photo
+from archive.services.ingest import do_ingest_photo
 
 sizes = json.loads(sys.argv[1])
 user = get_user_model().objects.create(username="bench-" + sys.argv[2])
@@ -65,7 +65,7 @@ print(json.dumps({"collection": collection.pk, "user": user.pk, "photos": ids}))
 BATCH = """
 from django.contrib.auth import get_user_model
 from archive.models import Collection
-from colorize.services.runs import do_create_batch
+from colorize.services.runs.request import do_create_batch
 
 collection = Collection.objects.get(pk=int(sys.argv[1]))
 user = get_user_model().objects.get(pk=int(sys.argv[2]))

@@ -31,7 +31,7 @@ from colorize.serializers import (
 from colorize.services import export as export_services
 from colorize.services import profiles as profile_services
 from colorize.services import review as review_services
-from colorize.services import runs as run_services
+from colorize.services.runs.request import do_cancel_run, do_create_batch, do_create_run
 from config.api import ServiceError, invalid
 from config.parsers import JSONObjectParser
 from config.schema import ERROR
@@ -61,7 +61,7 @@ class PhotoRunsView(APIView):
 
     def post(self, request, photo_id):
         photo = get_photo_for(request.user, photo_id, Role.CURATOR)
-        run = run_services.do_create_run(request.user, photo, _data(request), request.FILES)
+        run = do_create_run(request.user, photo, _data(request), request.FILES)
         run.refresh_from_db()
         return Response(run_json(run), status=status.HTTP_202_ACCEPTED)
 
@@ -75,14 +75,14 @@ class RunView(APIView):
 class RunCancelView(APIView):
     def post(self, request, run_id):
         run = get_run_for(request.user, run_id, Role.CURATOR)
-        run = run_services.do_cancel_run(request.user, run)
+        run = do_cancel_run(request.user, run)
         return Response(run_json(run))
 
 
 class CollectionRunsView(APIView):
     def post(self, request, collection_id):
         collection = get_collection_for(request.user, collection_id)
-        result = run_services.do_create_batch(request.user, collection, _data(request))
+        result = do_create_batch(request.user, collection, _data(request))
         return Response(result, status=status.HTTP_202_ACCEPTED)
 
 

@@ -93,7 +93,7 @@ _upload_seeds = itertools.count(100_000)
 
 def ingest_photo(people, **metadata):
     """A tiny photo, unique in its collection, uploaded by the curator through archive's do_ingest_photo."""
-    from archive.services import do_ingest_photo
+    from archive.services.ingest import do_ingest_photo
 
     data = gray_image_bytes(16, 12, seed=next(_upload_seeds))
     return do_ingest_photo(people.curator, people.collection, io.BytesIO(data), "p.png", metadata)

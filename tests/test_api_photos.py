@@ -5,8 +5,8 @@ import io
 
 import pytest
 
-from archive import services
 from archive.models import Photo
+from archive.services.ingest import do_ingest_photo, make_derivatives
 from tests.factories import gray_image_bytes, jobs_run_now
 
 pytestmark = pytest.mark.django_db
@@ -15,7 +15,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def photo(people):
     with jobs_run_now():
-        created = services.do_ingest_photo(
+        created = do_ingest_photo(
             people.curator,
             people.collection,
             io.BytesIO(gray_image_bytes(fmt="TIFF", mode="I;16")),
@@ -104,7 +104,7 @@ def test_the_original_downloads_byte_for_byte_with_its_checksum(people, client_f
 def test_the_original_is_never_rewritten_by_derivatives_or_edits(people, client_for, photo):
     path = photo.original.path
     before = open(path, "rb").read()
-    services.make_derivatives(photo.pk)
+    make_derivatives(photo.pk)
     client_for(people.curator).patch(
         f"/api/photos/{photo.pk}/", {"title": "x"}, content_type="application/json"
     )
@@ -116,10 +116,10 @@ def test_a_photo_with_a_broken_original_records_the_derivative_failure(people, p
     with open(photo.original.path, "wb") as handle:
         handle.write(b"garbage")
     Photo.objects.filter(pk=photo.pk).update(derivatives_status="pending")
-    assert services.make_derivatives(photo.pk) == "failed"
+    assert make_derivatives(photo.pk) == "failed"
     photo.refresh_from_db()
     assert photo.derivatives_status == "failed" and photo.derivatives_error
 
 
 def test_derivatives_of_a_deleted_photo_are_a_no_op(db):
-    assert services.make_derivatives(123456) == "gone"
+    assert make_derivatives(123456) == "gone"

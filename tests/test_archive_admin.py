@@ -6,8 +6,8 @@ import pytest
 from django.contrib import admin
 
 from accounts.models import Membership
-from archive import services
 from archive.models import Collection, Era, Photo, Situation
+from archive.services.ingest import do_ingest_photo
 from tests.factories import UserFactory, gray_image_bytes
 
 pytestmark = pytest.mark.django_db
@@ -19,9 +19,7 @@ def test_every_model_is_registered_in_the_admin(model):
 
 
 def test_admin_list_and_change_pages_load(people, client):
-    photo = services.do_ingest_photo(
-        people.curator, people.collection, io.BytesIO(gray_image_bytes()), "a.png"
-    )
+    photo = do_ingest_photo(people.curator, people.collection, io.BytesIO(gray_image_bytes()), "a.png")
     client.force_login(UserFactory(username="root", is_staff=True, is_superuser=True))
     objects = {
         "era": Era.objects.first(),
@@ -70,9 +68,7 @@ def test_deleting_a_photo_deletes_its_files_after_commit(people, settings):
     from tests.test_upload import stored_files
 
     with jobs_run_now():
-        photo = services.do_ingest_photo(
-            people.curator, people.collection, io.BytesIO(gray_image_bytes()), "a.png"
-        )
+        photo = do_ingest_photo(people.curator, people.collection, io.BytesIO(gray_image_bytes()), "a.png")
     assert len(stored_files(settings)) == 4
     with jobs_run_now():
         people.collection.delete()

@@ -8,7 +8,7 @@ from django.core.files.base import ContentFile
 from django.test import RequestFactory
 from django.utils import timezone
 
-from archive import services
+from archive.services.ingest import do_ingest_photo, make_derivatives
 from frontend.middleware import TimezoneMiddleware
 from tests.factories import gray_image_bytes
 from tests.i18n_check import english_leftovers, visible_text
@@ -24,10 +24,10 @@ def korean(client):
 
 
 def upload(user, collection, seed=0, **metadata):
-    photo = services.do_ingest_photo(
+    photo = do_ingest_photo(
         user, collection, ContentFile(gray_image_bytes(seed=seed)), f"photo-{seed}.png", metadata
     )
-    services.make_derivatives(photo.pk)
+    make_derivatives(photo.pk)
     photo.refresh_from_db()
     return photo
 

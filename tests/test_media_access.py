@@ -4,7 +4,7 @@ import io
 
 import pytest
 
-from archive.services import do_ingest_photo
+from archive.services.ingest import do_ingest_photo
 from tests.factories import gray_image_bytes
 
 pytestmark = pytest.mark.django_db

@@ -9,8 +9,9 @@ from PIL import Image
 
 from archive.models import Era, Situation
 from colorize.services import model, preview
-from colorize.services import runs as run_services
 from colorize.services.hints import do_add_hint, room_revision
+from colorize.services.runs.execute import execute_run
+from colorize.services.runs.request import do_create_run
 from tests.factories import make_photo
 
 _USED: list = []
@@ -40,8 +41,8 @@ def test_runs_previews_and_suggestions_all_use_the_configured_colorizer(people, 
     assert len(counting) == 1
     suggestion = preview.suggest_colors(photo.pk, 0.5, 0.5, k=3)
     assert len(suggestion["colors"]) == 3 and len(counting) == 2
-    run = run_services.do_create_run(people.curator, photo, {})
-    assert run_services.execute_run(run.pk) == "done"
+    run = do_create_run(people.curator, photo, {})
+    assert execute_run(run.pk) == "done"
     assert len(counting) == 3
 
 

@@ -6,8 +6,8 @@ import zipfile
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from archive import services
 from archive.models import Visibility
+from archive.services.ingest import do_ingest_photo
 from tests.factories import gray_image_bytes
 
 pytestmark = pytest.mark.django_db
@@ -96,7 +96,7 @@ def world(people):
     from tests.factories import UserFactory
 
     UserFactory(username="newcomer")
-    people.photo = services.do_ingest_photo(
+    people.photo = do_ingest_photo(
         people.curator, people.collection, io.BytesIO(gray_image_bytes(seed=1)), "p.png"
     )
     return people

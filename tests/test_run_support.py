@@ -32,10 +32,10 @@ COLORIZER_PATH = "tests.test_run_support.colorizer"
 
 
 def make_photo(collection, user, width=64, height=48, seed=0, fmt="PNG", mode="L", **metadata):
-    """A real ingested photo (archive.services.do_ingest_photo) of a small synthetic grayscale image."""
+    """A real ingested photo (archive.services.ingest.do_ingest_photo) of a small synthetic grayscale image."""
     import io
 
-    from archive.services import do_ingest_photo
+    from archive.services.ingest import do_ingest_photo
     from tests.factories import gray_image_bytes
 
     data = gray_image_bytes(width, height, fmt=fmt, mode=mode, seed=seed)
@@ -66,7 +66,8 @@ def add_hint(photo, user, x=0.5, y=0.5, color="#b22222", verified_by=None, **fie
 
 def run_now(user, photo, data=None):
     """Create a run and execute its job at once (the sync backend, as in production after the commit)."""
-    from colorize.services.runs import do_create_run, execute_run
+    from colorize.services.runs.execute import execute_run
+    from colorize.services.runs.request import do_create_run
 
     run = do_create_run(user, photo, data or {})
     execute_run(run.pk)

@@ -13,7 +13,11 @@ from PIL import Image
 from archive.models import Era, Photo, PhotoStatus, Situation
 from colorize.models import ContextProfile, Run, RunStatus, Version
 from colorize.services import model
-from colorize.services import runs as run_services
+from colorize.services.runs import execute
+from colorize.services.runs.execute import _claim, execute_run
+from colorize.services.runs.record import RunOutcome, record_version
+from colorize.services.runs.recovery import _take_back, recover_runs
+from colorize.services.runs.request import do_create_batch, do_create_run
 from tests.test_run_support import add_hint, make_photo, run_now
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("test_colorizer")]
@@ -82,7 +86,7 @@ def test_the_version_snapshot_is_frozen_when_hints_change_later(people, photo):
 
 def test_running_the_same_job_twice_makes_one_version(people, photo):
     run = run_now(people.curator, photo)
-    assert run_services.execute_run(run.pk) == RunStatus.DONE  # the duplicate finds the version and stops
+    assert execute_run(run.pk) == RunStatus.DONE  # the duplicate finds the version and stops
     assert Version.objects.filter(run=run).count() == 1
     run.refresh_from_db()
     assert run.attempts == 1
@@ -91,26 +95,26 @@ def test_running_the_same_job_twice_makes_one_version(people, photo):
 def test_a_duplicate_delivery_during_a_live_claim_does_nothing_and_a_later_one_takes_over_a_dead_claim(
     people, photo
 ):
-    run = run_services.do_create_run(people.curator, photo, {})
-    claimed, _token = run_services._claim(run.pk, "first-worker")
+    run = do_create_run(people.curator, photo, {})
+    claimed, _token = _claim(run.pk, "first-worker")
     assert claimed is not None
-    assert run_services.execute_run(run.pk) == RunStatus.RUNNING  # live claim: hands off
+    assert execute_run(run.pk) == RunStatus.RUNNING  # live claim: hands off
     assert not Version.objects.filter(run=run).exists()
     Run.objects.filter(pk=run.pk).update(heartbeat_at=timezone.now() - timedelta(hours=1))  # the worker died
-    assert run_services.execute_run(run.pk) == RunStatus.DONE
+    assert execute_run(run.pk) == RunStatus.DONE
     assert Version.objects.filter(run=run).count() == 1
     run.refresh_from_db()
     assert run.attempts == 2
 
 
 def test_a_stale_claim_cannot_record_a_version_after_a_takeover(people, photo):
-    run = run_services.do_create_run(people.curator, photo, {})
-    old, old_token = run_services._claim(run.pk, "old")
+    run = do_create_run(people.curator, photo, {})
+    old, old_token = _claim(run.pk, "old")
     Run.objects.filter(pk=run.pk).update(heartbeat_at=timezone.now() - timedelta(hours=1))
-    assert run_services.execute_run(run.pk) == RunStatus.DONE
+    assert execute_run(run.pk) == RunStatus.DONE
     rgb = np.zeros((photo.height, photo.width, 3), np.uint8)
-    late = run_services.record_version(
-        run_services.RunOutcome(
+    late = record_version(
+        RunOutcome(
             run=old,
             token=old_token,
             colorizer=model.get_colorizer(),
@@ -126,8 +130,8 @@ def test_progress_events_reach_the_photo_room(people, photo):
     layer = get_channel_layer()
     channel = async_to_sync(layer.new_channel)()
     async_to_sync(layer.group_add)(photo.group_name, channel)
-    run = run_services.do_create_run(people.curator, photo, {})
-    run_services.execute_run(run.pk)
+    run = do_create_run(people.curator, photo, {})
+    execute_run(run.pk)
     received = []
     while True:
         try:
@@ -148,10 +152,10 @@ async def _receive(layer, channel):
 
 
 def test_a_curator_cancels_a_queued_run_and_the_job_then_does_nothing(people, photo, client_for):
-    run = run_services.do_create_run(people.curator, photo, {})
+    run = do_create_run(people.curator, photo, {})
     response = client_for(people.curator).post(f"/api/runs/{run.pk}/cancel/")
     assert response.status_code == 200 and response.json()["status"] == "cancelled"
-    assert run_services.execute_run(run.pk) == RunStatus.CANCELLED
+    assert execute_run(run.pk) == RunStatus.CANCELLED
     assert not Version.objects.filter(run=run).exists()
     again = client_for(people.curator).post(f"/api/runs/{run.pk}/cancel/")
     assert again.status_code == 409 and again.json()["error"]["code"] == "run_finished"
@@ -159,7 +163,7 @@ def test_a_curator_cancels_a_queued_run_and_the_job_then_does_nothing(people, ph
 
 def test_cancelling_a_running_run_stops_the_model(people, photo, settings):
     """The cancel callback reads the run's status: a cancel during the model's work ends it, no version."""
-    run = run_services.do_create_run(people.curator, photo, {})
+    run = do_create_run(people.curator, photo, {})
     real = model.get_colorizer()
 
     class CancelsMidway:
@@ -175,7 +179,7 @@ def test_cancelling_a_running_run_stops_the_model(people, photo, settings):
 
     settings.COLORIZER = "tests.test_runs._cancels_midway"
     _FACTORY["c"] = CancelsMidway()
-    assert run_services.execute_run(run.pk) == RunStatus.CANCELLED
+    assert execute_run(run.pk) == RunStatus.CANCELLED
     run.refresh_from_db()
     assert run.status == RunStatus.CANCELLED and not Version.objects.filter(run=run).exists()
 
@@ -189,8 +193,8 @@ def _cancels_midway():
 
 def test_a_failing_model_fails_the_run_with_its_error_and_no_version(people, photo, settings):
     settings.COLORIZER = "tests.test_runs._missing_checkpoint"
-    run = run_services.do_create_run(people.curator, photo, {})
-    assert run_services.execute_run(run.pk) == RunStatus.FAILED
+    run = do_create_run(people.curator, photo, {})
+    assert execute_run(run.pk) == RunStatus.FAILED
     run.refresh_from_db()
     assert run.status == RunStatus.FAILED and "CheckpointError" in run.error and "no such file" in run.error
     assert run.finished_at is not None and not Version.objects.filter(run=run).exists()
@@ -208,8 +212,8 @@ def test_a_corrupt_original_fails_the_run_and_loses_nothing(people, photo, setti
     with open(photo.original.path, "wb") as handle:
         handle.write(b"not an image")
     files_before = sorted(Path(settings.MEDIA_ROOT).rglob("*"))
-    run = run_services.do_create_run(people.curator, photo, {})
-    assert run_services.execute_run(run.pk) == RunStatus.FAILED
+    run = do_create_run(people.curator, photo, {})
+    assert execute_run(run.pk) == RunStatus.FAILED
     run.refresh_from_db()
     assert run.error and not Version.objects.filter(run=run).exists()
     assert sorted(Path(settings.MEDIA_ROOT).rglob("*")) == files_before  # no result file left behind
@@ -302,14 +306,14 @@ def test_only_curators_and_above_may_run(people, photo, client_for, who, status)
 
 @pytest.mark.parametrize("who, status", [("viewer", 403), ("outsider", 404)])
 def test_viewers_and_outsiders_may_not_cancel(people, photo, client_for, who, status):
-    run = run_services.do_create_run(people.curator, photo, {})
+    run = do_create_run(people.curator, photo, {})
     assert client_for(getattr(people, who)).post(f"/api/runs/{run.pk}/cancel/").status_code == status
     run.refresh_from_db()
     assert run.status == RunStatus.QUEUED
 
 
 def test_outsiders_cannot_see_a_run(people, photo, client_for):
-    run = run_services.do_create_run(people.curator, photo, {})
+    run = do_create_run(people.curator, photo, {})
     assert client_for(people.outsider).get(f"/api/runs/{run.pk}/").status_code == 404
     assert client_for(people.viewer).get(f"/api/runs/{run.pk}/").status_code == 200
 
@@ -318,7 +322,7 @@ def test_a_batch_queues_every_photo_once(people, client_for, django_capture_on_c
     first = make_photo(people.collection, people.curator, seed=1)
     second = make_photo(people.collection, people.curator, seed=2)
     busy = make_photo(people.collection, people.curator, seed=3)
-    run_services.do_create_run(people.curator, busy, {})  # already queued: skipped
+    do_create_run(people.curator, busy, {})  # already queued: skipped
     with django_capture_on_commit_callbacks(execute=True):
         response = client_for(people.curator).post(
             f"/api/collections/{people.collection.pk}/runs/",
@@ -338,7 +342,7 @@ def test_a_batch_of_only_unrestored_photos_skips_restored_ones(people):
     done = make_photo(people.collection, people.curator, seed=2)
     done.status = PhotoStatus.APPROVED
     done.save()
-    result = run_services.do_create_batch(people.curator, people.collection, {"only_unrestored": True})
+    result = do_create_batch(people.curator, people.collection, {"only_unrestored": True})
     assert [Run.objects.get(pk=i).photo_id for i in result["runs"]] == [fresh.pk]
 
 
@@ -358,16 +362,16 @@ def test_the_colorize_collection_command_runs_a_batch_with_a_progress_bar(people
 def test_recovery_requeues_queued_and_orphaned_runs_but_not_live_ones(
     people, photo, django_capture_on_commit_callbacks
 ):
-    queued = run_services.do_create_run(people.curator, photo, {})
+    queued = do_create_run(people.curator, photo, {})
     other = make_photo(people.collection, people.curator, seed=9)
-    orphan = run_services.do_create_run(people.curator, other, {})
-    run_services._claim(orphan.pk, "dead-worker")
+    orphan = do_create_run(people.curator, other, {})
+    _claim(orphan.pk, "dead-worker")
     Run.objects.filter(pk=orphan.pk).update(heartbeat_at=timezone.now() - timedelta(hours=1))
     live_photo = make_photo(people.collection, people.curator, seed=10)
-    live = run_services.do_create_run(people.curator, live_photo, {})
-    run_services._claim(live.pk, "live-worker")
+    live = do_create_run(people.curator, live_photo, {})
+    _claim(live.pk, "live-worker")
     with django_capture_on_commit_callbacks(execute=True):
-        recovered = run_services.recover_runs()
+        recovered = recover_runs()
     assert set(recovered) == {queued.pk, orphan.pk}
     for run in (queued, orphan, live):
         run.refresh_from_db()
@@ -376,12 +380,12 @@ def test_recovery_requeues_queued_and_orphaned_runs_but_not_live_ones(
 
 
 def test_a_run_that_killed_its_worker_three_times_fails_instead_of_looping(people, photo, settings):
-    run = run_services.do_create_run(people.curator, photo, {})
+    run = do_create_run(people.curator, photo, {})
     for attempt in range(settings.RUN_MAX_ATTEMPTS):
-        claimed, _ = run_services._claim(run.pk, f"worker-{attempt}")
+        claimed, _ = _claim(run.pk, f"worker-{attempt}")
         assert claimed is not None
         Run.objects.filter(pk=run.pk).update(heartbeat_at=timezone.now() - timedelta(hours=1))
-    assert run_services.execute_run(run.pk) == RunStatus.FAILED
+    assert execute_run(run.pk) == RunStatus.FAILED
     run.refresh_from_db()
     assert run.status == RunStatus.FAILED and "3 attempts" in run.error
 
@@ -403,24 +407,24 @@ def test_a_channel_layer_outage_neither_fails_the_request_nor_the_run(
 
 
 def test_of_two_sweepers_only_one_takes_back_an_orphaned_run(people, photo):
-    run = run_services.do_create_run(people.curator, photo, {})
-    run_services._claim(run.pk, "dead-worker")
+    run = do_create_run(people.curator, photo, {})
+    _claim(run.pk, "dead-worker")
     Run.objects.filter(pk=run.pk).update(heartbeat_at=timezone.now() - timedelta(hours=1))
     now = timezone.now()
-    assert run_services._take_back(run.pk, now) == "requeued"
-    assert run_services._take_back(run.pk, now) is None
+    assert _take_back(run.pk, now) == "requeued"
+    assert _take_back(run.pk, now) is None
     run.refresh_from_db()
     assert run.status == RunStatus.QUEUED and run.claim == "" and run.attempts == 1
 
 
 def test_sweeping_fails_a_run_that_killed_its_worker_every_time(people, photo, settings):
-    run = run_services.do_create_run(people.curator, photo, {})
+    run = do_create_run(people.curator, photo, {})
     Run.objects.filter(pk=run.pk).update(
         status=RunStatus.RUNNING,
         attempts=settings.RUN_MAX_ATTEMPTS,
         heartbeat_at=timezone.now() - timedelta(hours=1),
     )
-    assert run_services.recover_runs(queued=False) == []
+    assert recover_runs(queued=False) == []
     run.refresh_from_db()
     assert run.status == RunStatus.FAILED and "attempts" in run.error
 
@@ -430,13 +434,13 @@ def test_a_database_outage_before_the_claim_asks_for_a_retry_and_leaves_the_run_
 ):
     from django.db import OperationalError
 
-    run = run_services.do_create_run(people.curator, photo, {})
+    run = do_create_run(people.curator, photo, {})
 
     def database_down(*args, **kwargs):
         raise OperationalError("could not connect to server")
 
-    monkeypatch.setattr(run_services.execute, "_claim", database_down)
+    monkeypatch.setattr(execute, "_claim", database_down)
     with pytest.raises(ConnectionError):  # config.tasks retries ConnectionError with backoff
-        run_services.execute_run(run.pk)
+        execute_run(run.pk)
     run.refresh_from_db()
     assert run.status == RunStatus.QUEUED

@@ -6,8 +6,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from archive import services
 from archive.models import Photo, Visibility
+from archive.services.ingest import do_ingest_photo
 from tests.factories import CollectionFactory, gray_image_bytes
 
 pytestmark = pytest.mark.django_db
@@ -15,7 +15,7 @@ _seed = iter(range(10_000))
 
 
 def photo(collection, user, **metadata):
-    return services.do_ingest_photo(
+    return do_ingest_photo(
         user, collection, io.BytesIO(gray_image_bytes(16, 12, seed=next(_seed))), "p.png", metadata
     )
 

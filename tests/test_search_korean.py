@@ -6,7 +6,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from archive import services
+from archive.services.photos import do_update_photo_metadata
 from tests.factories import ingest_photo
 
 pytestmark = pytest.mark.django_db
@@ -82,7 +82,7 @@ def test_a_search_costs_one_query_more_than_a_plain_list_whatever_its_words_and_
 
 def test_edited_metadata_is_searchable_at_once(people, client_for, korean_archive):
     photo_ = korean_archive["busan"]
-    services.do_update_photo_metadata(people.curator, photo_, {"title": "인천 상륙 작전"})
+    do_update_photo_metadata(people.curator, photo_, {"title": "인천 상륙 작전"})
     assert found(client_for(people.viewer), "인천상륙") == {photo_.pk}
 
 

@@ -108,7 +108,7 @@ def test_storage_never_overwrites_an_existing_object(s3_bucket):
 
 
 def test_an_upload_and_its_derivatives_live_in_s3(s3_bucket, people, django_capture_on_commit_callbacks):
-    from archive.services import do_ingest_photo
+    from archive.services.ingest import do_ingest_photo
 
     client, bucket = s3_bucket
     data = gray_image_bytes(400, 300, fmt="PNG", seed=5)

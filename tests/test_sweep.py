@@ -36,7 +36,7 @@ def test_a_photo_left_pending_by_a_dead_worker_gets_its_derivatives_from_the_swe
 
 
 def test_a_run_whose_message_was_lost_is_run_by_the_sweep(people, settings):
-    from colorize.services.runs import do_create_run
+    from colorize.services.runs.request import do_create_run
 
     settings.COLORIZER = COLORIZER_PATH
     settings.SWEEP_QUEUED_AFTER_SECONDS = 120

@@ -8,18 +8,18 @@ import re
 import pytest
 from django.core.files.base import ContentFile
 
-from archive import services
 from archive.models import Era, Photo, PhotoStatus, Visibility
+from archive.services.ingest import do_ingest_photo, make_derivatives
 from tests.factories import CollectionFactory, gray_image_bytes, make_photo
 
 pytestmark = pytest.mark.django_db
 
 
 def upload(user, collection, seed=0, **metadata):
-    photo = services.do_ingest_photo(
+    photo = do_ingest_photo(
         user, collection, ContentFile(gray_image_bytes(seed=seed)), f"photo-{seed}.png", metadata
     )
-    services.make_derivatives(photo.pk)  # the job runs after commit, which a test transaction never does
+    make_derivatives(photo.pk)  # the job runs after commit, which a test transaction never does
     photo.refresh_from_db()
     return photo
 

@@ -11,8 +11,9 @@ import tifffile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image, ImageFile
 
-from archive import services
 from archive.models import DerivativeStatus, Photo
+from archive.services import ingest as ingest_services
+from archive.services.ingest import do_ingest_photo, make_derivatives
 from config.api import ServiceError
 from tests.factories import gray_image_bytes, jobs_run_now
 
@@ -37,7 +38,7 @@ def upload(client, collection, data: bytes, name="photo.png", **fields):
 
 def ingest(people, data: bytes, name="a.png", metadata=None, collection=None):
     with jobs_run_now():
-        photo = services.do_ingest_photo(
+        photo = do_ingest_photo(
             people.curator, collection or people.collection, io.BytesIO(data), name, metadata
         )
     photo.refresh_from_db()
@@ -156,9 +157,9 @@ def test_it_scales_16bit_gray_to_8bit_instead_of_clipping_it(people):
 def test_making_derivatives_twice_leaves_one_set_of_files(people, settings):
     photo = ingest(people, gray_image_bytes())
     before = stored_files(settings)
-    assert services.make_derivatives(photo.pk) == "ready"
+    assert make_derivatives(photo.pk) == "ready"
     Photo.objects.filter(pk=photo.pk).update(derivatives_status=DerivativeStatus.PENDING)
-    assert services.make_derivatives(photo.pk) == "ready"
+    assert make_derivatives(photo.pk) == "ready"
     assert stored_files(settings) == before
     assert len(before) == 4  # original + thumbnail + web + gray
 
@@ -182,8 +183,8 @@ def test_the_same_file_may_live_in_two_collections(people):
 
     other = CollectionFactory(owner=people.curator)
     data = gray_image_bytes()
-    services.do_ingest_photo(people.curator, people.collection, io.BytesIO(data), "a.png")
-    services.do_ingest_photo(people.curator, other, io.BytesIO(data), "a.png")
+    do_ingest_photo(people.curator, people.collection, io.BytesIO(data), "a.png")
+    do_ingest_photo(people.curator, other, io.BytesIO(data), "a.png")
     assert Photo.objects.filter(sha256=hashlib.sha256(data).hexdigest()).count() == 2
 
 
@@ -232,14 +233,14 @@ def test_it_refuses_a_file_over_the_byte_limit(people, client_for, settings):
 
 def test_the_service_refuses_an_empty_file(people):
     with pytest.raises(ServiceError) as caught:
-        services.do_ingest_photo(people.curator, people.collection, io.BytesIO(b""), "x.tif")
+        do_ingest_photo(people.curator, people.collection, io.BytesIO(b""), "x.tif")
     assert caught.value.code == "empty_file"
 
 
 def test_the_service_enforces_the_byte_limit_while_streaming(people, settings):
     settings.MAX_UPLOAD_BYTES = 1000
     with pytest.raises(ServiceError) as caught:
-        services.do_ingest_photo(people.curator, people.collection, io.BytesIO(b"\0" * 5000), "x.tif")
+        do_ingest_photo(people.curator, people.collection, io.BytesIO(b"\0" * 5000), "x.tif")
     assert caught.value.code == "file_too_large" and caught.value.status_code == 413
 
 
@@ -267,7 +268,7 @@ def test_an_oversized_request_is_refused_from_its_content_length_before_reading_
     people, client_for, settings, monkeypatch
 ):
     settings.MAX_UPLOAD_BYTES = 1000
-    monkeypatch.setattr(services.ingest, "_spool", lambda *a: pytest.fail("the body should not be read"))
+    monkeypatch.setattr(ingest_services, "_spool", lambda *a: pytest.fail("the body should not be read"))
     response = upload(client_for(people.curator), people.collection, b"\0" * 200_000, "big.tif")
     assert response.status_code == 413
     assert response.json()["error"]["code"] == "file_too_large"
@@ -296,7 +297,7 @@ def test_a_database_failure_after_the_file_is_written_leaves_no_file(people, set
 
     monkeypatch.setattr(Photo, "save", explode)
     with pytest.raises(RuntimeError):
-        services.do_ingest_photo(people.curator, people.collection, io.BytesIO(gray_image_bytes()), "a.png")
+        do_ingest_photo(people.curator, people.collection, io.BytesIO(gray_image_bytes()), "a.png")
     assert stored_files(settings) == []
 
 
@@ -344,7 +345,7 @@ def test_situations_may_be_sent_as_one_comma_separated_field(people, client_for)
 
 
 def test_a_bare_year_is_a_whole_year_range(people):
-    photo = services.do_ingest_photo(
+    photo = do_ingest_photo(
         people.curator,
         people.collection,
         io.BytesIO(gray_image_bytes()),
@@ -355,7 +356,7 @@ def test_a_bare_year_is_a_whole_year_range(people):
 
 
 def test_storage_paths_use_the_checksum_not_the_uploaded_name(people):
-    photo = services.do_ingest_photo(
+    photo = do_ingest_photo(
         people.curator, people.collection, io.BytesIO(gray_image_bytes()), "../../etc/passwd.png"
     )
     assert photo.original.name == f"originals/{people.collection.pk}/{photo.sha256[:2]}/{photo.sha256}.png"

@@ -154,11 +154,11 @@ def test_a_heavy_archive_with_a_bad_structure_is_still_refused_in_the_request(pe
 
 def test_a_resumed_batch_skips_the_members_it_already_reported(people, settings):
     """A worker killed mid-batch: the retried job continues where the report stops."""
-    from archive.services import run_zip_batch
+    from archive.services.zipimport import run_zip_batch
 
     settings.ZIP_SYNC_MAX_MEMBERS = 0
     data = make_zip({"a.png": gray_image_bytes(seed=11), "b.png": gray_image_bytes(seed=12)})
-    from archive.services import do_upload_zip
+    from archive.services.zipimport import do_upload_zip
 
     batch = do_upload_zip(people.curator, people.collection, SimpleUploadedFile("x.zip", data))
     UploadBatch.objects.filter(pk=batch.pk).update(
@@ -190,7 +190,7 @@ def test_a_lost_batch_is_re_enqueued_once_by_the_sweep_and_a_live_one_is_left_al
 
     from django.utils import timezone
 
-    from archive.services import do_upload_zip, recover_upload_batches
+    from archive.services.zipimport import do_upload_zip, recover_upload_batches
 
     settings.ZIP_SYNC_MAX_MEMBERS = 0
     lost = do_upload_zip(

@@ -148,7 +148,7 @@ def test_kill_9_of_the_worker_mid_run_is_retried_by_a_new_worker_with_exactly_on
     assert stack.versions_per_run([run["id"]]) == {run["id"]: 1}
     # and a late duplicate delivery changes nothing
     stack.django(
-        "from colorize.services.runs import execute_run\nprint(json.dumps(execute_run(int(sys.argv[1]))))",
+        "from colorize.services.runs.execute import execute_run\nprint(json.dumps(execute_run(int(sys.argv[1]))))",
         str(run["id"]),
     )
     assert stack.versions_per_run([run["id"]]) == {run["id"]: 1}
@@ -182,7 +182,7 @@ import time
 from django.db import connection, transaction
 from archive.models import Photo
 from colorize.models import Run
-from colorize.services.runs import _claim
+from colorize.services.runs.execute import _claim
 
 photo = Photo.objects.get(pk=int(sys.argv[1]))
 run = Run.objects.create(photo=photo)  # queued, never enqueued

@@ -20,8 +20,8 @@ from django.contrib.auth import get_user_model  # noqa: E402
 from PIL import Image  # noqa: E402
 
 from accounts.models import Membership, Role  # noqa: E402
-from archive import services  # noqa: E402
 from archive.models import Collection, Era, Situation  # noqa: E402
+from archive.services.ingest import do_ingest_photo  # noqa: E402
 
 PASSWORD = "correct horse battery"
 
@@ -72,7 +72,7 @@ def main():
         Membership.objects.create(collection=collection, user=users[name], role=role)
     liberation = Era.objects.get(slug="liberation")
     photos = {}
-    small = services.do_ingest_photo(
+    small = do_ingest_photo(
         users["curator"],
         collection,
         encoded(scene(640, 480)),
@@ -86,7 +86,7 @@ def main():
         },
     )
     photos["small"] = small.pk
-    second = services.do_ingest_photo(
+    second = do_ingest_photo(
         users["curator"],
         collection,
         encoded(scene(480, 640).transpose(Image.FLIP_LEFT_RIGHT)),
@@ -95,7 +95,7 @@ def main():
     )
     photos["second"] = second.pk
     if os.environ.get("SEED_BIG", "1") == "1":
-        big = services.do_ingest_photo(
+        big = do_ingest_photo(
             users["curator"],
             collection,
             encoded(scene(4000, 3000)),

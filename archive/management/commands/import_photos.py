@@ -11,8 +11,16 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from archive import services
 from archive.models import Collection
+from archive.services.ingest import check_upload
+from archive.services.photos import METADATA_FIELDS
+from archive.services.zipimport import (
+    BatchReport,
+    ingest_one,
+    iter_directory,
+    metadata_for,
+    read_metadata_csv,
+)
 from config import jobs
 from config.api import ServiceError
 
@@ -26,7 +34,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--metadata",
             help="CSV with a 'filename' column (relative path or base name) and any of: "
-            + ", ".join(services.METADATA_FIELDS)
+            + ", ".join(METADATA_FIELDS)
             + " (situations separated by ',' or ';')",
         )
         parser.add_argument("--user", help="the uploading user (default: the collection's owner)")
@@ -50,23 +58,19 @@ class Command(BaseCommand):
             try:
                 with open(metadata, "rb") as handle:
                     # UTF-8 (with or without BOM), UTF-16 with BOM or CP949/EUC-KR (Korean Excel).
-                    rows, metadata_encoding = services.read_metadata_csv(
-                        handle.read(), os.path.basename(metadata)
-                    )
+                    rows, metadata_encoding = read_metadata_csv(handle.read(), os.path.basename(metadata))
             except OSError as exc:
                 raise CommandError(f"cannot read {metadata}: {exc}") from exc
             except ServiceError as exc:
                 raise CommandError(f"{metadata}: {exc.message}") from exc
             self.stdout.write(f"metadata: {metadata} read as {metadata_encoding}")
         try:
-            services.check_upload(uploader, target)
+            check_upload(uploader, target)
         except Exception as exc:
             raise CommandError(f"{uploader} may not upload to collection {target.pk} ({exc})") from exc
 
         paths = [
-            p
-            for p in services.iter_directory(directory)
-            if os.path.abspath(os.path.join(directory, p)) != csv_path
+            p for p in iter_directory(directory) if os.path.abspath(os.path.join(directory, p)) != csv_path
         ]
         # Names as a person reads them (NFC: macOS folders store decomposed Hangul), paths as the disk has them.
         names = {p: unicodedata.normalize("NFC", p) for p in paths}
@@ -77,12 +81,10 @@ class Command(BaseCommand):
         ):
             name = names[relative]
             with open(os.path.join(directory, relative), "rb") as handle:
-                results.append(
-                    services.ingest_one(uploader, target, handle, name, services.metadata_for(rows, name))
-                )
+                results.append(ingest_one(uploader, target, handle, name, metadata_for(rows, name)))
         jobs.wait_idle(timeout=3600)
 
-        report = services.BatchReport(results)
+        report = BatchReport(results)
         for result in results:
             detail = {
                 "ok": f"photo {result.photo_id}",

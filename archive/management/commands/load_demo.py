@@ -216,7 +216,7 @@ def ensure_collection(users: dict) -> tuple[Collection, bool]:
 
 def load_demo(write) -> dict:
     """Build the demo collection; returns counts of what was created this time."""
-    from archive.services import do_ingest_photo
+    from archive.services.ingest import do_ingest_photo
     from config.jobs import wait_idle
 
     users = ensure_accounts(write)

@@ -14,7 +14,7 @@ from tqdm import tqdm
 from archive.models import Collection
 from colorize.models import Run
 from colorize.models.runs import FINAL_STATUSES
-from colorize.services.runs import do_create_batch
+from colorize.services.runs.request import do_create_batch
 from config import jobs
 from config.api import ServiceError
 

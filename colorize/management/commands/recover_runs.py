@@ -5,7 +5,7 @@ from datetime import timedelta
 
 from django.core.management.base import BaseCommand
 
-from colorize.services.runs import recover_runs
+from colorize.services.runs.recovery import recover_runs
 
 
 class Command(BaseCommand):

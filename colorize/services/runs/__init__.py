@@ -10,37 +10,7 @@
   version for the same run.
 - recovery: `recover_runs` re-enqueues queued runs whose message may be lost and running runs whose worker
   died (at server start in the embedded mode, at worker start with Celery, or by `manage.py recover_runs`).
-- serialize: `run_json`, the JSON form of a run.
+- common: `JOB` and `broadcast`; the JSON form of a run is `colorize.serializers.run_json`.
 
-Everything callers use is re-exported here.
+Import the module that does the work (nothing is re-exported here).
 """
-
-from colorize.serializers import run_json
-from colorize.services.runs.common import JOB, broadcast
-from colorize.services.runs.execute import _claim, execute_run
-from colorize.services.runs.record import RunOutcome, hint_chroma_errors, record_version
-from colorize.services.runs.recovery import _take_back, recover_runs, sweep_stale_runs
-from colorize.services.runs.request import (
-    check_run_params,
-    do_cancel_run,
-    do_create_batch,
-    do_create_run,
-)
-
-__all__ = [
-    "JOB",
-    "RunOutcome",
-    "_claim",
-    "_take_back",
-    "broadcast",
-    "check_run_params",
-    "do_cancel_run",
-    "do_create_batch",
-    "do_create_run",
-    "execute_run",
-    "hint_chroma_errors",
-    "record_version",
-    "recover_runs",
-    "sweep_stale_runs",
-    "run_json",
-]

@@ -19,8 +19,10 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from ml.colorizer import INFERENCE_DEFAULTS, Colorizer, load_checkpoint  # noqa: E402
+from ml.checkpoint import load_checkpoint  # noqa: E402
+from ml.colorizer import Colorizer  # noqa: E402
 from ml.evaluate import evaluate  # noqa: E402
+from ml.inference import INFERENCE_DEFAULTS  # noqa: E402
 
 # How far a hint reaches (hint_reach, reach_edge): none; a straight line; along the photo (ml/reach.py).
 # The last three keep hints local for a network whose attention reaches further (the rejected 2.3.0 candidate,

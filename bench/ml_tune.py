@@ -20,7 +20,8 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from ml.colorizer import Colorizer, load_checkpoint  # noqa: E402
+from ml.checkpoint import load_checkpoint  # noqa: E402
+from ml.colorizer import Colorizer  # noqa: E402
 from ml.evaluate import evaluate, l_to_gray, load_eval_image  # noqa: E402
 from ml.metrics import psnr  # noqa: E402
 

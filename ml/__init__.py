@@ -12,12 +12,13 @@ from importlib import import_module
 
 _HOMES = {
     "Cancelled": "colorizer",
-    "CheckpointError": "colorizer",
+    "CheckpointError": "checkpoint",
     "ColorizeResult": "colorizer",
     "Colorizer": "colorizer",
     "get_colorizer": "colorizer",
-    "load_checkpoint": "colorizer",
-    "sha256_file": "colorizer",
+    "InferenceSettings": "inference",
+    "load_checkpoint": "checkpoint",
+    "sha256_file": "checkpoint",
     "Context": "context",
     "Hint": "hints",
     "Profile": "profiles",

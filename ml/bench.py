@@ -115,7 +115,7 @@ def render_once(
         "peak_rss_mb": round(rss_kb / 1024, 1),
         "timings": res.timings,
         "max_hint_error": max(res.hint_errors, default=0.0),
-        "work_side": c.work_side,
+        "work_side": c.settings.work_side,
     }
 
 

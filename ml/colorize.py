@@ -84,7 +84,8 @@ def main(argv=None) -> int:
             ref = read_image(a.reference)
             if ref.ndim != 3:
                 raise InputError(f"reference {a.reference} must be a colour image")
-        from .colorizer import CheckpointError, Colorizer
+        from .checkpoint import CheckpointError
+        from .colorizer import Colorizer
         from .context import Context
 
         try:

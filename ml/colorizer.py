@@ -1,5 +1,8 @@
 """The Colorizer: the platform's entry point to the model (load, colorize, suggest, gamut).
 
+Checkpoints are read and verified by ml/checkpoint.py, tiles laid out by ml/tiles.py, and the settings a
+Colorizer runs with are ml/inference.py's InferenceSettings.
+
 Pipeline of `colorize` for an (H,W) photo:
   1. lightness L (H,W) in [0,100] from 8/16-bit or float gray, or from the L of an RGB input;
   2. global pass: the whole photo at <= 256 px long side through the network (`ml/net.py`: frozen EfficientNet-Lite0
@@ -16,12 +19,10 @@ Pipeline of `colorize` for an (H,W) photo:
 
 from __future__ import annotations
 
-import hashlib
 import os
 import threading
 import time
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import torch
@@ -29,35 +30,17 @@ import torch.nn.functional as F
 
 from . import bins as B
 from . import reach
+from .checkpoint import MODEL_NAME, CheckpointError, load_checkpoint, untrained_checkpoint
 from .color import torch_lab_to_rgb
 from .colorspace import gray_to_l, lab_to_rgb, rgb_to_hex, rgb_to_l
 from .context import ERAS, SITUATIONS, Context
 from .encoder import EncoderMismatch, load_encoder
 from .enforce import exact_fix, guided_upsample, resize
 from .hints import Hint
+from .inference import InferenceSettings
 from .net import FindColorNet2, NetArgs
 from .profiles import Profile, image_global_hint
-
-WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
-DEFAULT_CHECKPOINT = WEIGHTS_DIR / "findcolor.pt"
-REQUIRED_KEYS = ("model_name", "model_version", "model_args", "model", "config")
-MODEL_NAME = "findcolor-v2-effnetlite0"
-INFERENCE_DEFAULTS = {
-    "anneal_mix": 0.0,
-    "anneal_mix_hinted": 0.0,
-    "anneal_T": 0.38,
-    "work_side": 256,
-    "dcm_threshold": 0.5,
-    "anchor_px": 3.0,
-    "null_bias": 0.0,
-    "hint_hist": False,
-    "hint_reach": 0.0,
-    "reach_edge": 0.0,
-}
-
-
-class CheckpointError(RuntimeError):
-    """The checkpoint file is missing, corrupt, or does not match its SHA-256."""
+from .tiles import ramp, scaled, tile_starts
 
 
 class Cancelled(Exception):
@@ -75,73 +58,6 @@ class ColorizeResult:
     model_version: str
     hint_errors: list[float] = field(default_factory=list)
     timings: dict = field(default_factory=dict)
-
-
-def sha256_file(path: str | os.PathLike) -> str:
-    """SHA-256 hex digest of a file."""
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
-def read_sha256_sidecar(path: Path) -> str | None:
-    """The expected digest from PATH.sha256 ('<hex>' or '<hex>  <name>'), or None if there is no sidecar."""
-    side = Path(str(path) + ".sha256")
-    if not side.exists():
-        return None
-    text = side.read_text().strip().split()
-    if not text or len(text[0]) != 64:
-        raise CheckpointError(f"malformed checksum file {side}")
-    return text[0].lower()
-
-
-def load_checkpoint(
-    path: str | os.PathLike | None = None, require_sidecar: bool | None = None
-) -> tuple[dict, str]:
-    """Read and verify a checkpoint. Returns (checkpoint dict, sha256 hex). Raises CheckpointError.
-
-    The default checkpoint must have its .sha256 sidecar; another path is verified when it has one.
-    """
-    default = path is None
-    path = Path(path) if path is not None else DEFAULT_CHECKPOINT
-    if require_sidecar is None:
-        require_sidecar = default
-    if not path.is_file():
-        raise CheckpointError(f"checkpoint not found: {path}")
-    digest = sha256_file(path)
-    expected = read_sha256_sidecar(path)
-    if expected is None and require_sidecar:
-        raise CheckpointError(f"checksum file missing: {path}.sha256")
-    if expected is not None and expected != digest:
-        raise CheckpointError(
-            f"checkpoint {path} is corrupt: sha256 {digest[:12]}... does not match {expected[:12]}..."
-        )
-    try:
-        ck = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as e:  # torch raises many types for a damaged file
-        raise CheckpointError(f"checkpoint {path} cannot be read: {type(e).__name__}: {e}") from e
-    if not isinstance(ck, dict) or any(k not in ck for k in REQUIRED_KEYS):
-        raise CheckpointError(f"checkpoint {path} is not a Find Color checkpoint (missing keys)")
-    return ck, digest
-
-
-def untrained_checkpoint(seed: int = 0, args: NetArgs | None = None) -> dict:
-    """A checkpoint dict with a seeded, untrained head and the installed encoder's identity (for tests)."""
-    from .encoder import encoder_identity
-
-    torch.manual_seed(seed)
-    args = args or NetArgs()
-    net = FindColorNet2(args)
-    return {
-        "model_name": MODEL_NAME,
-        "model_version": "0-untrained",
-        "model_args": args.to_dict(),
-        "model": net.state_dict(),
-        "config": {},
-        "encoder": encoder_identity(),
-    }
 
 
 def parse_gray(gray) -> np.ndarray:
@@ -171,31 +87,6 @@ def parse_gray(gray) -> np.ndarray:
     if L.shape[0] < 1 or L.shape[1] < 1:
         raise ValueError(f"empty image of shape {g.shape}")
     return L
-
-
-def _scaled(H: int, W: int, side: int) -> tuple[int, int]:
-    s = min(1.0, side / max(H, W))
-    return max(int(round(H * s)), 1), max(int(round(W * s)), 1)
-
-
-def _ramp(n: int, ov: int, lo_edge: bool, hi_edge: bool) -> np.ndarray:
-    w = np.ones(n, dtype=np.float32)
-    if ov > 0:
-        r = (np.arange(ov, dtype=np.float32) + 0.5) / ov
-        if not lo_edge:
-            w[:ov] = np.minimum(w[:ov], r)
-        if not hi_edge:
-            w[-ov:] = np.minimum(w[-ov:], r[::-1])
-    return w
-
-
-def tile_starts(n: int, tile: int, overlap: int) -> list[int]:
-    """Start offsets of overlapping tiles of length `tile` covering n (n > tile)."""
-    if n <= tile:
-        return [0]
-    stride = tile - overlap
-    k = int(np.ceil((n - tile) / stride)) + 1
-    return [int(round(i * (n - tile) / (k - 1))) for i in range(k)]
 
 
 def hint_tokens(hints, H: int, W: int, step: float = 0.02, max_per_hint: int = 16) -> np.ndarray:
@@ -242,19 +133,11 @@ class Colorizer:
         ckpt: dict,
         checksum: str,
         device: str | None = None,
-        work_side: int | None = None,
-        tile: int = 256,
-        overlap: int = 48,
-        dcm_threshold: float | None = None,
-        anneal_mix: float | None = None,
-        anneal_mix_hinted: float | None = None,
-        anneal_T: float | None = None,
-        anchor_px: float | None = None,
-        null_bias: float | None = None,
-        hint_hist: bool | None = None,
-        hint_reach: float | None = None,
-        reach_edge: float | None = None,
+        settings: InferenceSettings | None = None,
+        **overrides,
     ):
+        """ckpt: a checkpoint dict (ml/checkpoint.py); settings: the inference settings, by default the
+        checkpoint's own (InferenceSettings.of_checkpoint) with any keyword `overrides` (e.g. work_side=512)."""
         self.device = torch.device(device or "cpu")
         if ckpt.get("model_name") != MODEL_NAME or "encoder" not in ckpt:
             raise CheckpointError(
@@ -284,30 +167,11 @@ class Colorizer:
         self.profiles: dict[str, Profile] = {
             k: Profile.from_dict(v) for k, v in (ckpt.get("profiles") or {}).items()
         }
-        self.tile, self.overlap = tile, overlap
-        # inference settings chosen on the training set's held-out split travel in the checkpoint ("inference")
-        inf = dict(INFERENCE_DEFAULTS, **(ckpt.get("inference") or {}))
-        self.work_side = int(inf["work_side"] if work_side is None else work_side)
-        self.dcm_threshold = float(inf["dcm_threshold"] if dcm_threshold is None else dcm_threshold)
-        # where the null token wins, the output moves from the regression prior toward the annealed mean of the
-        # bin distribution by anneal_mix (colourfulness; anneal_mix_hinted when there are hints)
-        self.anneal_mix = float(inf["anneal_mix"] if anneal_mix is None else anneal_mix)
-        self.anneal_mix_hinted = float(
-            inf.get("anneal_mix_hinted", self.anneal_mix) if anneal_mix_hinted is None else anneal_mix_hinted
-        )
-        self.anneal_T = float(inf["anneal_T"] if anneal_T is None else anneal_T)
-        self.anchor_px = float(inf["anchor_px"] if anchor_px is None else anchor_px)
-        # added to every pixel's null-token logit: > 0 keeps hints closer to their own object
-        self.null_bias = float(inf["null_bias"] if null_bias is None else null_bias)
-        # whether the hint colours' histogram feeds the global vector (it shifts the prior of the whole photo, so a
-        # single hint would recolour far-away regions; off by default)
-        self.hint_hist = bool(inf["hint_hist"] if hint_hist is None else hint_hist)
-        # how fast a hint's pull fades with distance (attention logit per long side): a hint colours its object
-        # near it, not every look-alike region of the photo (ml/net.py propagate)
-        self.hint_reach = float(inf["hint_reach"] if hint_reach is None else hint_reach)
-        # > 0: that distance is measured along the photo, a lightness edge costing reach_edge x its step in L / 100
-        # (ml/reach.py): a hint fills its own region far and stops at the boundary; 0: straight-line distance
-        self.reach_edge = float(inf["reach_edge"] if reach_edge is None else reach_edge)
+        if settings is None:
+            settings = InferenceSettings.of_checkpoint(ckpt, **overrides)
+        elif overrides:
+            settings = replace(settings, **overrides)
+        self.settings = settings
         self._lock = threading.Lock()
 
     @classmethod
@@ -373,7 +237,7 @@ class Colorizer:
         era = torch.tensor([ctx_ids[0]], device=self.device)
         sit = torch.tensor([ctx_ids[1]], device=self.device)
         dist = None
-        if self.hint_reach > 0 and self.reach_edge > 0 and tok.shape[1]:
+        if self.settings.hint_reach > 0 and self.settings.reach_edge > 0 and tok.shape[1]:
             dist = self._reach_distances(x, tok)
         with self._lock:
             taps, pooled = self.net.encode(x)
@@ -387,16 +251,16 @@ class Colorizer:
                 era,
                 sit,
                 g=g,
-                null_bias=self.null_bias,
-                hint_hist=self.hint_hist,
-                reach=self.hint_reach,
+                null_bias=self.settings.null_bias,
+                hint_hist=self.settings.hint_hist,
+                reach=self.settings.hint_reach,
                 dist=dist,
             )
             ab = out["ab"]
             if mix > 0:
                 size = x.shape[-2:]
                 am = F.interpolate(
-                    B.annealed_mean(out["logits"], self.anneal_T),
+                    B.annealed_mean(out["logits"], self.settings.anneal_T),
                     size=size,
                     mode="bilinear",
                     align_corners=False,
@@ -415,7 +279,7 @@ class Colorizer:
         input), computed on a 1/4 grid and upsampled. x (1,1,H,W), tok (1,K,4) -> (1,K,H/2,W/2)."""
         H, W = x.shape[-2:]
         L4 = F.interpolate(x, size=(H // 4, W // 4), mode="area")[0, 0].cpu().numpy()
-        d = reach.distances(L4, tok[0, :, :2].cpu().numpy(), self.reach_edge)
+        d = reach.distances(L4, tok[0, :, :2].cpu().numpy(), self.settings.reach_edge)
         d = torch.from_numpy(d).view(1, -1, H // 4, W // 4)
         return F.interpolate(d, size=(H // 2, W // 2), mode="bilinear", align_corners=False).to(self.device)
 
@@ -423,7 +287,7 @@ class Colorizer:
         """Overlapping tiles at the working size, each with the hints inside it and the global pass's vector g;
         with the DCM on, a hint-free tile it calls easy keeps the global pass's chroma (upsampled)."""
         H, W = L.shape
-        T, ov = self.tile, self.overlap
+        T, ov = self.settings.tile, self.settings.overlap
         acc = np.zeros((H, W, 2), dtype=np.float32)
         wsum = np.zeros((H, W, 1), dtype=np.float32)
         rs, cs = tile_starts(H, T, ov), tile_starts(W, T, ov)
@@ -451,7 +315,7 @@ class Colorizer:
                     )
                     with self._lock, torch.no_grad():
                         p = torch.sigmoid(self.net.difficulty(f8[..., fr0:fr1, fc0:fc1], glob["g"]))[0]
-                    easy = bool(p < self.dcm_threshold)
+                    easy = bool(p < self.settings.dcm_threshold)
                 if easy:
                     ab = cheap[r0:r1, c0:c1]
                 else:
@@ -459,8 +323,8 @@ class Colorizer:
                     t[:, 0] = (px[inside] - c0) / (c1 - c0)
                     t[:, 1] = (py[inside] - r0) / (r1 - r0)
                     ab = self._forward(L[r0:r1, c0:c1], t, ghint, ctx_ids, g=glob["g"], mix=mix)["ab"]
-                wy = _ramp(r1 - r0, min(ov, r1 - r0), r0 == 0, r1 == H)
-                wx = _ramp(c1 - c0, min(ov, c1 - c0), c0 == 0, c1 == W)
+                wy = ramp(r1 - r0, min(ov, r1 - r0), r0 == 0, r1 == H)
+                wx = ramp(c1 - c0, min(ov, c1 - c0), c0 == 0, c1 == W)
                 wt = (wy[:, None] * wx[None, :])[..., None]
                 acc[r0:r1, c0:c1] += ab * wt
                 wsum[r0:r1, c0:c1] += wt
@@ -530,25 +394,25 @@ class Colorizer:
         if max_side is not None:
             if int(max_side) < 1:
                 raise ValueError("max_side must be >= 1")
-            hh, ww = _scaled(*L.shape, int(max_side))
+            hh, ww = scaled(*L.shape, int(max_side))
             if (hh, ww) != L.shape:
                 L = resize(L, hh, ww, "area")
         H, W = L.shape
         ctx_ids = (context or Context()).ids(self.eras, self.situations)
         ghint = self._ghint(reference, profile, context)
-        mix = self.anneal_mix_hinted if hints else self.anneal_mix
+        mix = self.settings.anneal_mix_hinted if hints else self.settings.anneal_mix
         t = lap("prepare", t)
 
         # 2. global pass (the whole photo at <= 256 px): chroma, bin distribution, global vector g
-        gh, gw = _scaled(H, W, self.GLOBAL_SIDE)
+        gh, gw = scaled(H, W, self.GLOBAL_SIDE)
         Lg = resize(L, gh, gw, "area")
         og = self._forward(Lg, hint_tokens(hints, gh, gw), ghint, ctx_ids, mix=mix, want_taps=True)
         t = lap("global", t)
         tick(0.3)
 
         # 3. working pass (tiles) for photos larger than the global pass
-        wh, ww = _scaled(H, W, self.work_side)
-        if (wh, ww) == (gh, gw) or self.work_side <= self.GLOBAL_SIDE:
+        wh, ww = scaled(H, W, self.settings.work_side)
+        if (wh, ww) == (gh, gw) or self.settings.work_side <= self.GLOBAL_SIDE:
             wh, ww = gh, gw
             Lw, ab_w = Lg, og["ab"]
             timings["tiles"], timings["tiles_easy"] = 1, 0
@@ -562,7 +426,7 @@ class Colorizer:
         verified = [h for h in hints if h.verified]
         if verified:
             A, Tg, _ = self._anchors(verified, wh, ww)
-            ab_w = exact_fix(Lw, np.array(ab_w, dtype=np.float32), A, Tg, s_px=self.anchor_px)
+            ab_w = exact_fix(Lw, np.array(ab_w, dtype=np.float32), A, Tg, s_px=self.settings.anchor_px)
         t = lap("enforce", t)
         tick(0.75)
 
@@ -599,7 +463,7 @@ class Colorizer:
         ent = (-(logp.exp() * logp).sum(0) / np.log(logp.shape[0])).numpy()
         ent = resize(ent, H, W, "bilinear")
         if hints:
-            h, w = _scaled(H, W, 128)
+            h, w = scaled(H, W, 128)
             rr, cc = np.mgrid[0:h, 0:w]
             near = np.zeros((h, w), dtype=np.float32)
             for hint in hints:
@@ -633,7 +497,7 @@ class Colorizer:
             raise ValueError(f"point must be normalized to [0,1], got {point}")
         L = parse_gray(gray)
         H, W = L.shape
-        gh, gw = _scaled(H, W, self.GLOBAL_SIDE)
+        gh, gw = scaled(H, W, self.GLOBAL_SIDE)
         Lg = resize(L, gh, gw, "area")
         ctx_ids = (context or Context()).ids(self.eras, self.situations)
         og = self._forward(
@@ -661,13 +525,14 @@ class Colorizer:
         return B.gamut_hex(L)
 
 
-_CACHED: dict = {}
+_CACHED: dict[str, Colorizer] = {}
 _CACHE_LOCK = threading.Lock()
 
 
-def get_colorizer() -> Colorizer:
-    """A process-wide cached Colorizer for the shipped checkpoint (loaded on first use)."""
+def get_colorizer(device: str = "cpu") -> Colorizer:
+    """The process-wide Colorizer of the shipped checkpoint on `device` ("cpu", "cuda", ...): loaded on first
+    use, one per device. The only model cache: the platform's gateway (colorize/services/model.py) uses it."""
     with _CACHE_LOCK:
-        if "default" not in _CACHED:
-            _CACHED["default"] = Colorizer.load()
-        return _CACHED["default"]
+        if device not in _CACHED:
+            _CACHED[device] = Colorizer.load(device=device)
+        return _CACHED[device]

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import torch
 
-from .colorizer import DEFAULT_CHECKPOINT, sha256_file
+from .checkpoint import DEFAULT_CHECKPOINT, sha256_file
 
 
 def export(

@@ -14,7 +14,7 @@ _CACHE: dict = {}
 
 def colorizer():
     import ml
-    from ml.colorizer import DEFAULT_CHECKPOINT
+    from ml.checkpoint import DEFAULT_CHECKPOINT
 
     with _LOCK:
         if "c" not in _CACHE:

@@ -13,8 +13,6 @@ from PIL import Image
 from archive import imaging
 from config import jobs
 
-_COLORIZERS: dict = {}
-_COLORIZER_LOCK = threading.Lock()
 _GRAY_CACHE: OrderedDict = OrderedDict()
 _GRAY_CACHE_SIZE = 32
 _GRAY_LOCK = threading.Lock()
@@ -38,15 +36,9 @@ def get_colorizer():
     colorize_device(). Loaded once per process and device."""
     if settings.COLORIZER:
         return jobs.resolve(settings.COLORIZER)()
-    device = colorize_device()
     import ml
 
-    if device == "cpu":
-        return ml.get_colorizer()  # the ml package's own process-wide copy
-    with _COLORIZER_LOCK:
-        if device not in _COLORIZERS:
-            _COLORIZERS[device] = ml.Colorizer.load(device=device)
-        return _COLORIZERS[device]
+    return ml.get_colorizer(colorize_device())  # ml's process-wide copy, one per device
 
 
 # ------------------------------------------------------------------------------------------- the input

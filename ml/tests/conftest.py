@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 import torch
 
-from ml.colorizer import Colorizer, sha256_file, untrained_checkpoint
+from ml.checkpoint import sha256_file, untrained_checkpoint
+from ml.colorizer import Colorizer
 from ml.net import NetArgs
 
 torch.set_num_threads(1)

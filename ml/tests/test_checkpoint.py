@@ -1,7 +1,7 @@
 import pytest
 
 from ml import CheckpointError, Colorizer, get_colorizer
-from ml.colorizer import DEFAULT_CHECKPOINT, sha256_file
+from ml.checkpoint import DEFAULT_CHECKPOINT, sha256_file
 
 from .conftest import make_checkpoint
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from ml import Colorizer, Hint, get_colorizer
-from ml.colorizer import DEFAULT_CHECKPOINT
+from ml.checkpoint import DEFAULT_CHECKPOINT
 
 from .conftest import two_regions_far_square
 

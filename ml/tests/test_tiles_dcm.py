@@ -1,7 +1,8 @@
 import numpy as np
 
 from ml.bench import synthetic_scan
-from ml.colorizer import Colorizer, tile_starts
+from ml.colorizer import Colorizer
+from ml.tiles import tile_starts
 
 
 def _prepared(c: Colorizer, H=150, W=230):

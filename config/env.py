@@ -42,6 +42,18 @@ def env_int(name: str, default: int) -> int:
         raise ImproperlyConfigured(f"{name}={value!r} is not an integer") from None
 
 
+def env_choice(name: str, default: str, choices, *, lower: bool = False) -> str:
+    """One of `choices` (unset or empty: the default; `lower`: compared in lower case); anything else stops the
+    server with an error naming the choices."""
+    value = env_str(name, default)
+    value = value.lower() if lower else value
+    if value not in choices:
+        *rest, last = list(choices)
+        allowed = f"{', '.join(rest)} or {last}" if rest else last
+        raise ImproperlyConfigured(f"{name}={value!r}: use {allowed}")
+    return value
+
+
 def env_list(name: str, default: list[str]) -> list[str]:
     value = os.environ.get(name)
     if value is None:

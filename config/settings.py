@@ -8,7 +8,7 @@ S3_BUCKET to django-storages S3.
 from datetime import timedelta
 from pathlib import Path
 
-from config.env import database_from_url, env_bool, env_int, env_list, env_str, env_time_zone
+from config.env import database_from_url, env_bool, env_choice, env_int, env_list, env_str, env_time_zone
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("FINDCOLOR_VAR_DIR", str(BASE_DIR / "var")))
@@ -165,9 +165,7 @@ LOGOUT_REDIRECT_URL = "/login/"
 # Two languages, Korean and English (docs/i18n.md). LANGUAGE_CODE is the language of a visitor whose browser
 # asks for neither and who has not chosen one with the switcher.
 LANGUAGES = [("ko", "한국어"), ("en", "English")]
-LANGUAGE_CODE = env_str("LANGUAGE_CODE", "en")
-if LANGUAGE_CODE not in dict(LANGUAGES):
-    raise ValueError(f"LANGUAGE_CODE={LANGUAGE_CODE!r}: use one of {', '.join(dict(LANGUAGES))}")
+LANGUAGE_CODE = env_choice("LANGUAGE_CODE", "en", dict(LANGUAGES))
 LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_I18N = True
 # Vocabularies (eras, situations) carry name_ko/name_en; an empty translation falls back to the other one.
@@ -214,9 +212,7 @@ if S3_BUCKET:
 REDIS_URL = env_str("REDIS_URL", "")
 # CHANNEL_LAYER=pubsub selects channels-redis's Pub/Sub layer: one publish per group send instead of one queued
 # message per member: a group send to 50 members is ~10x faster (docs/hint-protocol.md, bench/ws_fanout.py).
-CHANNEL_LAYER = env_str("CHANNEL_LAYER", "core")
-if CHANNEL_LAYER not in ("core", "pubsub"):
-    raise ValueError(f"CHANNEL_LAYER={CHANNEL_LAYER!r}: use core or pubsub")
+CHANNEL_LAYER = env_choice("CHANNEL_LAYER", "core", ("core", "pubsub"))
 if REDIS_URL:
     # redis-py 8 defaults socket_timeout to 5 s, which aborts channels-redis's blocking BZPOPMIN (also 5 s)
     # and kills every idle consumer (django/channels_redis#422): give reads a timeout longer than the pop.
@@ -257,9 +253,9 @@ ROOM_CURSOR_INTERVAL_MS = env_int("ROOM_CURSOR_INTERVAL_MS", 50)  # at most one 
 ROOM_FLOOD_CLOSE_AFTER = env_int("ROOM_FLOOD_CLOSE_AFTER", 500)
 
 # "celery" when a broker is configured, else "inprocess" (a thread pool inside the server process).
-JOB_BACKEND = env_str("JOB_BACKEND", "celery" if REDIS_URL else "inprocess")
-if JOB_BACKEND not in ("celery", "inprocess", "sync"):
-    raise ValueError(f"JOB_BACKEND={JOB_BACKEND!r}: use celery, inprocess or sync")
+JOB_BACKEND = env_choice(
+    "JOB_BACKEND", "celery" if REDIS_URL else "inprocess", ("celery", "inprocess", "sync")
+)
 JOB_WORKERS = env_int("JOB_WORKERS", 1)
 # Colorization runs (docs/job-lifecycle.md): a running run whose heartbeat is older than RUN_STALE_SECONDS is
 # taken over by another worker (at most RUN_MAX_ATTEMPTS tries); COLORIZER names a factory other than
@@ -287,11 +283,9 @@ CELERY_TASK_DEFAULT_QUEUE = "findcolor"
 EXPORT_FONT = env_str("EXPORT_FONT", "/usr/share/fonts/truetype/nanum/NanumGothicBold.ttf")
 C2PA_SIGN_CERT = env_str("C2PA_SIGN_CERT", "")
 C2PA_SIGN_KEY = env_str("C2PA_SIGN_KEY", "")
-C2PA_SIGN_ALG = env_str("C2PA_SIGN_ALG", "es256").lower()
-if C2PA_SIGN_ALG not in ("es256", "es384", "es512", "ps256", "ps384", "ps512", "ed25519"):
-    raise ValueError(
-        f"C2PA_SIGN_ALG={C2PA_SIGN_ALG!r}: use es256, es384, es512, ps256, ps384, ps512 or ed25519"
-    )
+C2PA_SIGN_ALG = env_choice(
+    "C2PA_SIGN_ALG", "es256", ("es256", "es384", "es512", "ps256", "ps384", "ps512", "ed25519"), lower=True
+)
 
 # Archive limits (bytes and pixels) guard the server against oversized files and decompression bombs.
 MAX_UPLOAD_BYTES = env_int("MAX_UPLOAD_BYTES", 200 * 1024 * 1024)

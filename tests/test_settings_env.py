@@ -108,7 +108,7 @@ def test_it_requires_a_secret_key_when_debug_is_off(load_settings):
 
 
 def test_it_refuses_an_unknown_job_backend(load_settings):
-    with pytest.raises(ValueError, match="JOB_BACKEND='threads'"):
+    with pytest.raises(ImproperlyConfigured, match="JOB_BACKEND='threads': use celery, inprocess or sync"):
         load_settings(JOB_BACKEND="threads")
 
 
@@ -155,7 +155,7 @@ def test_redis_url_switches_the_channel_layer_and_the_job_backend(load_settings)
 def test_channel_layer_pubsub_selects_the_redis_pubsub_layer_and_refuses_unknown_layers(load_settings):
     s = load_settings(REDIS_URL="redis://r:6379/0", CHANNEL_LAYER="pubsub")
     assert s["CHANNEL_LAYERS"]["default"]["BACKEND"] == "channels_redis.pubsub.RedisPubSubChannelLayer"
-    with pytest.raises(ValueError, match="CHANNEL_LAYER='kafka'"):
+    with pytest.raises(ImproperlyConfigured, match="CHANNEL_LAYER='kafka'"):
         load_settings(REDIS_URL="redis://r:6379/0", CHANNEL_LAYER="kafka")
 
 
@@ -267,3 +267,23 @@ def test_with_redis_every_server_process_counts_an_outsiders_token_attempts_toge
         assert len(other_process.get(key)) == 3
     finally:
         other_process.delete(key)
+
+
+@pytest.mark.parametrize(
+    "name, value, message",
+    [
+        ("LANGUAGE_CODE", "fr", "LANGUAGE_CODE='fr': use ko or en"),
+        (
+            "C2PA_SIGN_ALG",
+            "RS256",
+            "C2PA_SIGN_ALG='rs256': use es256, es384, es512, ps256, ps384, ps512 or ed25519",
+        ),
+    ],
+)
+def test_every_unknown_choice_is_a_configuration_error(load_settings, name, value, message):
+    with pytest.raises(ImproperlyConfigured, match=message):
+        load_settings(**{name: value})
+
+
+def test_a_choice_may_be_written_in_capitals_where_it_is_a_name(load_settings):
+    assert load_settings(C2PA_SIGN_ALG="ES384")["C2PA_SIGN_ALG"] == "es384"

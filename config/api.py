@@ -84,6 +84,16 @@ def invalid(fields: dict, message: str | None = None) -> ServiceError:
     return ServiceError("invalid", fields_message(fields) if message is None else message, fields=fields)
 
 
+def text_problem(value, max_length: int) -> str | None:
+    """The one check of a text field: what is wrong with `value`, in the reader's language, or None when it is a
+    string of at most `max_length` characters."""
+    if not isinstance(value, str):
+        return gettext("must be a string")
+    if len(value) > max_length:
+        return gettext("at most %(max)s characters") % {"max": max_length}
+    return None
+
+
 def error_body(code: str, message: str, fields: dict | None = None) -> dict:
     return {"error": {"code": code, "message": message, "fields": fields or {}}}
 

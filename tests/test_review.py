@@ -220,3 +220,25 @@ def test_the_published_versions_of_many_photos_are_each_ones_latest_approval(peo
         photo.pk: newer,
         other.pk: other_version,
     }
+
+
+def test_a_curators_comment_and_a_reviewers_reason_are_checked_like_every_text_field(
+    people, version, client_for
+):
+    curator = client_for(people.curator)
+    response = curator.post(
+        f"/api/versions/{version.pk}/submit/", {"comment": 5}, content_type="application/json"
+    )
+    assert response.status_code == 400
+    assert response.json()["error"]["fields"] == {"comment": ["must be a string"]}
+    response = _post(curator, version, "submit", "x" * 5001)
+    assert response.json()["error"]["message"] == "comment: at most 5000 characters"
+    assert _post(curator, version, "submit", "x" * 5000).status_code == 201
+    response = client_for(people.owner).post(
+        f"/api/versions/{version.pk}/approve/",
+        {"confirm_replace": True, "reason": ["a list"]},
+        content_type="application/json",
+    )
+    assert response.status_code == 400 and response.json()["error"]["fields"] == {
+        "reason": ["must be a string"]
+    }

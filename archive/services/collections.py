@@ -10,7 +10,7 @@ from accounts.models import Membership, Role
 from archive.access import NotFound, check_role
 from archive.models import Collection, Visibility
 from archive.services.audit import record
-from config.api import ServiceError, invalid
+from config.api import ServiceError, invalid, text_problem
 
 
 def check_collection_data(data: Mapping, *, partial: bool) -> dict:
@@ -20,8 +20,8 @@ def check_collection_data(data: Mapping, *, partial: bool) -> dict:
         title = str(data.get("title") or "").strip()
         if not title:
             errors["title"] = _("a collection needs a title")
-        elif len(title) > 300:
-            errors["title"] = _("at most %(max)s characters") % {"max": 300}
+        elif problem := text_problem(title, 300):
+            errors["title"] = problem
         cleaned["title"] = title
     if "description" in data:
         cleaned["description"] = str(data.get("description") or "")

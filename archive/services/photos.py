@@ -11,7 +11,7 @@ from archive import languages
 from archive.access import check_role
 from archive.models import Era, Photo, Situation
 from archive.services.audit import record
-from config.api import invalid
+from config.api import invalid, text_problem
 
 METADATA_FIELDS = (
     "title",
@@ -83,8 +83,9 @@ def check_photo_metadata(data: Mapping, *, partial: bool = False, current: Photo
     for name in TEXT_FIELDS:
         if name in data:
             value = "" if data[name] is None else str(data[name]).strip()
-            if limits.get(name) and len(value) > limits[name]:
-                errors[name] = _("at most %(max)s characters") % {"max": limits[name]}
+            problem = text_problem(value, limits[name]) if limits.get(name) else None
+            if problem:
+                errors[name] = problem
             cleaned[name] = value
     for name in ("date_from", "date_to"):
         if name in data:

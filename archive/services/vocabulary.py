@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Membership, Role
 from archive.models import Collection, Era, Situation
 from archive.services.audit import record
-from config.api import ServiceError, invalid
+from config.api import ServiceError, invalid, text_problem
 
 KINDS = {"era": Era, "situation": Situation}
 
@@ -48,8 +48,8 @@ def check_entry_data(kind: str, data: Mapping, *, partial: bool) -> dict:
         name = str(data.get("name") or "").strip()
         if not name:
             errors["name"] = _("a name is needed")
-        elif len(name) > 100:
-            errors["name"] = _("at most %(max)s characters") % {"max": 100}
+        elif problem := text_problem(name, 100):
+            errors["name"] = problem
         cleaned["name"] = name
     if kind == "era":
         for field in ("year_from", "year_to"):

@@ -35,7 +35,7 @@ from colorize.models.hints import (
 )
 from colorize.serializers import hint_json
 from colorize.services import events
-from config.api import ServiceError, invalid
+from config.api import ServiceError, invalid, text_problem
 from ml.colorspace import is_hex_color
 
 MAX_REQUEST_ID = 100
@@ -106,11 +106,9 @@ def _text(data: dict, key: str, errors: dict, max_length: int):
     value = data[key]
     if value is None:
         return ""
-    if not isinstance(value, str):
-        errors[key] = [_("must be a string")]
-        return None
-    if len(value) > max_length:
-        errors[key] = [_("at most %(max)s characters") % {"max": max_length}]
+    problem = text_problem(value, max_length)
+    if problem:
+        errors[key] = [problem]
         return None
     return value.strip()
 

@@ -29,9 +29,11 @@ from colorize.serializers import file_url, hint_json, review_json, run_json, ver
 from colorize.services.events import broadcast
 from colorize.services.hints import HINT_FIELDS
 from config import jobs
-from config.api import ServiceError, invalid
+from config.api import ServiceError, invalid, text_problem
 
 log = logging.getLogger(__name__)
+
+MAX_REVIEW_TEXT = 5000  # a comment or a reason, in characters
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -278,13 +280,18 @@ def _body(data) -> dict:
     return data
 
 
+def _text(data, name: str) -> str:
+    """A text field of a review request (None or absent: empty), stripped; refused when not text or too long."""
+    value = data.get(name, "")
+    value = "" if value is None else value
+    problem = text_problem(value, MAX_REVIEW_TEXT)
+    if problem:
+        raise invalid({name: problem})
+    return value.strip()
+
+
 def _comment(data) -> str:
-    comment = _body(data).get("comment", "")
-    if not isinstance(comment, str):
-        raise invalid({"comment": _("must be text")}, message=_("comment: must be text"))
-    if len(comment) > 5000:
-        raise invalid({"comment": _("too long")}, message=_("comment: at most 5000 characters"))
-    return comment.strip()
+    return _text(_body(data), "comment")
 
 
 def do_submit(user, version: Version, data=None) -> Review:
@@ -299,14 +306,7 @@ def _replace(data) -> dict:
         confirm = confirm.strip().lower() in ("1", "true", "yes", "on")
     if not isinstance(confirm, bool):
         raise invalid({"confirm_replace": _("true or false")}, message=_("confirm_replace: true or false"))
-    reason = data.get("reason", "")
-    if reason is None:
-        reason = ""
-    if not isinstance(reason, str):
-        raise invalid({"reason": _("must be text")}, message=_("reason: must be text"))
-    if len(reason) > 5000:
-        raise invalid({"reason": _("too long")}, message=_("reason: at most 5000 characters"))
-    return {"confirm": confirm, "reason": reason.strip()}
+    return {"confirm": confirm, "reason": _text(data, "reason")}
 
 
 def do_approve(user, version: Version, data=None) -> Review:

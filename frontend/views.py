@@ -25,6 +25,21 @@ SORT_LABELS = {
 }
 
 
+def role_flags(role: Role) -> dict:
+    """What the reader's role lets them do on a page, computed once: the template's flags (snake_case); the
+    page's JavaScript gets the same values through js_flags."""
+    return {
+        "can_edit": role >= Role.CURATOR,
+        "can_review": role >= Role.REVIEWER,
+        "is_owner": role >= Role.OWNER,
+    }
+
+
+def js_flags(flags: dict) -> dict:
+    """role_flags as the pages' JavaScript config names them (canEdit, canReview, isOwner)."""
+    return {"canEdit": flags["can_edit"], "canReview": flags["can_review"], "isOwner": flags["is_owner"]}
+
+
 def home(request):
     if not request.user.is_authenticated:
         # The public face: what Find Color is, the public collections and recently published restorations.
@@ -67,6 +82,7 @@ def vocabularies(request):
 
 def collection(request, pk: int):
     collection, role = queries.collection_for(request.user, pk)
+    flags = role_flags(role)
     query = queries.GridQuery.from_request(request)
     photos, facets = queries.photo_grid(collection, query)
     page = Paginator(photos, PAGE_SIZE).get_page(request.GET.get("page"))
@@ -80,7 +96,7 @@ def collection(request, pk: int):
         {
             "collection": collection,
             "role": role,
-            "can_edit": role >= Role.CURATOR,
+            **flags,
             "photos": page.object_list,
             "page": page,
             "facets": facets,
@@ -89,14 +105,12 @@ def collection(request, pk: int):
             + [(k, SORT_LABELS.get(k, k)) for k in queries.SORTS],
             "eras": Era.objects.all(),
             "situations": Situation.objects.all(),
-            "is_owner": role >= Role.OWNER,
             "visibilities": Visibility.choices,
             "roles": [(r.label, r.label) for r in Role if r < Role.OWNER],
             "config": {
                 "collectionId": collection.pk,
-                "isOwner": role >= Role.OWNER,
+                **js_flags(flags),
                 "roles": [r.label for r in Role if r < Role.OWNER],
-                "canEdit": role >= Role.CURATOR,
                 "uploadUrl": f"/api/collections/{collection.pk}/photos/",
                 "zipUploadUrl": f"/api/collections/{collection.pk}/photos/zip/",
             },
@@ -106,14 +120,14 @@ def collection(request, pk: int):
 
 def workspace(request, pk: int):
     photo, role = queries.photo_for(request.user, pk)
+    flags = role_flags(role)
     get_token(request)
     user = request.user
     config = {
         "photo": PhotoSerializer(photo).data,  # the same JSON as GET /api/photos/{id}/
         "user": {"id": user.pk, "username": user.get_username()} if user.is_authenticated else None,
         "role": Role(role).label,
-        "canEdit": role >= Role.CURATOR,
-        "canReview": role >= Role.REVIEWER,
+        **js_flags(flags),
         "wsPath": f"/ws/photos/{photo.pk}/",
         "live": user.is_authenticated and photo.collection.is_member(user),  # the room is for members
         "eras": [
@@ -128,8 +142,7 @@ def workspace(request, pk: int):
         {
             "photo": photo,
             "role": role,
-            "can_edit": role >= Role.CURATOR,
-            "can_review": role >= Role.REVIEWER,
+            **flags,
             "config": config,
             "eras": Era.objects.all(),
             "situations": Situation.objects.all(),

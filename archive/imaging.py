@@ -47,11 +47,12 @@ WEB_SIDE = 2048
 class ImageRejected(Exception):
     """The content is not an image we accept. `code` is stable; `status_code` is the HTTP status to use."""
 
-    def __init__(self, code: str, message: str, status_code: int = 400):
+    def __init__(self, code: str, message: str, status_code: int = 400, field_message: str | None = None):
         super().__init__(message)
         self.code = code
         self.message = message
         self.status_code = status_code
+        self.field_message = message if field_message is None else field_message  # the short form, per field
 
 
 @dataclass(frozen=True)
@@ -369,3 +370,34 @@ def check_reference_upload(upload, max_pixels: int | None = None) -> Reencoded:
             413,
         )
     return reencode_image(upload, max_pixels or REFERENCE_MAX_PIXELS)
+
+
+EVIDENCE_MAX_BYTES = 10 * 1024 * 1024
+EVIDENCE_FORMATS = {"JPEG": "jpg", "MPO": "jpg", "PNG": "png", "WEBP": "webp", "TIFF": "tif"}
+
+
+def check_evidence_upload(upload) -> str:
+    """A hint's evidence image (stored as uploaded): a readable JPEG/PNG/WebP/TIFF of at most 10 MiB. Returns
+    the file extension to store it under; raises ImageRejected ("too_large" or "invalid", 400)."""
+    from PIL import UnidentifiedImageError
+
+    if upload.size > EVIDENCE_MAX_BYTES:
+        raise ImageRejected(
+            "too_large", _("evidence images are at most 10 MiB"), field_message=_("too large")
+        )
+    try:
+        upload.seek(0)
+        with Image.open(upload) as image:
+            kind = image.format
+            image.verify()
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+        raise ImageRejected("invalid", _("not a readable image")) from None
+    finally:
+        upload.seek(0)
+    if kind not in EVIDENCE_FORMATS:
+        raise ImageRejected(
+            "invalid",
+            _("use JPEG, PNG, WebP or TIFF, not %(format)s") % {"format": kind},
+            field_message=_("unsupported format"),
+        )
+    return EVIDENCE_FORMATS[kind]

@@ -170,3 +170,31 @@ def test_a_reference_image_joins_the_evidence(people, photo, client_for):
     )
     assert viewer.status_code == 403
     assert Hint.objects.get().revision == 2
+
+
+def test_a_curators_evidence_image_is_refused_with_a_reason_when_it_is_not_one_we_keep(
+    people, photo, client_for
+):
+    import io
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from PIL import Image
+
+    client = client_for(people.curator)
+    hint_id = post(client, photo, RED).json()["hint"]["id"]
+    url = f"/api/hints/{hint_id}/evidence-image/"
+    gif = io.BytesIO()
+    Image.new("L", (8, 8)).save(gif, format="GIF")
+    huge = b"\x89PNG" + b"\0" * (10 * 1024 * 1024)
+    cases = [
+        (gif.getvalue(), "invalid", "use JPEG, PNG, WebP or TIFF, not GIF", "unsupported format"),
+        (b"not an image", "invalid", "not a readable image", "not a readable image"),
+        (huge, "too_large", "evidence images are at most 10 MiB", "too large"),
+    ]
+    for data, code, message, field in cases:
+        response = client.post(url, {"image": SimpleUploadedFile("e.png", data), "revision": 1})
+        assert response.status_code == 400
+        assert response.json()["error"] == {"code": code, "message": message, "fields": {"image": [field]}}
+    missing = client.post(url, {"revision": 1})
+    assert missing.json()["error"]["fields"] == {"image": ["this field is required"]}
+    assert Hint.objects.get().revision == 1

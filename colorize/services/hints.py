@@ -8,25 +8,17 @@ check_* validate and authorize; do_* mutate. Every do_* runs in one transaction 
 4. appends a HintEvent and broadcasts its frame to the room only after the commit.
 """
 
-import math
 from dataclasses import dataclass
-from urllib.parse import urlparse
 
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Role
-from archive import languages
+from archive import imaging
 from archive.access import NotFound, check_role
 from archive.models import Photo
 from colorize.models.hints import (
-    MAX_NOTE,
-    MAX_RADIUS,
-    MAX_SOURCE,
-    MAX_STROKE_POINTS,
-    MAX_URL,
-    MAX_WIDTH,
     Hint,
     HintEvent,
     HintShape,
@@ -35,25 +27,14 @@ from colorize.models.hints import (
 )
 from colorize.serializers import hint_json
 from colorize.services import events
-from config.api import ServiceError, invalid, text_problem
-from ml.colorspace import is_hex_color
-
-MAX_REQUEST_ID = 100
-HINT_FIELDS = {
-    "x",
-    "y",
-    "shape",
-    "radius",
-    "points",
-    "width",
-    "color",
-    "evidence_note",
-    "evidence_note_lang",
-    "evidence_source",
-    "evidence_url",
-}
-EVIDENCE_FIELDS = {"evidence_note", "evidence_note_lang", "evidence_source", "evidence_url"}
-GEOMETRY_FIELDS = {"x", "y", "shape", "radius", "points", "width", "color"}
+from colorize.services.hint_input import (
+    EVIDENCE_FIELDS,
+    GEOMETRY_FIELDS,
+    clean_hint_data,
+    clean_request_id,
+    clean_revision,
+)
+from config.api import ServiceError, invalid
 
 
 class StaleRevision(ServiceError):
@@ -86,162 +67,6 @@ class HintChange:
 
     def frame(self) -> dict:
         return self.event.to_frame()
-
-
-# ---------------------------------------------------------------------------------------------- validation
-
-
-def _number(data: dict, key: str, errors: dict, lo: float, hi: float, lo_open: bool = False):
-    value = data[key]
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        errors[key] = [_("must be a number")]
-        return None
-    if value < lo or value > hi or (lo_open and value <= lo):
-        errors[key] = [_("must be in %(interval)s") % {"interval": f"{'(' if lo_open else '['}{lo}, {hi}]"}]
-        return None
-    return float(value)
-
-
-def _text(data: dict, key: str, errors: dict, max_length: int):
-    value = data[key]
-    if value is None:
-        return ""
-    problem = text_problem(value, max_length)
-    if problem:
-        errors[key] = [problem]
-        return None
-    return value.strip()
-
-
-def _color(color, errors: dict):
-    if not is_hex_color(color):
-        errors["color"] = [_('must be an sRGB hex colour like "#b22222"')]
-        return None
-    return color.lower()
-
-
-def _is_point(point) -> bool:
-    return (
-        isinstance(point, list | tuple)
-        and len(point) == 2
-        and not any(
-            isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v) for v in point
-        )
-    )
-
-
-def _points(points, errors: dict):
-    """A stroke's polyline as [[x, y], ...] (None: invalid, the reason is in errors)."""
-    if points is None:
-        return []
-    if not isinstance(points, list) or len(points) > MAX_STROKE_POINTS:
-        errors["points"] = [_("must be a list of at most %(max)s [x, y] pairs") % {"max": MAX_STROKE_POINTS}]
-        return None
-    if not all(_is_point(point) for point in points):
-        errors["points"] = [_("each point must be [x, y] with numbers")]
-        return None
-    if not all(0.0 <= v <= 1.0 for point in points for v in point):
-        errors["points"] = [_("point coordinates must be in [0, 1]")]
-        return None
-    return [[float(x), float(y)] for x, y in points]
-
-
-def _url(data: dict, errors: dict):
-    url = _text(data, "evidence_url", errors, MAX_URL)
-    if url:
-        parsed = urlparse(url)
-        if parsed.scheme not in ("http", "https") or not parsed.netloc:
-            errors["evidence_url"] = [_("must be an http(s) URL")]
-            return None
-    return url
-
-
-def _check_shape(data: dict, clean: dict, errors: dict, partial: bool) -> None:
-    """A new hint names what its shape needs; a stroke has at least 2 points."""
-    if not partial:
-        shape = clean.get("shape") or ("stroke" if clean.get("points") else "point")
-        clean["shape"] = shape
-        required = ["color"] + (["points"] if shape == "stroke" else ["x", "y"])
-        for key in required:
-            if key not in data and key not in errors:
-                errors[key] = [_("this field is required")]
-    if clean.get("shape") == "stroke" or ("points" in clean and clean.get("shape") != "point"):
-        if "points" in clean and clean["points"] is not None and len(clean["points"]) < 2:
-            if "points" not in errors:
-                errors["points"] = [_("a stroke needs at least 2 points")]
-
-
-def clean_hint_data(data, *, partial: bool) -> dict:
-    """Validate hint fields (the same for REST bodies and socket frames). Raises config.api.invalid().
-
-    A point needs x, y, color (radius defaults to 0.01). A stroke needs `points` (the whole polyline, >= 2
-    points) and color; its x, y become the first point.
-    """
-    if not isinstance(data, dict):
-        raise invalid({"hint": _("must be an object")}, message=_("hint must be a JSON object"))
-    errors: dict[str, list[str]] = {}
-    unknown = sorted(set(data) - HINT_FIELDS)
-    if unknown:
-        errors.update({key: [_("unknown field")] for key in unknown})
-    clean: dict = {}
-    for key in ("x", "y"):
-        if key in data:
-            clean[key] = _number(data, key, errors, 0.0, 1.0)
-    if "radius" in data:
-        clean["radius"] = _number(data, "radius", errors, 0.0, MAX_RADIUS, lo_open=True)
-    if "width" in data:
-        clean["width"] = _number(data, "width", errors, 0.0, MAX_WIDTH, lo_open=True)
-    if "color" in data:
-        clean["color"] = _color(data["color"], errors)
-    if "shape" in data:
-        if data["shape"] not in HintShape.values:
-            errors["shape"] = [_("must be one of %(values)s") % {"values": ", ".join(HintShape.values)}]
-        else:
-            clean["shape"] = data["shape"]
-    if "points" in data:
-        clean["points"] = _points(data["points"], errors)
-    if "evidence_note" in data:
-        clean["evidence_note"] = _text(data, "evidence_note", errors, MAX_NOTE)
-    if data.get("evidence_note_lang") not in (None, ""):
-        tag = languages.normalize_tag(data["evidence_note_lang"])
-        if tag is None:
-            errors["evidence_note_lang"] = [_("not a language tag (e.g. ko, en, und)")]
-        clean["evidence_note_lang"] = tag
-    elif isinstance(clean.get("evidence_note"), str):  # a new note without a chosen language: detect it
-        clean["evidence_note_lang"] = languages.detect(clean["evidence_note"])
-    if "evidence_source" in data:
-        clean["evidence_source"] = _text(data, "evidence_source", errors, MAX_SOURCE)
-    if "evidence_url" in data:
-        clean["evidence_url"] = _url(data, errors)
-    _check_shape(data, clean, errors, partial)
-    if errors:
-        raise invalid(dict(sorted(errors.items())))
-    return {key: value for key, value in clean.items() if value is not None}
-
-
-def clean_request_id(request_id):
-    if request_id is None:
-        return None
-    if not isinstance(request_id, str | int) or isinstance(request_id, bool):
-        raise invalid({"request_id": _("must be a string")}, message=_("request_id must be a string"))
-    request_id = str(request_id)
-    if not request_id or len(request_id) > MAX_REQUEST_ID:
-        raise invalid(
-            {"request_id": _("1 to %(max)s characters") % {"max": MAX_REQUEST_ID}},
-            message=_("request_id must be 1 to %(max)s characters") % {"max": MAX_REQUEST_ID},
-        )
-    return request_id
-
-
-def clean_revision(value):
-    if isinstance(value, str) and value.isdigit():
-        value = int(value)
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise invalid(
-            {"revision": _("this field is required: a positive integer")},
-            message=_("name the revision of the hint you are editing (a positive integer)"),
-        )
-    return value
 
 
 # ----------------------------------------------------------------------------------------- authorization
@@ -515,35 +340,16 @@ def do_verify_hint(
         return _record(photo, hint, user, action, "hint.updated", before, request_id)
 
 
-MAX_EVIDENCE_IMAGE_BYTES = 10 * 1024 * 1024
-EVIDENCE_IMAGE_FORMATS = {"JPEG": "jpg", "MPO": "jpg", "PNG": "png", "WEBP": "webp", "TIFF": "tif"}
-
-
 def check_evidence_image(upload) -> str:
-    """A readable JPEG/PNG/WebP/TIFF of at most 10 MiB; returns the file extension."""
-    from PIL import Image, UnidentifiedImageError
-
+    """The evidence image of a write (archive.imaging.check_evidence_upload); returns its file extension."""
     if upload is None:
         raise invalid({"image": _("this field is required")}, message=_("send the image as `image`"))
-    if upload.size > MAX_EVIDENCE_IMAGE_BYTES:
-        raise ServiceError(
-            "too_large", _("evidence images are at most 10 MiB"), fields={"image": [_("too large")]}
-        )
     try:
-        upload.seek(0)
-        with Image.open(upload) as image:
-            kind = image.format
-            image.verify()
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
-        raise invalid({"image": _("not a readable image")}, message=_("not a readable image")) from None
-    finally:
-        upload.seek(0)
-    if kind not in EVIDENCE_IMAGE_FORMATS:
-        raise invalid(
-            {"image": _("unsupported format")},
-            message=_("use JPEG, PNG, WebP or TIFF, not %(format)s") % {"format": kind},
-        )
-    return EVIDENCE_IMAGE_FORMATS[kind]
+        return imaging.check_evidence_upload(upload)
+    except imaging.ImageRejected as exc:
+        raise ServiceError(
+            exc.code, exc.message, fields={"image": [exc.field_message]}, status_code=exc.status_code
+        ) from None
 
 
 def do_set_evidence_image(user, hint: Hint, upload, expected_revision, request_id=None) -> HintChange:
@@ -575,29 +381,7 @@ def do_undo(user, photo: Photo, event_revision=None, request_id=None) -> HintCha
         check_can_edit(user, photo)
         if (dup := _duplicate(photo, user, request_id)) is not None:
             return dup
-        events_qs = HintEvent.objects.filter(photo=photo).exclude(action=HintEvent.Action.UNDO)
-        if event_revision is None:
-            target = events_qs.filter(actor=user, undone_by__isnull=True).order_by("-room_revision").first()
-            if target is None:
-                raise ServiceError(
-                    "nothing_to_undo", _("you have nothing left to undo here"), status_code=409
-                )
-        else:
-            target = HintEvent.objects.filter(photo=photo, room_revision=event_revision).first()
-            if target is None:
-                raise ServiceError(
-                    "not_found",
-                    _("no event %(revision)s in this room") % {"revision": event_revision},
-                    status_code=404,
-                )
-            if target.action == HintEvent.Action.UNDO:
-                raise invalid({}, message=_("an undo cannot be undone"))
-            if HintEvent.objects.filter(undo_of=target).exists():
-                raise ServiceError(
-                    "already_undone",
-                    _("event %(revision)s was already undone") % {"revision": event_revision},
-                    status_code=409,
-                )
+        target = _undo_target(user, photo, event_revision)
         hint = _lock_hint(target.hint)
         later = HintEvent.objects.filter(hint=hint, room_revision__gt=target.room_revision)
         if later.exclude(action=HintEvent.Action.UNDO).filter(undone_by__isnull=True).exists():
@@ -607,32 +391,67 @@ def do_undo(user, photo: Photo, event_revision=None, request_id=None) -> HintCha
         touches_verified = hint.is_verified or (target.before or {}).get("status") == HintStatus.VERIFIED
         if target.action in (HintEvent.Action.VERIFY, HintEvent.Action.UNVERIFY) or touches_verified:
             check_can_verify(user, photo)
-        if target.action == HintEvent.Action.ADD:
-            hint.deleted_at = timezone.now()
-            kind = "hint.deleted"
-        elif target.action == HintEvent.Action.DELETE:
-            hint.deleted_at = None
-            kind = "hint.added"
-        else:
-            previous = target.before
-            for key in RESTORED_FIELDS:
-                if key == "color":
-                    hint.set_color(previous["color"])
-                else:
-                    setattr(hint, key, previous[key])
-            if previous["status"] == HintStatus.VERIFIED:
-                from django.contrib.auth import get_user_model
-
-                hint.status = HintStatus.VERIFIED
-                hint.verified_by = get_user_model().objects.filter(username=previous["verified_by"]).first()
-                hint.verified_at = previous["verified_at"]
-            else:
-                hint.status = HintStatus.SUGGESTED
-                hint.verified_by = None
-                hint.verified_at = None
-            kind = "hint.updated"
+        kind = _apply_inverse(hint, target)
         hint.revision += 1
         hint.save()
         return _record(
             photo, hint, user, HintEvent.Action.UNDO, kind, before, request_id, undo_of=target, reload=True
         )
+
+
+def _undo_target(user, photo: Photo, event_revision: int | None) -> HintEvent:
+    """The event an undo names: the user's latest one not yet undone (event_revision None), or the event at
+    that room revision, which must exist, not be an undo itself and not be undone already."""
+    if event_revision is None:
+        target = (
+            HintEvent.objects.filter(photo=photo, actor=user, undone_by__isnull=True)
+            .exclude(action=HintEvent.Action.UNDO)
+            .order_by("-room_revision")
+            .first()
+        )
+        if target is None:
+            raise ServiceError("nothing_to_undo", _("you have nothing left to undo here"), status_code=409)
+        return target
+    target = HintEvent.objects.filter(photo=photo, room_revision=event_revision).first()
+    if target is None:
+        raise ServiceError(
+            "not_found",
+            _("no event %(revision)s in this room") % {"revision": event_revision},
+            status_code=404,
+        )
+    if target.action == HintEvent.Action.UNDO:
+        raise invalid({}, message=_("an undo cannot be undone"))
+    if HintEvent.objects.filter(undo_of=target).exists():
+        raise ServiceError(
+            "already_undone",
+            _("event %(revision)s was already undone") % {"revision": event_revision},
+            status_code=409,
+        )
+    return target
+
+
+def _apply_inverse(hint: Hint, target: HintEvent) -> str:
+    """Change the hint back to what it was before `target` (not saved). Returns the kind of the room frame."""
+    if target.action == HintEvent.Action.ADD:
+        hint.deleted_at = timezone.now()
+        return "hint.deleted"
+    if target.action == HintEvent.Action.DELETE:
+        hint.deleted_at = None
+        return "hint.added"
+    previous = target.before
+    for key in RESTORED_FIELDS:
+        if key == "color":
+            hint.set_color(previous["color"])
+        else:
+            setattr(hint, key, previous[key])
+    if previous["status"] == HintStatus.VERIFIED:
+        from django.contrib.auth import get_user_model
+
+        hint.status = HintStatus.VERIFIED
+        hint.verified_by = get_user_model().objects.filter(username=previous["verified_by"]).first()
+        hint.verified_at = previous["verified_at"]
+    else:
+        hint.status = HintStatus.SUGGESTED
+        hint.verified_by = None
+        hint.verified_at = None
+    return "hint.updated"

@@ -27,7 +27,7 @@ from colorize.access import (
 from colorize.models import Review, ReviewDecision, Version
 from colorize.serializers import file_url, hint_json, review_json, run_json, version_json
 from colorize.services.events import broadcast
-from colorize.services.hints import HINT_FIELDS
+from colorize.services.hint_input import HINT_FIELDS
 from config import jobs
 from config.api import ServiceError, invalid, text_problem
 

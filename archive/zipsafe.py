@@ -100,32 +100,7 @@ def check_structure(archive: zipfile.ZipFile, encoding: str) -> None:
                 _("the archive lists %(name)s more than once; refused as a whole") % {"name": name},
             )
         seen.add(name)
-    handle = archive.fp
-    end_of_data = archive.start_dir
-    ranges = []
-    for info in infos:
-        handle.seek(info.header_offset)
-        fixed = handle.read(LOCAL_HEADER.size)
-        if len(fixed) < LOCAL_HEADER.size:
-            raise _disagree(info, _("its local header is missing"))
-        (signature, _version, flags, method, _time, _date, crc, csize, usize, name_len, extra_len) = (
-            LOCAL_HEADER.unpack(fixed)
-        )
-        if signature != LOCAL_SIGNATURE:
-            raise _disagree(info, _("no local header at the offset the directory gives"))
-        if handle.read(name_len) != _stored_name_bytes(info, encoding):
-            raise _disagree(info, _("the local header names another file"))
-        if method != info.compress_type:
-            raise _disagree(info, _("the compression methods differ"))
-        if not flags & DATA_DESCRIPTOR_FLAG and ZIP64_LIMIT not in (csize, usize):
-            if (crc, csize, usize) != (info.CRC, info.compress_size, info.file_size):
-                raise _disagree(info, _("the sizes or checksums differ"))
-        start = info.header_offset
-        end = start + LOCAL_HEADER.size + name_len + extra_len + info.compress_size
-        if end > end_of_data:
-            raise _disagree(info, _("its data runs into the central directory"))
-        ranges.append((start, end, info))
-    ranges.sort(key=lambda r: r[0])
+    ranges = sorted((_member_range(archive, info, encoding) + (info,) for info in infos), key=lambda r: r[0])
     for (_start, end, first), (start, _end, second) in zip(ranges, ranges[1:], strict=False):
         if start < end:
             raise ZipRefused(
@@ -136,6 +111,33 @@ def check_structure(archive: zipfile.ZipFile, encoding: str) -> None:
                 )
                 % {"a": nfc(first.filename), "b": nfc(second.filename)},
             )
+
+
+def _member_range(archive: zipfile.ZipFile, info: zipfile.ZipInfo, encoding: str) -> tuple[int, int]:
+    """The bytes [start, end) the member occupies (local header, name, extra, data), after checking that its
+    local header agrees with its central directory entry and that its data ends before the directory."""
+    handle = archive.fp
+    handle.seek(info.header_offset)
+    fixed = handle.read(LOCAL_HEADER.size)
+    if len(fixed) < LOCAL_HEADER.size:
+        raise _disagree(info, _("its local header is missing"))
+    (signature, _version, flags, method, _time, _date, crc, csize, usize, name_len, extra_len) = (
+        LOCAL_HEADER.unpack(fixed)
+    )
+    if signature != LOCAL_SIGNATURE:
+        raise _disagree(info, _("no local header at the offset the directory gives"))
+    if handle.read(name_len) != _stored_name_bytes(info, encoding):
+        raise _disagree(info, _("the local header names another file"))
+    if method != info.compress_type:
+        raise _disagree(info, _("the compression methods differ"))
+    if not flags & DATA_DESCRIPTOR_FLAG and ZIP64_LIMIT not in (csize, usize):
+        if (crc, csize, usize) != (info.CRC, info.compress_size, info.file_size):
+            raise _disagree(info, _("the sizes or checksums differ"))
+    start = info.header_offset
+    end = start + LOCAL_HEADER.size + name_len + extra_len + info.compress_size
+    if end > archive.start_dir:
+        raise _disagree(info, _("its data runs into the central directory"))
+    return start, end
 
 
 def _disagree(info, why: str) -> ZipRefused:

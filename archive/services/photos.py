@@ -78,7 +78,27 @@ def check_photo_metadata(data: Mapping, *, partial: bool = False, current: Photo
     if unknown:
         raise invalid({name: _("unknown field") for name in unknown})
     errors: dict[str, str] = {}
-    cleaned: dict = {}
+    cleaned = _clean_texts(data, errors)
+    for name in ("date_from", "date_to"):
+        if name in data:
+            cleaned[name] = _parse_date(data[name], name, errors)
+    _clean_languages(data, cleaned, errors, current)
+    date_from = cleaned.get("date_from", current.date_from if current else None)
+    date_to = cleaned.get("date_to", current.date_to if current else None)
+    if date_from and date_to and date_from > date_to and "date_from" not in errors:
+        errors["date_to"] = _("the end of the date range is before its start")
+    if "era" in data:
+        cleaned["era"] = _clean_era(data["era"], errors)
+    if "situations" in data:
+        cleaned["situations"] = _clean_situations(data["situations"], errors)
+    if errors:
+        raise invalid(errors)
+    return cleaned
+
+
+def _clean_texts(data: Mapping, errors: dict) -> dict:
+    """The text fields present in data, stripped (None: empty); too long ones are named in errors."""
+    cleaned = {}
     limits = {f.name: f.max_length for f in Photo._meta.get_fields() if f.name in TEXT_FIELDS}
     for name in TEXT_FIELDS:
         if name in data:
@@ -87,9 +107,11 @@ def check_photo_metadata(data: Mapping, *, partial: bool = False, current: Photo
             if problem:
                 errors[name] = problem
             cleaned[name] = value
-    for name in ("date_from", "date_to"):
-        if name in data:
-            cleaned[name] = _parse_date(data[name], name, errors)
+    return cleaned
+
+
+def _clean_languages(data: Mapping, cleaned: dict, errors: dict, current: Photo | None) -> None:
+    """The language of the title and the description: the one chosen, else detected from the text."""
     for name, lang_name in LANGUAGE_FIELDS.items():
         if name not in cleaned and lang_name not in data:
             continue
@@ -104,34 +126,30 @@ def check_photo_metadata(data: Mapping, *, partial: bool = False, current: Photo
             cleaned[lang_name] = (tag or "") if text else ""
         else:
             cleaned[lang_name] = languages.detect(text)
-    date_from = cleaned.get("date_from", current.date_from if current else None)
-    date_to = cleaned.get("date_to", current.date_to if current else None)
-    if date_from and date_to and date_from > date_to and "date_from" not in errors:
-        errors["date_to"] = _("the end of the date range is before its start")
-    if "era" in data:
-        era = data["era"]
-        if era in (None, ""):
-            cleaned["era"] = None
-        elif isinstance(era, Era):
-            cleaned["era"] = era
-        else:
-            cleaned["era"] = Era.objects.filter(slug=str(era).strip()).first()
-            if cleaned["era"] is None:
-                errors["era"] = _("unknown era %(slug)s; see /api/eras/") % {"slug": repr(era)}
-    if "situations" in data:
-        wanted = _split_slugs(data["situations"])
-        objects = [s for s in wanted if isinstance(s, Situation)]
-        slugs = [s for s in wanted if not isinstance(s, Situation)]
-        found = {s.slug: s for s in Situation.objects.filter(slug__in=slugs)} if slugs else {}
-        missing = [s for s in slugs if s not in found]
-        if missing:
-            errors["situations"] = _("unknown situation(s) %(slugs)s; see /api/situations/") % {
-                "slugs": ", ".join(missing)
-            }
-        cleaned["situations"] = objects + [found[s] for s in slugs if s in found]
-    if errors:
-        raise invalid(errors)
-    return cleaned
+
+
+def _clean_era(era, errors: dict) -> Era | None:
+    if era in (None, ""):
+        return None
+    if isinstance(era, Era):
+        return era
+    found = Era.objects.filter(slug=str(era).strip()).first()
+    if found is None:
+        errors["era"] = _("unknown era %(slug)s; see /api/eras/") % {"slug": repr(era)}
+    return found
+
+
+def _clean_situations(value, errors: dict) -> list[Situation]:
+    wanted = _split_slugs(value)
+    objects = [s for s in wanted if isinstance(s, Situation)]
+    slugs = [s for s in wanted if not isinstance(s, Situation)]
+    found = {s.slug: s for s in Situation.objects.filter(slug__in=slugs)} if slugs else {}
+    missing = [s for s in slugs if s not in found]
+    if missing:
+        errors["situations"] = _("unknown situation(s) %(slugs)s; see /api/situations/") % {
+            "slugs": ", ".join(missing)
+        }
+    return objects + [found[s] for s in slugs if s in found]
 
 
 def do_update_photo_metadata(user, photo: Photo, data: Mapping) -> Photo:

@@ -40,30 +40,37 @@ class Command(BaseCommand):
         parser.add_argument("--user", help="the uploading user (default: the collection's owner)")
         parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
-    def handle(self, directory, collection, metadata, user, no_progress, **options):
-        if not os.path.isdir(directory):
-            raise CommandError(f"{directory} is not a directory")
+    def _target(self, collection: int, user: str | None):
+        """The collection and the uploading user (default: its owner); CommandError when either is unknown."""
         target = Collection.objects.select_related("owner").filter(pk=collection).first()
         if target is None:
             raise CommandError(f"no collection with id {collection}")
-        uploader = target.owner
-        if user:
-            uploader = get_user_model().objects.filter(username=user).first()
-            if uploader is None:
-                raise CommandError(f"no user named {user!r}")
-        rows = {}
+        if not user:
+            return target, target.owner
+        uploader = get_user_model().objects.filter(username=user).first()
+        if uploader is None:
+            raise CommandError(f"no user named {user!r}")
+        return target, uploader
+
+    def _metadata(self, metadata: str) -> dict:
+        """The CSV's rows by file name; CommandError when it cannot be read."""
+        try:
+            with open(metadata, "rb") as handle:
+                # UTF-8 (with or without BOM), UTF-16 with BOM or CP949/EUC-KR (Korean Excel).
+                rows, metadata_encoding = read_metadata_csv(handle.read(), os.path.basename(metadata))
+        except OSError as exc:
+            raise CommandError(f"cannot read {metadata}: {exc}") from exc
+        except ServiceError as exc:
+            raise CommandError(f"{metadata}: {exc.message}") from exc
+        self.stdout.write(f"metadata: {metadata} read as {metadata_encoding}")
+        return rows
+
+    def handle(self, directory, collection, metadata, user, no_progress, **options):
+        if not os.path.isdir(directory):
+            raise CommandError(f"{directory} is not a directory")
+        target, uploader = self._target(collection, user)
+        rows = self._metadata(metadata) if metadata else {}
         csv_path = os.path.abspath(metadata) if metadata else None
-        metadata_encoding = ""
-        if metadata:
-            try:
-                with open(metadata, "rb") as handle:
-                    # UTF-8 (with or without BOM), UTF-16 with BOM or CP949/EUC-KR (Korean Excel).
-                    rows, metadata_encoding = read_metadata_csv(handle.read(), os.path.basename(metadata))
-            except OSError as exc:
-                raise CommandError(f"cannot read {metadata}: {exc}") from exc
-            except ServiceError as exc:
-                raise CommandError(f"{metadata}: {exc.message}") from exc
-            self.stdout.write(f"metadata: {metadata} read as {metadata_encoding}")
         try:
             check_upload(uploader, target)
         except Exception as exc:

@@ -6,7 +6,9 @@ Select it with settings.COLORIZER = "tests.test_run_support.colorizer" (or the C
 worker processes).
 """
 
+import os
 import threading
+import time
 
 _LOCK = threading.Lock()
 _CACHE: dict = {}
@@ -23,6 +25,30 @@ def colorizer():
             else:
                 _CACHE["c"] = ml.Colorizer.untrained(seed=0)
         return _CACHE["c"]
+
+
+class _Gated:
+    """A colorizer whose colorize() waits until the file `gate` exists: the test, not the clock, decides when
+    runs may finish. Everything else is the wrapped colorizer's."""
+
+    def __init__(self, inner, gate: str):
+        self.inner, self.gate = inner, gate
+
+    def __getattr__(self, name):
+        return getattr(self.inner, name)
+
+    def colorize(self, *args, **kwargs):
+        deadline = time.monotonic() + 300  # a forgotten gate fails the run instead of hanging the worker
+        while not os.path.exists(self.gate):
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"the gate {self.gate} never opened")
+            time.sleep(0.05)
+        return self.inner.colorize(*args, **kwargs)
+
+
+def gated_colorizer():
+    """colorizer(), held at the gate named by the RUN_GATE environment variable (worker processes)."""
+    return _Gated(colorizer(), os.environ["RUN_GATE"])
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -154,23 +154,37 @@ def test_kill_9_of_the_worker_mid_run_is_retried_by_a_new_worker_with_exactly_on
     assert stack.versions_per_run([run["id"]]) == {run["id"]: 1}
 
 
-def test_restarting_redis_mid_batch_loses_no_run(fresh):
+def _until(condition, what: str, timeout: float = 60.0):
+    """Wait for `condition()` to hold (a bound for a loaded CI machine, not a measurement)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(what)
+        time.sleep(0.2)
+
+
+def test_restarting_redis_mid_batch_loses_no_run(fresh, tmp_path):
     stack = fresh
     world = _setup(stack, [(160, 120)] * 6)
-    stack.start_worker("w1")
+    gate = tmp_path / "gate"  # the runs are held at it until the restart is over: mid-batch by construction
+    stack.start_worker("w1", COLORIZER="tests.test_run_support.gated_colorizer", RUN_GATE=str(gate))
     batch = stack.api(
         "POST", f"/api/collections/{world['collection']}/runs/", world["token"], {"hints": "all"}
     )
     ids = batch["runs"]
     assert len(ids) == 6
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and not any(s["status"] == "done" for s in stack.runs(ids).values()):
-        time.sleep(0.2)
-    before = stack.runs(ids)
-    assert any(s["status"] != "done" for s in before.values()), "the batch finished before the restart"
+    _until(lambda: any(s["status"] == "running" for s in stack.runs(ids).values()), "no run started")
+    assert not any(s["status"] == "done" for s in stack.runs(ids).values())
     stack.stop_redis()  # broker and channel layer gone, mid-batch
-    time.sleep(2)
+    log = stack.tmp / "worker-w1.log"
+    _until(
+        lambda: any(
+            m in log.read_text(errors="replace") for m in ("Connection to broker lost", "Cannot connect")
+        ),
+        f"the worker never noticed the outage: {stack.logs()}",
+    )
     stack.start_redis()  # same port, same append-only file
+    gate.touch()
     state = stack.wait_runs(ids, timeout=150)  # a bound for a loaded CI machine; ~15 s here when idle
     assert all(s["status"] == "done" for s in state.values())
     assert stack.versions_per_run(ids) == {i: 1 for i in ids}

@@ -8,7 +8,6 @@ import json
 import os
 import shutil
 import socket
-import sqlite3
 import subprocess
 import sys
 import time
@@ -30,6 +29,25 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 VIEWPORT = {"width": 1366, "height": 768}
+
+
+# Reads (and the few writes a test stages) go through the ORM in a process configured like the server, so the
+# tests name models and fields, never tables: `values("archive.Photo", "title", pk=1)` -> [("Harbour",)].
+ORM = """
+import json, sys
+import django
+
+django.setup()
+from django.apps import apps
+
+request = json.loads(sys.argv[1])
+rows = apps.get_model(request["model"]).objects.filter(**request["filters"])
+if request["update"]:
+    print(json.dumps(rows.update(**request["update"])))
+else:
+    ordered = rows.order_by(*request["order_by"]) if request["order_by"] else rows
+    print(json.dumps([list(row) for row in ordered.values_list(*request["fields"])], default=str))
+"""
 
 
 def _free_port() -> int:
@@ -98,12 +116,37 @@ def ui_server(tmp_path_factory):
                 ) from None
             time.sleep(0.2)
 
-    def sql(query, *params):
-        with sqlite3.connect(var_dir / "findcolor.sqlite3", timeout=10) as db:
-            return db.execute(query, params).fetchall()
+    def orm(model: str, fields=(), filters=None, order_by=(), update=None):
+        request = {
+            "model": model,
+            "fields": list(fields),
+            "filters": filters or {},
+            "order_by": list(order_by),
+            "update": update,
+        }
+        done = subprocess.run(
+            [python, "-c", ORM, json.dumps(request)], cwd=ROOT, env=env, capture_output=True, text=True
+        )
+        if done.returncode:
+            raise RuntimeError(done.stderr[-3000:])
+        return json.loads(done.stdout.strip().splitlines()[-1])
+
+    def values(model: str, *fields, order_by=(), **filters) -> list[tuple]:
+        """The rows of `model` (app_label.Model) that match `filters`, as tuples of `fields` (ORM lookups)."""
+        return [tuple(row) for row in orm(model, fields, filters, order_by)]
+
+    def update(model: str, filters: dict, **changes) -> int:
+        """Stage a state the server must notice (e.g. a background job that finished)."""
+        return orm(model, filters=filters, update=changes)
 
     yield SimpleNamespace(
-        url=url, var=var_dir, seed=seed, password=seed["password"], sql=sql, log=var_dir / "daphne.log"
+        url=url,
+        var=var_dir,
+        seed=seed,
+        password=seed["password"],
+        values=values,
+        update=update,
+        log=var_dir / "daphne.log",
     )
     proc.terminate()
     ARTIFACTS.mkdir(parents=True, exist_ok=True)

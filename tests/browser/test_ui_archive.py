@@ -58,11 +58,7 @@ def test_the_grid_filters_by_facets_searches_and_sorts(sign_in, ui_server):
     titles = grid.locator(".title")
     expect(titles.filter(has_text="Street in Seoul")).to_have_count(1)
     assert all(
-        ui_server.sql(
-            "select e.slug from archive_photo p join archive_era e on e.id = p.era_id where p.title = ?",
-            t.strip(),
-        )
-        == [("liberation",)]
+        ui_server.values("archive.Photo", "era__slug", title=t.strip()) == [("liberation",)]
         for t in titles.all_inner_texts()
     )
     page.get_by_role("navigation", name="Era").get_by_role("link", name="any").click()
@@ -145,7 +141,7 @@ def test_a_non_image_upload_shows_a_readable_error_and_the_grid_is_unchanged(sig
     page.goto(f"{ui_server.url}/collections/{collection}/")
     cards = page.locator("#photo-grid .photo-card")
     before = sorted(cards.evaluate_all("els => els.map(e => e.dataset.photo)"))
-    rows_before = ui_server.sql("select count(*) from archive_photo")[0][0]
+    rows_before = len(ui_server.values("archive.Photo", "pk"))
     page.get_by_label("Choose photos to upload").set_input_files(
         files=[{"name": "letter.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.4 not an image"}]
     )
@@ -158,7 +154,7 @@ def test_a_non_image_upload_shows_a_readable_error_and_the_grid_is_unchanged(sig
     assert status.get_attribute("role") == "alert"
     page.wait_for_timeout(300)
     assert sorted(cards.evaluate_all("els => els.map(e => e.dataset.photo)")) == before
-    assert ui_server.sql("select count(*) from archive_photo")[0][0] == rows_before
+    assert len(ui_server.values("archive.Photo", "pk")) == rows_before
 
 
 def test_a_curator_edits_metadata_in_the_dialog(sign_in, ui_server):
@@ -175,9 +171,7 @@ def test_a_curator_edits_metadata_in_the_dialog(sign_in, ui_server):
     page.locator(".photo-card", has_text="Portrait of a teacher").locator(
         ".date", has_text="c. 1946"
     ).wait_for()
-    row = ui_server.sql(
-        "select creator, date_display from archive_photo where id = ?", ui_server.seed["photos"]["second"]
-    )
+    row = ui_server.values("archive.Photo", "creator", "date_display", pk=ui_server.seed["photos"]["second"])
     assert row == [("Kim Han-yong", "c. 1946")]
     # a bad date is refused with the server's message, and nothing changes
     page.get_by_role("button", name="Edit metadata of Portrait of a teacher").click()

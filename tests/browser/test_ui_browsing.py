@@ -2,8 +2,6 @@
 last), thumbnails that appear without a reload, batch metadata edit, metadata from the workspace. (The
 published restoration as the grid thumbnail is checked in test_ui_public, where a version is approved.)"""
 
-import json
-
 import numpy as np
 import pytest
 from PIL import Image
@@ -79,19 +77,13 @@ def test_a_thumbnail_appears_without_a_reload_when_its_derivatives_are_made(sign
         photo["id"],
     )
     # as if the derivative job had not run yet
-    (thumbnail,) = ui_server.sql("select thumbnail from archive_photo where id = ?", photo["id"])[0]
-    ui_server.sql(
-        "update archive_photo set thumbnail = '', derivatives_status = 'pending' where id = ?", photo["id"]
-    )
+    (thumbnail,) = ui_server.values("archive.Photo", "thumbnail", pk=photo["id"])[0]
+    ui_server.update("archive.Photo", {"pk": photo["id"]}, thumbnail="", derivatives_status="pending")
     owner.goto(f"{ui_server.url}/collections/{mine['id']}/")
     card = owner.locator(f'.photo-card[data-photo="{photo["id"]}"]')
     card.get_by_text("preparing…").wait_for()
     # the job finishes
-    ui_server.sql(
-        "update archive_photo set thumbnail = ?, derivatives_status = 'done' where id = ?",
-        thumbnail,
-        photo["id"],
-    )
+    ui_server.update("archive.Photo", {"pk": photo["id"]}, thumbnail=thumbnail, derivatives_status="done")
     card.locator("img").wait_for()
     assert card.get_by_text("preparing…").count() == 0
 
@@ -120,27 +112,22 @@ def test_a_curator_edits_many_photos_at_once_and_one_from_the_workspace(sign_in,
     dialog.get_by_role("checkbox", name="Street").check()
     dialog.get_by_role("button", name="Apply to the selected photos").click()
     dialog.wait_for(state="hidden")
-    rows = ui_server.sql(
-        "select p.id, p.place, p.rights, e.slug from archive_photo p left join archive_era e on e.id = p.era_id"
-        " where p.collection_id = ? order by p.id",
-        mine["id"],
+    rows = ui_server.values(
+        "archive.Photo", "pk", "place", "rights", "era__slug", collection_id=mine["id"], order_by=["pk"]
     )
     assert rows == [
         (photos[0], "Busan", "CC BY 4.0", "korean-war"),
         (photos[1], "", "", None),
         (photos[2], "Busan", "CC BY 4.0", "korean-war"),
     ]
-    situations = ui_server.sql(
-        "select ps.photo_id, s.slug from archive_photo_situations ps join archive_situation s"
-        " on s.id = ps.situation_id where ps.photo_id in (?, ?, ?) order by ps.photo_id",
-        *photos,
+    situations = ui_server.values(
+        "archive.Photo", "pk", "situations__slug", pk__in=photos, situations__isnull=False, order_by=["pk"]
     )
     assert situations == [(photos[0], "street"), (photos[2], "street")]
-    (details,) = ui_server.sql(
-        "select details from archive_auditentry where action = 'photos.batch_metadata' and collection_id = ?",
-        mine["id"],
+    (details,) = ui_server.values(
+        "archive.AuditEntry", "details", action="photos.batch_metadata", collection_id=mine["id"]
     )[0]
-    assert json.loads(details)["photos"] == [photos[0], photos[2]]
+    assert details["photos"] == [photos[0], photos[2]]
 
     # a bad date in the batch: refused in the dialog, nothing changes
     # the grid refreshes after the edit (its cards show the new era): then a new selection
@@ -155,9 +142,7 @@ def test_a_curator_edits_many_photos_at_once_and_one_from_the_workspace(sign_in,
     dialog.get_by_role("button", name="Apply to the selected photos").click()
     assert "date" in dialog.get_by_role("alert").inner_text()
     dialog.get_by_role("button", name="Cancel").click()
-    assert ui_server.sql(
-        "select count(*) from archive_photo where date_from is not null and collection_id = ?", mine["id"]
-    ) == [(0,)]
+    assert ui_server.values("archive.Photo", "pk", date_from__isnull=False, collection_id=mine["id"]) == []
 
     # the workspace edits the photo's own record
     page = open_workspace(curator, ui_server, photos[1])
@@ -168,6 +153,6 @@ def test_a_curator_edits_many_photos_at_once_and_one_from_the_workspace(sign_in,
     meta.get_by_role("button", name="Save").click()
     meta.wait_for(state="hidden")
     page.get_by_role("heading", name="Harbour cranes").wait_for()
-    assert ui_server.sql("select title, place from archive_photo where id = ?", photos[1]) == [
+    assert ui_server.values("archive.Photo", "title", "place", pk=photos[1]) == [
         ("Harbour cranes", "Incheon")
     ]

@@ -42,9 +42,10 @@ READ = """() => {
 
 def stored_data(ui_server) -> set[str]:
     """Collections, photos and people that other tests added to the shared server: data, not interface text."""
-    rows = ui_server.sql(
-        "SELECT title FROM archive_collection UNION SELECT title FROM archive_photo"
-        " UNION SELECT username FROM auth_user"
+    rows = (
+        ui_server.values("archive.Collection", "title")
+        + ui_server.values("archive.Photo", "title")
+        + ui_server.values("auth.User", "username")
     )
     return {value for (value,) in rows if value}
 

@@ -1,8 +1,6 @@
 """Issue 12, item 3: an owner creates and manages a collection in the UI (settings, members by username or
 e-mail, roles, removal), with audit entries; reviewers and owners edit eras and situations."""
 
-import json
-
 import pytest
 
 pytestmark = pytest.mark.browser
@@ -46,17 +44,13 @@ def test_an_owner_creates_a_collection_adds_members_changes_a_role_and_removes_o
     manage.get_by_role("button", name="Save settings").click()
     manage.get_by_text("Saved.").wait_for()
 
-    roles = ui_server.sql(
-        "select u.username, m.role from accounts_membership m join auth_user u on u.id = m.user_id"
-        " where m.collection_id = ? order by u.username",
-        collection,
+    roles = ui_server.values(
+        "accounts.Membership", "user__username", "role", collection_id=collection, order_by=["user__username"]
     )
     assert roles == [("reviewer", 30)]
-    assert ui_server.sql("select visibility from archive_collection where id = ?", collection) == [
-        ("public",)
-    ]
-    audit = ui_server.sql(
-        "select action, details from archive_auditentry where collection_id = ? order by id", collection
+    assert ui_server.values("archive.Collection", "visibility", pk=collection) == [("public",)]
+    audit = ui_server.values(
+        "archive.AuditEntry", "action", "details", collection_id=collection, order_by=["pk"]
     )
     actions = [a for a, _ in audit]
     assert actions == [
@@ -67,7 +61,7 @@ def test_an_owner_creates_a_collection_adds_members_changes_a_role_and_removes_o
         "member.remove",
         "collection.update",
     ]
-    assert json.loads(audit[3][1]) == {"username": "reviewer", "before": "viewer", "role": "reviewer"}
+    assert audit[3][1] == {"username": "reviewer", "before": "viewer", "role": "reviewer"}
 
 
 def test_a_reviewer_renames_and_adds_situations_and_a_curator_may_not(sign_in, ui_server):
@@ -80,8 +74,8 @@ def test_a_reviewer_renames_and_adds_situations_and_a_curator_may_not(sign_in, u
     reviewer.get_by_label("New entry in Situations").fill("Harbour")
     reviewer.get_by_role("form", name="Add to Situations").get_by_role("button", name="Add").click()
     reviewer.get_by_label("Name of harbour").wait_for()
-    assert ui_server.sql("select name_en from archive_situation where slug = 'street'") == [("Street scene",)]
-    assert ("situation.create",) in ui_server.sql("select action from archive_auditentry")
+    assert ui_server.values("archive.Situation", "name_en", slug="street") == [("Street scene",)]
+    assert ("situation.create",) in ui_server.values("archive.AuditEntry", "action")
     # put the name back for the other tests
     reviewer.get_by_label("Name of street").fill("Street")
     reviewer.get_by_role("button", name="Save street").click()

@@ -83,19 +83,20 @@ def test_approving_an_older_version_asks_for_confirmation_and_drafts_download_ma
     dialog.get_by_label("Comment").fill("The flag is right in this one.")
     dialog.get_by_role("button", name="Approve").click()  # the browser refuses: the confirmation is required
     assert dialog.is_visible()
-    assert ui_server.sql(
-        "select count(*) from colorize_review where version_id = ? and decision = 'approved'", versions[1]
-    ) == [(0,)]
+    assert ui_server.values("colorize.Review", "pk", version_id=versions[1], decision="approved") == []
     dialog.get_by_label("Yes, replace the published version").check()
     dialog.get_by_label(re.compile("Why replace it")).fill("version 2 turned the flag orange")
     dialog.get_by_role("button", name="Approve").click()
     dialog.wait_for(state="hidden")
     older = reviewer.locator("#version-list .version-item[data-number='1']")
     older.locator(".badge", has_text="published").wait_for()
-    assert ui_server.sql(
-        "select r.replace_reason, r.replaced_version_id, u.username from colorize_review r"
-        " join auth_user u on u.id = r.reviewer_id where r.version_id = ? and r.decision = 'approved'",
-        versions[1],
+    assert ui_server.values(
+        "colorize.Review",
+        "replace_reason",
+        "replaced_version_id",
+        "reviewer__username",
+        version_id=versions[1],
+        decision="approved",
     ) == [("version 2 turned the flag orange", versions[2], "reviewer")]
 
     # version 2 is a draft again: its downloads say so, and the file is named so

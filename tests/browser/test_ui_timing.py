@@ -25,7 +25,7 @@ def test_the_workspace_opens_a_12_mp_photo_redraws_while_zooming_and_hints_reach
     sign_in, ui_server, artifacts
 ):
     big = ui_server.seed["photos"]["big"]
-    width, height = ui_server.sql("select width, height from archive_photo where id = ?", big)[0]
+    width, height = ui_server.values("archive.Photo", "width", "height", pk=big)[0]
     assert width * height >= 12_000_000
     page = sign_in("curator")
     ready, wall = [], []

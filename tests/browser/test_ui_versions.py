@@ -136,7 +136,7 @@ def test_upload_hint_render_review_and_export_with_provenance(sign_in, ui_server
     reviewer.locator("#version-list .badge.state-approved").first.wait_for()
     # the curator sees the decision arrive live
     curator.locator("#version-list .badge.state-approved").first.wait_for(timeout=5000)
-    assert ui_server.sql("select status from archive_photo where id = ?", photo_id) == [("approved",)]
+    assert ui_server.values("archive.Photo", "status", pk=photo_id) == [("approved",)]
 
     # download the export: the image carries its provenance
     with reviewer.expect_download() as info:
@@ -174,7 +174,7 @@ def test_a_render_can_be_cancelled(sign_in, ui_server):
     assert page.locator("#render-status").inner_text() == "Render cancelled."
     assert not cancel.is_visible() and page.get_by_role("button", name="Render full resolution").is_enabled()
     photo = ui_server.seed["photos"]["big"]
-    assert ui_server.sql("select status from colorize_run where photo_id = ?", photo) == [("cancelled",)]
+    assert ui_server.values("colorize.Run", "status", photo_id=photo) == [("cancelled",)]
 
 
 def test_a_viewer_cannot_render_or_review(sign_in, ui_server):

@@ -109,8 +109,8 @@ def test_delete_and_undo_with_the_keyboard(sign_in, ui_server):
     hint_item(page, hint_id).wait_for()
     page.get_by_role("button", name=f"Delete hint {hint_id}").click()
     page.wait_for_function(f"!window.findcolor.room.hints.has({hint_id})")
-    deleted = ui_server.sql("select deleted_at is not null from colorize_hint where id = ?", hint_id)
-    assert deleted == [(1,)]  # soft delete: the row stays
+    deleted = ui_server.values("colorize.Hint", "pk", pk=hint_id, deleted_at__isnull=False)
+    assert deleted == [(hint_id,)]  # soft delete: the row stays
 
 
 def test_a_new_hint_takes_the_colour_chosen_for_it_and_recolouring_is_an_explicit_undoable_act(
@@ -134,7 +134,7 @@ def test_a_new_hint_takes_the_colour_chosen_for_it_and_recolouring_is_an_explici
     (second,) = set(hint_ids(page)) - before - {first}
     assert hint_item(page, first).get_attribute("data-color") == "#d2691e"
     assert hint_item(page, second).get_attribute("data-color") == "#2e7d32"
-    assert ui_server.sql("select color, revision from colorize_hint where id = ?", first) == [("#d2691e", 1)]
+    assert ui_server.values("colorize.Hint", "color", "revision", pk=first) == [("#d2691e", 1)]
 
     # recolouring: select the first hint, pick a colour on the ab plane, press the visible button
     page.get_by_role("button", name=f"Select hint {first} (#d2691e, suggested)").click()
@@ -186,9 +186,7 @@ def test_a_stale_edit_shows_the_current_state_not_a_silent_overwrite(sign_in, ui
     alice.wait_for_function(f"window.findcolor.room.hints.get({hint_id}).color === '#1e3a8a'")
     assert hint_item(alice, hint_id).get_attribute("data-color") == "#1e3a8a"
     alice.evaluate(RELEASE)
-    assert ui_server.sql("select color, revision from colorize_hint where id = ?", hint_id) == [
-        ("#1e3a8a", 2)
-    ]
+    assert ui_server.values("colorize.Hint", "color", "revision", pk=hint_id) == [("#1e3a8a", 2)]
 
 
 def test_a_reviewer_verifies_a_hint_with_evidence_and_curators_see_who_and_when(
@@ -229,14 +227,9 @@ def test_guidance_saves_era_and_situation_for_the_next_render(sign_in, ui_server
     page.get_by_role("checkbox", name="Protest").check()
     page.get_by_role("button", name="Save era and situation").click()
     page.get_by_text("Saved: the next preview and render use this context.").wait_for()
-    era = ui_server.sql(
-        "select e.slug from archive_photo p join archive_era e on e.id = p.era_id where p.id = ?", photo
-    )
-    assert era == [("korean-war",)]
-    situations = ui_server.sql(
-        "select s.slug from archive_photo_situations ps join archive_situation s on s.id = ps.situation_id"
-        " where ps.photo_id = ? order by s.slug",
-        photo,
+    assert ui_server.values("archive.Photo", "era__slug", pk=photo) == [("korean-war",)]
+    situations = ui_server.values(
+        "archive.Photo", "situations__slug", pk=photo, order_by=["situations__slug"]
     )
     assert ("protest",) in situations
 
@@ -258,9 +251,7 @@ def test_a_reference_colour_photo_is_uploaded_kept_for_the_era_and_picked(sign_i
     page.get_by_role("button", name="Keep it as a reference for this era and situation").click()
     page.get_by_role("radio", name="uniform.png (liberation, street)").wait_for()
     assert page.get_by_role("radio", name="uniform.png (liberation, street)").is_checked()
-    rows = ui_server.sql(
-        "select r.source, e.slug from colorize_referencephoto r join archive_era e on e.id = r.era_id"
-    )
+    rows = ui_server.values("colorize.ReferencePhoto", "source", "era__slug", era__isnull=False)
     assert ("National Archives, colour slide 1945", "liberation") in rows
 
 

@@ -15,10 +15,10 @@ from .colorizer import (
     sha256_file,
 )
 from .context import Context
-from .hints import Hint
+from .hints import REACHES, Fence, Hint
 from .profiles import Profile, build_profile
 
 __all__ = [
-    "Cancelled", "CheckpointError", "ColorizeResult", "Colorizer", "Context", "Hint", "Profile",
+    "REACHES", "Cancelled", "CheckpointError", "ColorizeResult", "Colorizer", "Context", "Fence", "Hint", "Profile",
     "build_profile", "get_colorizer", "load_checkpoint", "sha256_file",
 ]  # fmt: skip

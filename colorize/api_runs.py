@@ -139,6 +139,7 @@ class _DecisionView(APIView):
                 "review": review_json(review),
                 "version": version_json(version, published_id=_published_id(version.photo)),
                 "photo_status": version.photo.status,
+                "evidence_warning": review_services.evidence_warning(version),
             },
             status=status.HTTP_201_CREATED,
         )

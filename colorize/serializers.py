@@ -9,7 +9,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from colorize.models import hints as limits
-from colorize.models.hints import Hint, HintShape, HintStatus
+from colorize.models.hints import Hint, HintReach, HintShape, HintStatus
 
 # A stored file's URL as storage gives it: a path on this site ("/media/...") for local files, an absolute,
 # signed URL with S3; null when there is none.
@@ -64,7 +64,15 @@ class HintSerializer(serializers.Serializer):
         default=0.01,
         help_text="stroke width, fraction of the long side",
     )
-    color = serializers.RegexField(r"^#[0-9a-fA-F]{6}$", help_text='sRGB "#rrggbb"')
+    color = serializers.RegexField(
+        r"^#[0-9a-fA-F]{6}$", help_text='sRGB "#rrggbb" (a fence has none: it is sent as "#000000")'
+    )
+    reach = serializers.ChoiceField(
+        choices=HintReach.values,
+        default=HintReach.WIDE,
+        help_text='how far the colour spreads: "object" (this object), "region" (this region) or "wide" (the '
+        "model's own reach); a fence (shape \"fence\") is a line no hint's colour crosses",
+    )
     lab = serializers.SerializerMethodField()
     status = serializers.ChoiceField(choices=HintStatus.values, read_only=True)
     evidence_note = serializers.CharField(required=False, allow_blank=True, max_length=limits.MAX_NOTE)

@@ -22,6 +22,7 @@ from archive import languages
 from archive.access import NotFound, check_role
 from archive.models import Photo
 from colorize.models.hints import (
+    FENCE_COLOR,
     MAX_NOTE,
     MAX_RADIUS,
     MAX_SOURCE,
@@ -30,6 +31,7 @@ from colorize.models.hints import (
     MAX_WIDTH,
     Hint,
     HintEvent,
+    HintReach,
     HintShape,
     HintStatus,
     room_revision,
@@ -52,9 +54,12 @@ HINT_FIELDS = {
     "evidence_note_lang",
     "evidence_source",
     "evidence_url",
+    "reach",
 }
 EVIDENCE_FIELDS = {"evidence_note", "evidence_note_lang", "evidence_source", "evidence_url"}
-GEOMETRY_FIELDS = {"x", "y", "shape", "radius", "points", "width", "color"}
+# reach changes what the colour covers: like a move, it returns a verified hint to "suggested"
+GEOMETRY_FIELDS = {"x", "y", "shape", "radius", "points", "width", "color", "reach"}
+LINE_SHAPES = (HintShape.STROKE, HintShape.FENCE)  # shapes drawn as a polyline
 
 
 class StaleRevision(ServiceError):
@@ -164,14 +169,28 @@ def _check_shape(data: dict, clean: dict, errors: dict, partial: bool) -> None:
     if not partial:
         shape = clean.get("shape") or ("stroke" if clean.get("points") else "point")
         clean["shape"] = shape
-        required = ["color"] + (["points"] if shape == "stroke" else ["x", "y"])
+        required = ([] if shape == HintShape.FENCE else ["color"]) + (
+            ["points"] if shape in LINE_SHAPES else ["x", "y"]
+        )
         for key in required:
             if key not in data and key not in errors:
                 errors[key] = [_("this field is required")]
-    if clean.get("shape") == "stroke" or ("points" in clean and clean.get("shape") != "point"):
+    if clean.get("shape") in LINE_SHAPES or ("points" in clean and clean.get("shape") != "point"):
         if "points" in clean and clean["points"] is not None and len(clean["points"]) < 2:
             if "points" not in errors:
                 errors["points"] = [_("a stroke needs at least 2 points")]
+
+
+def clean_reach(data: dict, clean: dict, errors: dict) -> None:
+    """Hint reach and fences (issue 23): `reach` is one of HintReach (default "wide", the model's own reach);
+    a fence (shape "fence") is a line like a stroke with no colour of its own."""
+    if "reach" in data:
+        if data["reach"] not in HintReach.values:
+            errors["reach"] = [_("must be one of %(values)s") % {"values": ", ".join(HintReach.values)}]
+        else:
+            clean["reach"] = data["reach"]
+    if clean.get("shape") == HintShape.FENCE:
+        clean.pop("color", None)
 
 
 def clean_hint_data(data, *, partial: bool) -> dict:
@@ -218,6 +237,7 @@ def clean_hint_data(data, *, partial: bool) -> dict:
         clean["evidence_source"] = _text(data, "evidence_source", errors, MAX_SOURCE)
     if "evidence_url" in data:
         clean["evidence_url"] = _url(data, errors)
+    clean_reach(data, clean, errors)
     _check_shape(data, clean, errors, partial)
     if errors:
         raise ServiceError("invalid", fields_message(dict(sorted(errors.items()))), fields=errors)
@@ -383,7 +403,9 @@ def _apply_fields(hint: Hint, clean: dict) -> None:
             hint.set_color(value)
         else:
             setattr(hint, key, value)
-    if hint.shape == HintShape.STROKE:
+    if hint.shape == HintShape.FENCE:
+        hint.set_color(FENCE_COLOR)
+    if hint.shape in LINE_SHAPES:
         if len(hint.points or []) < 2:
             raise ServiceError(
                 "invalid", _("a stroke needs at least 2 points"), fields={"points": [_("at least 2 points")]}
@@ -402,7 +424,7 @@ def do_add_hint(user, photo: Photo, data, request_id=None) -> HintChange:
         if (dup := _duplicate(photo, user, request_id)) is not None:
             return dup
         hint = Hint(photo=photo, created_by=user, status=HintStatus.SUGGESTED)
-        if clean["shape"] == HintShape.STROKE:
+        if clean["shape"] in LINE_SHAPES:
             clean.setdefault("x", clean["points"][0][0])
             clean.setdefault("y", clean["points"][0][1])
         _apply_fields(hint, clean)

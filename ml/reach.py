@@ -9,8 +9,8 @@ still not reach a look-alike region on the other side of a boundary. Shortest pa
 
 Per hint (`ml.hints.REACHES`), `token_terms` turns the colorizer's token rows into the logit each token loses at
 each pixel: "wide" uses the checkpoint's `hint_reach` / `reach_edge` (the behaviour before reach was per hint);
-"region" and "object" use the stronger `REACH_SETTINGS` (more logit lost per long side, a costlier lightness
-edge, and a constant lowered token logit, i.e. a per-token null bias). A fence (`ml.hints.Fence`) removes the
+"region" and "object" use `REACH_SETTINGS` (a raised token logit, i.e. a per-token null bias, and a far costlier
+lightness edge, measured also at full resolution so that a thin outline counts). A fence (`ml.hints.Fence`) removes the
 grid's pixels under its stroke, so a distance across it is infinite and the token's logit there is -inf-like
 (`BLOCKED_LOGIT`): no hint crosses it, whatever its reach. Design note: docs/model.md, "Reach per hint".
 """
@@ -29,11 +29,12 @@ STEPS = [(0, 1), (1, -1), (1, 0), (1, 1)]  # half of the 8 neighbours; the graph
 # sample (then a, b are 0 and group numbers the fence, so consecutive samples of one fence are joined).
 TOKEN_COLS = 6
 FENCE = len(REACHES)
-# (logit lost per long side, lightness-edge cost, constant logit lost) for the narrower reaches; chosen on the
-# medal-on-khaki test image (ml/tests/test_hint_reach.py) and measured on held-out training photos
-# (bench/ml_reach_object.py, docs/model.md). "object": a negative constant (a token logit raised by 4) with a
-# steep fall (150 per long side): strong on the hint's own few percent of the photo, gone beyond.
-REACH_SETTINGS = {"object": (150.0, 1.0, -4.0), "region": (6.0, 6.0, 0.0)}
+# (logit lost per long side, lightness-edge cost, constant logit lost, fine edges) for the narrower reaches;
+# chosen on the medal-on-khaki test image (ml/tests/test_hint_reach.py) and held-out training photos
+# (bench/ml_reach_object.py, docs/model.md). Both raise the token's logit (a negative constant: the hint wins
+# its own region outright) and make an edge very costly, its full-resolution crest included (`crests`), so the
+# hint fills what lies inside the edges around it and stops at them; "object" stops harder than "region".
+REACH_SETTINGS = {"object": (2.5, 40.0, -9.0, True), "region": (1.0, 20.0, -8.0, True)}
 BLOCKED_LOGIT = 1e4  # a token's logit lowered by this much is gone from the softmax (exp(-1e4) == 0)
 FENCE_STEP = 0.004  # fence samples along its polyline, in long sides
 
@@ -92,10 +93,13 @@ def fence_mask(rows: np.ndarray, h: int, w: int) -> np.ndarray:
     return d
 
 
-def grid_graph(L: np.ndarray, edge: float, blocked: np.ndarray | None = None) -> sp.csr_matrix:
+def grid_graph(
+    L: np.ndarray, edge: float, blocked: np.ndarray | None = None, crest: np.ndarray | None = None
+) -> sp.csr_matrix:
     """The 8-neighbour graph of an (h,w) lightness map in [0,100]: a step costs its length in long sides plus
-    edge x |delta L| / 100; no step enters or leaves a `blocked` (h,w) cell (a fence). Returns an (h*w, h*w)
-    symmetric sparse matrix."""
+    edge x |delta L| / 100, plus edge x the larger `crest` (h,w) of its two cells / 100 when given (the finest
+    edges inside each cell, `crests`); no step enters or leaves a `blocked` (h,w) cell (a fence). Returns an
+    (h*w, h*w) symmetric sparse matrix."""
     h, w = L.shape
     long = max(h, w)
     Lf = np.asarray(L, np.float64) / 100.0
@@ -109,6 +113,10 @@ def grid_graph(L: np.ndarray, edge: float, blocked: np.ndarray | None = None) ->
         cost = np.hypot(dr, dc) / long + edge * np.abs(
             Lf[r0:r1, c0:c1] - Lf[r0 + dr : r1 + dr, c0 + dc : c1 + dc]
         )
+        if crest is not None:
+            cost = cost + edge / 100.0 * np.maximum(
+                crest[r0:r1, c0:c1], crest[r0 + dr : r1 + dr, c0 + dc : c1 + dc]
+            )
         # a zero weight would read as "no edge" in csgraph
         cost = np.maximum(cost, 1e-9)
         keep = np.ones(a.shape, bool)
@@ -123,7 +131,7 @@ def grid_graph(L: np.ndarray, edge: float, blocked: np.ndarray | None = None) ->
 
 
 def distances(
-    L: np.ndarray, points: np.ndarray, edge: float, blocked: np.ndarray | None = None
+    L: np.ndarray, points: np.ndarray, edge: float, blocked: np.ndarray | None = None, crest=None
 ) -> np.ndarray:
     """Distance along the photo from each point to every pixel.
 
@@ -142,8 +150,28 @@ def distances(
     src = rows * w + cols
     uniq, inv = np.unique(src, return_inverse=True)
     # the graph is symmetric already (G + G.T): directed search gives the same distances, faster
-    d = dijkstra(grid_graph(L, edge, blocked), directed=True, indices=uniq)
+    d = dijkstra(grid_graph(L, edge, blocked, crest), directed=True, indices=uniq)
     return d[inv].astype(np.float32)
+
+
+CREST_FLOOR = 3.0  # L units: steps between neighbouring pixels below this are grain, not an edge
+
+
+def crests(L: np.ndarray, h: int, w: int) -> np.ndarray:
+    """The strongest step of L between neighbouring full-resolution pixels inside each cell of an (h,w) grid,
+    less CREST_FLOOR (>= 0). A thin outline (a ribbon's border) that averaging L onto the coarse grid would
+    wash out still costs its full step. L (H,W) [0,100], H and W multiples of h and w. Returns (h,w) float64."""
+    H, W = L.shape
+    Lf = np.asarray(L, np.float64)
+    G = np.zeros((H, W))
+    dx = np.abs(np.diff(Lf, axis=1))
+    dy = np.abs(np.diff(Lf, axis=0))
+    G[:, :-1] = np.maximum(G[:, :-1], dx)
+    G[:, 1:] = np.maximum(G[:, 1:], dx)
+    G[:-1] = np.maximum(G[:-1], dy)
+    G[1:] = np.maximum(G[1:], dy)
+    G = np.maximum(G - CREST_FLOOR, 0.0)
+    return G[: h * (H // h), : w * (W // w)].reshape(h, H // h, w, W // w).max(axis=(1, 3))
 
 
 def _straight(points: np.ndarray, h: int, w: int) -> np.ndarray:
@@ -173,9 +201,9 @@ def token_terms(L: np.ndarray, rows: np.ndarray, hint_reach: float, reach_edge: 
     wide = REACHES.index("wide")
     if len(toks) == 0 or (not len(fences) and (codes == wide).all() and hint_reach <= 0):
         return toks, None
-    settings = {wide: (hint_reach, reach_edge, 0.0)}
-    for name, (r, e, b) in REACH_SETTINGS.items():
-        settings[REACHES.index(name)] = (max(r, hint_reach), max(e, reach_edge), b)
+    settings = {wide: (hint_reach, reach_edge, 0.0, False)}
+    for name, (r, e, b, fine) in REACH_SETTINGS.items():
+        settings[REACHES.index(name)] = (max(r, hint_reach), max(e, reach_edge), b, fine)
     h4, w4 = max(H // 4, 1), max(W // 4, 1)
     L4 = None
     blocked = None
@@ -184,7 +212,7 @@ def token_terms(L: np.ndarray, rows: np.ndarray, hint_reach: float, reach_edge: 
     pen = np.zeros((len(toks), h2, w2), np.float32)
     for code in np.unique(codes):
         sel = codes == code
-        r, e, b = settings[int(code)]
+        r, e, b, fine = settings[int(code)]
         pts = toks[sel, :2]
         if e <= 0 and blocked is None:
             pen[sel] = r * _straight(pts, h2, w2) + b
@@ -192,7 +220,8 @@ def token_terms(L: np.ndarray, rows: np.ndarray, hint_reach: float, reach_edge: 
         if L4 is None:
             t = np.asarray(L, np.float64)
             L4 = t[: h4 * (H // h4), : w4 * (W // w4)].reshape(h4, H // h4, w4, W // w4).mean(axis=(1, 3))
-        d = distances(L4, pts, e, blocked).reshape(-1, h4, w4)
+        crest = crests(L, h4, w4) if fine else None
+        d = distances(L4, pts, e, blocked, crest).reshape(-1, h4, w4)
         fin = np.isfinite(d)
         p4 = np.where(fin, r * np.where(fin, d, 0.0) + b, BLOCKED_LOGIT)
         pen[sel] = _upsample(p4, h2, w2)

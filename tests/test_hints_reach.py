@@ -104,3 +104,38 @@ def test_undo_of_a_reach_change_restores_the_old_reach(people, photo, client_for
     undo = client.post(f"/api/photos/{photo.pk}/hints/undo/", {}, content_type="application/json")
     assert undo.status_code in (200, 201), undo.content
     assert Hint.objects.get().reach == "wide"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_in_the_room_a_curators_object_hint_and_fence_reach_the_other_curator_and_a_bad_reach_is_an_error(
+    people, photo, settings, short_lived_connections
+):
+    import asyncio
+
+    from django.contrib.auth import get_user_model
+
+    from accounts.models import Role
+    from tests.factories import add_member
+    from tests.test_room_consumer import close_all, joined, next_frame, reply_to, send
+
+    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    second = get_user_model().objects.create_user("curator2", password="x")
+    add_member(people.collection, second, Role.CURATOR)
+
+    async def scenario():
+        alice, _ = await joined(people.curator, photo)
+        bob, _ = await joined(second, photo)
+        await send(alice, type="hint.add", request_id="r1", hint={**RED, "reach": "object"})
+        assert (await reply_to(alice, "r1"))["type"] == "ack"
+        seen = await next_frame(bob, "hint.added")
+        assert seen["hint"]["reach"] == "object"
+        await send(alice, type="hint.add", request_id="r2", hint=FENCE)
+        assert (await reply_to(alice, "r2"))["type"] == "ack"
+        assert (await next_frame(bob, "hint.added"))["hint"]["shape"] == "fence"
+        await send(alice, type="hint.add", request_id="r3", hint={**RED, "reach": "far"})
+        error = await reply_to(alice, "r3")
+        assert error["type"] == "error" and "reach" in error["fields"]
+        await close_all(alice, bob)
+
+    asyncio.run(scenario())
+    assert sorted(Hint.objects.values_list("shape", "reach")) == [("fence", "wide"), ("point", "object")]

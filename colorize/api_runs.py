@@ -19,6 +19,7 @@ from archive.models import PhotoStatus
 from colorize.access import can_see_drafts, get_run_for, get_version_for
 from colorize.models import ReferencePhoto, Run
 from colorize.serializers import (
+    EvidenceWarningSerializer,
     ReferenceSerializer,
     ReviewSerializer,
     RunSerializer,
@@ -276,6 +277,7 @@ ReviewDecisionSerializer = inline_serializer(
         "review": ReviewSerializer(),
         "version": VersionSerializer(),
         "photo_status": serializers.ChoiceField(choices=PhotoStatus.choices),
+        "evidence_warning": EvidenceWarningSerializer(allow_null=True),
     },
 )
 ReferenceListSerializer = inline_serializer("ReferenceList", {"results": ReferenceSerializer(many=True)})

@@ -193,6 +193,20 @@ class ReviewSerializer(serializers.Serializer):
     replace_reason = serializers.CharField(read_only=True)
 
 
+class EvidenceWarningSerializer(serializers.Serializer):
+    """What a reviewer must know about a version's evidence (colorize/services/review.py evidence_warning)."""
+
+    codes = serializers.ListField(
+        child=serializers.ChoiceField(choices=["no_verified_hint", "verified_since_render"]), read_only=True
+    )
+    message = serializers.CharField(read_only=True, help_text="in the reader's language")
+    hints_verified_since = serializers.ListField(child=serializers.IntegerField(), read_only=True)
+    rerender = serializers.DictField(
+        read_only=True,
+        help_text="the run request that renders the photo again with the current hints: method, url, body",
+    )
+
+
 class ModelInfoSerializer(serializers.Serializer):
     name = serializers.CharField(source="model_name")
     version = serializers.CharField(source="model_version")

@@ -104,3 +104,21 @@ def test_a_curator_may_attach_evidence_to_a_suggested_hint_but_not_verify_it(peo
     )
     assert refused.status_code == 403
     assert Hint.objects.get().status == "suggested" and Hint.objects.get().verified_at is None
+
+
+def test_the_exported_provenance_says_each_hints_reach_and_a_fence(people, photo, client_for):
+    import json
+
+    hint = Hint.objects.get(pk=hint_services.do_add_hint(people.curator, photo, RED).hint["id"])
+    _verify(people, hint)
+    hint_services.do_add_hint(people.curator, photo, {"shape": "fence", "points": [[0.6, 0.0], [0.6, 1.0]]})
+    version = run_now(people.curator, photo, {"hints": "all"}).version
+    _post(client_for(people.curator), f"/api/versions/{version.pk}/submit/")
+    assert _post(client_for(people.reviewer), f"/api/versions/{version.pk}/approve/").status_code == 201
+    response = client_for(people.viewer).get(f"/api/versions/{version.pk}/export/?format=json")
+    assert response.status_code == 200
+    items = json.loads(response.content)["hints"]["items"]
+    assert sorted((h["shape"], h["reach"], h["status"]) for h in items) == [
+        ("fence", "wide", "suggested"),
+        ("point", "object", "verified"),
+    ]

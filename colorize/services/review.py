@@ -25,7 +25,14 @@ from colorize.access import (
     published_version,
 )
 from colorize.models import Review, ReviewDecision, Version
-from colorize.serializers import file_url, hint_json, review_json, run_json, version_json
+from colorize.serializers import (
+    EvidenceWarningSerializer,
+    file_url,
+    hint_json,
+    review_json,
+    run_json,
+    version_json,
+)
 from colorize.services.events import broadcast
 from colorize.services.hints import HINT_FIELDS
 from config import jobs
@@ -399,12 +406,16 @@ def evidence_warning(version: Version) -> dict | None:
         "reference": run.reference_id,
         "options": run.options or {},
     }
-    return {
-        "codes": codes,
-        "message": " ".join(messages),
-        "hints_verified_since": since,
-        "rerender": {"method": "POST", "url": f"/api/photos/{version.photo_id}/runs/", "body": body},
-    }
+    return dict(
+        EvidenceWarningSerializer(
+            {
+                "codes": codes,
+                "message": " ".join(messages),
+                "hints_verified_since": since,
+                "rerender": {"method": "POST", "url": f"/api/photos/{version.photo_id}/runs/", "body": body},
+            }
+        ).data
+    )
 
 
 def queue_item(version: Version) -> dict:

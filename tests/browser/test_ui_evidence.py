@@ -54,7 +54,10 @@ def test_a_curator_places_a_hint_for_this_object_and_attaches_evidence_in_the_hi
         " return h && h.evidence_image && h.evidence_source; })()"
     )
     hint = reviewer.evaluate(f"window.findcolor.room.hints.get({hint_id})")
-    assert hint["evidence_note"].startswith("약장 리본") and hint["evidence_url"] == "https://archive.example/sc-12345"
+    assert (
+        hint["evidence_note"].startswith("약장 리본")
+        and hint["evidence_url"] == "https://archive.example/sc-12345"
+    )
     assert hint["status"] == "suggested" and hint["evidence_image"].endswith(".png")
     reviewer_item = reviewer.locator(f'#hint-list .hint-item[data-hint="{hint_id}"]')
     reviewer_item.get_by_role("link", name="image").wait_for()
@@ -62,3 +65,60 @@ def test_a_curator_places_a_hint_for_this_object_and_attaches_evidence_in_the_hi
     assert item.get_by_role("button", name=f"Verify hint {hint_id}").count() == 0
     image = curator.request.get(ui_server.url + hint["evidence_image"])
     assert image.status == 200 and image.body() == _png()
+
+
+def test_a_reviewer_is_told_in_the_review_queue_that_a_hint_was_verified_after_the_render_and_rerenders(
+    sign_in, ui_server
+):
+    import time
+
+    from tests.browser.test_ui_publishing import _call, _small_png
+
+    collection = ui_server.seed["collection"]
+    curator = sign_in("curator")
+    curator.set_default_timeout(60000)
+    status, photo = _call(
+        curator, f"/api/collections/{collection}/photos/", "POST", {"title": "Evidence test"}, _small_png()
+    )
+    assert status == 201, photo
+    photo_id = photo["id"]
+    status, added = _call(
+        curator, f"/api/photos/{photo_id}/hints/", "POST", {"x": 0.3, "y": 0.4, "color": "#b22222"}
+    )
+    assert status == 201, added
+    hint_id = added["hint"]["id"]
+    status, run = _call(curator, f"/api/photos/{photo_id}/runs/", "POST", {"hints": "all"})
+    assert status == 202, run
+    version_id = None
+    for _ in range(240):  # the server's worker renders it; poll its state, no time bound asserted
+        status, body = _call(curator, f"/api/runs/{run['id']}/")
+        if body.get("version"):
+            version_id = body["version"]
+            break
+        assert body["status"] not in ("failed", "cancelled"), body
+        time.sleep(0.5)
+    assert version_id is not None
+    assert _call(curator, f"/api/versions/{version_id}/submit/", "POST", {})[0] == 201
+
+    reviewer = sign_in("reviewer")
+    reviewer.set_default_timeout(60000)
+    status, verified = _call(
+        reviewer,
+        f"/api/hints/{hint_id}/",
+        "PATCH",
+        {"revision": 1, "status": "verified", "evidence_source": "Signal Corps caption, 1951"},
+    )
+    assert status == 200, verified
+    reviewer.goto(f"{ui_server.url}/review/")
+    item = reviewer.locator(f'.review-item[data-version="{version_id}"]')
+    warning = item.locator(".evidence-warning")
+    warning.wait_for()
+    assert "verified after this version was rendered" in warning.inner_text()
+    assert "no verified hint" in warning.inner_text()
+    runs_before = ui_server.sql("select count(*) from colorize_run where photo_id = ?", photo_id)[0][0]
+    warning.get_by_role("button", name="Re-render with the current evidence").click()
+    warning.locator("[role=status]", has_text="Re-render requested").wait_for()
+    assert (
+        ui_server.sql("select count(*) from colorize_run where photo_id = ?", photo_id)[0][0]
+        == runs_before + 1
+    )

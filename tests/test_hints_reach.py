@@ -139,3 +139,11 @@ def test_in_the_room_a_curators_object_hint_and_fence_reach_the_other_curator_an
 
     asyncio.run(scenario())
     assert sorted(Hint.objects.values_list("shape", "reach")) == [("fence", "wide"), ("point", "object")]
+
+
+def test_a_fence_is_not_published_as_a_colour_annotation(people, photo, client_for):
+    client = client_for(people.curator)
+    red = post(client, photo, RED).json()["hint"]["id"]
+    assert post(client, photo, FENCE).status_code == 201
+    page = client_for(people.viewer).get(f"/api/photos/{photo.pk}/annotations/").json()
+    assert [item["id"].rsplit("-", 1)[1] for item in page["items"]] == [str(red)]

@@ -19,6 +19,7 @@ from archive.models import PhotoStatus
 from colorize.access import can_see_drafts, get_run_for, get_version_for
 from colorize.models import ReferencePhoto, Run
 from colorize.serializers import (
+    EvidenceWarningSerializer,
     ReferenceSerializer,
     ReviewSerializer,
     RunSerializer,
@@ -137,6 +138,7 @@ class _DecisionView(APIView):
                 "review": review_json(review),
                 "version": version_json(version, published_id=_published_id(version.photo)),
                 "photo_status": version.photo.status,
+                "evidence_warning": review_services.evidence_warning(version),
             },
             status=status.HTTP_201_CREATED,
         )
@@ -273,6 +275,7 @@ ReviewDecisionSerializer = inline_serializer(
         "review": ReviewSerializer(),
         "version": VersionSerializer(),
         "photo_status": serializers.ChoiceField(choices=PhotoStatus.choices),
+        "evidence_warning": EvidenceWarningSerializer(allow_null=True),
     },
 )
 ReferenceListSerializer = inline_serializer("ReferenceList", {"results": ReferenceSerializer(many=True)})

@@ -266,7 +266,8 @@ def hint_annotations(request, photo: Photo) -> dict:
     page_id = _abs(request, reverse("photo-annotations", args=[photo.pk]))
     canvas = f"{manifest_url(request, photo.pk).rsplit('/', 1)[0]}/canvas/1"
     items = []
-    for hint in Hint.objects.live().filter(photo=photo).select_related("created_by", "verified_by"):
+    hints = Hint.objects.live().filter(photo=photo).exclude(shape="fence")  # a fence is no colour annotation
+    for hint in hints.select_related("created_by", "verified_by"):
         body = [  # a colour code has no language; words do
             {"type": "TextualBody", "purpose": "tagging", "value": hint.color, "format": "text/plain"},
             {

@@ -9,7 +9,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from colorize.models import hints as limits
-from colorize.models.hints import Hint, HintShape, HintStatus
+from colorize.models.hints import Hint, HintReach, HintShape, HintStatus
 from ml.colorspace import HEX_COLOR
 
 # A stored file's URL as storage gives it: a path on this site ("/media/...") for local files, an absolute,
@@ -65,7 +65,15 @@ class HintSerializer(serializers.Serializer):
         default=0.01,
         help_text="stroke width, fraction of the long side",
     )
-    color = serializers.RegexField(rf"^{HEX_COLOR.pattern}$", help_text='sRGB "#rrggbb"')
+    color = serializers.RegexField(
+        rf"^{HEX_COLOR.pattern}$", help_text='sRGB "#rrggbb" (a fence has none: it is sent as "#000000")'
+    )
+    reach = serializers.ChoiceField(
+        choices=HintReach.values,
+        default=HintReach.WIDE,
+        help_text='how far the colour spreads: "object" (this object), "region" (this region) or "wide" (the '
+        "model's own reach); a fence (shape \"fence\") is a line no hint's colour crosses",
+    )
     lab = serializers.SerializerMethodField()
     status = serializers.ChoiceField(choices=HintStatus.values, read_only=True)
     evidence_note = serializers.CharField(required=False, allow_blank=True, max_length=limits.MAX_NOTE)
@@ -184,6 +192,20 @@ class ReviewSerializer(serializers.Serializer):
     at = IsoDateTimeField(source="created_at", read_only=True)
     replaced_version = serializers.IntegerField(source="replaced_version_id", read_only=True, allow_null=True)
     replace_reason = serializers.CharField(read_only=True)
+
+
+class EvidenceWarningSerializer(serializers.Serializer):
+    """What a reviewer must know about a version's evidence (colorize/services/review.py evidence_warning)."""
+
+    codes = serializers.ListField(
+        child=serializers.ChoiceField(choices=["no_verified_hint", "verified_since_render"]), read_only=True
+    )
+    message = serializers.CharField(read_only=True, help_text="in the reader's language")
+    hints_verified_since = serializers.ListField(child=serializers.IntegerField(), read_only=True)
+    rerender = serializers.DictField(
+        read_only=True,
+        help_text="the run request that renders the photo again with the current hints: method, url, body",
+    )
 
 
 class ModelInfoSerializer(serializers.Serializer):

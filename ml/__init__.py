@@ -21,6 +21,8 @@ _HOMES = {
     "sha256_file": "checkpoint",
     "Context": "context",
     "Hint": "hints",
+    "Fence": "hints",
+    "REACHES": "hints",
     "Profile": "profiles",
     "build_profile": "profiles",
 }

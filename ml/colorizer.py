@@ -36,7 +36,7 @@ from .colorspace import gray_to_l, lab_to_rgb, rgb_to_hex, rgb_to_l
 from .context import ERAS, SITUATIONS, Context
 from .encoder import EncoderMismatch, load_encoder
 from .enforce import exact_fix, guided_upsample, resize
-from .hints import Hint
+from .hints import Fence, Hint
 from .inference import InferenceSettings
 from .net import FindColorNet2, NetArgs
 from .profiles import Profile, image_global_hint
@@ -90,14 +90,18 @@ def parse_gray(gray) -> np.ndarray:
 
 
 def hint_tokens(hints, H: int, W: int, step: float = 0.02, max_per_hint: int = 16) -> np.ndarray:
-    """The network's hint tokens for an (H,W) photo: (K,4) float32 rows (x, y, a, b), x = column / W.
+    """The network's hint tokens for an (H,W) photo: (K,6) float32 rows (x, y, a, b, reach code, hint index),
+    x = column / W; a Fence gives dense rows with reach code `reach.FENCE` (`ml/reach.py`).
 
     A point hint is one token at its centre plus, when its radius is large (> 2 % of the long side), six tokens
     on a ring at 60 % of its radius; a stroke gives tokens along its polyline every `step` of the long side.
     """
     long = max(H, W)
-    rows = []
-    for h in hints:
+    rows, fences = [], []
+    for i, h in enumerate(hints):
+        if isinstance(h, Fence):
+            fences.append(reach.fence_rows(h, H, W, i))
+            continue
         a, b = h.ab
         pts = [(h.x, h.y)] + list(h.points or [])
         if len(pts) > 1:
@@ -119,8 +123,8 @@ def hint_tokens(hints, H: int, W: int, step: float = 0.02, max_per_hint: int = 1
                 ang = k * np.pi / 3
                 pts.append((h.x + r * np.cos(ang) / W, h.y + r * np.sin(ang) / H))
         for px, py in pts:
-            rows.append((min(max(px, 0.0), 1.0), min(max(py, 0.0), 1.0), a, b))
-    return np.array(rows, dtype=np.float32).reshape(-1, 4)
+            rows.append((min(max(px, 0.0), 1.0), min(max(py, 0.0), 1.0), a, b, reach.reach_code(h), i))
+    return np.concatenate([np.array(rows, dtype=np.float32).reshape(-1, reach.TOKEN_COLS), *fences])
 
 
 class Colorizer:
@@ -228,17 +232,18 @@ class Colorizer:
         ph, pw = (-h) % 32, (-w) % 32
         x = torch.from_numpy(np.ascontiguousarray(L, dtype=np.float32))[None, None]
         x = F.pad(x, (0, pw, 0, ph), mode="replicate").to(self.device)
-        tok = torch.from_numpy(np.asarray(tokens, np.float32).reshape(-1, 4).copy())
+        tok = np.asarray(tokens, np.float32).reshape(-1, reach.TOKEN_COLS).copy()
         tok[:, 0] *= w / (w + pw)
         tok[:, 1] *= h / (h + ph)
-        tok = tok[None].to(self.device)
+        tok, pen = reach.token_terms(
+            x[0, 0].cpu().numpy(), tok, self.settings.hint_reach, self.settings.reach_edge
+        )
+        pen = None if pen is None else torch.from_numpy(pen)[None].to(self.device)
+        tok = torch.from_numpy(tok)[None].to(self.device)
         tm = torch.ones(1, tok.shape[1], dtype=torch.bool, device=self.device)
         gh = torch.from_numpy(np.asarray(ghint, np.float32)[None]).to(self.device)
         era = torch.tensor([ctx_ids[0]], device=self.device)
         sit = torch.tensor([ctx_ids[1]], device=self.device)
-        dist = None
-        if self.settings.hint_reach > 0 and self.settings.reach_edge > 0 and tok.shape[1]:
-            dist = self._reach_distances(x, tok)
         with self._lock:
             taps, pooled = self.net.encode(x)
             out = self.net.head(
@@ -254,7 +259,7 @@ class Colorizer:
                 null_bias=self.settings.null_bias,
                 hint_hist=self.settings.hint_hist,
                 reach=self.settings.hint_reach,
-                dist=dist,
+                penalty=pen,
             )
             ab = out["ab"]
             if mix > 0:
@@ -273,15 +278,6 @@ class Colorizer:
             "g": out["g"],
             "f8": taps[1] if want_taps else None,
         }
-
-    def _reach_distances(self, x, tok) -> torch.Tensor:
-        """Distances along the photo from each token to every pixel of the attention grid (1/2 of the padded
-        input), computed on a 1/4 grid and upsampled. x (1,1,H,W), tok (1,K,4) -> (1,K,H/2,W/2)."""
-        H, W = x.shape[-2:]
-        L4 = F.interpolate(x, size=(H // 4, W // 4), mode="area")[0, 0].cpu().numpy()
-        d = reach.distances(L4, tok[0, :, :2].cpu().numpy(), self.settings.reach_edge)
-        d = torch.from_numpy(d).view(1, -1, H // 4, W // 4)
-        return F.interpolate(d, size=(H // 2, W // 2), mode="bilinear", align_corners=False).to(self.device)
 
     def _tiled(self, L, hints, ghint, ctx_ids, glob, use_dcm, tick, timings, mix):
         """Overlapping tiles at the working size, each with the hints inside it and the global pass's vector g;
@@ -387,8 +383,8 @@ class Colorizer:
         L = parse_gray(gray)
         hints = list(hints or ())
         for h in hints:
-            if not isinstance(h, Hint):
-                raise ValueError(f"hints must be ml.Hint objects, got {type(h).__name__}")
+            if not isinstance(h, (Hint, Fence)):
+                raise ValueError(f"hints must be ml.Hint or ml.Fence objects, got {type(h).__name__}")
         if context is not None and not isinstance(context, Context):
             raise ValueError("context must be an ml.Context")
         if max_side is not None:

@@ -2,6 +2,10 @@
 
 Coordinates are normalized: x = column / W, y = row / H, both in [0,1]; radius and width are fractions of the
 image's long side. A hint fixes chroma (a, b) only; lightness always comes from the photo.
+
+Each hint has a reach (`REACHES`): "wide" (the checkpoint's own reach, as before reach existed), "region" or
+"object" (a hint that stays on its own object, even where a look-alike of the same lightness touches it). A Fence
+is a stroke no hint crosses. How a reach and a fence act on the attention: `ml/reach.py`.
 """
 
 from __future__ import annotations
@@ -11,6 +15,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from .colorspace import hex_to_ab
+
+# A hint's reach, narrowest first; "wide" is the default and the behaviour of hints before reach existed.
+REACHES = ("object", "region", "wide")
 
 
 @dataclass(frozen=True)
@@ -25,8 +32,11 @@ class Hint:
     width: float = 0.01
     verified: bool = True
     lab_ab: tuple[float, float] | None = None  # optional exact chroma; overrides `color` (used by evaluation)
+    reach: str = "wide"  # one of REACHES: how far the hint spreads beyond the pixels it covers
 
     def __post_init__(self):
+        if self.reach not in REACHES:
+            raise ValueError(f"hint reach must be one of {', '.join(REACHES)}, got {self.reach!r}")
         if self.lab_ab is None:
             hex_to_ab(self.color)  # raises ValueError on a bad colour
         coords = [(self.x, self.y)] + list(self.points or [])
@@ -63,6 +73,30 @@ class Hint:
         rc[:, 0] = rc[:, 0].clip(0, H - 1)
         rc[:, 1] = rc[:, 1].clip(0, W - 1)
         return rc if len(rc) == 1 else np.unique(rc, axis=0)
+
+
+@dataclass(frozen=True)
+class Fence:
+    """A stroke no hint crosses: a polyline (x, y) + points, normalized to [0,1] like a hint's. It has no colour
+    and colours nothing; a hint's attention is cut off on the far side of it (`ml/reach.py`)."""
+
+    x: float
+    y: float
+    points: list[tuple[float, float]]
+    verified = False  # never an anchor
+    radius = 0.0
+
+    def __post_init__(self):
+        coords = [(self.x, self.y)] + list(self.points or [])
+        if len(coords) < 2:
+            raise ValueError("a fence needs at least two points")
+        for px, py in coords:
+            if not (np.isfinite(px) and np.isfinite(py) and 0.0 <= px <= 1.0 and 0.0 <= py <= 1.0):
+                raise ValueError(f"fence coordinates must be normalized to [0,1], got ({px}, {py})")
+
+    def polyline(self) -> np.ndarray:
+        """(N,2) float64 points (x, y)."""
+        return np.array([(self.x, self.y)] + list(self.points), dtype=np.float64)
 
 
 def hint_footprint(h: Hint, H: int, W: int) -> tuple[slice, slice, np.ndarray]:

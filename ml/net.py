@@ -171,13 +171,16 @@ class FindColorNet2(nn.Module):
         return h2, ab2, logits
 
     def propagate(
-        self, h2, prior_ab2, L, tokens, tmask, null_bias: float = 0.0, reach: float = 0.0, dist=None
-    ):
+        self, h2, prior_ab2, L, tokens, tmask, null_bias: float = 0.0, reach: float = 0.0, dist=None,
+        penalty=None,
+    ):  # fmt: skip
         """Attention of every 1/2-res pixel over the hint tokens + null. Returns ab (B,2,h,w), null weight (B,1,h,w).
 
         reach > 0 (inference only) lowers a token's logit by reach x its distance to the pixel (in units of the
         long side): a hint then fades with distance even where the pixel looks like the hint's object. dist
-        (B,K,h,w), when given, is that distance measured along the photo (`ml/reach.py`) instead of straight."""
+        (B,K,h,w), when given, is that distance measured along the photo (`ml/reach.py`) instead of straight.
+        penalty (B,K,h,w), when given, replaces both: the logit each token loses at each pixel, per hint (its own
+        reach, a per-token null bias, fences; `ml/reach.py` token_terms)."""
         Bsz, _, h, w = h2.shape
         dev = h2.device
         ys = (torch.arange(h, device=dev, dtype=h2.dtype) + 0.5) / h
@@ -196,7 +199,9 @@ class FindColorNet2(nn.Module):
         qk = F.grid_sample(q, grid, mode="bilinear", align_corners=False)[..., 0].permute(0, 2, 1)  # (B,K,D)
         keys = self.k_proj(torch.cat([qk, tokens[..., 2:4].to(q.dtype) / 110.0], dim=-1))  # (B,K,D)
         att = torch.einsum("bdp,bkd->bpk", q.flatten(2), keys) / D**0.5  # (B,P,K)
-        if reach > 0 and dist is not None:
+        if penalty is not None:
+            att = att - penalty.to(q.dtype).flatten(2).permute(0, 2, 1)
+        elif reach > 0 and dist is not None:
             att = att - reach * dist.to(q.dtype).flatten(2).permute(0, 2, 1)
         elif reach > 0:
             aspect = torch.tensor([w, h], device=dev, dtype=q.dtype) / max(h, w)
@@ -213,7 +218,7 @@ class FindColorNet2(nn.Module):
 
     def head(
         self, L, taps, pooled, tokens, tmask, ghint, era, situation, g=None, null_bias: float = 0.0,
-        hint_hist: bool = True, reach: float = 0.0, dist=None,
+        hint_hist: bool = True, reach: float = 0.0, dist=None, penalty=None,
     ):  # fmt: skip
         """Everything after the encoder. Returns dict(ab full-res, prior_ab full-res, logits, g, wnull).
 
@@ -226,7 +231,7 @@ class FindColorNet2(nn.Module):
                 pooled, ghint, hint_histogram(tokens, hm, self.args.n_bins), era, situation
             )
         h2, ab2, logits = self.prior(L, taps, g)
-        prop, wnull = self.propagate(h2, ab2, L, tokens, tmask, null_bias, reach, dist)
+        prop, wnull = self.propagate(h2, ab2, L, tokens, tmask, null_bias, reach, dist, penalty)
         delta = self.refine(torch.cat([h2, prop / 110.0, ab2 / 110.0, wnull], dim=1))
         out2 = prop + delta * 110.0
         up = dict(size=(H, W), mode="bilinear", align_corners=False)

@@ -1,6 +1,8 @@
 """Hints and their event log.
 
-A Hint is one colour a curator pins on a photo: a point with a radius or a brush stroke, with its evidence.
+A Hint is one colour a curator pins on a photo: a point with a radius or a brush stroke, with its evidence and
+its reach (how far the colour spreads: this object, this region, or wide). A hint of shape "fence" is a stroke no
+hint's colour crosses: it has no colour of its own (ml.Fence; design note in docs/model.md, "Reach per hint").
 Every change to a hint appends a HintEvent (before/after snapshots, actor, time, and the photo's monotonic
 room revision); the log is the audit trail, powers undo, and lets a reconnecting client catch up.
 RoomPresence rows record who is connected to a photo's room (pruned when their heartbeat stops).
@@ -20,6 +22,7 @@ __all__ = [
     "Hint",
     "HintEvent",
     "HintQuerySet",
+    "HintReach",
     "HintShape",
     "HintStatus",
     "RoomPresence",
@@ -40,6 +43,18 @@ MAX_URL = 500
 class HintShape(models.TextChoices):
     POINT = "point", _("point")
     STROKE = "stroke", _("brush stroke")
+    FENCE = "fence", _("fence")
+
+
+class HintReach(models.TextChoices):
+    """How far a hint's colour spreads (ml.hints.REACHES); "wide" is the model's own reach, as before."""
+
+    OBJECT = "object", _("this object")
+    REGION = "region", _("this region")
+    WIDE = "wide", _("wide")
+
+
+FENCE_COLOR = "#000000"  # a fence has no colour; the column is required, so it holds this
 
 
 class HintStatus(models.TextChoices):
@@ -68,6 +83,12 @@ class Hint(models.Model):
     points = models.JSONField(default=list, blank=True, help_text="stroke polyline [[x, y], ...]")
     width = models.FloatField(default=0.01, help_text="stroke width, fraction of the long side")
     color = models.CharField(max_length=7, help_text='sRGB "#rrggbb"')
+    reach = models.CharField(
+        max_length=10,
+        choices=HintReach.choices,
+        default=HintReach.WIDE,
+        help_text="how far the colour spreads",
+    )
     lab_l = models.FloatField()
     lab_a = models.FloatField()
     lab_b = models.FloatField()
@@ -135,7 +156,7 @@ class Hint(models.Model):
 
     def polyline(self) -> list[tuple[float, float]]:
         """Every point of the hint: [(x, y)] for a point, the whole polyline for a stroke."""
-        if self.shape == HintShape.STROKE and self.points:
+        if self.shape in (HintShape.STROKE, HintShape.FENCE) and self.points:
             return [(float(px), float(py)) for px, py in self.points]
         return [(self.x, self.y)]
 
@@ -145,14 +166,18 @@ class Hint(models.Model):
         Sizes are fractions of the image's long side, so distances are measured in pixels of the original.
         """
         long = max(width, height)
-        reach = (self.width / 2 if self.shape == HintShape.STROKE else self.radius) * long
+        reach = (self.width / 2 if self.shape != HintShape.POINT else self.radius) * long
         return any(math.hypot((px - x) * width, (py - y) * height) <= reach for px, py in self.polyline())
 
     def to_ml(self):
-        """This hint as an `ml.Hint` (a stroke: the first polyline point plus the rest as `points`)."""
+        """This hint as an `ml.Hint` (a stroke: the first polyline point plus the rest as `points`) or, for a
+        fence, an `ml.Fence`."""
+        from ml import Fence as MLFence
         from ml import Hint as MLHint
 
         line = self.polyline()
+        if self.shape == HintShape.FENCE:
+            return MLFence(x=line[0][0], y=line[0][1], points=line[1:])
         if self.shape == HintShape.STROKE and len(line) > 1:
             return MLHint(
                 x=line[0][0],
@@ -162,8 +187,16 @@ class Hint(models.Model):
                 points=line[1:],
                 width=self.width,
                 verified=self.is_verified,
+                reach=self.reach,
             )
-        return MLHint(x=self.x, y=self.y, color=self.color, radius=self.radius, verified=self.is_verified)
+        return MLHint(
+            x=self.x,
+            y=self.y,
+            color=self.color,
+            radius=self.radius,
+            verified=self.is_verified,
+            reach=self.reach,
+        )
 
 
 class HintEvent(models.Model):

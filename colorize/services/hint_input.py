@@ -18,6 +18,7 @@ from colorize.models.hints import (
     MAX_STROKE_POINTS,
     MAX_URL,
     MAX_WIDTH,
+    HintReach,
     HintShape,
 )
 from config.api import invalid, text_problem
@@ -36,9 +37,12 @@ HINT_FIELDS = {
     "evidence_note_lang",
     "evidence_source",
     "evidence_url",
+    "reach",
 }
 EVIDENCE_FIELDS = {"evidence_note", "evidence_note_lang", "evidence_source", "evidence_url"}
-GEOMETRY_FIELDS = {"x", "y", "shape", "radius", "points", "width", "color"}
+# reach changes what the colour covers: like a move, it returns a verified hint to "suggested"
+GEOMETRY_FIELDS = {"x", "y", "shape", "radius", "points", "width", "color", "reach"}
+LINE_SHAPES = (HintShape.STROKE, HintShape.FENCE)  # shapes drawn as a polyline
 
 
 def _number(data: dict, key: str, errors: dict, lo: float, hi: float, lo_open: bool = False):
@@ -111,14 +115,28 @@ def _check_shape(data: dict, clean: dict, errors: dict, partial: bool) -> None:
     if not partial:
         shape = clean.get("shape") or ("stroke" if clean.get("points") else "point")
         clean["shape"] = shape
-        required = ["color"] + (["points"] if shape == "stroke" else ["x", "y"])
+        required = ([] if shape == HintShape.FENCE else ["color"]) + (
+            ["points"] if shape in LINE_SHAPES else ["x", "y"]
+        )
         for key in required:
             if key not in data and key not in errors:
                 errors[key] = [_("this field is required")]
-    if clean.get("shape") == "stroke" or ("points" in clean and clean.get("shape") != "point"):
+    if clean.get("shape") in LINE_SHAPES or ("points" in clean and clean.get("shape") != "point"):
         if "points" in clean and clean["points"] is not None and len(clean["points"]) < 2:
             if "points" not in errors:
                 errors["points"] = [_("a stroke needs at least 2 points")]
+
+
+def clean_reach(data: dict, clean: dict, errors: dict) -> None:
+    """Hint reach and fences (issue 23): `reach` is one of HintReach (default "wide", the model's own reach);
+    a fence (shape "fence") is a line like a stroke with no colour of its own."""
+    if "reach" in data:
+        if data["reach"] not in HintReach.values:
+            errors["reach"] = [_("must be one of %(values)s") % {"values": ", ".join(HintReach.values)}]
+        else:
+            clean["reach"] = data["reach"]
+    if clean.get("shape") == HintShape.FENCE:
+        clean.pop("color", None)
 
 
 def clean_hint_data(data, *, partial: bool) -> dict:
@@ -131,6 +149,7 @@ def clean_hint_data(data, *, partial: bool) -> dict:
         raise invalid({"hint": _("must be an object")}, message=_("hint must be a JSON object"))
     errors: dict[str, list[str]] = {key: [_("unknown field")] for key in sorted(set(data) - HINT_FIELDS)}
     clean = {**_clean_geometry(data, errors), **_clean_evidence(data, errors)}
+    clean_reach(data, clean, errors)
     _check_shape(data, clean, errors, partial)
     if errors:
         raise invalid(dict(sorted(errors.items())))

@@ -19,6 +19,7 @@ from archive import imaging
 from archive.access import NotFound, check_role
 from archive.models import Photo
 from colorize.models.hints import (
+    FENCE_COLOR,
     Hint,
     HintEvent,
     HintShape,
@@ -30,6 +31,7 @@ from colorize.services import events
 from colorize.services.hint_input import (
     EVIDENCE_FIELDS,
     GEOMETRY_FIELDS,
+    LINE_SHAPES,
     clean_hint_data,
     clean_request_id,
     clean_revision,
@@ -195,7 +197,9 @@ def _apply_fields(hint: Hint, clean: dict) -> None:
             hint.set_color(value)
         else:
             setattr(hint, key, value)
-    if hint.shape == HintShape.STROKE:
+    if hint.shape == HintShape.FENCE:
+        hint.set_color(FENCE_COLOR)
+    if hint.shape in LINE_SHAPES:
         if len(hint.points or []) < 2:
             raise invalid({"points": _("at least 2 points")}, message=_("a stroke needs at least 2 points"))
         hint.x, hint.y = hint.points[0]
@@ -212,7 +216,7 @@ def do_add_hint(user, photo: Photo, data, request_id=None) -> HintChange:
         if (dup := _duplicate(photo, user, request_id)) is not None:
             return dup
         hint = Hint(photo=photo, created_by=user, status=HintStatus.SUGGESTED)
-        if clean["shape"] == HintShape.STROKE:
+        if clean["shape"] in LINE_SHAPES:
             clean.setdefault("x", clean["points"][0][0])
             clean.setdefault("y", clean["points"][0][1])
         _apply_fields(hint, clean)

@@ -25,7 +25,14 @@ from colorize.access import (
     published_version,
 )
 from colorize.models import Review, ReviewDecision, Version
-from colorize.serializers import file_url, hint_json, review_json, run_json, version_json
+from colorize.serializers import (
+    EvidenceWarningSerializer,
+    file_url,
+    hint_json,
+    review_json,
+    run_json,
+    version_json,
+)
 from colorize.services.events import broadcast
 from colorize.services.hint_input import HINT_FIELDS
 from config import jobs
@@ -340,9 +347,59 @@ def review_queue(user):
         )
     return (
         versions.exclude(created_by=user)
-        .select_related("photo__collection", "created_by")
+        .select_related("photo__collection", "created_by", "run__era", "run__situation")
         .prefetch_related(Prefetch("reviews", queryset=Review.objects.select_related("reviewer")))
         .order_by("photo__collection_id", "photo_id", "number")
+    )
+
+
+def evidence_warning(version: Version) -> dict | None:
+    """What a reviewer must know about the evidence behind a version before approving it (None: nothing).
+
+    codes: "no_verified_hint" (the version was rendered with no verified hint, so its metadata carries no
+    evidence) and "verified_since_render" (hints of the photo were verified after the version was rendered: the
+    version does not use that evidence). `rerender` is the run request that renders the photo again with the
+    same settings and the current hints (POST it as JSON; curators and above)."""
+    from colorize.models import Hint
+
+    codes, messages = [], []
+    if not any(h.get("status") == "verified" for h in version.hints):
+        codes.append("no_verified_hint")
+        messages.append(
+            _("This version was rendered with no verified hint: its metadata carries no evidence.")
+        )
+    since = list(
+        Hint.objects.live()
+        .filter(photo_id=version.photo_id, status="verified", verified_at__gt=version.created_at)
+        .order_by("id")
+        .values_list("pk", flat=True)
+    )
+    if since:
+        codes.append("verified_since_render")
+        messages.append(
+            _("%(n)s hint(s) were verified after this version was rendered; it does not use that evidence.")
+            % {"n": len(since)}
+        )
+    if not codes:
+        return None
+    run = version.run
+    body = {
+        "hints": version.hints_mode,
+        "era": run.era.slug if run.era_id else None,
+        "situation": run.situation.slug if run.situation_id else None,
+        "use_profile": run.use_profile,
+        "reference": run.reference_id,
+        "options": run.options or {},
+    }
+    return dict(
+        EvidenceWarningSerializer(
+            {
+                "codes": codes,
+                "message": " ".join(messages),
+                "hints_verified_since": since,
+                "rerender": {"method": "POST", "url": f"/api/photos/{version.photo_id}/runs/", "body": body},
+            }
+        ).data
     )
 
 
@@ -355,6 +412,7 @@ def queue_item(version: Version) -> dict:
     data["submitted_by"] = submitted.reviewer.username if submitted and submitted.reviewer_id else None
     data["submitted_at"] = submitted.created_at.isoformat() if submitted else None
     data["submit_comment"] = submitted.comment if submitted else ""
+    data["evidence_warning"] = evidence_warning(version)
     return data
 
 
@@ -378,7 +436,7 @@ def _changes(hint, data: dict) -> dict:
             value = [list(p) for p in (value or [])]
         if now != value:
             out[key] = data[key]
-    if "points" in out or out.get("shape") == "stroke":
+    if "points" in out or out.get("shape") in ("stroke", "fence"):
         out.setdefault("shape", data.get("shape"))
         out.setdefault("points", data.get("points"))
     return out

@@ -137,7 +137,7 @@ export class Viewer extends EventTarget {
     let best = null;
     let bestD = Infinity;
     for (const h of this.hints) {
-      if (h.shape === "stroke" && Array.isArray(h.points) && h.points.length) {
+      if (h.shape !== "point" && Array.isArray(h.points) && h.points.length) {
         const tol = Math.max(6, ((h.width || this.brushWidth) * this.long()) / 2 + 3);
         for (const [u, v] of h.points) {
           const [px, py] = this.toScreen(u, v);
@@ -362,7 +362,7 @@ export class Viewer extends EventTarget {
       const h = d.hint;
       const clampU = (x) => Math.min(1, Math.max(0, x));
       const changes = { x: clampU(h.x + d.dx), y: clampU(h.y + d.dy) };
-      if (h.shape === "stroke" && Array.isArray(h.points)) {
+      if (h.shape !== "point" && Array.isArray(h.points)) {
         changes.points = h.points.map(([px, py]) => [clampU(px + d.dx), clampU(py + d.dy)]);
       }
       this.emit("move-hint", { id: d.id, changes });
@@ -471,7 +471,7 @@ export class Viewer extends EventTarget {
       const selected = hint.id === this.selected;
       const verified = hint.status === "verified";
       ctx.save();
-      if (hint.shape === "stroke" && Array.isArray(points) && points.length > 1) {
+      if (hint.shape !== "point" && Array.isArray(points) && points.length > 1) {
         ctx.lineCap = "round";
         ctx.lineJoin = "round";
         const path = () => {
@@ -490,7 +490,9 @@ export class Viewer extends EventTarget {
         path();
         ctx.strokeStyle = hint.color;
         ctx.lineWidth = lw;
+        if (hint.shape === "fence") ctx.setLineDash([lw * 2, lw * 2]); // a fence: dashed, no colour of its own
         ctx.stroke();
+        ctx.setLineDash([]);
       } else {
         const [sx, sy] = this.toScreen(u + dx, v + dy);
         const r = this.hintRadiusPx(hint);

@@ -1,13 +1,25 @@
-// Hints: the list panel, selecting, placing (point and brush), moving, recolouring the selected hint (an
-// explicit act), deleting, undo and redo, and the verify dialog.
-import { el, timeAgo } from "../api.js";
+// Hints: the list panel, selecting, placing (point and brush; a brush fence), moving, recolouring the selected
+// hint (an explicit act), each hint's reach, the evidence form of the selected hint (curators and up), deleting,
+// undo and redo, and the verify dialog.
+import { api, el, timeAgo } from "../api.js";
 import { gettext, t } from "../i18n.js";
 import { snapshotArrived } from "./canvas.js";
 import { askSuggest, clearSuggestions, pushRecent, setColor } from "./colour.js";
 import { state } from "./state.js";
 import { $, reportError, toast } from "./ui.js";
 
-const EDITABLE = ["x", "y", "shape", "radius", "points", "width", "color", "evidence_note", "evidence_source", "evidence_url"];
+const EDITABLE = ["x", "y", "shape", "radius", "points", "width", "color", "reach", "evidence_note", "evidence_source", "evidence_url"];
+const EVIDENCE = ["evidence_note", "evidence_source", "evidence_url"];
+
+function reachName(reach) {
+  return { object: gettext("this object"), region: gettext("this region"), wide: gettext("wide") }[reach] || reach;
+}
+
+// The reach the next hint gets (the select beside the colour).
+function nextReach() {
+  const select = $("hint-reach");
+  return select ? select.value : "wide";
+}
 
 function hintsSorted() {
   return Array.from(state.room.hints.values()).sort((a, b) => a.id - b.id);
@@ -50,6 +62,30 @@ export function renderHints() {
       ? gettext("No hints yet: choose a colour and click the photo.") : gettext("No hints yet.")));
   }
   updateRecolour();
+  renderEvidenceForm();
+}
+
+function reachControl(h) {
+  if (h.shape === "fence" || !canChange(h)) {
+    return h.shape === "fence" ? "" : el("span", { class: "hint-reach" }, t("reach: %(reach)s", { reach: reachName(h.reach) }));
+  }
+  const select = el("select", {
+    class: "hint-reach", "aria-label": t("Reach of hint %(id)s", { id: h.id }),
+    onchange: (e) => changeReach(h.id, e.target.value),
+  }, ...["wide", "region", "object"].map((r) => el("option", { value: r, selected: r === h.reach ? "" : null }, reachName(r))));
+  select.value = h.reach || "wide";
+  return select;
+}
+
+async function changeReach(id, reach) {
+  try {
+    await state.room.update(id, { reach });
+    state.redo.length = 0;
+    toast(t("Hint #%(id)s now reaches: %(reach)s.", { id, reach: reachName(reach) }), "info", 3000);
+  } catch (err) {
+    reportError(err, gettext("Could not change the reach"));
+    renderHints();
+  }
 }
 
 function hintItem(h) {
@@ -57,7 +93,7 @@ function hintItem(h) {
   const selected = h.id === viewer.selected;
   const verified = h.status === "verified";
   const evidence = [h.evidence_note, h.evidence_source].filter(Boolean).join(" — ");
-  const shape = h.shape === "stroke" ? gettext("stroke") : gettext("point");
+  const shape = h.shape === "fence" ? gettext("fence") : h.shape === "stroke" ? gettext("stroke") : gettext("point");
   const statusText = verified ? gettext("verified") : gettext("suggested");
   return el("li", {
     class: `hint-item${selected ? " selected" : ""}`, "data-hint": h.id, "data-revision": h.revision,
@@ -72,8 +108,10 @@ function hintItem(h) {
   el("div", { class: "hint-meta" },
     h.created_by ? t("by %(user)s", { user: h.created_by }) : "", h.updated_at ? ` · ${timeAgo(h.updated_at)}` : "",
     ` · ${t("rev %(n)s", { n: h.revision })}`),
-  evidence || h.evidence_url ? el("div", { class: "hint-evidence" }, evidence,
-    h.evidence_url ? el("a", { href: h.evidence_url, target: "_blank", rel: "noopener" }, ` ${gettext("source")}`) : "") : "",
+  reachControl(h),
+  evidence || h.evidence_url || h.evidence_image ? el("div", { class: "hint-evidence" }, evidence,
+    h.evidence_url ? el("a", { href: h.evidence_url, target: "_blank", rel: "noopener" }, ` ${gettext("source")}`) : "",
+    h.evidence_image ? el("a", { href: h.evidence_image, target: "_blank", rel: "noopener" }, ` ${gettext("image")}`) : "") : "",
   verified ? el("div", { class: "hint-meta" }, t("verified by %(user)s", { user: h.verified_by })
     + (h.verified_at ? ` · ${timeAgo(h.verified_at)}` : "")) : "",
   el("div", { class: "hint-actions" },
@@ -165,7 +203,7 @@ function onPlace(e) {
   clearSuggestions(x, y); // the previous point's suggestions go at once
   const color = state.color;
   const started = performance.now();
-  state.room.add({ x, y, color, radius: state.viewer.pointRadius, shape: "point" }).then((ack) => {
+  state.room.add({ x, y, color, radius: state.viewer.pointRadius, shape: "point", reach: nextReach() }).then((ack) => {
     state.metrics.lastAckMs = performance.now() - started;
     state.redo.length = 0;
     state.viewer.selected = ack.hint.id;
@@ -179,7 +217,12 @@ async function onStroke(e) {
   const pts = e.detail.points;
   const color = state.color;
   try {
-    await state.room.add({ shape: "stroke", points: pts, x: pts[0][0], y: pts[0][1], width: state.viewer.brushWidth, color });
+    if ($("brush-fence") && $("brush-fence").checked) {
+      await state.room.add({ shape: "fence", points: pts, width: state.viewer.brushWidth });
+      state.redo.length = 0;
+      return;
+    }
+    await state.room.add({ shape: "stroke", points: pts, x: pts[0][0], y: pts[0][1], width: state.viewer.brushWidth, color, reach: nextReach() });
     state.redo.length = 0;
     pushRecent(color);
   } catch (err) {
@@ -196,6 +239,70 @@ async function onMove(e) {
     reportError(err, gettext("Could not move the hint"));
   }
   renderHints();
+}
+
+// ---- evidence of the selected hint (curators attach it; verifying stays with reviewers and owners) ------
+let evidenceFor = null;
+
+function renderEvidenceForm() {
+  const form = $("evidence-form");
+  if (!form) return;
+  const hint = selectedHint();
+  const show = Boolean(hint) && hint.shape !== "fence" && canChange(hint);
+  form.hidden = !show;
+  if (!show) {
+    evidenceFor = null;
+    return;
+  }
+  $("evidence-title").textContent = t("Evidence for hint #%(id)s", { id: hint.id });
+  const current = $("e-image-current");
+  current.replaceChildren(hint.evidence_image
+    ? el("a", { href: hint.evidence_image, target: "_blank", rel: "noopener" }, gettext("current evidence image"))
+    : gettext("no evidence image yet"));
+  if (evidenceFor === hint.id) return; // keep what the user is typing when someone else's change arrives
+  evidenceFor = hint.id;
+  for (const key of EVIDENCE) form.elements[key].value = hint[key] || "";
+  form.elements.image.value = "";
+  $("evidence-error").hidden = true;
+  $("evidence-status").textContent = "";
+}
+
+async function submitEvidence(e) {
+  e.preventDefault();
+  const form = e.target;
+  const hint = selectedHint();
+  if (!hint) return;
+  const box = $("evidence-error");
+  box.hidden = true;
+  const changes = {};
+  for (const key of EVIDENCE) {
+    const value = form.elements[key].value.trim();
+    if (value !== (hint[key] || "")) changes[key] = value;
+  }
+  const file = form.elements.image.files[0];
+  if (!Object.keys(changes).length && !file) {
+    $("evidence-status").textContent = gettext("Nothing to save.");
+    return;
+  }
+  try {
+    let revision = hint.revision;
+    if (Object.keys(changes).length) {
+      const ack = await state.room.update(hint.id, changes);
+      revision = ack.hint.revision;
+    }
+    if (file) {
+      const data = new FormData();
+      data.append("image", file);
+      data.append("revision", String(revision));
+      await api("POST", `/api/hints/${hint.id}/evidence-image/`, data);
+      form.elements.image.value = "";
+    }
+    state.redo.length = 0;
+    $("evidence-status").textContent = t("Evidence saved for hint #%(id)s.", { id: hint.id });
+  } catch (err) {
+    box.textContent = err.current ? gettext("Someone else changed this hint; its current state is shown. Try again.") : err.message;
+    box.hidden = false;
+  }
 }
 
 // ---- verify ------------------------------------------------------------------------------------------
@@ -258,6 +365,7 @@ export function initHints() {
   if ($("recolor-hint")) $("recolor-hint").addEventListener("click", recolourSelected);
   $("verify-cancel").addEventListener("click", () => $("verify-dialog").close());
   $("verify-form").addEventListener("submit", submitVerify);
+  if ($("evidence-form")) $("evidence-form").addEventListener("submit", submitEvidence);
   document.addEventListener("findcolor:color", updateRecolour);
   setColor(state.color);
 }

@@ -63,7 +63,7 @@ def test_a_reviewer_approving_a_version_whose_hint_was_verified_later_is_told_an
     rerender = queued["rerender"]
     response = _post(client_for(people.curator), rerender["url"], rerender["body"])
     assert response.status_code == 202, response.content
-    from colorize.services.runs import execute_run
+    from colorize.services.runs.execute import execute_run
 
     execute_run(response.json()["id"])
     from colorize.models import Run

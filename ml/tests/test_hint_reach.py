@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 from ml import Fence, Hint
-from ml.colorizer import DEFAULT_CHECKPOINT, Colorizer, hint_tokens
+from ml.checkpoint import DEFAULT_CHECKPOINT
+from ml.colorizer import Colorizer, hint_tokens
 from ml.reach import FENCE, distances, fence_mask, fence_rows, token_terms
 
 from .conftest import two_region_gray

@@ -50,7 +50,7 @@ def home(request):
 
 @login_required
 def vocabularies(request):
-    """Eras and situations: reviewers and owners add and rename them (others read)."""
+    """Eras and situations: staff add and rename them (every collection shares them; others read)."""
     get_token(request)
     return render(
         request,

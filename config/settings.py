@@ -29,6 +29,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.postgres",
+    "django.contrib.humanize",  # naturaltime: "방금", "3분 전" (the review queue)
     "rest_framework",
     "rest_framework.authtoken",
     "django_filters",
@@ -282,9 +283,10 @@ CELERY_TASK_DEFAULT_QUEUE = "findcolor"
 # signing certificate followed by its issuing chain (not a lone self-signed certificate: the library refuses it),
 # C2PA_SIGN_KEY the signer's PEM private key; C2PA_SIGN_ALG one of es256, es384, es512, ps256, ps384, ps512, ed25519.
 # Unset: exports are unsigned (their XMP and JSON sidecar say so).
-# A TrueType font with Hangul for the marks written on exported images ("AI-colorized · AI 채색", the DRAFT band);
-# without it they are written in English only. Debian's fonts-nanum puts it here.
-EXPORT_FONT = env_str("EXPORT_FONT", "/usr/share/fonts/truetype/nanum/NanumGothicBold.ttf")
+# A TrueType font with Hangul for the marks written on exported images ("AI-colorized · AI 채색", the DRAFT band).
+# Empty (the default) or a missing file: a font that fontconfig lists for Korean (`fc-list :lang=ko`: Noto CJK,
+# Nanum, ...); with none, the marks are written in English only.
+EXPORT_FONT = env_str("EXPORT_FONT", "")
 C2PA_SIGN_CERT = env_str("C2PA_SIGN_CERT", "")
 C2PA_SIGN_KEY = env_str("C2PA_SIGN_KEY", "")
 C2PA_SIGN_ALG = env_str("C2PA_SIGN_ALG", "es256").lower()

@@ -8,6 +8,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("collections/<int:pk>/", views.collection, name="collection"),
     path("photos/<int:pk>/", views.workspace, name="workspace"),
+    path("photos/<int:pk>/published/", views.published_photo, name="published-photo"),
     path("review/", views.review_queue, name="review-queue"),
     path("vocabularies/", views.vocabularies, name="vocabularies"),
     path("", views.home, name="home"),

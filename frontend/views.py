@@ -3,16 +3,19 @@ REST API and the photo room from the pages' JavaScript modules."""
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.http import Http404
 from django.middleware.csrf import get_token
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
 
-from accounts.models import Role
+from accounts.models import Profile, Role
 from archive.models import Era, PhotoStatus, Situation, Visibility
 from archive.serializers import PhotoSerializer
 from archive.services import vocabulary
+from colorize.access import published_review
 from frontend import queries
+from frontend.templatetags.frontend_tags import role_name
 
 PAGE_SIZE = 120
 SORT_LABELS = {
@@ -23,6 +26,13 @@ SORT_LABELS = {
     "status": pgettext_lazy("sort order", "status"),
     "relevance": pgettext_lazy("sort order", "best match"),
 }
+
+
+def sort_choices(query) -> list[tuple[str, str]]:
+    """The sort menu: the default first under the value "" (best match when searching, else newest), then each
+    other order once."""
+    default = "relevance" if query.q else "newest"
+    return [("", SORT_LABELS[default])] + [(k, SORT_LABELS[k]) for k in queries.SORTS if k != default]
 
 
 def home(request):
@@ -85,13 +95,12 @@ def collection(request, pk: int):
             "page": page,
             "facets": facets,
             "query": query,
-            "sorts": [("", SORT_LABELS["relevance" if query.q else "newest"])]
-            + [(k, SORT_LABELS.get(k, k)) for k in queries.SORTS],
+            "sorts": sort_choices(query),
             "eras": Era.objects.all(),
             "situations": Situation.objects.all(),
             "is_owner": role >= Role.OWNER,
             "visibilities": Visibility.choices,
-            "roles": [(r.label, r.label) for r in Role if r < Role.OWNER],
+            "roles": [(r.label, role_name(r)) for r in Role if r < Role.OWNER],
             "config": {
                 "collectionId": collection.pk,
                 "isOwner": role >= Role.OWNER,
@@ -133,6 +142,38 @@ def workspace(request, pk: int):
             "config": config,
             "eras": Era.objects.all(),
             "situations": Situation.objects.all(),
+        },
+    )
+
+
+def published_photo(request, pk: int):
+    """The public face of one restoration: the published version, labelled AI-colorized with its provenance,
+    beside the original, with the photo's Dublin Core fields and rights. Not found while nothing is published."""
+    photo, _role = queries.photo_for(request.user, pk)
+    review = published_review(photo)
+    if review is None:
+        raise Http404
+    version = review.version
+    reviewer = review.reviewer.username if review.reviewer_id else ""
+    verified = [h for h in version.hints if h.get("status") == "verified"]
+    return render(
+        request,
+        "frontend/published_photo.html",
+        {
+            "photo": photo,
+            "review": review,
+            "version": version,
+            # a name only where its owner chose to be named in public (accounts.Profile.named_publicly)
+            "reviewer": reviewer if reviewer in Profile.publicly_named([reviewer]) else "",
+            "verified_hints": len(verified),
+            "with_evidence": sum(1 for h in verified if h.get("evidence_note") or h.get("evidence_source")),
+            "fields": [
+                (_("Date"), photo.date_display),
+                (_("Place"), photo.place),
+                (_("Photographer"), photo.creator),
+                (_("Source"), photo.source),
+                (_("Rights"), photo.rights),
+            ],
         },
     )
 

@@ -24,6 +24,7 @@ import hashlib
 import io
 import logging
 import os
+import subprocess
 import xml.etree.ElementTree as ET
 
 from django.conf import settings
@@ -477,9 +478,31 @@ def xmp_packet(prov: dict, mime: str, max_listed_hints: int | None = None) -> by
 
 
 def _label_font(size: int):
-    """The marks' font: settings.EXPORT_FONT (a TrueType font with Hangul) when the file is there, else Pillow's
-    built-in font, which has no Hangul. Returns (font, whether it writes Korean)."""
-    return _load_font(settings.EXPORT_FONT, size)
+    """The marks' font: settings.EXPORT_FONT when it names a file, else a font with Hangul that fontconfig
+    knows (hangul_font_file), else Pillow's built-in font, which has no Hangul. Returns (font, whether it writes
+    Korean)."""
+    path = settings.EXPORT_FONT
+    if not (path and os.path.isfile(path)):
+        path = hangul_font_file() or path
+    return _load_font(path, size)
+
+
+@functools.lru_cache(maxsize=1)
+def hangul_font_file() -> str:
+    """A font file with Korean coverage as fontconfig lists it (`fc-list :lang=ko`): Noto CJK, Nanum, UnDotum,
+    whichever the machine has, bold first; "" when fontconfig is absent or knows none."""
+    try:
+        listed = subprocess.run(
+            ["fc-list", ":lang=ko", "file", "style"], capture_output=True, text=True, timeout=10, check=False
+        ).stdout
+    except (OSError, subprocess.SubprocessError):
+        return ""
+    fonts = []
+    for line in listed.splitlines():
+        file, _, style = line.partition(":")
+        if file.lower().endswith((".ttf", ".otf", ".ttc")) and os.path.isfile(file):
+            fonts.append((0 if "bold" in style.lower() else 1, file))
+    return min(fonts)[1] if fonts else ""
 
 
 @functools.lru_cache(maxsize=32)

@@ -5,6 +5,7 @@ in-process job executor. DATABASE_URL switches to PostgreSQL, REDIS_URL to chann
 S3_BUCKET to django-storages S3.
 """
 
+import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -269,6 +270,10 @@ RUN_STALE_SECONDS = env_int("RUN_STALE_SECONDS", 60)
 RUN_MAX_ATTEMPTS = env_int("RUN_MAX_ATTEMPTS", 3)
 COLORIZER = env_str("COLORIZER", "")
 COLORIZE_DEVICE = env_str("COLORIZE_DEVICE", "auto")
+# A serving process (config/asgi.py) loads the model in a background thread as it starts,
+# so the first suggestion or preview does not wait for it (colorize.services.model.warm_in_background). Off by
+# default under pytest (tests choose their own colorizer); on otherwise.
+MODEL_WARM_ON_START = env_bool("MODEL_WARM_ON_START", "pytest" not in sys.modules)
 # Embedded mode: re-enqueue queued runs (and runs whose worker died) when the server starts.
 RESUME_RUNS_ON_START = env_bool("RESUME_RUNS_ON_START", True)
 CELERY_BROKER_URL = REDIS_URL or "memory://"

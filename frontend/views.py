@@ -2,6 +2,7 @@
 REST API and the photo room from the pages' JavaScript modules."""
 
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.middleware.csrf import get_token
@@ -12,7 +13,7 @@ from django.utils.translation import pgettext_lazy
 from accounts.models import Profile, Role
 from archive.models import Era, PhotoStatus, Situation, Visibility
 from archive.serializers import PhotoSerializer
-from archive.services import vocabulary
+from archive.services import audit, vocabulary
 from colorize.access import published_review
 from frontend import queries
 from frontend.templatetags.frontend_tags import role_name
@@ -109,6 +110,52 @@ def collection(request, pk: int):
                 "uploadUrl": f"/api/collections/{collection.pk}/photos/",
                 "zipUploadUrl": f"/api/collections/{collection.pk}/photos/zip/",
             },
+        },
+    )
+
+
+AUDIT_FAMILIES = {
+    "collection": pgettext_lazy("audit", "collection settings"),
+    "member": pgettext_lazy("audit", "members"),
+    "photo": pgettext_lazy("audit", "photo metadata"),
+    "photos": pgettext_lazy("audit", "batch metadata edits"),
+}
+AUDIT_ACTIONS = {
+    "collection.create": pgettext_lazy("audit", "created the collection"),
+    "collection.update": pgettext_lazy("audit", "changed the collection's settings"),
+    "member.add": pgettext_lazy("audit", "added a member"),
+    "member.role": pgettext_lazy("audit", "changed a member's role"),
+    "member.remove": pgettext_lazy("audit", "removed a member"),
+    "photo.metadata": pgettext_lazy("audit", "edited a photo's metadata"),
+    "photos.batch_metadata": pgettext_lazy("audit", "edited several photos' metadata"),
+}
+
+
+@login_required
+def audit_trail(request, pk: int):
+    """A collection's audit trail for its owner: who changed what and when, filtered by kind and person (the
+    same service as GET /api/collections/{id}/audit/)."""
+    collection, role = queries.collection_for(request.user, pk)
+    if role < Role.OWNER:
+        raise PermissionDenied
+    entries = audit.audit_entries(request.user, collection, request.GET)
+    page = Paginator(entries, 100).get_page(request.GET.get("page"))
+    for entry in page.object_list:
+        entry.label = AUDIT_ACTIONS.get(entry.action, entry.action)
+        entry.changes = [
+            (name, entry.details["before"].get(name), value)
+            for name, value in (entry.details.get("after") or {}).items()
+            if isinstance(entry.details.get("before"), dict)
+        ]
+    return render(
+        request,
+        "frontend/audit.html",
+        {
+            "collection": collection,
+            "page": page,
+            "families": AUDIT_FAMILIES.items(),
+            "action": request.GET.get("action", ""),
+            "actor": request.GET.get("actor", ""),
         },
     )
 

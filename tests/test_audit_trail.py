@@ -93,3 +93,32 @@ def test_another_collections_entries_never_show(people, client_for):
         client_for(people.owner).get(f"/api/collections/{people.collection.pk}/audit/").json()["results"]
     )
     assert all(e["action"] != "collection.update" for e in results)
+
+
+def test_the_owner_reads_the_audit_page_filtered_and_in_korean(people, client_for):
+    from tests.i18n_check import english_leftovers, visible_text
+
+    photo = ingest_photo(people, title="Street")
+    patch(client_for(people.curator), photo, {"title": "Seoul station"})
+    owner = client_for(people.owner)
+    url = f"/collections/{people.collection.pk}/audit/"
+    html = owner.get(url).content.decode()
+    assert "edited a photo&#x27;s metadata" in html and "Seoul station" in html and "Street" in html
+    assert "Audit trail" in owner.get(f"/collections/{people.collection.pk}/").content.decode()
+    filtered = owner.get(url, {"action": "member"}).content.decode()
+    assert "Seoul station" not in filtered and "No changes match." in filtered
+    owner.cookies["django_language"] = "ko"
+    korean = owner.get(url).content.decode()
+    assert "사진 메타데이터를 고침" in korean
+    data = {"Liberation 1945", "Street", "Seoul station", "curator", "owner", "title"}
+    assert english_leftovers(visible_text(korean), data) == []
+
+
+def test_a_reviewer_is_refused_the_audit_page_and_an_outsider_does_not_find_it(people, client_for):
+    url = f"/collections/{people.collection.pk}/audit/"
+    assert client_for(people.reviewer).get(url).status_code == 403
+    assert client_for(people.outsider).get(url).status_code == 404
+    assert (
+        "Audit trail"
+        not in client_for(people.reviewer).get(f"/collections/{people.collection.pk}/").content.decode()
+    )

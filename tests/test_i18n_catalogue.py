@@ -3,6 +3,8 @@ gettext calls, extracted as `makemessages` would (Django's templatize, then xget
 translation (msgcmp against locale/ko); no readable JS literal or template text bypasses gettext. Needs the
 gettext tools (apt: gettext), which CI installs for msgfmt."""
 
+import itertools
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -35,7 +37,22 @@ needs_gettext = pytest.mark.skipif(
 def missing_translations(catalogue: Path, pot: Path) -> list[str]:
     """The msgids of `pot` that `catalogue` lacks or leaves untranslated (msgcmp's own report)."""
     result = subprocess.run(["msgcmp", str(catalogue), str(pot)], capture_output=True, text=True)
-    return [line for line in result.stderr.splitlines() if "not used" not in line and line.strip()]
+    lines = pot.read_text(encoding="utf-8").splitlines()
+    missing = []
+    for report in result.stderr.splitlines():
+        number = re.match(rf"{re.escape(str(pot))}:(\d+): this message is used but not defined", report)
+        if number is None:  # unused or similar entries of the catalogue, the count of errors
+            continue
+        start = int(number.group(1)) - 1  # msgcmp names a line of the entry: back to its msgid
+        while start > 0 and not lines[start].startswith("msgid "):
+            start -= 1
+        block = [lines[start]] + list(
+            itertools.takewhile(lambda line: line.startswith('"'), lines[start + 1 :])
+        )
+        missing.append(" ".join(block))
+    if result.returncode and not missing:
+        missing.append(result.stderr.strip())
+    return missing
 
 
 @needs_gettext

@@ -21,11 +21,13 @@ def test_a_curators_pending_thumbnail_appears_after_a_second_upload_replaced_the
     page.goto(f"{ui_server.url}/collections/{collection}/")
     large = upload_photo(page, ui_server, _scan(2301), "large-scan.png", "Large scan")
     pk = large["id"]
-    page.wait_for_function(
-        f"fetch('/api/photos/{pk}/').then(r => r.json()).then(p => !!p.urls.thumbnail)", polling=200
-    )
-    # The large scan's thumbnail is "still being made": the page shows its placeholder and starts watching.
+    for _ in range(600):  # its derivatives made (in-process jobs): polled
+        if page.evaluate(f"fetch('/api/photos/{pk}/').then(r => r.json()).then(p => !!p.urls.thumbnail)"):
+            break
+        page.wait_for_timeout(200)
     (thumbnail,) = ui_server.sql("select thumbnail from archive_photo where id = ?", pk)[0]
+    assert thumbnail, "the thumbnail was never made"
+    # The large scan's thumbnail is "still being made": the page shows its placeholder and starts watching.
     ui_server.sql("update archive_photo set thumbnail = '', derivatives_status = 'pending' where id = ?", pk)
     page.goto(f"{ui_server.url}/collections/{collection}/")
     pending = page.locator(f'#photo-grid [data-pending="{pk}"]')

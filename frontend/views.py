@@ -39,13 +39,16 @@ def sort_choices(query) -> list[tuple[str, str]]:
 def home(request):
     if not request.user.is_authenticated:
         # The public face: what Find Color is, the public collections and recently published restorations.
+        published = queries.recently_published()
+        named = Profile.publicly_named(r.reviewer.username for r in published if r.reviewer_id)
+        for review in published:  # a reviewer is named in public only by their own choice
+            review.public_reviewer = review.reviewer.username if review.reviewer_id else ""
+            if review.public_reviewer not in named:
+                review.public_reviewer = ""
         return render(
             request,
             "frontend/landing.html",
-            {
-                "collections": queries.collections_for(request.user),
-                "published": queries.recently_published(),
-            },
+            {"collections": queries.collections_for(request.user), "published": published},
         )
     get_token(request)
     return render(
@@ -96,6 +99,9 @@ def collection(request, pk: int):
             "page": page,
             "facets": facets,
             "query": query,
+            "active_filters": sum(
+                1 for value in (query.q, query.era, query.situation, query.status) if value
+            ),
             "sorts": sort_choices(query),
             "eras": Era.objects.all(),
             "situations": Situation.objects.all(),

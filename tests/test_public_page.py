@@ -83,3 +83,12 @@ def test_a_private_photos_public_page_is_not_found_for_outsiders(people, client_
     publish(people, photo)
     assert client_for(None).get(f"/photos/{photo.pk}/published/").status_code == 404
     assert client_for(people.outsider).get(f"/photos/{photo.pk}/published/").status_code == 404
+
+
+def test_the_landing_names_a_reviewer_only_by_their_choice(people, photo, client_for):
+    publish(people, photo)
+    text = " ".join(" ".join(visible_text(client_for(None).get("/").content.decode())).split())
+    assert "Liberation 1945 · approved by a reviewer" in text
+    client_for(people.reviewer).patch("/api/me/", {"named_publicly": True}, content_type="application/json")
+    text = " ".join(" ".join(visible_text(client_for(None).get("/").content.decode())).split())
+    assert "Liberation 1945 · approved by reviewer" in text

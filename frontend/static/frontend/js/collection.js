@@ -2,6 +2,7 @@
 // and the metadata editor (PATCH /api/photos/{id}/).
 import { el, errorMessage, get, uploadWithProgress } from "./api.js";
 import { format, gettext, ngettext, pgettext, t } from "./i18n.js";
+import { initFilterFold } from "./filters.js";
 import { initGrid } from "./grid.js";
 import { initManage } from "./manage.js";
 import { initMetadataDialog, openMetadataEditor } from "./metadata.js";
@@ -191,3 +192,4 @@ if (initMetadataDialog()) bindEditButtons();
 
 initManage(config);
 initGrid(config, refreshGrid);
+initFilterFold();

@@ -58,6 +58,7 @@ def home(request):
             "collections": queries.collections_for(request.user),
             "visibilities": Visibility.choices,
             "can_edit_vocabularies": vocabulary.can_edit_vocabularies(request.user),
+            "named_publicly": Profile.objects.filter(user=request.user, named_publicly=True).exists(),
         },
     )
 

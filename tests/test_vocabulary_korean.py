@@ -104,3 +104,14 @@ def test_staff_rename_is_audited_with_before_and_after(staff):
 def test_the_vocabulary_page_shows_edit_forms_to_staff_only(people, client_for, staff):
     assert b"vocab-rename" in staff.get("/vocabularies/").content
     assert b"vocab-rename" not in client_for(people.reviewer).get("/vocabularies/").content
+
+
+def test_a_hangul_name_typed_on_an_english_page_is_the_korean_name(staff):
+    response = staff.post(
+        "/api/eras/",
+        {"name": "한국전쟁기 (1950–1953)", "name_en": "Korean War years"},
+        content_type="application/json",
+    )
+    assert response.status_code == 201, response.content
+    era = Era.objects.get(slug="hangugjeonjaenggi-1950-1953")
+    assert (era.name_ko, era.name_en) == ("한국전쟁기 (1950–1953)", "Korean War years")

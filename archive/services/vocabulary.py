@@ -23,6 +23,7 @@ NAME_FIELDS = ("name", "name_ko", "name_en")
 # "(1950–1953)", "(1950-53)", "(1945 – 1948)" at the end of a name: en dash, em dash, hyphen or tilde.
 YEARS_IN_NAME = re.compile(r"\(\s*(\d{4})\s*[–—~-]\s*(\d{2}|\d{4})\s*\)\s*$")
 _ROMANIZER = Transliter(academic)
+HANGUL = re.compile(r"[\uac00-\ud7a3\u1100-\u11ff\u3130-\u318f]")
 
 
 def can_edit_vocabularies(user) -> bool:
@@ -86,6 +87,10 @@ def check_entry_data(kind: str, data: Mapping, *, partial: bool) -> dict:
     for field in ("name_ko", "name_en"):
         if data.get(field):
             cleaned[field] = str(data[field]).strip()
+    if HANGUL.search(cleaned.get("name") or "") and "name_ko" not in cleaned:
+        cleaned["name_ko"] = cleaned.pop(
+            "name"
+        )  # a name in Hangul is the Korean name, whatever the page's language
     for field in NAME_FIELDS:
         if len(cleaned.get(field) or "") > 100:
             errors[field] = _("at most %(max)s characters") % {"max": 100}
@@ -109,7 +114,8 @@ def do_create_entry(user, kind: str, data: Mapping):
     model = KINDS[kind]
     cleaned = check_entry_data(kind, data, partial=False)
     given = str(data.get("slug") or "").strip()
-    slug = slugify(given)[:50] if given else suggested_slug(cleaned["name"])
+    name = cleaned.get("name") or cleaned.get("name_ko") or cleaned.get("name_en") or ""
+    slug = slugify(given)[:50] if given else suggested_slug(name)
     if not slug:
         raise _invalid({"slug": _("give a slug in Latin letters, digits and hyphens")})
     if model.objects.filter(slug=slug).exists():

@@ -77,7 +77,7 @@ def test_staff_rename_and_add_situations_and_a_reviewer_may_not(sign_in, ui_serv
     name.fill("Street scene")
     reviewer.get_by_role("button", name="Save street").click()
     reviewer.get_by_role("button", name="Save street").filter(has_text="Saved").wait_for()
-    reviewer.get_by_label("New entry in Situations").fill("Harbour")
+    reviewer.get_by_label("New entry in Situations", exact=True).fill("Harbour")
     reviewer.get_by_role("form", name="Add to Situations").get_by_role("button", name="Add").click()
     reviewer.get_by_label("Name of harbour").wait_for()
     assert ui_server.sql("select name_en from archive_situation where slug = 'street'") == [("Street scene",)]

@@ -30,3 +30,26 @@ class Membership(models.Model):
 
     def __str__(self):
         return f"{self.user} is {self.get_role_display()} of {self.collection}"
+
+
+class Profile(models.Model):
+    """A person's own settings. `named_publicly`: whether the public face (annotations of published
+    restorations, for readers who are not members) may show their username; off until they choose it."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile")
+    named_publicly = models.BooleanField(default=False)
+
+    def __str__(self):
+        return f"profile of {self.user}"
+
+    @classmethod
+    def publicly_named(cls, usernames) -> set[str]:
+        """Those of `usernames` whose owners chose to be named in public (one query)."""
+        names = {u for u in usernames if u}
+        if not names:
+            return set()
+        return set(
+            cls.objects.filter(user__username__in=names, named_publicly=True).values_list(
+                "user__username", flat=True
+            )
+        )

@@ -7,7 +7,7 @@ from django.http import FileResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import generics, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.parsers import FormParser, MultiPartParser
@@ -20,8 +20,8 @@ from archive import access
 from archive import serializers as s
 from archive.filters import PhotoFilter, PhotoOrdering
 from archive.imaging import ACCEPTED_FORMATS, MIME_TYPES
-from archive.models import Era, Situation
-from archive.services import vocabulary
+from archive.models import AuditEntry, Era, Situation
+from archive.services import audit, vocabulary
 from archive.services.collections import (
     do_add_member,
     do_change_member_role,
@@ -107,6 +107,28 @@ class CollectionDetailView(generics.GenericAPIView):
         serializer.is_valid(raise_exception=True)
         do_update_collection(request.user, collection, serializer.validated_data)
         return Response(self.get_serializer(self._load()).data)
+
+
+@extend_schema_view(
+    get=extend_schema(
+        summary="The audit trail of a collection (owner), newest first",
+        parameters=[
+            OpenApiParameter("action", str, description="a family (member) or an action (member.add)"),
+            OpenApiParameter("actor", str, description="a username"),
+        ],
+        responses={200: s.AuditEntrySerializer(many=True), 403: ERROR, 404: ERROR},
+    )
+)
+class AuditListView(generics.GenericAPIView):
+    serializer_class = s.AuditEntrySerializer
+    queryset = AuditEntry.objects.none()  # for the schema; the view loads through the audit service
+    pagination_class = Pagination
+
+    def get(self, request, pk):
+        collection = access.get_collection_for(request.user, pk)
+        entries = audit.audit_entries(request.user, collection, request.query_params)
+        page = self.paginate_queryset(entries)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
 
 @extend_schema_view(
@@ -351,7 +373,7 @@ class BatchMetadataView(generics.GenericAPIView):
 
 
 class _VocabularyList(generics.GenericAPIView):
-    """GET lists the vocabulary (anyone); POST adds an entry (reviewers and owners of any collection)."""
+    """GET lists the vocabulary (anyone); POST adds an entry (staff: every collection shares it)."""
 
     kind = ""
     pagination_class = None
@@ -386,13 +408,13 @@ def _vocabulary_views(kind: str, serializer, queryset):
     documented_list = extend_schema_view(
         get=extend_schema(summary=f"The {kind} vocabulary", responses={200: serializer(many=True)}),
         post=extend_schema(
-            summary=f"Add to the {kind} vocabulary (reviewers, owners)",
+            summary=f"Add to the {kind} vocabulary (staff)",
             responses={**VOCABULARY_WRITE, 201: serializer},
         ),
     )
     documented_detail = extend_schema_view(
         patch=extend_schema(
-            summary=f"Rename an entry of the {kind} vocabulary (reviewers, owners)",
+            summary=f"Rename an entry of the {kind} vocabulary (staff)",
             responses={200: serializer, 400: ERROR, 403: ERROR, 404: ERROR},
         )
     )

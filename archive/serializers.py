@@ -9,7 +9,7 @@ from rest_framework import serializers
 from accounts.models import Membership, Role
 from archive import access
 from archive.imaging import MIME_TYPES
-from archive.models import Collection, Era, Photo, PhotoStatus, Situation, Visibility
+from archive.models import AuditEntry, Collection, Era, Photo, PhotoStatus, Situation, Visibility
 from archive.services.photos import METADATA_FIELDS
 
 ROLE_NAMES = [role.label for role in Role]
@@ -87,6 +87,19 @@ class MembershipSerializer(serializers.ModelSerializer):
         data = super().to_representation(membership)
         data["role"] = Role(membership.role).label
         return data
+
+
+class AuditEntrySerializer(serializers.ModelSerializer):
+    """One audit entry: who (a username, or null once the account is gone), what (`action`, e.g. member.add,
+    photo.metadata) with its details (for edits: the fields' values before and after), and when."""
+
+    actor = serializers.CharField(source="actor.username", read_only=True, allow_null=True, default=None)
+    details = serializers.JSONField(read_only=True)
+
+    class Meta:
+        model = AuditEntry
+        fields = ["id", "action", "actor", "details", "created_at"]
+        read_only_fields = fields
 
 
 class MembershipRoleSerializer(serializers.Serializer):

@@ -11,6 +11,7 @@ urlpatterns = [
         api.MemberDetailView.as_view(),
         name="collection-member",
     ),
+    path("collections/<int:pk>/audit/", api.AuditListView.as_view(), name="collection-audit"),
     path("collections/<int:pk>/photos/", api.PhotoUploadView.as_view(), name="collection-photos"),
     path(
         "collections/<int:pk>/photos/metadata/",

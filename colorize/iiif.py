@@ -3,22 +3,27 @@
 - /iiif/photos/{id}/manifest.json: one Canvas; its painting annotation is a Choice between the original and the
   approved (published) restoration, clearly labelled as AI-colorized; without an approval, just the original.
 - /iiif/collections/{id}/collection.json: a Collection of the photo manifests.
-- /api/photos/{id}/annotations/: the live hints as a W3C Web Annotation page (a colour as a tagging body,
-  its evidence as a describing body, the place as a media-fragment or SVG selector).
+- /api/photos/{id}/annotations/: the hints as a W3C Web Annotation page (a colour as a tagging body,
+  its evidence as a describing body, the place as a media-fragment or SVG selector): the live working hints for
+  members, only the published version's verified hints (authors named only by choice) for everyone else.
 
 Language maps tell the truth (docs/provenance.md): a title, description or note carries its recorded language
 (archive/languages.py), other free text its detected one, values without a language (hashes, identifiers,
 file names) `none`; the platform's own labels come in English and in every UI language they are translated into.
 """
 
+from datetime import datetime
+
 from django.http import JsonResponse
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext, gettext_noop
 
+from accounts.models import Profile
 from archive import languages
 from archive.access import get_collection_for, get_photo_for
 from archive.models import Collection, Photo
+from colorize.access import can_see_drafts
 from colorize.services.export import DIGITAL_SOURCE_TYPE, FC_NS
 from colorize.services.review import published_review
 from config.api import ServiceError
@@ -260,14 +265,45 @@ def _selector(hint, photo: Photo) -> dict:
     }
 
 
+def published_hints(photo: Photo) -> list:
+    """What readers who are not members may see: the verified hints of the published version's snapshot (as
+    they were when it was rendered, with their evidence), each with its author's username only where that
+    person chose to be named in public (accounts.Profile.named_publicly); nothing when nothing is published."""
+    from colorize.models import Hint
+
+    review = published_review(photo)
+    if review is None:
+        return []
+    used = [h for h in review.version.hints if h.get("status") == "verified"]
+    named = Profile.publicly_named(h.get("created_by") for h in used)
+    fields = ("x", "y", "shape", "radius", "points", "width", "color", "status", "evidence_note")
+    fields += ("evidence_note_lang", "evidence_source", "evidence_url")
+    out = []
+    for data in used:
+        hint = Hint(pk=data.get("id"), photo=photo, **{f: data[f] for f in fields if data.get(f) is not None})
+        for stamp in ("created_at", "updated_at"):
+            setattr(hint, stamp, datetime.fromisoformat(data[stamp]) if data.get(stamp) else None)
+        out.append((hint, data.get("created_by") if data.get("created_by") in named else None))
+    return out
+
+
 def hint_annotations(request, photo: Photo) -> dict:
     from colorize.models import Hint
 
     page_id = _abs(request, reverse("photo-annotations", args=[photo.pk]))
     canvas = f"{manifest_url(request, photo.pk).rsplit('/', 1)[0]}/canvas/1"
     items = []
-    hints = Hint.objects.live().filter(photo=photo).exclude(shape="fence")  # a fence is no colour annotation
-    for hint in hints.select_related("created_by", "verified_by"):
+    if can_see_drafts(request.user, photo.collection):  # members: the live working hints, named
+        live = (
+            Hint.objects.live()
+            .filter(photo=photo)
+            .exclude(shape="fence")
+            .select_related("created_by", "verified_by")
+        )
+        hints = [(hint, hint.created_by.username if hint.created_by_id else None) for hint in live]
+    else:
+        hints = [(hint, creator) for hint, creator in published_hints(photo) if hint.shape != "fence"]
+    for hint, creator in hints:
         body = [  # a colour code has no language; words do
             {"type": "TextualBody", "purpose": "tagging", "value": hint.color, "format": "text/plain"},
             {
@@ -306,8 +342,8 @@ def hint_annotations(request, photo: Photo) -> dict:
             "body": body,
             "target": {"source": canvas, "selector": _selector(hint, photo)},
         }
-        if hint.created_by_id:
-            annotation["creator"] = {"type": "Person", "nickname": hint.created_by.username}
+        if creator:
+            annotation["creator"] = {"type": "Person", "nickname": creator}
         items.append(annotation)
     return {
         "@context": [ANNO_CONTEXT, PRESENTATION_CONTEXT],

@@ -27,3 +27,9 @@ application = ProtocolTypeRouter(
 from config.periodic import start_embedded  # noqa: E402
 
 start_embedded()
+
+# The model loads in a background thread as the server starts (settings.MODEL_WARM_ON_START), not on the first
+# curator's suggestion or preview. A dotted path, like the start jobs: config stays below colorize.
+from config.jobs import resolve  # noqa: E402
+
+resolve("colorize.services.model.warm_in_background")()

@@ -5,6 +5,7 @@ in-process job executor. DATABASE_URL switches to PostgreSQL, REDIS_URL to chann
 S3_BUCKET to django-storages S3.
 """
 
+import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -29,6 +30,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.postgres",
+    "django.contrib.humanize",  # naturaltime: "방금", "3분 전" (the review queue)
     "rest_framework",
     "rest_framework.authtoken",
     "django_filters",
@@ -264,6 +266,10 @@ RUN_STALE_SECONDS = env_int("RUN_STALE_SECONDS", 60)
 RUN_MAX_ATTEMPTS = env_int("RUN_MAX_ATTEMPTS", 3)
 COLORIZER = env_str("COLORIZER", "")
 COLORIZE_DEVICE = env_str("COLORIZE_DEVICE", "auto")
+# A serving process (config/asgi.py) loads the model in a background thread as it starts,
+# so the first suggestion or preview does not wait for it (colorize.services.model.warm_in_background). Off by
+# default under pytest (tests choose their own colorizer); on otherwise.
+MODEL_WARM_ON_START = env_bool("MODEL_WARM_ON_START", "pytest" not in sys.modules)
 # Embedded mode: re-enqueue queued runs (and runs whose worker died) when the server starts.
 RESUME_RUNS_ON_START = env_bool("RESUME_RUNS_ON_START", True)
 CELERY_BROKER_URL = REDIS_URL or "memory://"
@@ -278,9 +284,10 @@ CELERY_TASK_DEFAULT_QUEUE = "findcolor"
 # signing certificate followed by its issuing chain (not a lone self-signed certificate: the library refuses it),
 # C2PA_SIGN_KEY the signer's PEM private key; C2PA_SIGN_ALG one of es256, es384, es512, ps256, ps384, ps512, ed25519.
 # Unset: exports are unsigned (their XMP and JSON sidecar say so).
-# A TrueType font with Hangul for the marks written on exported images ("AI-colorized · AI 채색", the DRAFT band);
-# without it they are written in English only. Debian's fonts-nanum puts it here.
-EXPORT_FONT = env_str("EXPORT_FONT", "/usr/share/fonts/truetype/nanum/NanumGothicBold.ttf")
+# A TrueType font with Hangul for the marks written on exported images ("AI-colorized · AI 채색", the DRAFT band).
+# Empty (the default) or a missing file: a font that fontconfig lists for Korean (`fc-list :lang=ko`: Noto CJK,
+# Nanum, ...); with none, the marks are written in English only.
+EXPORT_FONT = env_str("EXPORT_FONT", "")
 C2PA_SIGN_CERT = env_str("C2PA_SIGN_CERT", "")
 C2PA_SIGN_KEY = env_str("C2PA_SIGN_KEY", "")
 C2PA_SIGN_ALG = env_choice(

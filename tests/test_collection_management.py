@@ -1,4 +1,4 @@
-"""Owners manage collections and members with audit entries; reviewers and owners edit the vocabularies; curators
+"""Owners manage collections and members with audit entries; staff edit the shared vocabularies; curators
 set metadata on many photos at once (issue 12, items 3 and 5)."""
 
 from archive.models import AuditEntry, Era, Situation
@@ -44,19 +44,19 @@ def test_an_unknown_name_or_address_is_a_clear_400(people, client_for):
     assert "no active user" in response.json()["error"]["message"]
 
 
-def test_a_reviewer_renames_and_adds_eras_and_a_curator_or_outsider_may_not(people, client_for):
-    reviewer = client_for(people.reviewer)
-    response = reviewer.patch(
+def test_staff_rename_and_add_eras_and_a_reviewer_curator_or_outsider_may_not(people, client_for):
+    staff = client_for(UserFactory(username="archivist", is_staff=True))
+    response = staff.patch(
         "/api/eras/liberation/", {"name": "Liberation (1945–48)"}, content_type="application/json"
     )
     assert response.status_code == 200 and Era.objects.get(slug="liberation").name == "Liberation (1945–48)"
-    response = reviewer.post("/api/situations/", {"name": "Harbour"}, content_type="application/json")
+    response = staff.post("/api/situations/", {"name": "Harbour"}, content_type="application/json")
     assert response.status_code == 201 and Situation.objects.filter(slug="harbour").exists()
     assert (
-        reviewer.post("/api/situations/", {"name": "Harbour"}, content_type="application/json").status_code
+        staff.post("/api/situations/", {"name": "Harbour"}, content_type="application/json").status_code
         == 409
     )
-    for persona in (people.curator, people.outsider, None):
+    for persona in (people.reviewer, people.owner, people.curator, people.outsider, None):
         response = client_for(persona).post("/api/eras/", {"name": "Sneaky"}, content_type="application/json")
         assert response.status_code in (401, 403)
     assert not Era.objects.filter(slug="sneaky").exists()

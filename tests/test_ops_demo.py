@@ -91,17 +91,29 @@ def test_demo_images_are_deterministic_grayscale_pngs():
     assert (image.format, image.mode, image.size) == ("PNG", "L", (512, 512))
 
 
-def test_a_newcomer_sees_korean_and_english_records_and_a_korean_period(load, client):
+def test_a_newcomer_sees_korean_and_english_records_whose_titles_match_the_pictures(load, client):
     load()
     collection = Collection.objects.get(title=DEMO_TITLE)
-    station = collection.photos.get(identifier="skimage.data.text")
-    assert station.title.startswith("서울역 앞 거리") and station.era.slug == "japanese-occupation"
-    assert "예시 기록" in station.description  # says that it is an example, not a photograph of the station
+    text = collection.photos.get(identifier="skimage.data.text")
+    assert text.title.startswith("글자 이미지") and "역사 기록이 아니" in text.description
+    # modern sample photographs: none is given a Korean period, a place or a date it does not have
+    assert text.era is None and text.place == "" and text.date_from is None
+    assert not collection.photos.filter(era__slug="japanese-occupation").exists()
     korean = client.get(
-        "/api/photos/", {"collection": collection.pk, "q": "서울역"}, headers={"accept-language": "ko"}
+        "/api/photos/", {"collection": collection.pk, "q": "글자"}, headers={"accept-language": "ko"}
     )
     assert [p["identifier"] for p in korean.json()["results"]] == ["skimage.data.text"]
-    assert client.get("/api/photos/", {"collection": collection.pk, "decade": 1930}).json()["count"] == 1
     client.cookies["django_language"] = "ko"
     page = client.get(f"/collections/{collection.pk}/").content.decode()
-    assert "서울역 앞 거리" in page and "Chelsea the cat" in page and "일제강점기" in page
+    assert "글자 이미지" in page and "Chelsea the cat" in page and "서울역" not in page
+
+
+def test_the_readme_counts_and_names_every_demo_photo():
+    from pathlib import Path
+
+    readme = " ".join(
+        (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8").split()
+    )
+    assert f"{len(DEMO_PHOTOS)} photos from `skimage.data`" in readme
+    listed = readme.split("`skimage.data`:", 1)[1].split(")", 1)[0]
+    assert sorted(name.strip() for name in listed.split(",")) == sorted(p.name for p in DEMO_PHOTOS)

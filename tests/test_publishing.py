@@ -67,16 +67,27 @@ def test_a_draft_export_is_named_marked_and_described_as_a_draft(people, photo, 
     assert prov["export"]["draft"] is True and prov["description"].startswith("DRAFT")
 
 
+def _fontconfig_without_fonts(tmp_path):
+    (tmp_path / "fonts").mkdir(exist_ok=True)
+    conf = tmp_path / "fonts.conf"
+    conf.write_text(
+        f"<?xml version='1.0'?><fontconfig><dir>{tmp_path / 'fonts'}</dir>"
+        f"<cachedir>{tmp_path / 'fc-cache'}</cachedir></fontconfig>"
+    )
+    return conf
+
+
 def test_a_draft_band_says_draft_in_english_and_korean_when_the_export_font_has_hangul(
-    people, client_for, settings, tmp_path
+    people, client_for, settings, tmp_path, monkeypatch
 ):
-    from pathlib import Path
 
     from PIL import ImageFont
 
-    if not Path(settings.EXPORT_FONT).is_file():
-        pytest.skip(f"{settings.EXPORT_FONT} is missing: apt-get install fonts-nanum")
-    font = ImageFont.truetype(settings.EXPORT_FONT, 24)
+    from colorize.services.export import hangul_font_file
+
+    if not hangul_font_file():
+        pytest.skip("fontconfig knows no font with Hangul: apt-get install fonts-nanum")
+    font = ImageFont.truetype(hangul_font_file(), 24)
     assert font.getmask("초안").getbbox() is not None
     assert bytes(font.getmask("초")) != bytes(
         font.getmask("\uffff")
@@ -91,8 +102,13 @@ def test_a_draft_band_says_draft_in_english_and_korean_when_the_export_font_has_
         return changed[:, 1].max() - changed[:, 1].min() + 1
 
     both = band_columns()
-    settings.EXPORT_FONT = str(tmp_path / "no-such-font.ttf")  # a server without the font: English only
-    english = band_columns()
+    monkeypatch.setenv("FONTCONFIG_FILE", str(_fontconfig_without_fonts(tmp_path)))
+    hangul_font_file.cache_clear()  # a server with no Hangul font: English only
+    settings.EXPORT_FONT = str(tmp_path / "no-such-font.ttf")
+    try:
+        english = band_columns()
+    finally:
+        hangul_font_file.cache_clear()
     assert both > 1.4 * english  # " · 초안 - 게시 전" written after "DRAFT - not published"
 
 
@@ -234,7 +250,7 @@ def test_a_korean_reviewer_is_asked_in_korean(people, photo, client_for):
         f"/api/versions/{first.pk}/approve/", {}, content_type="application/json", HTTP_ACCEPT_LANGUAGE="ko"
     )
     assert response.status_code == 409 and response.json()["error"]["code"] == "confirm_replace"
-    assert "2번째 버전이 이 사진의 게시된 복원입니다" in response.json()["error"]["message"]
+    assert "2번 버전이 이 사진의 게시된 복원입니다" in response.json()["error"]["message"]
     manifest = client_for(people.viewer).get(f"/iiif/photos/{photo.pk}/manifest.json").json()
     labels = [row["label"] for row in manifest["metadata"]]
     assert {"en": ["Rendered by"], "ko": ["렌더링한 사람"]} in labels

@@ -10,7 +10,7 @@ from accounts.models import Role
 from archive import languages
 from archive.access import check_role
 from archive.models import Era, Photo, Situation
-from archive.services.audit import record
+from archive.services.audit import as_json, record
 from config.api import invalid, text_problem
 
 METADATA_FIELDS = (
@@ -156,12 +156,27 @@ def do_update_photo_metadata(user, photo: Photo, data: Mapping) -> Photo:
     check_role(user, photo.collection, Role.CURATOR)
     cleaned = check_photo_metadata(data, partial=True, current=photo)
     situations = cleaned.pop("situations", None)
+    before = {name: as_json(getattr(photo, name)) for name in cleaned}
+    after = {name: as_json(value) for name, value in cleaned.items()}
+    if situations is not None:
+        before["situations"] = as_json(photo.situations.all())
+        after["situations"] = as_json(situations)
+    changed = sorted(name for name in after if after[name] != before[name])
     with transaction.atomic():
         for name, value in cleaned.items():
             setattr(photo, name, value)
         photo.save()
         if situations is not None:
             photo.situations.set(situations)
+        if changed:
+            record(
+                user,
+                "photo.metadata",
+                photo.collection,
+                photo=photo.pk,
+                before={name: before[name] for name in changed},
+                after={name: after[name] for name in changed},
+            )
     return photo
 
 

@@ -24,8 +24,11 @@ import hashlib
 import io
 import logging
 import os
+import subprocess
 import xml.etree.ElementTree as ET
 
+import numpy as np
+import tifffile
 from django.conf import settings
 from django.utils import translation
 from django.utils.translation import gettext, gettext_noop
@@ -477,9 +480,31 @@ def xmp_packet(prov: dict, mime: str, max_listed_hints: int | None = None) -> by
 
 
 def _label_font(size: int):
-    """The marks' font: settings.EXPORT_FONT (a TrueType font with Hangul) when the file is there, else Pillow's
-    built-in font, which has no Hangul. Returns (font, whether it writes Korean)."""
-    return _load_font(settings.EXPORT_FONT, size)
+    """The marks' font: settings.EXPORT_FONT when it names a file, else a font with Hangul that fontconfig
+    knows (hangul_font_file), else Pillow's built-in font, which has no Hangul. Returns (font, whether it writes
+    Korean)."""
+    path = settings.EXPORT_FONT
+    if not (path and os.path.isfile(path)):
+        path = hangul_font_file() or path
+    return _load_font(path, size)
+
+
+@functools.lru_cache(maxsize=1)
+def hangul_font_file() -> str:
+    """A font file with Korean coverage as fontconfig lists it (`fc-list :lang=ko`): Noto CJK, Nanum, UnDotum,
+    whichever the machine has, bold first; "" when fontconfig is absent or knows none."""
+    try:
+        listed = subprocess.run(
+            ["fc-list", ":lang=ko", "file", "style"], capture_output=True, text=True, timeout=10, check=False
+        ).stdout
+    except (OSError, subprocess.SubprocessError):
+        return ""
+    fonts = []
+    for line in listed.splitlines():
+        file, _, style = line.partition(":")
+        if file.lower().endswith((".ttf", ".otf", ".ttc")) and os.path.isfile(file):
+            fonts.append((0 if "bold" in style.lower() else 1, file))
+    return min(fonts)[1] if fonts else ""
 
 
 @functools.lru_cache(maxsize=32)
@@ -525,6 +550,52 @@ def _draft_mark(image: Image.Image) -> Image.Image:
     return _label(image, DRAFT_MARK, max(12, min(image.size) // 12), "top-left", (190, 20, 20, 200))
 
 
+def _srgb_lightness(gray: np.ndarray) -> np.ndarray:
+    """CIE L* (0..100) of sRGB-encoded gray values in 0..1 (float32 array of any shape)."""
+    linear = np.where(gray <= 0.04045, gray / 12.92, ((gray + 0.055) / 1.055) ** 2.4)
+    return np.where(linear > 216 / 24389, 116 * np.cbrt(linear) - 16, linear * 24389 / 27).astype(np.float32)
+
+
+def sixteen_bit_tiff(
+    version: Version, plain: Image.Image, marked: Image.Image, packet: bytes, icc: bytes
+) -> bytes:
+    """A 16-bit-per-channel RGB TIFF of a version of a 16-bit original: the lightness comes from the original's
+    16-bit values (all its tonal steps, not the 8-bit render's), the colour (a*, b*) from the version; pixels
+    that the marks changed (the AI label, the DRAFT band) are the marks'. Deflate-compressed, sRGB profile,
+    the XMP in tag 700, 72 dpi, like the 8-bit TIFF. docs/export16.md says why and how."""
+    from skimage.color import lab2rgb, rgb2lab
+
+    with version.photo.original.open("rb") as handle, Image.open(handle) as original:
+        original.load()
+        if original.mode in ("I;16", "I;16B", "I;16L", "I;16N", "I"):
+            gray = np.clip(np.asarray(original, dtype=np.float32) / 65535.0, 0, 1)
+        else:
+            gray = np.asarray(original.convert("L"), dtype=np.float32) / 255.0
+    changed = Image.fromarray((np.asarray(marked) != np.asarray(plain)).any(axis=2))
+    size = (gray.shape[1], gray.shape[0])
+    if plain.size != size:  # a render at another size: its colour and marks, resampled to the original's
+        plain = plain.resize(size, Image.BICUBIC)
+        marked = marked.resize(size, Image.NEAREST)
+        changed = changed.resize(size, Image.NEAREST)
+    lab = rgb2lab(np.asarray(plain, dtype=np.float32) / 255.0).astype(np.float32)
+    lab[..., 0] = _srgb_lightness(gray)
+    out = np.round(np.clip(lab2rgb(lab), 0, 1) * 65535).astype(np.uint16)
+    mask = np.asarray(changed)
+    out[mask] = np.asarray(marked)[mask].astype(np.uint16) * 257
+    buffer = io.BytesIO()
+    tifffile.imwrite(
+        buffer,
+        out,
+        photometric="rgb",
+        compression="zlib",
+        resolution=(72, 72),
+        resolutionunit="INCH",
+        metadata=None,
+        extratags=[(700, "B", len(packet), packet, True), (34675, "B", len(icc), icc, True)],
+    )
+    return buffer.getvalue()
+
+
 def export_name(version: Version, tail: str, draft: bool) -> str:
     """photo12-v3-ai-colorized.jpg; an unpublished version: photo12-v3-DRAFT-ai-colorized.jpg."""
     return f"photo{version.photo_id}-v{version.number}{'-DRAFT' if draft else ''}-{tail}"
@@ -548,13 +619,16 @@ def export_image(version: Version, fmt: str, mark: bool = False) -> tuple[bytes,
     with version.result.open("rb") as handle, Image.open(handle) as image:
         image.load()
         working = image.convert("RGB")
+    plain = working
     if mark:
         working = _mark(working)
     if prov["export"]["draft"]:
         working = _draft_mark(working)
     buffer = io.BytesIO()
     icc = srgb_icc()
-    if pil_format == "JPEG":
+    if pil_format == "TIFF" and version.photo.bit_depth > 8:
+        buffer.write(sixteen_bit_tiff(version, plain, working, packet, icc))
+    elif pil_format == "JPEG":
         working.save(buffer, format="JPEG", quality=92, xmp=packet, icc_profile=icc, dpi=(72, 72))
     elif pil_format == "PNG":
         info = PngImagePlugin.PngInfo()

@@ -116,3 +116,42 @@ def ml_context(context: dict):
     import ml
 
     return ml.Context(era=context.get("era"), situation=context.get("situation"))
+
+
+# ------------------------------------------------------------------------------------------- warm start
+
+
+def warm_colorizer() -> float:
+    """Load the colorizer and run one small suggestion and preview through it, so that the first curator's
+    request does not pay for the load (seconds on the CPU). Returns the seconds it took."""
+    import logging
+    import time
+
+    started = time.perf_counter()
+    colorizer = get_colorizer()
+    gray = np.tile(np.linspace(0.1, 0.9, 64, dtype=np.float32), (48, 1))  # a 64x48 ramp, values in [0, 1]
+    colorizer.suggest(gray, (0.5, 0.5), k=4)
+    colorizer.colorize(gray, max_side=64)
+    seconds = time.perf_counter() - started
+    logging.getLogger(__name__).info("model warmed in %.1f s", seconds)
+    return seconds
+
+
+def warm_in_background() -> threading.Thread | None:
+    """Warm the colorizer in a daemon thread when settings.MODEL_WARM_ON_START is on (serving processes and
+    workers call this at start; it never blocks them, and a failure is only logged: the first request then
+    loads the model as before). None when the setting is off (the default under pytest)."""
+    if not settings.MODEL_WARM_ON_START:
+        return None
+
+    def run():
+        import logging
+
+        try:
+            warm_colorizer()
+        except Exception:  # noqa: BLE001
+            logging.getLogger(__name__).exception("model warm-up failed; the first request will load it")
+
+    thread = threading.Thread(target=run, name="model-warm-up", daemon=True)
+    thread.start()
+    return thread

@@ -72,6 +72,8 @@ def _server_env(var_dir: Path) -> dict:
         ROOM_HEARTBEAT_SECONDS="2",
         # ZIPs of more than two members are background batches (202, then the page follows the batch).
         ZIP_SYNC_MAX_MEMBERS="2",
+        # the tests' server loads the model when a test first needs it (settings.MODEL_WARM_ON_START)
+        MODEL_WARM_ON_START="0",
     )
     return env
 

@@ -57,9 +57,12 @@ def encoded(image: Image.Image, fmt: str = "JPEG") -> io.BytesIO:
 def main():
     User = get_user_model()
     users = {}
-    for name in ("owner", "curator", "curator2", "reviewer", "viewer", "outsider"):
+    for name in ("owner", "curator", "curator2", "reviewer", "viewer", "outsider", "archivist"):
         user = User.objects.create_user(name, f"{name}@example.org", PASSWORD)
         users[name] = user
+    # staff (no collection role): the one who edits the shared eras and situations
+    users["archivist"].is_staff = True
+    users["archivist"].save(update_fields=["is_staff"])
     collection = Collection.objects.create(
         title="Liberation 1945", owner=users["owner"], description="Seoul, 1945"
     )

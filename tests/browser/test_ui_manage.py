@@ -64,14 +64,14 @@ def test_an_owner_creates_a_collection_adds_members_changes_a_role_and_removes_o
     assert audit[3][1] == {"username": "reviewer", "before": "viewer", "role": "reviewer"}
 
 
-def test_a_reviewer_renames_and_adds_situations_and_a_curator_may_not(sign_in, ui_server):
-    reviewer = sign_in("reviewer")
+def test_staff_rename_and_add_situations_and_a_reviewer_may_not(sign_in, ui_server):
+    reviewer = sign_in("archivist")
     reviewer.goto(f"{ui_server.url}/vocabularies/")
     name = reviewer.get_by_label("Name of street")
     name.fill("Street scene")
     reviewer.get_by_role("button", name="Save street").click()
     reviewer.get_by_role("button", name="Save street").filter(has_text="Saved").wait_for()
-    reviewer.get_by_label("New entry in Situations").fill("Harbour")
+    reviewer.get_by_label("New entry in Situations", exact=True).fill("Harbour")
     reviewer.get_by_role("form", name="Add to Situations").get_by_role("button", name="Add").click()
     reviewer.get_by_label("Name of harbour").wait_for()
     assert ui_server.values("archive.Situation", "name_en", slug="street") == [("Street scene",)]
@@ -82,7 +82,7 @@ def test_a_reviewer_renames_and_adds_situations_and_a_curator_may_not(sign_in, u
     reviewer.wait_for_function("document.querySelector('[data-slug=street] input').value === 'Street'")
     reviewer.get_by_role("button", name="Save street").filter(has_text="Saved").wait_for()
 
-    curator = sign_in("curator")
+    curator = sign_in("reviewer")
     curator.goto(f"{ui_server.url}/vocabularies/")
     assert curator.get_by_role("button", name="Save street").count() == 0
     status = curator.evaluate(

@@ -109,6 +109,13 @@ def test_an_anonymous_visitor_finds_public_collections_and_a_published_restorati
         card.get_by_role("img", name="Market day, restored in colour").wait_for()
         card.get_by_role("img", name="Market day, the original").wait_for()
         card.get_by_role("link").click()
+        # the public page: the restoration labelled AI-colorized, its provenance and the photo's fields
+        visitor.locator(".published-photo .ai-label", has_text="AI-colorized").wait_for()
+        assert (
+            visitor.locator(".published-photo img").first.get_attribute("alt")
+            == "Market day, restored in colour"
+        )
+        visitor.get_by_role("link", name="Open in the viewer").click()
         visitor.wait_for_selector("#workspace[data-state=ready]")
         visitor.wait_for_function(f"document.getElementById('layer').value === 'v{version}'")
         versions = visitor.locator("#version-list .version-item")

@@ -5,9 +5,9 @@ downloaded): each is converted to 8-bit grayscale PNG and ingested through the a
 service, exactly as a curator's upload would be. Running it again creates nothing new (photos are matched by
 their identifier, so a newer demo adds only the photos it did not have).
 
-A few photos are described in Korean, and one shows how a Korean historical period (일제강점기) and a decade
-look in the archive: it is an example record, says so in its description, and its photograph is not of the
-place it names.
+A few photos are described in Korean. Every title says what the picture shows; no photo is given a date, a
+place or a Korean historical period that it does not have (none of these modern sample photographs belongs to
+one).
 """
 
 import io
@@ -135,18 +135,11 @@ DEMO_PHOTOS = [
     ),
     DemoPhoto(
         "text",
-        "서울역 앞 거리 (예시 기록)",
-        "한국어 메타데이터와 시대 분류(일제강점기, 1930년대)가 화면에 어떻게 보이는지 보여 주는 예시 기록이다. "
-        "사진은 서울역이 아니라 scikit-image의 예제 사진(모서리 검출용 글자 이미지)이며, 제목·날짜·장소는 "
-        "설명을 위해 붙인 가상의 값이다.",
+        "글자 이미지 (모서리 검출 예제)",
+        "밝은 바탕에 쓴 글자를 찍은 흑백 이미지. 컴퓨터 비전에서 모서리 검출을 시험할 때 흔히 쓰는 예제 사진으로, "
+        "역사 기록이 아니며 찍은 때와 곳은 알려져 있지 않다.",
         "미상",
         PD_KO,
-        date_display="1930년대",
-        date_from="1930-01-01",
-        date_to="1939-12-31",
-        place="경성부 서울역 앞",
-        situations=("street",),
-        era="japanese-occupation",
         source=SOURCE_KO,
     ),
 ]

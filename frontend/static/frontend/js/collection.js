@@ -1,7 +1,8 @@
 // Collection page: sort auto-submit, drag-and-drop upload with a progress bar and a clear error per file,
 // and the metadata editor (PATCH /api/photos/{id}/).
 import { el, errorMessage, get, uploadWithProgress } from "./api.js";
-import { format, gettext, ngettext } from "./i18n.js";
+import { format, gettext, ngettext, pgettext, t } from "./i18n.js";
+import { initFilterFold } from "./filters.js";
 import { initGrid } from "./grid.js";
 import { initManage } from "./manage.js";
 import { initMetadataDialog, openMetadataEditor } from "./metadata.js";
@@ -25,8 +26,8 @@ function isZip(file) {
 }
 
 function addRow(file) {
-  const progress = el("progress", { max: "100", value: "0", "aria-label": `Upload progress of ${file.name}` });
-  const status = el("span", { class: "upload-status", text: "waiting" });
+  const progress = el("progress", { max: "100", value: "0", "aria-label": t("Upload progress of %(name)s", { name: file.name }) });
+  const status = el("span", { class: "upload-status", text: pgettext("upload", "waiting") });
   const row = el("li", { class: "upload-row", dataset: { name: file.name } },
     el("span", { class: "upload-name", text: file.name }), progress, status);
   list.append(row);
@@ -67,7 +68,7 @@ async function uploadOne(file) {
 }
 
 async function run({ file, ui }) {
-  ui.status.textContent = "uploading…";
+  ui.status.textContent = pgettext("upload", "uploading…");
   const form = new FormData();
   form.append("file", file, file.name);
   const url = isZip(file) && config.zipUploadUrl ? config.zipUploadUrl : config.uploadUrl;
@@ -85,7 +86,7 @@ async function run({ file, ui }) {
     if (isZip(file)) {
       showZipReport(ui, body);
     } else {
-      ui.status.textContent = "uploaded";
+      ui.status.textContent = gettext("uploaded");
       ui.row.classList.add("ok");
     }
   } else {
@@ -191,3 +192,4 @@ if (initMetadataDialog()) bindEditButtons();
 
 initManage(config);
 initGrid(config, refreshGrid);
+initFilterFold();

@@ -5,12 +5,27 @@ import { $, api, el } from "./api.js";
 import { format, gettext, ngettext, t } from "./i18n.js";
 
 // ---- thumbnails being made ------------------------------------------------------------------------------
+// One watcher per pending photo id. It looks its placeholder up again on every poll: the grid is replaced
+// after each upload (collection.js refreshGrid), and a watcher holding the replaced element would put the
+// thumbnail into a detached node while the visible one stays on "preparing…" for good.
 const watching = new Set();
 
-async function watchThumbnail(span, attempt = 0) {
-  const id = span.dataset.pending;
+function placeholder(id) {
+  return document.querySelector(`[data-pending="${CSS.escape(id)}"]`);
+}
+
+async function watchThumbnail(id, attempt = 0) {
+  if (!placeholder(id)) {
+    watching.delete(id); // the photo left the grid (another page, a filter): nothing to fill in
+    return;
+  }
   try {
     const photo = await api("GET", `/api/photos/${id}/`);
+    const span = placeholder(id); // the grid may have been replaced while the request was out
+    if (!span) {
+      watching.delete(id);
+      return;
+    }
     if (photo.urls.thumbnail) {
       span.replaceWith(el("img", { src: photo.urls.thumbnail, alt: photo.title || photo.original_name, width: "160", height: "120", class: "thumb" }));
       watching.delete(id);
@@ -22,16 +37,18 @@ async function watchThumbnail(span, attempt = 0) {
       return;
     }
   } catch (err) {
-    span.textContent = t("preparing… (%(error)s)", { error: err.message });
+    const span = placeholder(id);
+    if (span) span.textContent = t("preparing… (%(error)s)", { error: err.message });
   }
-  setTimeout(() => watchThumbnail(span, attempt + 1), Math.min(1000 + 500 * attempt, 5000));
+  setTimeout(() => watchThumbnail(id, attempt + 1), Math.min(1000 + 500 * attempt, 5000));
 }
 
 export function watchPending() {
   document.querySelectorAll("[data-pending]").forEach((span) => {
-    if (watching.has(span.dataset.pending)) return;
-    watching.add(span.dataset.pending);
-    watchThumbnail(span);
+    const id = span.dataset.pending;
+    if (watching.has(id)) return; // its watcher finds this new placeholder on its next poll
+    watching.add(id);
+    watchThumbnail(id);
   });
 }
 

@@ -56,3 +56,15 @@ try {
 export function t(msgid, values) {
   return values ? format(gettext(msgid), values) : gettext(msgid);
 }
+
+// The roles' names (accounts.Role labels, as the API sends them) in the reader's language.
+const ROLE_NAMES = {
+  viewer: () => pgettext("role", "viewer"),
+  curator: () => pgettext("role", "curator"),
+  reviewer: () => pgettext("role", "reviewer"),
+  owner: () => pgettext("role", "owner"),
+};
+
+export function roleName(role) {
+  return ROLE_NAMES[role] ? ROLE_NAMES[role]() : role;
+}

@@ -2,11 +2,11 @@
 // e-mail, change roles, remove), through the collection and member endpoints (archive.services.collections,
 // which check the owner's role and write the audit entries).
 import { $, api, el } from "./api.js";
-import { gettext, t } from "./i18n.js";
+import { gettext, roleName, t } from "./i18n.js";
 
 function memberItem(config, m) {
   const role = el("select", { "aria-label": t("Role of %(user)s", { user: m.username }), "data-user": m.username },
-    ...config.roles.map((r) => el("option", { value: r, selected: r === m.role }, gettext(r))));
+    ...config.roles.map((r) => el("option", { value: r, selected: r === m.role }, roleName(r))));
   role.addEventListener("change", () => changeRole(config, m.username, role.value));
   return el("li", { class: "member", "data-user": m.username },
     el("span", { class: "member-name" }, m.username), role,

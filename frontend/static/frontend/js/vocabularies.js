@@ -1,4 +1,5 @@
-// Eras and situations: rename (PATCH /api/{eras,situations}/{slug}/) and add (POST); reviewers and owners.
+// Eras and situations: rename (PATCH /api/{eras,situations}/{slug}/) and add (POST, with an optional English
+// name); staff only (archive/services/vocabulary.py).
 import { api } from "./api.js";
 import { gettext } from "./i18n.js";
 
@@ -25,7 +26,9 @@ document.querySelectorAll("form.vocab-rename").forEach((f) => f.addEventListener
 document.querySelectorAll("form.vocab-add").forEach((f) => f.addEventListener("submit", async (e) => {
   e.preventDefault();
   try {
-    await api("POST", `/api/${path(f.dataset.kind)}/`, { name: f.elements.name.value });
+    const entry = { name: f.elements.name.value };
+    if (f.elements.name_en.value.trim()) entry.name_en = f.elements.name_en.value.trim();
+    await api("POST", `/api/${path(f.dataset.kind)}/`, entry);
     location.reload(); // the new entry in its place in the list, with its rename form
   } catch (err) {
     show(err);

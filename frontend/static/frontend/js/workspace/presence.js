@@ -1,6 +1,6 @@
 // Who is here: avatars (each person present gets a different colour) and the others' cursors.
 import { el } from "../api.js";
-import { t } from "../i18n.js";
+import { roleName, t } from "../i18n.js";
 import { state } from "./state.js";
 import { $ } from "./ui.js";
 
@@ -24,7 +24,7 @@ function renderPresence() {
     return clash ? `${name[0]}${name[name.length - 1]}`.toUpperCase() : two;
   };
   $("presence").replaceChildren(...people.map((p) => el("li", {
-    class: "avatar", style: `background:${colorFor(p.id)}`, title: `${p.username} (${p.role})`,
+    class: "avatar", style: `background:${colorFor(p.id)}`, title: t("%(user)s (%(role)s)", { user: p.username, role: roleName(p.role) }),
     "aria-label": t("%(user)s is here", { user: p.username }), "data-user": p.username,
   }, initials(p.username))));
 }

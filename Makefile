@@ -23,6 +23,9 @@ PG_TEST_URL := $(DATABASE_URL_TEST)
 endif
 endif
 STAMP := $(VENV)/.findcolor-installed
+# The browser tests' own npm tools (axe-core, ...): tests/browser/package.json, installed into its ignored
+# node_modules/ when the lock file changes; never shipped.
+BROWSER_TOOLS := tests/browser/node_modules/.package-lock.json
 
 .PHONY: help venv run migrate demo worker test test-sqlite test-postgres lint format bench clean-var messages compilemessages
 
@@ -69,7 +72,11 @@ test: venv
 
 # Browser tests run in a pytest process of their own: Playwright's sync API keeps an event loop running
 # in the main thread for the whole session, which async tests and async_to_sync cannot share.
-test-sqlite: venv
+$(BROWSER_TOOLS): tests/browser/package.json tests/browser/package-lock.json
+	npm ci --prefix tests/browser --no-audit --no-fund
+	@touch $@
+
+test-sqlite: venv $(BROWSER_TOOLS)
 	@echo "== pass 1: SQLite (then the browser tests, in their own process)"
 	@start=$$SECONDS; status=0; \
 	env -u DATABASE_URL $(PYTEST) -m "not browser" $(PYTEST_ARGS) || status=$$?; \

@@ -98,9 +98,12 @@ async function layerImage(name) {
 
 export async function setLayer(name) {
   $("layer").value = name;
-  if (name === "preview" && !state.viewer.layers.preview) toast(gettext("No live preview yet: place a hint."), "info", 2500);
+  if (name === "preview" && !state.viewer.layers.preview && !state.room.hints.size) {
+    toast(gettext("No live preview yet: place a hint."), "info", 2500);
+  }
   await layerImage(name).catch((err) => toast(err.message, "error"));
   state.viewer.main = name;
+  ensurePreview();
   updateOverlay();
   state.viewer.invalidate();
 }
@@ -116,6 +119,7 @@ export async function setBefore(name) {
     viewer.before = name;
     viewer.compare = true;
     $("split").hidden = false;
+    ensurePreview();
   }
   viewer.invalidate();
 }
@@ -153,9 +157,24 @@ export async function updateOverlay() {
 }
 
 // ---- live preview ----------------------------------------------------------------------------------
+// Previews come after each change; a page that joined after the last change has none until it asks the
+// room (a `preview` frame) for the current revision's, when the live preview is shown.
+let previewAsked = false;
+
+export function ensurePreview() {
+  const { room, viewer } = state;
+  const shown = viewer.main === "preview" || (viewer.compare && viewer.before === "preview");
+  if (!shown || previewAsked || state.previewRevision !== null || !room.revision) return;
+  if (!room.ws || room.ws.readyState !== WebSocket.OPEN) return; // asked again when the room (re)connects
+  previewAsked = true;
+  room.ws.send(JSON.stringify({ type: "preview" }));
+  updateRevision();
+}
+
 export function updateRevision() {
+  const waiting = previewAsked ? "…" : "—";
   const pr = state.previewError ? gettext("unavailable")
-    : state.previewRevision === null ? "—" : `r${state.previewRevision}`;
+    : state.previewRevision === null ? waiting : `r${state.previewRevision}`;
   $("revision").textContent = t("hints r%(hints)s · preview %(preview)s", { hints: state.room.revision, preview: pr });
 }
 
@@ -213,6 +232,10 @@ export function initCanvas() {
   });
   $("uncertainty").addEventListener("change", updateOverlay);
   room.addEventListener("preview", (e) => onPreview(e.detail));
+  room.addEventListener("hints", ensurePreview);
+  room.addEventListener("status", (e) => {
+    if (!e.detail.connected) previewAsked = false; // a request lost with the connection is asked again
+  });
   viewer.addEventListener("hover", (e) => {
     if (e.detail && config.user) room.cursor(e.detail.x, e.detail.y);
   });

@@ -47,6 +47,7 @@ def test_upload_hint_render_review_and_export_with_provenance(sign_in, ui_server
     curator.wait_for_function("window.findcolor.room.connected")
 
     # two hints; the live preview follows, tagged with the revision it reflects
+    curator.locator("#quick-place").click()  # place at once in the current colour (no suggestions first)
     for (x, y), color in (((0.45, 0.25), "#8b5a2b"), ((0.5, 0.85), "#556b2f")):
         curator.locator("#canvas").focus()
         curator.keyboard.press("Escape")  # nothing selected: the colour is for the next hint

@@ -31,6 +31,8 @@ export class Viewer extends EventTarget {
     this.brushWidth = 0.01;
     this.pointRadius = 0.01;
     this.readOnly = false;
+    this.quickPlace = false; // point tool: place at once in the current colour (else suggest, then place)
+    this.pending = null; // [u, v] of a point waiting for its colour (suggest, then place)
     this.dirty = true;
     this.drag = null;
     this.spaceDown = false;
@@ -218,9 +220,19 @@ export class Viewer extends EventTarget {
         this.selected = hit.id;
         this.emit("select", { id: hit.id });
         this.emit("pick", { id: hit.id, x: u, y: v });
-      } else if (!this.readOnly && this.tool === "point") this.emit("place", { x: u, y: v });
+      } else if (!this.readOnly && this.tool === "point") this.placeAt(u, v, e.shiftKey, r.left + sx, r.top + sy);
       else if (!this.readOnly && this.tool === "suggest") this.emit("suggest-at", { x: u, y: v });
       this.invalidate();
+    }
+  }
+
+  // The point tool: quick placement (or Shift) places in the current colour; otherwise the point waits for
+  // its colour, chosen among the suggestions there ("place-ask", answered by workspace/place.js).
+  placeAt(u, v, quick, clientX, clientY) {
+    if (this.quickPlace || quick) this.emit("place", { x: u, y: v });
+    else {
+      this.pending = [u, v];
+      this.emit("place-ask", { x: u, y: v, clientX, clientY });
     }
   }
 
@@ -368,7 +380,7 @@ export class Viewer extends EventTarget {
       this.emit("move-hint", { id: d.id, changes });
     } else if (d.kind === "place") {
       const slop = e.pointerType === "touch" ? 12 : 5; // a fingertip wobbles more than a mouse
-      if (Math.hypot(e.clientX - d.x, e.clientY - d.y) < slop) this.emit("place", { x: d.u, y: d.v });
+      if (Math.hypot(e.clientX - d.x, e.clientY - d.y) < slop) this.placeAt(d.u, d.v, e.shiftKey, e.clientX, e.clientY);
     } else if (d.kind === "stroke") {
       let pts = d.points;
       if (pts.length > 500) {
@@ -437,6 +449,7 @@ export class Viewer extends EventTarget {
       ctx.restore();
     }
     if (this.showHints !== false) this.drawHints(ctx);
+    if (this.pending) this.drawPending(ctx);
     if (this.keyCursor) {
       const [kx, ky] = this.toScreen(this.keyCursor[0], this.keyCursor[1]);
       ctx.save();
@@ -539,6 +552,21 @@ export class Viewer extends EventTarget {
       ctx.stroke();
       ctx.restore();
     }
+  }
+
+  drawPending(ctx) {
+    const [sx, sy] = this.toScreen(this.pending[0], this.pending[1]);
+    const r = Math.max(7, this.pointRadius * this.long());
+    ctx.save();
+    ctx.lineWidth = 2;
+    ctx.setLineDash([4, 3]);
+    for (const [colour, extra] of [["rgba(0,0,0,.85)", 0], ["#ffd400", 2]]) {
+      ctx.beginPath();
+      ctx.arc(sx, sy, r + extra, 0, Math.PI * 2);
+      ctx.strokeStyle = colour;
+      ctx.stroke();
+    }
+    ctx.restore();
   }
 
   drawCursors(ctx) {

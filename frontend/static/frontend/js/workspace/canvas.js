@@ -81,6 +81,7 @@ export async function loadOriginal(attempt = 0) {
 export function setTool(tool) {
   if (!state.config.canEdit && tool !== "pan" && tool !== "select") return;
   state.viewer.tool = tool;
+  state.viewer.emit("tool", { tool });
   document.querySelectorAll(".tool[data-tool]").forEach((b) =>
     b.setAttribute("aria-pressed", String(b.dataset.tool === tool)));
 }

@@ -132,6 +132,11 @@ export function askSuggest(x, y) {
   if (!inFlight) sendSuggest();
 }
 
+// The answer for the latest point, for the panels that wait on it (place.js): {x, y, colors, error?}.
+function suggested(detail) {
+  document.dispatchEvent(new CustomEvent("findcolor:suggestions", { detail }));
+}
+
 async function sendSuggest() {
   const point = waiting;
   waiting = null;
@@ -144,9 +149,13 @@ async function sendSuggest() {
       if (!frame.colors.length) ul.append(el("li", { class: "meta" }, gettext("no suggestion")));
       drawPlane(frame.lightness);
       renderGamut(frame.lightness);
+      suggested({ ...point, colors: frame.colors });
     }
   } catch (err) {
-    if (!waiting) ul.replaceChildren(el("li", { class: "meta error" }, t("no suggestions (%(error)s)", { error: err.message })));
+    if (!waiting) {
+      ul.replaceChildren(el("li", { class: "meta error" }, t("no suggestions (%(error)s)", { error: err.message })));
+      suggested({ ...point, colors: [], error: err.message });
+    }
   } finally {
     inFlight = null;
     if (waiting) sendSuggest();

@@ -140,7 +140,7 @@ def test_a_new_hint_takes_the_colour_chosen_for_it_and_recolouring_is_an_explici
     assert ui_server.sql("select color, revision from colorize_hint where id = ?", first) == [("#d2691e", 1)]
 
     # recolouring: select the first hint, pick a colour on the ab plane, press the visible button
-    page.get_by_role("button", name=f"Select hint {first} (#d2691e, suggested)").click()
+    page.get_by_role("button", name=f"#{first} point #d2691e").click()
     plane = page.get_by_label("ab colour plane at the clicked point's lightness", exact=False)
     box = plane.bounding_box()
     plane.click(position={"x": box["width"] * 0.5 + 12, "y": box["height"] * 0.5 - 12})  # a > 0, b > 0

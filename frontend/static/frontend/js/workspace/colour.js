@@ -66,6 +66,19 @@ function drawPlane(L) {
   const [, a, b] = rgbToLab(hexToRgb(state.color));
   ring(a, b, "#fff");
   if (planeCursor) ring(planeCursor[0], planeCursor[1], "#ffd400");
+  describePlane(c, planeCursor || [a, b]);
+}
+
+// The plane is a slider for assistive technology: its value is the point's a (red–green), its text both axes.
+function describePlane(c, [a, b]) {
+  const range = Math.round(c.abRange);
+  const { inGamut } = labToRgb(state.planeL, a, b);
+  c.setAttribute("aria-valuemin", String(-range));
+  c.setAttribute("aria-valuemax", String(range));
+  c.setAttribute("aria-valuenow", String(Math.max(-range, Math.min(range, Math.round(a)))));
+  c.setAttribute("aria-valuetext", t("a %(a)s, b %(b)s%(out)s", {
+    a: Math.round(a), b: Math.round(b), out: inGamut ? "" : gettext(" (out of gamut)"),
+  }));
 }
 
 function pickOnPlane(a, b) {
@@ -94,10 +107,6 @@ function onPlaneKey(e) {
     const step = (c.abRange / 20) * (e.shiftKey ? 4 : 1);
     planeCursor = [planeCursor[0] + arrows[e.key][0] * step, planeCursor[1] + arrows[e.key][1] * step]
       .map((v) => Math.max(-c.abRange, Math.min(c.abRange, v)));
-    const { inGamut } = labToRgb(state.planeL, planeCursor[0], planeCursor[1]);
-    c.setAttribute("aria-valuetext", t("a %(a)s, b %(b)s%(out)s", {
-      a: Math.round(planeCursor[0]), b: Math.round(planeCursor[1]), out: inGamut ? "" : gettext(" (out of gamut)"),
-    }));
     drawPlane(state.planeL);
   } else if ((e.key === "Enter" || e.key === " ") && planeCursor) {
     e.preventDefault();

@@ -21,8 +21,8 @@ export class Viewer extends EventTarget {
     this.before = "original";
     this.compare = false;
     this.split = 0.5;
-    this.overlay = null; // uncertainty image
-    this.overlayOpacity = 0.55;
+    this.overlay = null; // uncertainty image (its colour ramp carries its own transparency)
+    this.overlayOpacity = 1;
     this.hints = [];
     this.selected = null;
     this.cursors = new Map();

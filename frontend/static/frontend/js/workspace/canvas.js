@@ -136,6 +136,43 @@ function latestVersion() {
   return best;
 }
 
+// The uncertainty map (8-bit grey: 0 sure, 255 unsure) through a colour ramp: where the model is sure the photo
+// shows through, where it is unsure it turns from blue through yellow to red. The legend (workspace.html,
+// .legend-ramp in app.css) draws the same stops.
+export const UNCERTAINTY_RAMP = [
+  [0, [49, 54, 149, 0]], [0.25, [69, 117, 180, 0.3]], [0.5, [254, 224, 144, 0.55]],
+  [0.75, [244, 109, 67, 0.7]], [1, [165, 0, 38, 0.85]],
+];
+
+function rampColour(v) {
+  let i = 1;
+  while (i < UNCERTAINTY_RAMP.length - 1 && v > UNCERTAINTY_RAMP[i][0]) i += 1;
+  const [v0, c0] = UNCERTAINTY_RAMP[i - 1];
+  const [v1, c1] = UNCERTAINTY_RAMP[i];
+  const k = Math.min(1, Math.max(0, (v - v0) / (v1 - v0)));
+  return c0.map((c, j) => c + (c1[j] - c) * k);
+}
+
+export function rampOverlay(img) {
+  const canvas = document.createElement("canvas");
+  canvas.width = img.naturalWidth || img.width;
+  canvas.height = img.naturalHeight || img.height;
+  const ctx = canvas.getContext("2d", { willReadFrequently: true });
+  ctx.drawImage(img, 0, 0);
+  const data = ctx.getImageData(0, 0, canvas.width, canvas.height);
+  const lut = Array.from({ length: 256 }, (_, g) => rampColour(g / 255));
+  const d = data.data;
+  for (let i = 0; i < d.length; i += 4) {
+    const [r, g, b, a] = lut[d[i]];
+    d[i] = r;
+    d[i + 1] = g;
+    d[i + 2] = b;
+    d[i + 3] = Math.round(a * 255);
+  }
+  ctx.putImageData(data, 0, 0);
+  return canvas;
+}
+
 export async function updateOverlay() {
   const { viewer } = state;
   const box = $("uncertainty");
@@ -149,7 +186,7 @@ export async function updateOverlay() {
   viewer.overlay = null;
   if (box.checked && url) {
     try {
-      viewer.overlay = await loadImage(url);
+      viewer.overlay = rampOverlay(await loadImage(url));
     } catch (err) {
       toast(t("Could not load the uncertainty overlay: %(error)s", { error: err.message }), "error");
     }

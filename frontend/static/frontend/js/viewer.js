@@ -33,6 +33,8 @@ export class Viewer extends EventTarget {
     this.readOnly = false;
     this.quickPlace = false; // point tool: place at once in the current colour (else suggest, then place)
     this.pending = null; // [u, v] of a point waiting for its colour (suggest, then place)
+    this.baseExternal = false; // the original is drawn beneath the canvas (deep zoom tiles): leave it clear
+    this.onView = null; // called after each frame, to put what lies beneath at the same transform
     this.dirty = true;
     this.drag = null;
     this.spaceDown = false;
@@ -47,6 +49,7 @@ export class Viewer extends EventTarget {
         this.dirty = false;
         const t = performance.now();
         this.draw();
+        if (this.onView) this.onView();
         this.lastDrawMs = performance.now() - t;
         this.drawMsTotal = (this.drawMsTotal || 0) + this.lastDrawMs;
       }
@@ -101,6 +104,17 @@ export class Viewer extends EventTarget {
     this.tx = sx - (sx - this.tx) * k;
     this.ty = sy - (sy - this.ty) * k;
     this.scale = s;
+    this.userMoved = true;
+    this.invalidate();
+    this.emit("zoom", { scale: this.zoomPercent() });
+  }
+
+  // 1:1: one pixel of the original per CSS pixel, with the image point (u, v) (default: the one at the centre
+  // of the view) at the centre.
+  actualPixels(u = (this.cw / 2 - this.tx) / (this.iw * this.scale), v = (this.ch / 2 - this.ty) / (this.ih * this.scale)) {
+    this.scale = (this.origWidth || this.iw) / this.iw;
+    this.tx = Math.round(this.cw / 2 - u * this.iw * this.scale); // whole pixels: one screen pixel per pixel
+    this.ty = Math.round(this.ch / 2 - v * this.ih * this.scale);
     this.userMoved = true;
     this.invalidate();
     this.emit("zoom", { scale: this.zoomPercent() });
@@ -396,6 +410,7 @@ export class Viewer extends EventTarget {
 
   // ---- drawing ------------------------------------------------------------------------------------------
   drawLayer(ctx, name, x, y, w, h) {
+    if (this.baseExternal && (name === "original" || !this.layers[name])) return false; // the tiles show through
     const img = this.layers[name] || this.layers.original;
     if (!img) return false;
     ctx.drawImage(img, x, y, w, h);
@@ -407,8 +422,10 @@ export class Viewer extends EventTarget {
     const dpr = this.dpr;
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
     ctx.clearRect(0, 0, this.cw, this.ch);
-    ctx.fillStyle = "#2b2b2b";
-    ctx.fillRect(0, 0, this.cw, this.ch);
+    if (!this.baseExternal) {
+      ctx.fillStyle = "#2b2b2b";
+      ctx.fillRect(0, 0, this.cw, this.ch);
+    }
     const x = this.tx;
     const y = this.ty;
     const w = this.iw * this.scale;

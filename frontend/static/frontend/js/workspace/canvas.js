@@ -3,6 +3,7 @@
 import { api } from "../api.js";
 import { rgbToLab } from "../color.js";
 import { gettext, t } from "../i18n.js";
+import { initDeepZoom } from "./deepzoom.js";
 import { state } from "./state.js";
 import { $, loadImage, toast } from "./ui.js";
 
@@ -75,6 +76,7 @@ export async function loadOriginal(attempt = 0) {
   status.hidden = true;
   state.viewer.invalidate();
   markReady();
+  initDeepZoom(); // the original's tiles beneath the canvas (deepzoom.js), when OpenSeadragon is here
 }
 
 // ---- tools and zoom ---------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ export function setColor(hex) {
   $("color-input").value = state.color;
   $("color-hex").value = state.color;
   $("current-swatch").style.background = state.color;
+  if ($("colour-sheet-swatch")) $("colour-sheet-swatch").style.background = state.color;
   drawPlane(state.planeL);
   document.dispatchEvent(new CustomEvent("findcolor:color", { detail: { color: state.color } }));
 }
@@ -171,6 +172,14 @@ async function sendSuggest() {
   }
 }
 
+// On a phone the chooser is a sheet over the canvas, opened from the toolbar (app.css, max-width 760px); on a
+// wider screen the toggle is not shown and the chooser stays in the side panel.
+export function toggleSheet(open = !$("color-chooser").classList.contains("sheet-open")) {
+  $("color-chooser").classList.toggle("sheet-open", open);
+  $("colour-sheet").setAttribute("aria-expanded", String(open));
+  if (open) $("colour-sheet-close").focus({ preventScroll: true });
+}
+
 export function initColour() {
   state.color = HEX.test(localStorage.getItem(COLOR_KEY) || "") ? localStorage.getItem(COLOR_KEY) : "#b22222";
   try {
@@ -189,6 +198,13 @@ export function initColour() {
     if (HEX.test(hex)) setColor(hex);
     else toast(gettext("Write a colour as #rrggbb."), "error", 2500);
   });
+  if ($("colour-sheet")) {
+    $("colour-sheet").addEventListener("click", () => toggleSheet());
+    $("colour-sheet-close").addEventListener("click", () => {
+      toggleSheet(false);
+      $("colour-sheet").focus({ preventScroll: true });
+    });
+  }
   renderRecent();
   drawPlane(50);
   renderGamut(50);

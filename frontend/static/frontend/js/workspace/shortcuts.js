@@ -37,6 +37,7 @@ function onKey(e) {
   else if (k === "+" || k === "=") viewer.zoomAt(1.25);
   else if (k === "-") viewer.zoomAt(0.8);
   else if (k === "0") viewer.fit();
+  else if (k === "1") viewer.actualPixels();
   else if (k === "q" && config.canEdit) toggleQuickPlace();
   else if (k === "Escape" && placeOpen()) closePlace(true);
   else if (k === "Escape") {

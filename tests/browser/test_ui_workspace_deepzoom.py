@@ -1,0 +1,67 @@
+"""Issue 22, item 2: deep zoom in the workspace (OpenSeadragon under the canvas, js/workspace/deepzoom.js). On a
+40 MP scan the curator zooms to 1:1 pixels and a hint placed there lands on the pixel clicked."""
+
+import io
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from tests.browser.conftest import expose_state
+from tests.browser.helpers import upload_photo
+
+pytestmark = pytest.mark.browser
+
+W, H = 7744, 5164  # 40 MP
+MX, MY, SIDE = 5003, 2987, 12  # a bright square in a dark scan: top-left pixel and side
+
+
+def scan() -> Image.Image:
+    gray = np.full((H, W), 40, np.uint8)
+    gray[MY : MY + SIDE, MX : MX + SIDE] = 250
+    return Image.fromarray(gray, "L")
+
+
+def bright_box(page):
+    """Screen box [x0, y0, x1, y1] (exclusive ends) of the bright pixels shown over the canvas, or None."""
+    wrap = page.locator(".ws-canvas-wrap").bounding_box()
+    shot = Image.open(io.BytesIO(page.screenshot(clip=wrap))).convert("L")
+    ys, xs = np.nonzero(np.asarray(shot) > 150)
+    if not len(xs):
+        return None
+    return [wrap["x"] + xs.min(), wrap["y"] + ys.min(), wrap["x"] + xs.max() + 1, wrap["y"] + ys.max() + 1]
+
+
+def test_a_curator_zooms_a_40_mp_scan_to_1_1_and_a_hint_lands_on_the_pixel_clicked(sign_in, ui_server):
+    page = sign_in("curator")
+    photo = upload_photo(page, ui_server, scan(), "scan-40mp.png", "A 40 MP scan")["id"]
+    page.goto(f"{ui_server.url}/photos/{photo}/")
+    page.wait_for_selector("#workspace[data-state=ready]", timeout=180000)
+    expose_state(page)
+    page.wait_for_function("window.findcolor.room.connected")
+    page.wait_for_selector("#workspace[data-deepzoom]", timeout=60000)
+    kind = page.get_attribute("#workspace", "data-deepzoom")
+
+    # 1:1 around the square: one pixel of the scan per screen pixel
+    page.locator("#canvas").focus()
+    page.evaluate(f"window.findcolor.viewer.actualPixels({(MX + SIDE / 2) / W}, {(MY + SIDE / 2) / H})")
+    page.wait_for_function("document.getElementById('zoom-level').textContent === '100%'")
+    box = None
+    for _ in range(100):  # until the tiles of this level are drawn
+        box = bright_box(page)
+        if box and box[2] - box[0] >= SIDE - 1:
+            break
+        page.wait_for_timeout(200)
+    assert box, "the square never showed"
+    if kind == "iiif":  # the original's own pixels: the square is exactly SIDE screen pixels wide and tall
+        assert [box[2] - box[0], box[3] - box[1]] == [SIDE, SIDE], box
+
+    # a hint at the pixel 3 right and 8 down of the square's shown top-left corner
+    page.locator("#quick-place").click()
+    page.mouse.click(box[0] + 3.5, box[1] + 8.5)
+    page.wait_for_function("window.findcolor.room.hints.size === 1")
+    (hint,) = page.evaluate("Array.from(window.findcolor.room.hints.values())")
+    hx, hy = hint["x"] * W, hint["y"] * H
+    # the tiles of the original: the very pixel; the web image as one tile (no IIIF service): its pixel's extent
+    tolerance = 0.51 if kind == "iiif" else 0.51 + W / 2048
+    assert abs(hx - (MX + 3.5)) <= tolerance and abs(hy - (MY + 8.5)) <= tolerance, (kind, hx, hy, box)

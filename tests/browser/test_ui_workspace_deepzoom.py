@@ -46,10 +46,14 @@ def test_a_curator_zooms_a_40_mp_scan_to_1_1_and_a_hint_lands_on_the_pixel_click
     page.locator("#canvas").focus()
     page.evaluate(f"window.findcolor.viewer.actualPixels({(MX + SIDE / 2) / W}, {(MY + SIDE / 2) / H})")
     page.wait_for_function("document.getElementById('zoom-level').textContent === '100%'")
+    page.evaluate("new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))")
+    page.wait_for_selector("#workspace[data-tiles=loaded]")
     box = None
-    for _ in range(100):  # until the tiles of this level are drawn
+    for _ in range(100):  # until the tiles of this level are drawn (coarser levels show first)
         box = bright_box(page)
-        if box and box[2] - box[0] >= SIDE - 1:
+        if box and (box[2] - box[0], box[3] - box[1]) == (SIDE, SIDE):
+            break
+        if box and kind != "iiif" and box[2] - box[0] >= SIDE - 1:
             break
         page.wait_for_timeout(200)
     assert box, "the square never showed"
@@ -65,3 +69,22 @@ def test_a_curator_zooms_a_40_mp_scan_to_1_1_and_a_hint_lands_on_the_pixel_click
     # the tiles of the original: the very pixel; the web image as one tile (no IIIF service): its pixel's extent
     tolerance = 0.51 if kind == "iiif" else 0.51 + W / 2048
     assert abs(hx - (MX + 3.5)) <= tolerance and abs(hy - (MY + 8.5)) <= tolerance, (kind, hx, hy, box)
+
+    # and at 3:1, around the square: the tiles and the canvas's transform agree on where the square is
+    page.get_by_label("Show hints on the canvas").uncheck()
+    page.evaluate("window.findcolor.viewer.zoomAt(3)")
+    page.wait_for_function("document.getElementById('zoom-level').textContent === '300%'")
+    page.evaluate("new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))")
+    page.wait_for_selector("#workspace[data-tiles=loaded]")
+    expected = page.evaluate(
+        f"""() => {{ const v = window.findcolor.viewer; const r = v.canvas.getBoundingClientRect();
+            const [x0, y0] = v.toScreen({MX / W}, {MY / H}); const [x1, y1] = v.toScreen({(MX + SIDE) / W}, {(MY + SIDE) / H});
+            return [r.left + x0, r.top + y0, r.left + x1, r.top + y1]; }}"""
+    )
+    shown = bright_box(page)
+    slack = 1.01 if kind == "iiif" else 1.01 + 3 * W / 2048
+    assert shown and all(abs(a - b) <= slack for a, b in zip(shown, expected, strict=True)), (
+        kind,
+        shown,
+        expected,
+    )

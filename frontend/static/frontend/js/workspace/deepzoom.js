@@ -62,10 +62,17 @@ export async function initDeepZoom() {
     imageSmoothingEnabled: false, // past 1:1 the pixels show as pixels: what a hint is placed on
     crossOriginPolicy: false,
   });
+  // OpenSeadragon's canvas drawer stretches each tile by one screen pixel to hide seams; at 1:1 that moves the
+  // tile's far pixels by up to one pixel from where the canvas puts them. Exact placement wins over seams.
+  osd.drawer.minimumOverlapRequired = () => false;
   osd.addHandler("open", () => {
     viewer.baseExternal = true; // the canvas leaves the original to the tiles beneath it
     viewer.onView = () => sync(osd, viewer);
     $("workspace").dataset.deepzoom = found.kind;
+    // data-tiles: whether every tile the view needs is drawn ("loaded") or still coming ("loading")
+    osd.world.getItemAt(0).addHandler("fully-loaded-change", (e) => {
+      $("workspace").dataset.tiles = e.fullyLoaded ? "loaded" : "loading";
+    });
     viewer.invalidate();
   });
   osd.addHandler("open-failed", () => {

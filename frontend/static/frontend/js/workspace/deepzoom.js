@@ -65,7 +65,11 @@ export async function initDeepZoom() {
   // OpenSeadragon's canvas drawer stretches each tile by one screen pixel to hide seams; at 1:1 that moves the
   // tile's far pixels by up to one pixel from where the canvas puts them. Exact placement wins over seams.
   osd.drawer.minimumOverlapRequired = () => false;
+  // Beneath the canvas and hidden from assistive technology: nothing in it takes the focus (the canvas does).
+  const unfocusable = () => $("deepzoom").querySelectorAll("[tabindex]").forEach((e) => e.setAttribute("tabindex", "-1"));
+  unfocusable();
   osd.addHandler("open", () => {
+    unfocusable();
     viewer.baseExternal = true; // the canvas leaves the original to the tiles beneath it
     viewer.onView = () => sync(osd, viewer);
     $("workspace").dataset.deepzoom = found.kind;

@@ -2,6 +2,7 @@
 40 MP scan the curator zooms to 1:1 pixels and a hint placed there lands on the pixel clicked."""
 
 import io
+import json
 
 import numpy as np
 import pytest
@@ -32,7 +33,9 @@ def bright_box(page):
     return [wrap["x"] + xs.min(), wrap["y"] + ys.min(), wrap["x"] + xs.max() + 1, wrap["y"] + ys.max() + 1]
 
 
-def test_a_curator_zooms_a_40_mp_scan_to_1_1_and_a_hint_lands_on_the_pixel_clicked(sign_in, ui_server):
+def test_a_curator_zooms_a_40_mp_scan_to_1_1_and_a_hint_lands_on_the_pixel_clicked(
+    sign_in, ui_server, artifacts
+):
     page = sign_in("curator")
     photo = upload_photo(page, ui_server, scan(), "scan-40mp.png", "A 40 MP scan")["id"]
     page.goto(f"{ui_server.url}/photos/{photo}/")
@@ -41,6 +44,20 @@ def test_a_curator_zooms_a_40_mp_scan_to_1_1_and_a_hint_lands_on_the_pixel_click
     page.wait_for_function("window.findcolor.room.connected")
     page.wait_for_selector("#workspace[data-deepzoom]", timeout=60000)
     kind = page.get_attribute("#workspace", "data-deepzoom")
+    page.wait_for_function("window.findcolor.metrics.tilesMs !== null")
+    first = round(page.evaluate("window.findcolor.metrics.tilesMs"))
+    page.reload()  # opened again: what a curator meets on every later visit (the tile service has its pyramid)
+    page.wait_for_selector("#workspace[data-state=ready]")
+    expose_state(page)
+    page.wait_for_function("window.findcolor.room.connected && window.findcolor.metrics.tilesMs !== null")
+    opened = {  # measured, not judged here (docs/workspace.md): navigation to the first full view of tiles
+        "tiles": kind,
+        "first_open_tiles_drawn_ms": first,
+        "reopen_ready_ms": round(page.evaluate("window.findcolor.metrics.readyMs")),
+        "reopen_tiles_drawn_ms": round(page.evaluate("window.findcolor.metrics.tilesMs")),
+    }
+    print("\ndeep zoom, 40 MP scan:", json.dumps(opened))
+    (artifacts / "deepzoom-timings.json").write_text(json.dumps(opened, indent=2))
 
     # 1:1 around the square: one pixel of the scan per screen pixel
     page.locator("#canvas").focus()

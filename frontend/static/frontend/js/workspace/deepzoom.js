@@ -76,6 +76,7 @@ export async function initDeepZoom() {
     // data-tiles: whether every tile the view needs is drawn ("loaded") or still coming ("loading")
     osd.world.getItemAt(0).addHandler("fully-loaded-change", (e) => {
       $("workspace").dataset.tiles = e.fullyLoaded ? "loaded" : "loading";
+      if (e.fullyLoaded && !state.metrics.tilesMs) state.metrics.tilesMs = performance.now(); // since navigation
     });
     viewer.invalidate();
   });

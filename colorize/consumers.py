@@ -31,7 +31,7 @@ from rest_framework.exceptions import PermissionDenied as DRFPermissionDenied
 from accounts.models import Role
 from archive.access import NotFound, role_of
 from archive.models import Photo
-from colorize.models.hints import RoomPresence
+from colorize.models.hints import RoomPresence, room_revision
 from colorize.services import events, preview
 from colorize.services import hints as hint_services
 from config.api import ServiceError
@@ -43,7 +43,7 @@ CLOSE_NOT_FOUND = 4404
 CLOSE_FLOOD = 4429
 CLOSE_TRY_AGAIN = 1013  # RFC 6455 "try again later": the channel layer is unavailable; the page reconnects
 WRITE_TYPES = {"hint.add", "hint.update", "hint.delete", "hint.verify", "hint.undo"}
-FRAME_TYPES = WRITE_TYPES | {"cursor", "suggest", "ping"}
+FRAME_TYPES = WRITE_TYPES | {"cursor", "suggest", "ping", "preview"}
 
 
 def db(func):
@@ -597,6 +597,8 @@ class PhotoRoomConsumer(AsyncWebsocketConsumer):
                 await self.send_json({"type": "pong", "request_id": request_id, "t": frame.get("t")})
             elif kind == "suggest":
                 await self._suggest(frame, request_id)
+            elif kind == "preview":
+                await self._ask_preview()
             else:
                 if request_id is None:
                     raise FrameError(
@@ -663,6 +665,13 @@ class PhotoRoomConsumer(AsyncWebsocketConsumer):
             return
         self.cursor_sent_at = clock()
         await self.channel_layer.group_send(self.group, {"type": "room.event", "event": event})
+
+    async def _ask_preview(self):
+        """A page that joined after the last change has no live preview: ask for the current revision's
+        (sent to the room like any preview; debounced with the others)."""
+        revision = await db(room_revision)(self.photo_id)
+        if revision:
+            preview.request_preview(self.photo_id, revision, again=True)
 
     async def _suggest(self, frame: dict, request_id):
         """Answer in the background: the consumer keeps forwarding room events while the model works."""

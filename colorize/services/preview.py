@@ -148,8 +148,9 @@ def suggest_colors(photo_id: int, x: float, y: float, k: int = 8) -> dict:
 # -------------------------------------------------------------------------------------- scheduling
 
 
-def request_preview(photo_id: int, revision: int) -> None:
-    """Ask for a preview of the photo at this room revision (called after the change commits).
+def request_preview(photo_id: int, revision: int, again: bool = False) -> None:
+    """Ask for a preview of the photo at this room revision (called after the change commits; `again`: a
+    page that joined later asks for the current revision's preview once more).
 
     In a process that serves rooms, the request is debounced on the room loop (so a burst of changes makes
     one job, not one per change); elsewhere (a WSGI process, a worker) a job is enqueued with a countdown.
@@ -159,7 +160,7 @@ def request_preview(photo_id: int, revision: int) -> None:
         return
     loop = _room_loop
     if loop is not None and not loop.is_closed():
-        loop.call_soon_threadsafe(_scheduler.request, photo_id, revision)
+        loop.call_soon_threadsafe(_scheduler.request, photo_id, revision, again)
     elif mode == "jobs":
         _enqueue(photo_id, revision, countdown=debounce_seconds())
 
@@ -184,8 +185,9 @@ class _Scheduler:
         self.timers: dict[int, asyncio.TimerHandle] = {}
         self.tasks: set[asyncio.Task] = set()
 
-    def request(self, photo_id: int, revision: int) -> None:
-        if revision <= self.latest.get(photo_id, 0):
+    def request(self, photo_id: int, revision: int, again: bool = False) -> None:
+        latest = self.latest.get(photo_id, 0)
+        if revision < latest or (revision == latest and not again):
             return
         self.latest[photo_id] = revision
         timer = self.timers.pop(photo_id, None)

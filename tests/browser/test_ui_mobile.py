@@ -65,7 +65,9 @@ def test_a_curator_on_a_phone_or_tablet_taps_a_hint_and_no_page_scrolls_sideways
                 const [sx, sy] = w.toScreen(u, v); return [r.left + sx, r.top + sy]; }""",
             list(spot),
         )
-        page.touchscreen.tap(x, y)
+        page.touchscreen.tap(x, y)  # the chooser opens at the point; a tap on "use my colour" places the hint
+        page.get_by_role("dialog", name="Colour of this hint").wait_for()
+        page.locator("#place-current").tap()
         page.wait_for_function(f"window.findcolor.room.hints.size === {count + 1}")
         placed = page.evaluate(
             "Array.from(window.findcolor.room.hints.values()).sort((a, b) => b.id - a.id)[0]"

@@ -48,6 +48,7 @@ def test_a_curator_asks_for_suggestions_before_placing_and_they_do_not_echo_the_
 
     # now a magenta hint right there: the suggestions at that point leave it out
     page.keyboard.press("p")
+    page.locator("#quick-place").click()  # place at once in the current colour (no suggestions first)
     page.get_by_label("Hint colour as hex").fill("#ff00ff")
     page.get_by_label("Hint colour as hex").press("Enter")
     page.evaluate("document.querySelector('#suggestions').dataset.point = ''")

@@ -36,6 +36,7 @@ def test_two_curators_see_each_others_hints_live_and_a_viewer_watches_without_to
     before = set(hint_ids(alice))
 
     # alice places a point hint with a colour typed into the plain colour input
+    alice.locator("#quick-place").click()  # place at once in the current colour (no suggestions first)
     alice.get_by_label("Hint colour as hex").fill("#2e7d32")
     alice.get_by_label("Hint colour as hex").press("Enter")
     x, y = canvas_point(alice, 0.30, 0.40)
@@ -97,6 +98,7 @@ def test_two_curators_see_each_others_hints_live_and_a_viewer_watches_without_to
 def test_delete_and_undo_with_the_keyboard(sign_in, ui_server):
     page = open_workspace(sign_in("curator"), ui_server, ui_server.seed["photos"]["small"])
     before = set(hint_ids(page))
+    page.locator("#quick-place").click()  # place at once in the current colour (no suggestions first)
     page.mouse.click(*canvas_point(page, 0.12, 0.85))
     page.wait_for_function(f"window.findcolor.room.hints.size === {len(before) + 1}")
     (hint_id,) = set(hint_ids(page)) - before
@@ -122,6 +124,7 @@ def test_a_new_hint_takes_the_colour_chosen_for_it_and_recolouring_is_an_explici
     hex_field.fill("#d2691e")
     hex_field.press("Enter")
     before = set(hint_ids(page))
+    page.locator("#quick-place").click()  # place at once in the current colour (no suggestions first)
     page.mouse.click(*canvas_point(page, 0.2, 0.2))
     page.wait_for_function(f"window.findcolor.room.hints.size === {len(before) + 1}")
     (first,) = set(hint_ids(page)) - before
@@ -137,7 +140,7 @@ def test_a_new_hint_takes_the_colour_chosen_for_it_and_recolouring_is_an_explici
     assert ui_server.values("colorize.Hint", "color", "revision", pk=first) == [("#d2691e", 1)]
 
     # recolouring: select the first hint, pick a colour on the ab plane, press the visible button
-    page.get_by_role("button", name=f"Select hint {first} (#d2691e, suggested)").click()
+    page.get_by_role("button", name=f"#{first} point #d2691e").click()
     plane = page.get_by_label("ab colour plane at the clicked point's lightness", exact=False)
     box = plane.bounding_box()
     plane.click(position={"x": box["width"] * 0.5 + 12, "y": box["height"] * 0.5 - 12})  # a > 0, b > 0
@@ -166,6 +169,7 @@ def test_a_stale_edit_shows_the_current_state_not_a_silent_overwrite(sign_in, ui
     alice = open_workspace(sign_in("curator"), ui_server, photo)
     bob = open_workspace(sign_in("curator2"), ui_server, photo)
     before = set(hint_ids(alice))
+    alice.locator("#quick-place").click()  # place at once in the current colour (no suggestions first)
     alice.mouse.click(*canvas_point(alice, 0.4, 0.8))
     alice.wait_for_function(f"window.findcolor.room.hints.size === {len(before) + 1}")
     (hint_id,) = set(hint_ids(alice)) - before
@@ -195,6 +199,7 @@ def test_a_reviewer_verifies_a_hint_with_evidence_and_curators_see_who_and_when(
     photo = ui_server.seed["photos"]["second"]
     curator = open_workspace(sign_in("curator"), ui_server, photo)
     reviewer = open_workspace(sign_in("reviewer"), ui_server, photo)
+    curator.locator("#quick-place").click()  # place at once in the current colour (no suggestions first)
     curator.mouse.click(*canvas_point(curator, 0.5, 0.5))
     curator.wait_for_function("window.findcolor.room.hints.size === 1")
     hint_id = hint_ids(curator)[0]
@@ -262,7 +267,11 @@ def test_hints_can_be_placed_from_the_keyboard(sign_in, ui_server):
     page.keyboard.press("p")
     for key in ["ArrowRight", "ArrowRight", "Shift+ArrowDown"]:
         page.keyboard.press(key)
-    page.keyboard.press("Enter")
+    page.keyboard.press("Enter")  # the point waits for its colour: the chooser has the focus
+    page.get_by_role("dialog", name="Colour of this hint").wait_for()
+    assert page.evaluate("document.activeElement.id") == "place-current"
+    assert page.evaluate("window.findcolor.room.hints.size") == before
+    page.keyboard.press("Enter")  # "use my colour"
     page.wait_for_function(f"window.findcolor.room.hints.size === {before + 1}")
     placed = page.evaluate("Array.from(window.findcolor.room.hints.values()).sort((a, b) => b.id - a.id)[0]")
     assert abs(placed["x"] - 0.52) < 1e-6 and abs(placed["y"] - 0.55) < 1e-6

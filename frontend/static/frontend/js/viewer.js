@@ -21,8 +21,8 @@ export class Viewer extends EventTarget {
     this.before = "original";
     this.compare = false;
     this.split = 0.5;
-    this.overlay = null; // uncertainty image
-    this.overlayOpacity = 0.55;
+    this.overlay = null; // uncertainty image (its colour ramp carries its own transparency)
+    this.overlayOpacity = 1;
     this.hints = [];
     this.selected = null;
     this.cursors = new Map();
@@ -31,6 +31,10 @@ export class Viewer extends EventTarget {
     this.brushWidth = 0.01;
     this.pointRadius = 0.01;
     this.readOnly = false;
+    this.quickPlace = false; // point tool: place at once in the current colour (else suggest, then place)
+    this.pending = null; // [u, v] of a point waiting for its colour (suggest, then place)
+    this.baseExternal = false; // the original is drawn beneath the canvas (deep zoom tiles): leave it clear
+    this.onView = null; // called after each frame, to put what lies beneath at the same transform
     this.dirty = true;
     this.drag = null;
     this.spaceDown = false;
@@ -45,6 +49,7 @@ export class Viewer extends EventTarget {
         this.dirty = false;
         const t = performance.now();
         this.draw();
+        if (this.onView) this.onView();
         this.lastDrawMs = performance.now() - t;
         this.drawMsTotal = (this.drawMsTotal || 0) + this.lastDrawMs;
       }
@@ -99,6 +104,17 @@ export class Viewer extends EventTarget {
     this.tx = sx - (sx - this.tx) * k;
     this.ty = sy - (sy - this.ty) * k;
     this.scale = s;
+    this.userMoved = true;
+    this.invalidate();
+    this.emit("zoom", { scale: this.zoomPercent() });
+  }
+
+  // 1:1: one pixel of the original per CSS pixel, with the image point (u, v) (default: the one at the centre
+  // of the view) at the centre.
+  actualPixels(u = (this.cw / 2 - this.tx) / (this.iw * this.scale), v = (this.ch / 2 - this.ty) / (this.ih * this.scale)) {
+    this.scale = (this.origWidth || this.iw) / this.iw;
+    this.tx = Math.round(this.cw / 2 - u * this.iw * this.scale); // whole pixels: one screen pixel per pixel
+    this.ty = Math.round(this.ch / 2 - v * this.ih * this.scale);
     this.userMoved = true;
     this.invalidate();
     this.emit("zoom", { scale: this.zoomPercent() });
@@ -218,9 +234,19 @@ export class Viewer extends EventTarget {
         this.selected = hit.id;
         this.emit("select", { id: hit.id });
         this.emit("pick", { id: hit.id, x: u, y: v });
-      } else if (!this.readOnly && this.tool === "point") this.emit("place", { x: u, y: v });
+      } else if (!this.readOnly && this.tool === "point") this.placeAt(u, v, e.shiftKey, r.left + sx, r.top + sy);
       else if (!this.readOnly && this.tool === "suggest") this.emit("suggest-at", { x: u, y: v });
       this.invalidate();
+    }
+  }
+
+  // The point tool: quick placement (or Shift) places in the current colour; otherwise the point waits for
+  // its colour, chosen among the suggestions there ("place-ask", answered by workspace/place.js).
+  placeAt(u, v, quick, clientX, clientY) {
+    if (this.quickPlace || quick) this.emit("place", { x: u, y: v });
+    else {
+      this.pending = [u, v];
+      this.emit("place-ask", { x: u, y: v, clientX, clientY });
     }
   }
 
@@ -368,7 +394,7 @@ export class Viewer extends EventTarget {
       this.emit("move-hint", { id: d.id, changes });
     } else if (d.kind === "place") {
       const slop = e.pointerType === "touch" ? 12 : 5; // a fingertip wobbles more than a mouse
-      if (Math.hypot(e.clientX - d.x, e.clientY - d.y) < slop) this.emit("place", { x: d.u, y: d.v });
+      if (Math.hypot(e.clientX - d.x, e.clientY - d.y) < slop) this.placeAt(d.u, d.v, e.shiftKey, e.clientX, e.clientY);
     } else if (d.kind === "stroke") {
       let pts = d.points;
       if (pts.length > 500) {
@@ -384,6 +410,7 @@ export class Viewer extends EventTarget {
 
   // ---- drawing ------------------------------------------------------------------------------------------
   drawLayer(ctx, name, x, y, w, h) {
+    if (this.baseExternal && (name === "original" || !this.layers[name])) return false; // the tiles show through
     const img = this.layers[name] || this.layers.original;
     if (!img) return false;
     ctx.drawImage(img, x, y, w, h);
@@ -395,8 +422,10 @@ export class Viewer extends EventTarget {
     const dpr = this.dpr;
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
     ctx.clearRect(0, 0, this.cw, this.ch);
-    ctx.fillStyle = "#2b2b2b";
-    ctx.fillRect(0, 0, this.cw, this.ch);
+    if (!this.baseExternal) {
+      ctx.fillStyle = "#2b2b2b";
+      ctx.fillRect(0, 0, this.cw, this.ch);
+    }
     const x = this.tx;
     const y = this.ty;
     const w = this.iw * this.scale;
@@ -437,6 +466,7 @@ export class Viewer extends EventTarget {
       ctx.restore();
     }
     if (this.showHints !== false) this.drawHints(ctx);
+    if (this.pending) this.drawPending(ctx);
     if (this.keyCursor) {
       const [kx, ky] = this.toScreen(this.keyCursor[0], this.keyCursor[1]);
       ctx.save();
@@ -541,6 +571,21 @@ export class Viewer extends EventTarget {
       ctx.stroke();
       ctx.restore();
     }
+  }
+
+  drawPending(ctx) {
+    const [sx, sy] = this.toScreen(this.pending[0], this.pending[1]);
+    const r = Math.max(7, this.pointRadius * this.long());
+    ctx.save();
+    ctx.lineWidth = 2;
+    ctx.setLineDash([4, 3]);
+    for (const [colour, extra] of [["rgba(0,0,0,.85)", 0], ["#ffd400", 2]]) {
+      ctx.beginPath();
+      ctx.arc(sx, sy, r + extra, 0, Math.PI * 2);
+      ctx.strokeStyle = colour;
+      ctx.stroke();
+    }
+    ctx.restore();
   }
 
   drawCursors(ctx) {

@@ -3,6 +3,7 @@
 import { api } from "../api.js";
 import { rgbToLab } from "../color.js";
 import { gettext, t } from "../i18n.js";
+import { initDeepZoom } from "./deepzoom.js";
 import { state } from "./state.js";
 import { $, loadImage, toast } from "./ui.js";
 
@@ -75,12 +76,14 @@ export async function loadOriginal(attempt = 0) {
   status.hidden = true;
   state.viewer.invalidate();
   markReady();
+  initDeepZoom(); // the original's tiles beneath the canvas (deepzoom.js), when OpenSeadragon is here
 }
 
 // ---- tools and zoom ---------------------------------------------------------------------------------
 export function setTool(tool) {
   if (!state.config.canEdit && tool !== "pan" && tool !== "select") return;
   state.viewer.tool = tool;
+  state.viewer.emit("tool", { tool });
   document.querySelectorAll(".tool[data-tool]").forEach((b) =>
     b.setAttribute("aria-pressed", String(b.dataset.tool === tool)));
 }
@@ -98,9 +101,12 @@ async function layerImage(name) {
 
 export async function setLayer(name) {
   $("layer").value = name;
-  if (name === "preview" && !state.viewer.layers.preview) toast(gettext("No live preview yet: place a hint."), "info", 2500);
+  if (name === "preview" && !state.viewer.layers.preview && !state.room.hints.size) {
+    toast(gettext("No live preview yet: place a hint."), "info", 2500);
+  }
   await layerImage(name).catch((err) => toast(err.message, "error"));
   state.viewer.main = name;
+  ensurePreview();
   updateOverlay();
   state.viewer.invalidate();
 }
@@ -116,6 +122,7 @@ export async function setBefore(name) {
     viewer.before = name;
     viewer.compare = true;
     $("split").hidden = false;
+    ensurePreview();
   }
   viewer.invalidate();
 }
@@ -131,6 +138,43 @@ function latestVersion() {
   return best;
 }
 
+// The uncertainty map (8-bit grey: 0 sure, 255 unsure) through a colour ramp: where the model is sure the photo
+// shows through, where it is unsure it turns from blue through yellow to red. The legend (workspace.html,
+// .legend-ramp in app.css) draws the same stops.
+export const UNCERTAINTY_RAMP = [
+  [0, [49, 54, 149, 0]], [0.25, [69, 117, 180, 0.3]], [0.5, [254, 224, 144, 0.55]],
+  [0.75, [244, 109, 67, 0.7]], [1, [165, 0, 38, 0.85]],
+];
+
+function rampColour(v) {
+  let i = 1;
+  while (i < UNCERTAINTY_RAMP.length - 1 && v > UNCERTAINTY_RAMP[i][0]) i += 1;
+  const [v0, c0] = UNCERTAINTY_RAMP[i - 1];
+  const [v1, c1] = UNCERTAINTY_RAMP[i];
+  const k = Math.min(1, Math.max(0, (v - v0) / (v1 - v0)));
+  return c0.map((c, j) => c + (c1[j] - c) * k);
+}
+
+export function rampOverlay(img) {
+  const canvas = document.createElement("canvas");
+  canvas.width = img.naturalWidth || img.width;
+  canvas.height = img.naturalHeight || img.height;
+  const ctx = canvas.getContext("2d", { willReadFrequently: true });
+  ctx.drawImage(img, 0, 0);
+  const data = ctx.getImageData(0, 0, canvas.width, canvas.height);
+  const lut = Array.from({ length: 256 }, (_, g) => rampColour(g / 255));
+  const d = data.data;
+  for (let i = 0; i < d.length; i += 4) {
+    const [r, g, b, a] = lut[d[i]];
+    d[i] = r;
+    d[i + 1] = g;
+    d[i + 2] = b;
+    d[i + 3] = Math.round(a * 255);
+  }
+  ctx.putImageData(data, 0, 0);
+  return canvas;
+}
+
 export async function updateOverlay() {
   const { viewer } = state;
   const box = $("uncertainty");
@@ -144,7 +188,7 @@ export async function updateOverlay() {
   viewer.overlay = null;
   if (box.checked && url) {
     try {
-      viewer.overlay = await loadImage(url);
+      viewer.overlay = rampOverlay(await loadImage(url));
     } catch (err) {
       toast(t("Could not load the uncertainty overlay: %(error)s", { error: err.message }), "error");
     }
@@ -153,9 +197,24 @@ export async function updateOverlay() {
 }
 
 // ---- live preview ----------------------------------------------------------------------------------
+// Previews come after each change; a page that joined after the last change has none until it asks the
+// room (a `preview` frame) for the current revision's, when the live preview is shown.
+let previewAsked = false;
+
+export function ensurePreview() {
+  const { room, viewer } = state;
+  const shown = viewer.main === "preview" || (viewer.compare && viewer.before === "preview");
+  if (!shown || previewAsked || state.previewRevision !== null || !room.revision) return;
+  if (!room.ws || room.ws.readyState !== WebSocket.OPEN) return; // asked again when the room (re)connects
+  previewAsked = true;
+  room.ws.send(JSON.stringify({ type: "preview" }));
+  updateRevision();
+}
+
 export function updateRevision() {
+  const waiting = previewAsked ? "…" : "—";
   const pr = state.previewError ? gettext("unavailable")
-    : state.previewRevision === null ? "—" : `r${state.previewRevision}`;
+    : state.previewRevision === null ? waiting : `r${state.previewRevision}`;
   $("revision").textContent = t("hints r%(hints)s · preview %(preview)s", { hints: state.room.revision, preview: pr });
 }
 
@@ -213,6 +272,10 @@ export function initCanvas() {
   });
   $("uncertainty").addEventListener("change", updateOverlay);
   room.addEventListener("preview", (e) => onPreview(e.detail));
+  room.addEventListener("hints", ensurePreview);
+  room.addEventListener("status", (e) => {
+    if (!e.detail.connected) previewAsked = false; // a request lost with the connection is asked again
+  });
   viewer.addEventListener("hover", (e) => {
     if (e.detail && config.user) room.cursor(e.detail.x, e.detail.y);
   });

@@ -20,6 +20,7 @@ export function setColor(hex) {
   $("color-input").value = state.color;
   $("color-hex").value = state.color;
   $("current-swatch").style.background = state.color;
+  if ($("colour-sheet-swatch")) $("colour-sheet-swatch").style.background = state.color;
   drawPlane(state.planeL);
   document.dispatchEvent(new CustomEvent("findcolor:color", { detail: { color: state.color } }));
 }
@@ -66,6 +67,19 @@ function drawPlane(L) {
   const [, a, b] = rgbToLab(hexToRgb(state.color));
   ring(a, b, "#fff");
   if (planeCursor) ring(planeCursor[0], planeCursor[1], "#ffd400");
+  describePlane(c, planeCursor || [a, b]);
+}
+
+// The plane is a slider for assistive technology: its value is the point's a (red–green), its text both axes.
+function describePlane(c, [a, b]) {
+  const range = Math.round(c.abRange);
+  const { inGamut } = labToRgb(state.planeL, a, b);
+  c.setAttribute("aria-valuemin", String(-range));
+  c.setAttribute("aria-valuemax", String(range));
+  c.setAttribute("aria-valuenow", String(Math.max(-range, Math.min(range, Math.round(a)))));
+  c.setAttribute("aria-valuetext", t("a %(a)s, b %(b)s%(out)s", {
+    a: Math.round(a), b: Math.round(b), out: inGamut ? "" : gettext(" (out of gamut)"),
+  }));
 }
 
 function pickOnPlane(a, b) {
@@ -94,10 +108,6 @@ function onPlaneKey(e) {
     const step = (c.abRange / 20) * (e.shiftKey ? 4 : 1);
     planeCursor = [planeCursor[0] + arrows[e.key][0] * step, planeCursor[1] + arrows[e.key][1] * step]
       .map((v) => Math.max(-c.abRange, Math.min(c.abRange, v)));
-    const { inGamut } = labToRgb(state.planeL, planeCursor[0], planeCursor[1]);
-    c.setAttribute("aria-valuetext", t("a %(a)s, b %(b)s%(out)s", {
-      a: Math.round(planeCursor[0]), b: Math.round(planeCursor[1]), out: inGamut ? "" : gettext(" (out of gamut)"),
-    }));
     drawPlane(state.planeL);
   } else if ((e.key === "Enter" || e.key === " ") && planeCursor) {
     e.preventDefault();
@@ -132,6 +142,11 @@ export function askSuggest(x, y) {
   if (!inFlight) sendSuggest();
 }
 
+// The answer for the latest point, for the panels that wait on it (place.js): {x, y, colors, error?}.
+function suggested(detail) {
+  document.dispatchEvent(new CustomEvent("findcolor:suggestions", { detail }));
+}
+
 async function sendSuggest() {
   const point = waiting;
   waiting = null;
@@ -144,13 +159,25 @@ async function sendSuggest() {
       if (!frame.colors.length) ul.append(el("li", { class: "meta" }, gettext("no suggestion")));
       drawPlane(frame.lightness);
       renderGamut(frame.lightness);
+      suggested({ ...point, colors: frame.colors });
     }
   } catch (err) {
-    if (!waiting) ul.replaceChildren(el("li", { class: "meta error" }, t("no suggestions (%(error)s)", { error: err.message })));
+    if (!waiting) {
+      ul.replaceChildren(el("li", { class: "meta error" }, t("no suggestions (%(error)s)", { error: err.message })));
+      suggested({ ...point, colors: [], error: err.message });
+    }
   } finally {
     inFlight = null;
     if (waiting) sendSuggest();
   }
+}
+
+// On a phone the chooser is a sheet over the canvas, opened from the toolbar (app.css, max-width 760px); on a
+// wider screen the toggle is not shown and the chooser stays in the side panel.
+export function toggleSheet(open = !$("color-chooser").classList.contains("sheet-open")) {
+  $("color-chooser").classList.toggle("sheet-open", open);
+  $("colour-sheet").setAttribute("aria-expanded", String(open));
+  if (open) $("colour-sheet-close").focus({ preventScroll: true });
 }
 
 export function initColour() {
@@ -171,6 +198,13 @@ export function initColour() {
     if (HEX.test(hex)) setColor(hex);
     else toast(gettext("Write a colour as #rrggbb."), "error", 2500);
   });
+  if ($("colour-sheet")) {
+    $("colour-sheet").addEventListener("click", () => toggleSheet());
+    $("colour-sheet-close").addEventListener("click", () => {
+      toggleSheet(false);
+      $("colour-sheet").focus({ preventScroll: true });
+    });
+  }
   renderRecent();
   drawPlane(50);
   renderGamut(50);

@@ -100,7 +100,7 @@ function hintItem(h) {
     "data-color": h.color, "data-x": h.x.toFixed(4), "data-y": h.y.toFixed(4), "aria-current": selected ? "true" : null,
   },
   el("button", {
-    type: "button", class: "hint-select", "aria-label": t("Select hint %(id)s (%(color)s, %(status)s)", { id: h.id, color: h.color, status: statusText }),
+    type: "button", class: "hint-select", title: t("Select hint %(id)s (%(color)s, %(status)s)", { id: h.id, color: h.color, status: statusText }),
     onclick: () => selectHint(h.id),
   }, el("span", { class: "swatch", style: `background:${h.color}`, "aria-hidden": "true" }),
   el("span", { class: "hint-title" }, `#${h.id} ${shape} ${h.color}`)),
@@ -119,7 +119,8 @@ function hintItem(h) {
       type: "button", class: "link", "aria-label": t("Delete hint %(id)s", { id: h.id }), onclick: () => deleteHint(h.id),
     }, gettext("Delete")) : "",
     config.canReview ? el("button", {
-      type: "button", class: "link", "aria-label": t("Verify hint %(id)s", { id: h.id }), onclick: () => openVerify(h.id),
+      type: "button", class: "link", onclick: () => openVerify(h.id),
+      "aria-label": verified ? t("Edit evidence of hint %(id)s", { id: h.id }) : t("Verify hint %(id)s", { id: h.id }),
     }, verified ? gettext("Edit evidence") : gettext("Verify")) : ""));
 }
 

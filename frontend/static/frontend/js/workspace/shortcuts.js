@@ -1,6 +1,7 @@
 // Keyboard shortcuts of the workspace, and the "?" dialog that lists them.
 import { setLayer, setTool, toggleCompare } from "./canvas.js";
 import { deleteHint, redo, renderHints, undo } from "./hints.js";
+import { closePlace, placeOpen, toggleQuickPlace } from "./place.js";
 import { state } from "./state.js";
 import { $ } from "./ui.js";
 
@@ -36,6 +37,9 @@ function onKey(e) {
   else if (k === "+" || k === "=") viewer.zoomAt(1.25);
   else if (k === "-") viewer.zoomAt(0.8);
   else if (k === "0") viewer.fit();
+  else if (k === "1") viewer.actualPixels();
+  else if (k === "q" && config.canEdit) toggleQuickPlace();
+  else if (k === "Escape" && placeOpen()) closePlace(true);
   else if (k === "Escape") {
     viewer.selected = null;
     renderHints();

@@ -6,7 +6,7 @@ export const state = {
   photo: config.photo, // the photo as GET /api/photos/{id}/ sends it (PhotoSerializer)
   room: null, // Room (room.js): hints, people, revision
   viewer: null, // Viewer (viewer.js): the canvas
-  metrics: { readyMs: null, imageMs: null, snapshotMs: null, lastAckMs: null, previewAt: null },
+  metrics: { readyMs: null, imageMs: null, snapshotMs: null, lastAckMs: null, previewAt: null, tilesMs: null },
   color: "#b22222", // the colour the NEXT hint gets
   recent: [],
   planeL: 50, // lightness the ab plane is drawn at

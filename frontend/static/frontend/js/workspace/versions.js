@@ -75,7 +75,9 @@ function versionActions(v, label) {
   ];
   if (config.canEdit) {
     actions.push(button(t("Restore hints from %(label)s", { label }), gettext("Restore hints"), () => restoreHints(v)));
-    if (state_ === "draft" || state_ === "rejected") actions.push(button(t("Submit %(label)s for review", { label }), gettext("Submit for review"), () => submit(v)));
+    if (state_ === "draft" || state_ === "rejected") {
+      actions.push(button(t("Submit %(label)s for review", { label }), gettext("Submit for review"), () => submit(v), { "data-action": "submit" }));
+    }
   }
   if (config.canReview && state_ === "submitted") {
     const fourEyes = mine ? { disabled: true, title: gettext("four eyes: someone else must review your version") } : {};

@@ -74,6 +74,8 @@ def test_a_curator_on_a_phone_chooses_a_colour_in_a_sheet_over_the_canvas_and_ev
         page.wait_for_function("document.getElementById('place-pop').dataset.ready === 'true'")
         assert small(page, "#place-pop button") == []
         page.locator("#place-current").tap()
-        page.wait_for_function(f"Array.from(window.findcolor.room.hints.values()).some(h => h.color === '{chosen}')")
+        page.wait_for_function(
+            f"Array.from(window.findcolor.room.hints.values()).some(h => h.color === '{chosen}')"
+        )
     finally:
         context.close()

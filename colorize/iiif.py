@@ -19,6 +19,7 @@ from django.utils.translation import gettext, gettext_noop
 from archive import languages
 from archive.access import get_collection_for, get_photo_for
 from archive.models import Collection, Photo
+from colorize import iiif_image
 from colorize.services.export import DIGITAL_SOURCE_TYPE, FC_NS
 from colorize.services.review import published_review
 from config.api import ServiceError
@@ -110,6 +111,7 @@ def photo_manifest(request, photo: Photo) -> dict:
         "width": photo.width,
         "height": photo.height,
         "label": _ui(gettext_noop("Original (black and white, unaltered)")),
+        "service": [iiif_image.service_reference(request, f"photo-{photo.pk}")],
     }
     review = published_review(photo)
     if review is not None:
@@ -129,6 +131,7 @@ def photo_manifest(request, photo: Photo) -> dict:
                 model_version=version.model_version,
                 reviewer=review.reviewer.username if review.reviewer_id else "?",
             ),
+            "service": [iiif_image.service_reference(request, f"version-{version.pk}")],
         }
         body = {"type": "Choice", "items": [original, restored]}
     else:

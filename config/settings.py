@@ -309,6 +309,12 @@ ZIP_SYNC_MAX_MEMBERS = env_int("ZIP_SYNC_MAX_MEMBERS", 50)
 # A background ZIP batch silent (no member reported) for this long is taken as lost and re-enqueued.
 BATCH_STALE_SECONDS = env_int("BATCH_STALE_SECONDS", 600)
 
+# IIIF Image API (docs/interop.md): pyramidal TIFFs made once per image (content-addressed, safe to delete: they
+# are made again), the bytes of encoded tiles kept in each server process, and the most pixels one answer may have.
+IIIF_CACHE_DIR = Path(env_str("IIIF_CACHE_DIR", str(VAR_DIR / "iiif")))
+IIIF_TILE_CACHE_BYTES = env_int("IIIF_TILE_CACHE_BYTES", 64 * 1024 * 1024)
+IIIF_MAX_AREA = env_int("IIIF_MAX_AREA", 100_000_000)
+
 # Periodic jobs (config/periodic.py): job path -> interval in seconds. Celery beat sends them in production
 # (the docker-compose `beat` service); the embedded mode runs them on a timer in the serving process, after
 # the EMBEDDED_START_JOBS. Add an entry here to schedule more periodic work.

@@ -14,6 +14,7 @@ are the canvas coordinates of the Presentation manifests.
 """
 
 import collections
+import logging
 import math
 import os
 import re
@@ -170,7 +171,7 @@ def sizes(W: int, H: int) -> list[dict]:
     """The whole image at each pyramid level, smallest first (cheap to serve: one level, no resize)."""
     out = []
     for factor in reversed(scale_factors(W, H)):
-        w, h = math.ceil(W / factor), math.ceil(H / factor)
+        w, h = max(1, W // factor), max(1, H // factor)  # libvips' levels round down
         if w * h <= max_area(W, H):
             out.append({"width": w, "height": h})
     return out
@@ -183,6 +184,7 @@ def sizes(W: int, H: int) -> list[dict]:
 def _vips():
     import pyvips
 
+    logging.getLogger("pyvips").setLevel(logging.WARNING)  # libvips' per-operation chatter is not news
     pyvips.cache_set_max(0)  # our own caches decide; libvips' operation cache would hold whole crops
     return pyvips
 
@@ -344,8 +346,9 @@ def render(pyramid: Path, W: int, H: int, request: ImageRequest) -> bytes:
         return cached
     # The smallest level that still has at least as many pixels as the answer needs.
     factor = min(request.w / request.width, request.h / request.height)
+    pages = _levels.get(pyramid, 0).get("n-pages")
     page = 0
-    while 2 ** (page + 1) <= factor and 2 ** (page + 1) in scale_factors(W, H):
+    while 2 ** (page + 1) <= factor and page + 1 < pages:
         page += 1
     level = _levels.get(pyramid, page)
     fx, fy = level.width / W, level.height / H

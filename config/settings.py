@@ -314,6 +314,15 @@ BATCH_STALE_SECONDS = env_int("BATCH_STALE_SECONDS", 600)
 IIIF_CACHE_DIR = Path(env_str("IIIF_CACHE_DIR", str(VAR_DIR / "iiif")))
 IIIF_TILE_CACHE_BYTES = env_int("IIIF_TILE_CACHE_BYTES", 64 * 1024 * 1024)
 IIIF_MAX_AREA = env_int("IIIF_MAX_AREA", 100_000_000)
+# BagIt export of a collection (docs/interop.md): the bag-info.txt Source-Organization, and how long making the
+# bag's manifests may take. IIIF import: hosts (host:port, comma-separated) allowed although they resolve to
+# loopback, private or link-local addresses (a local repository; tests), and the bounds on what it fetches.
+BAGIT_SOURCE_ORGANIZATION = env_str("BAGIT_SOURCE_ORGANIZATION", "Find Color")
+BAGIT_MAKE_TIMEOUT = env_int("BAGIT_MAKE_TIMEOUT", 6 * 3600)
+IIIF_IMPORT_ALLOWED_HOSTS = env_list("IIIF_IMPORT_ALLOWED_HOSTS", [])
+IIIF_IMPORT_MAX_MANIFEST_BYTES = env_int("IIIF_IMPORT_MAX_MANIFEST_BYTES", 5 * 1024 * 1024)
+IIIF_IMPORT_MAX_CANVASES = env_int("IIIF_IMPORT_MAX_CANVASES", 2000)
+IIIF_IMPORT_TIMEOUT_SECONDS = env_int("IIIF_IMPORT_TIMEOUT_SECONDS", 30)
 
 # Periodic jobs (config/periodic.py): job path -> interval in seconds. Celery beat sends them in production
 # (the docker-compose `beat` service); the embedded mode runs them on a timer in the serving process, after

@@ -347,3 +347,19 @@ def test_a_korean_curator_reads_the_refusal_in_korean(people, client_for):
     assert response.json()["error"]["message"] == (
         "127.0.0.1의 주소가 사설, 루프백 또는 링크 로컬 주소여서 가져오지 않습니다"
     )
+
+
+def test_the_collection_page_offers_import_to_curators_and_export_to_reviewers_and_owners(people, client_for):
+    url = f"/collections/{people.collection.pk}/"
+    seen = {}
+    for name in ("owner", "reviewer", "curator", "viewer"):
+        html = client_for(getattr(people, name)).get(url).content.decode()
+        seen[name] = ('id="iiif-import-open"' in html, 'id="bagit-export-open"' in html)
+    assert seen == {
+        "owner": (True, True),
+        "reviewer": (True, True),
+        "curator": (True, False),
+        "viewer": (False, False),
+    }
+    korean = client_for(people.owner).get(url, HTTP_ACCEPT_LANGUAGE="ko").content.decode()
+    assert "IIIF에서 가져오기" in korean and "BagIt으로 내보내기" in korean

@@ -3,6 +3,7 @@
 import { el, errorMessage, get, uploadWithProgress } from "./api.js";
 import { format, gettext, ngettext } from "./i18n.js";
 import { initGrid } from "./grid.js";
+import { initInterop } from "./interop.js";
 import { initManage } from "./manage.js";
 import { initMetadataDialog, openMetadataEditor } from "./metadata.js";
 
@@ -191,3 +192,4 @@ if (initMetadataDialog()) bindEditButtons();
 
 initManage(config);
 initGrid(config, refreshGrid);
+initInterop(config, refreshGrid);

@@ -8,11 +8,13 @@ Images anyone may see (public collection, published version) answer with `Access
 and a public cache lifetime, so outside viewers (Mirador, OpenSeadragon on other sites) can use them.
 """
 
+import logging
 import re
 
 from django.contrib.auth.models import AnonymousUser
 from django.http import HttpResponse, HttpResponseRedirect, JsonResponse
 from django.urls import reverse
+from django.utils.translation import gettext
 from django.views.decorators.http import require_safe
 
 from archive.access import get_photo_for, role_of
@@ -21,6 +23,7 @@ from colorize.services import image_service
 from config.api import NotFound, ServiceError, error_body
 from config.http_auth import token_or_session
 
+log = logging.getLogger(__name__)
 IMAGE_CONTEXT = "http://iiif.io/api/image/3/context.json"
 PROFILE = "level2"
 _IDENTIFIER = re.compile(r"(photo|version)-([1-9]\d{0,18})")
@@ -128,7 +131,15 @@ def image_view(request, identifier: str, region: str, size: str, rotation: str, 
         parsed = image_service.parse(source.width, source.height, region, size, rotation, quality, fmt)
     except (NotFound, ServiceError, image_service.ImageRequestError) as exc:
         return _error(exc)
-    pyramid = image_service.build_pyramid(source.file, source.key)
-    data = image_service.render(pyramid, source.width, source.height, parsed)
+    try:
+        pyramid = image_service.build_pyramid(source.file, source.key)
+        data = image_service.render(pyramid, source.width, source.height, parsed)
+    except image_service.SourceUnreadable:
+        log.exception("IIIF: the stored image of %s cannot be read", identifier)
+        response = JsonResponse(
+            error_body("image_unreadable", gettext("the stored image cannot be read; it has been reported")),
+            status=422,
+        )
+        return _headers(response, source)
     response = HttpResponse(data, content_type=image_service.FORMATS[parsed.format])
     return _headers(response, source)

@@ -202,3 +202,13 @@ def test_a_korean_reader_gets_the_refusal_in_korean(people, photo, client_for):
     )
     assert response.status_code == 400
     assert response.json()["error"]["message"] == "0, 90, 180, 270도 회전만 지원합니다"
+
+
+def test_a_stored_original_that_cannot_be_decoded_is_a_clear_422_not_a_server_error(
+    people, photo, client_for
+):
+    with open(photo.original.path, "r+b") as f:  # a damaged file on disk (the pyramid is not made yet)
+        f.truncate(200)
+    response = client_for(people.viewer).get(f"/iiif/3/photo-{photo.pk}/full/max/0/default.jpg")
+    assert response.status_code == 422
+    assert response.json()["error"]["code"] == "image_unreadable"

@@ -32,6 +32,10 @@ QUALITIES = ("default", "color", "gray", "bitonal")
 _NUMBER = r"\d+(?:\.\d+)?"
 
 
+class SourceUnreadable(Exception):
+    """The stored image (or its pyramid) cannot be read or decoded: missing, truncated, corrupt."""
+
+
 class ImageRequestError(Exception):
     """A request the service refuses: `status` 400 (malformed or out of range) or 404."""
 
@@ -222,6 +226,13 @@ def build_pyramid(source, key: str) -> Path:
     path = pyramid_path(key)
     if path.exists():
         return path
+    try:
+        return _build(source, key, path)
+    except (OSError, _vips().Error) as exc:
+        raise SourceUnreadable(str(exc)) from exc
+
+
+def _build(source, key: str, path: Path) -> Path:
     with _build_locks_guard:
         lock = _build_locks[key]
     with lock:
@@ -344,7 +355,17 @@ def render(pyramid: Path, W: int, H: int, request: ImageRequest) -> bytes:
     cached = tile_cache().get(cache_key)
     if cached is not None:
         return cached
-    # The smallest level that still has at least as many pixels as the answer needs.
+    try:
+        data = _render(pyramid, W, H, request)
+    except _vips().Error as exc:
+        raise SourceUnreadable(str(exc)) from exc
+    tile_cache().put(cache_key, data)
+    return data
+
+
+def _render(
+    pyramid: Path, W: int, H: int, request: ImageRequest
+) -> bytes:  # The smallest level that still has at least as many pixels as the answer needs.
     factor = min(request.w / request.width, request.h / request.height)
     pages = _levels.get(pyramid, 0).get("n-pages")
     page = 0
@@ -369,8 +390,5 @@ def render(pyramid: Path, W: int, H: int, request: ImageRequest) -> bytes:
     if request.quality == "bitonal":
         image = (image > 127).ifthenelse(255, 0).cast("uchar")
     if request.format == "jpg":
-        data = image.jpegsave_buffer(Q=85, keep="none")
-    else:
-        data = image.pngsave_buffer(compression=3, keep="none")
-    tile_cache().put(cache_key, data)
-    return data
+        return image.jpegsave_buffer(Q=85, keep="none")
+    return image.pngsave_buffer(compression=3, keep="none")

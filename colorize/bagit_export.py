@@ -21,6 +21,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 import zipfile
 from pathlib import Path
 
@@ -36,7 +37,7 @@ from colorize import iiif
 from colorize.access import published_version
 from colorize.models import InteropJob, InteropKind, InteropStatus, Version
 from colorize.services.export import dublin_core, export_image, provenance
-from colorize.services.interop import MINIMUM_ROLE, LinkBase, counts
+from colorize.services.interop import MINIMUM_ROLE, LinkBase, counts, heartbeat
 from config import jobs
 from config.api import ServiceError
 
@@ -59,6 +60,7 @@ DC_COLUMNS = [
     "subject",
     "restoration",
 ]
+HEARTBEAT_SECONDS = 30  # a long step (hashing, zipping) still tells the recovery sweep it is alive
 STORED = (".jpg", ".jpeg", ".png", ".tif", ".tiff")  # already compressed (or big): not deflated again
 
 
@@ -125,9 +127,38 @@ def _photo(folder: Path, request, photo) -> dict:
     }
 
 
-def _zip(bag: Path, target: Path, root: str) -> None:
+def _make_bag(job_id: int, bag: Path, info: dict) -> None:
+    """bagit-python in a child process (colorize/services/bagit_make.py), the job's heartbeat kept meanwhile."""
+    with tempfile.TemporaryFile() as errors:
+        child = subprocess.Popen(
+            [sys.executable, "-m", "colorize.services.bagit_make", str(bag), json.dumps(info)],
+            cwd=settings.BASE_DIR,
+            stdout=subprocess.DEVNULL,
+            stderr=errors,
+        )
+        deadline = time.monotonic() + settings.BAGIT_MAKE_TIMEOUT
+        while True:
+            try:
+                child.wait(timeout=HEARTBEAT_SECONDS)
+                break
+            except subprocess.TimeoutExpired:
+                heartbeat(job_id)
+                if time.monotonic() > deadline:
+                    child.kill()
+                    child.wait()
+                    raise
+        if child.returncode:
+            errors.seek(0)
+            raise subprocess.CalledProcessError(child.returncode, "bagit_make", stderr=errors.read()[-4000:])
+
+
+def _zip(job_id: int, bag: Path, target: Path, root: str) -> None:
+    last = time.monotonic()
     with zipfile.ZipFile(target, "w", allowZip64=True) as archive:
         for path in sorted(bag.rglob("*")):
+            if time.monotonic() - last > HEARTBEAT_SECONDS:
+                heartbeat(job_id)
+                last = time.monotonic()
             if path.is_file():
                 stored = path.suffix.lower() in STORED
                 archive.write(
@@ -195,21 +226,9 @@ def run_bagit_export(job_id: int) -> str:
                             if k in DC_COLUMNS
                         }
                     )
-            subprocess.run(
-                [
-                    sys.executable,
-                    "-m",
-                    "colorize.services.bagit_make",
-                    str(bag),
-                    json.dumps(_bag_info(collection, job)),
-                ],
-                check=True,
-                capture_output=True,
-                cwd=settings.BASE_DIR,
-                timeout=settings.BAGIT_MAKE_TIMEOUT,
-            )
+            _make_bag(job_id, bag, _bag_info(collection, job))
             zipped = Path(tmp) / "bag.zip"
-            _zip(bag, zipped, f"findcolor-collection-{collection.pk}")
+            _zip(job_id, bag, zipped, f"findcolor-collection-{collection.pk}")
             shutil.rmtree(bag)
             size = os.path.getsize(zipped)
             with open(zipped, "rb") as f:

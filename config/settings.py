@@ -336,6 +336,7 @@ SWEEP_PENDING_AFTER_SECONDS = env_int("SWEEP_PENDING_AFTER_SECONDS", 600)
 PERIODIC_JOBS = {
     "colorize.services.runs.recovery.sweep_stale_runs": float(RUN_STALE_SECONDS),
     "archive.apps.recover_batches": float(BATCH_STALE_SECONDS),
+    "colorize.services.interop.recover_interop_jobs": float(BATCH_STALE_SECONDS),
     "colorize.services.sweep.sweep": float(SWEEP_INTERVAL_SECONDS),
 }
 EMBEDDED_START_JOBS = ["archive.apps.recover_batches"] + (

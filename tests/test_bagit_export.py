@@ -112,3 +112,26 @@ def test_an_outsider_cannot_follow_or_download_someone_elses_export(people, phot
         client = client_for(user)
         assert client.get(job["status_url"]).status_code in (403, 404)
         assert client.get(job["download_url"]).status_code in (403, 404)
+
+
+def test_a_lost_export_is_enqueued_again_by_the_recovery_sweep_and_finishes(people, photos, client_for):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from colorize.models import InteropJob, InteropKind
+    from colorize.services.interop import recover_interop_jobs
+
+    # A job row whose worker died before it started (as after a server restart): queued and silent.
+    job = InteropJob.objects.create(
+        collection=people.collection,
+        kind=InteropKind.BAGIT_EXPORT,
+        requested_by=people.owner,
+        params={"base_url": "http://testserver/"},
+        total=2,
+    )
+    InteropJob.objects.filter(pk=job.pk).update(updated=timezone.now() - timedelta(hours=1))
+    assert recover_interop_jobs() == [job.pk]  # JOB_BACKEND=sync: it runs now
+    job.refresh_from_db()
+    assert job.status == "done" and job.file
+    assert recover_interop_jobs() == []  # nothing left to recover

@@ -1,13 +1,18 @@
 """What the BagIt export and the IIIF import share: their job row (InteropJob), its JSON, and the access check
 of its status URL (docs/interop.md)."""
 
+from datetime import timedelta
 from urllib.parse import urljoin
 
+from django.conf import settings
+from django.db import transaction
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.models import Role
 from archive.access import as_pk, check_role
 from colorize.models import InteropJob, InteropKind, InteropStatus
+from config import jobs
 from config.api import NotFound
 
 # Who may start and follow each kind of job: a BagIt bag holds every original and every version's provenance
@@ -65,3 +70,36 @@ def job_dict(request, job: InteropJob) -> dict:
         )
         body["byte_size"] = job.byte_size if done else None
     return body
+
+
+JOB_PATHS = {
+    InteropKind.BAGIT_EXPORT: "colorize.bagit_export.run_bagit_export",
+    InteropKind.IIIF_IMPORT: "colorize.services.iiif_import.run_iiif_import",
+}
+
+
+def heartbeat(job_id: int) -> None:
+    """A running job says it is alive (between items, and while a long step runs)."""
+    InteropJob.objects.filter(pk=job_id, status=InteropStatus.RUNNING).update(updated=timezone.now())
+
+
+def recover_interop_jobs(stale_after: timedelta | None = None) -> list[int]:
+    """Periodic: re-enqueue jobs whose worker was lost (a restart, a killed worker, a broker outage): queued or
+    running and silent for BATCH_STALE_SECONDS. Each is taken by a compare-and-set on its heartbeat, so of
+    several sweepers one re-enqueues it. An import resumes (imported canvases are skipped); an export starts
+    again from nothing."""
+    if stale_after is None:
+        stale_after = timedelta(seconds=settings.BATCH_STALE_SECONDS)
+    cutoff = timezone.now() - stale_after
+    taken = []
+    stale = InteropJob.objects.filter(
+        status__in=(InteropStatus.QUEUED, InteropStatus.RUNNING), updated__lt=cutoff
+    ).values_list("pk", "kind", "updated")
+    for pk, kind, beat in stale:
+        with transaction.atomic():
+            if InteropJob.objects.filter(pk=pk, updated=beat).update(
+                status=InteropStatus.QUEUED, updated=timezone.now()
+            ):
+                jobs.enqueue(JOB_PATHS[kind], pk)
+                taken.append(pk)
+    return taken

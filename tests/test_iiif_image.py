@@ -212,3 +212,14 @@ def test_a_stored_original_that_cannot_be_decoded_is_a_clear_422_not_a_server_er
     response = client_for(people.viewer).get(f"/iiif/3/photo-{photo.pk}/full/max/0/default.jpg")
     assert response.status_code == 422
     assert response.json()["error"]["code"] == "image_unreadable"
+
+
+def test_a_16_bit_original_is_served_as_8_bit_tiles(people, client_for):
+    deep = make_photo(people.collection, people.curator, width=300, height=200, mode="I;16", seed=5)
+    response = client_for(people.viewer).get(f"/iiif/3/photo-{deep.pk}/0,0,256,200/max/0/default.png")
+    assert response.status_code == 200
+    served = _pixels(response.content)
+    assert served.dtype == np.uint8 and served.shape == (200, 256)
+    with deep.original.open("rb") as f:
+        expected = (np.asarray(Image.open(f)).astype(np.float64) / 257)[0:200, 0:256]
+    assert np.abs(served.astype(np.float64) - expected).mean() < 2

@@ -227,6 +227,16 @@ def test_a_curator_imports_a_presentation_3_manifest_with_korean_labels(people, 
     assert (second.title, second.title_lang) == ("Back of the print", "en")
 
 
+def test_a_malformed_nav_date_is_left_out_and_the_canvas_still_imported(people, server, client_for):
+    _serve_images(server)
+    manifest = v3_manifest(server.url)
+    manifest["navDate"] = "1953-13-45T00:00:00Z"
+    server.json("/v3/manifest.json", manifest)
+    job = _import(client_for(people.curator), people.collection, f"{server.url}/v3/manifest.json")
+    assert job["counts"] == {"ok": 2}, job
+    assert Photo.objects.get(pk=job["results"][0]["photo_id"]).date_from is None
+
+
 def test_re_importing_skips_the_canvases_already_imported(people, server, client_for):
     _serve_images(server)
     server.json("/v3/manifest.json", v3_manifest(server.url))

@@ -16,6 +16,7 @@ Safety (the manifest and its images come from anywhere):
 - content types: a manifest must be JSON, an image an image/* (an HTML page is refused, not ingested).
 """
 
+import datetime
 import http.client
 import ipaddress
 import json
@@ -336,12 +337,21 @@ def metadata_fields(manifest: dict, canvas: dict, manifest_id: str, canvas_id: s
     rights_text = " — ".join(t for t in (rights if isinstance(rights, str) else "", statement_text) if t)
     if rights_text:
         fields["rights"] = rights_text[:500]
-    nav = manifest.get("navDate") or canvas.get("navDate")
-    if isinstance(nav, str) and len(nav) >= 10 and nav[:10].replace("-", "").isdigit():
+    nav = canvas.get("navDate") or manifest.get("navDate")
+    if isinstance(nav, str) and _iso_day(nav[:10]):
         fields["date_from"] = fields["date_to"] = nav[:10]
         fields.setdefault("date_display", nav[:10])
     fields["source"] = source_of(manifest_id, canvas_id)
     return {k: v for k, v in fields.items() if v not in (None, "")}
+
+
+def _iso_day(text: str) -> bool:
+    """A navDate's day, when it is one (a malformed navDate is left out, not an error of the canvas)."""
+    try:
+        datetime.date.fromisoformat(text)
+    except ValueError:
+        return False
+    return len(text) == 10
 
 
 def source_of(manifest_id: str, canvas_id: str) -> str:

@@ -25,7 +25,7 @@ endif
 STAMP := $(VENV)/.findcolor-installed
 # The browser tests' own npm tools (axe-core, ...): tests/browser/package.json, installed into its ignored
 # node_modules/ when the lock file changes; never shipped.
-BROWSER_TOOLS := tests/browser/node_modules/.package-lock.json
+BROWSER_TOOLS := tests/browser/node_modules/.package-lock.json tests/browser/mirador/node_modules/.package-lock.json
 
 .PHONY: help venv run migrate demo worker test test-sqlite test-postgres lint format bench clean-var messages compilemessages
 
@@ -72,8 +72,12 @@ test: venv
 
 # Browser tests run in a pytest process of their own: Playwright's sync API keeps an event loop running
 # in the main thread for the whole session, which async tests and async_to_sync cannot share.
-$(BROWSER_TOOLS): tests/browser/package.json tests/browser/package-lock.json
+tests/browser/node_modules/.package-lock.json: tests/browser/package-lock.json
 	npm ci --prefix tests/browser --no-audit --no-fund
+	@touch $@
+
+tests/browser/mirador/node_modules/.package-lock.json: tests/browser/mirador/package-lock.json
+	npm ci --prefix tests/browser/mirador --no-audit --no-fund
 	@touch $@
 
 test-sqlite: venv $(BROWSER_TOOLS)

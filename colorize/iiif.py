@@ -23,6 +23,7 @@ from accounts.models import Profile
 from archive import languages
 from archive.access import get_collection_for, get_photo_for
 from archive.models import Collection, Photo
+from colorize import iiif_image
 from colorize.access import can_see_drafts
 from colorize.services.export import DIGITAL_SOURCE_TYPE, FC_NS
 from colorize.services.review import published_review
@@ -115,6 +116,7 @@ def photo_manifest(request, photo: Photo) -> dict:
         "width": photo.width,
         "height": photo.height,
         "label": _ui(gettext_noop("Original (black and white, unaltered)")),
+        "service": [iiif_image.service_reference(request, f"photo-{photo.pk}")],
     }
     review = published_review(photo)
     if review is not None:
@@ -134,6 +136,7 @@ def photo_manifest(request, photo: Photo) -> dict:
                 model_version=version.model_version,
                 reviewer=review.reviewer.username if review.reviewer_id else "?",
             ),
+            "service": [iiif_image.service_reference(request, f"version-{version.pk}")],
         }
         body = {"type": "Choice", "items": [original, restored]}
     else:

@@ -310,6 +310,21 @@ ZIP_SYNC_MAX_MEMBERS = env_int("ZIP_SYNC_MAX_MEMBERS", 50)
 # A background ZIP batch silent (no member reported) for this long is taken as lost and re-enqueued.
 BATCH_STALE_SECONDS = env_int("BATCH_STALE_SECONDS", 600)
 
+# IIIF Image API (docs/interop.md): pyramidal TIFFs made once per image (content-addressed, safe to delete: they
+# are made again), the bytes of encoded tiles kept in each server process, and the most pixels one answer may have.
+IIIF_CACHE_DIR = Path(env_str("IIIF_CACHE_DIR", str(VAR_DIR / "iiif")))
+IIIF_TILE_CACHE_BYTES = env_int("IIIF_TILE_CACHE_BYTES", 64 * 1024 * 1024)
+IIIF_MAX_AREA = env_int("IIIF_MAX_AREA", 100_000_000)
+# BagIt export of a collection (docs/interop.md): the bag-info.txt Source-Organization, and how long making the
+# bag's manifests may take. IIIF import: hosts (host:port, comma-separated) allowed although they resolve to
+# loopback, private or link-local addresses (a local repository; tests), and the bounds on what it fetches.
+BAGIT_SOURCE_ORGANIZATION = env_str("BAGIT_SOURCE_ORGANIZATION", "Find Color")
+BAGIT_MAKE_TIMEOUT = env_int("BAGIT_MAKE_TIMEOUT", 6 * 3600)
+IIIF_IMPORT_ALLOWED_HOSTS = env_list("IIIF_IMPORT_ALLOWED_HOSTS", [])
+IIIF_IMPORT_MAX_MANIFEST_BYTES = env_int("IIIF_IMPORT_MAX_MANIFEST_BYTES", 5 * 1024 * 1024)
+IIIF_IMPORT_MAX_CANVASES = env_int("IIIF_IMPORT_MAX_CANVASES", 2000)
+IIIF_IMPORT_TIMEOUT_SECONDS = env_int("IIIF_IMPORT_TIMEOUT_SECONDS", 30)
+
 # Periodic jobs (config/periodic.py): job path -> interval in seconds. Celery beat sends them in production
 # (the docker-compose `beat` service); the embedded mode runs them on a timer in the serving process, after
 # the EMBEDDED_START_JOBS. Add an entry here to schedule more periodic work.
@@ -322,6 +337,7 @@ SWEEP_PENDING_AFTER_SECONDS = env_int("SWEEP_PENDING_AFTER_SECONDS", 600)
 PERIODIC_JOBS = {
     "colorize.services.runs.recovery.sweep_stale_runs": float(RUN_STALE_SECONDS),
     "archive.apps.recover_batches": float(BATCH_STALE_SECONDS),
+    "colorize.services.interop.recover_interop_jobs": float(BATCH_STALE_SECONDS),
     "colorize.services.sweep.sweep": float(SWEEP_INTERVAL_SECONDS),
 }
 EMBEDDED_START_JOBS = ["archive.apps.recover_batches"] + (

@@ -34,6 +34,7 @@ urlpatterns = [
     path("api/", include("accounts.urls")),
     path("api/", include("archive.urls")),
     path("", include("colorize.urls")),
+    path("", include("colorize.urls_iiif")),
     path("", include("frontend.urls")),
 ]
 

@@ -18,6 +18,8 @@ PROPER_NAMES = {
     "IIIF",
     "XMP",
     "SHA-256",
+    "SHA-512",
+    "BagIt",
     "Ctrl",
     "Del",
     "Delete",

@@ -2,4 +2,5 @@
 profiles). Import every model here so Django sees them."""
 
 from .hints import *  # noqa: F401,F403
+from .interop import *  # noqa: F401,F403
 from .runs import *  # noqa: F401,F403

@@ -4,6 +4,7 @@ import { el, errorMessage, get, uploadWithProgress } from "./api.js";
 import { format, gettext, ngettext, pgettext, t } from "./i18n.js";
 import { initFilterFold } from "./filters.js";
 import { initGrid } from "./grid.js";
+import { initInterop } from "./interop.js";
 import { initManage } from "./manage.js";
 import { initMetadataDialog, openMetadataEditor } from "./metadata.js";
 
@@ -193,3 +194,4 @@ if (initMetadataDialog()) bindEditButtons();
 initManage(config);
 initGrid(config, refreshGrid);
 initFilterFold();
+initInterop(config, refreshGrid);

@@ -1,0 +1,105 @@
+"""What the BagIt export and the IIIF import share: their job row (InteropJob), its JSON, and the access check
+of its status URL (docs/interop.md)."""
+
+from datetime import timedelta
+from urllib.parse import urljoin
+
+from django.conf import settings
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import Role
+from archive.access import as_pk, check_role
+from colorize.models import InteropJob, InteropKind, InteropStatus
+from config import jobs
+from config.api import NotFound
+
+# Who may start and follow each kind of job: a BagIt bag holds every original and every version's provenance
+# (drafts included), so owners and reviewers; an import adds photos, so curators and above, as uploads do.
+MINIMUM_ROLE = {InteropKind.BAGIT_EXPORT: Role.REVIEWER, InteropKind.IIIF_IMPORT: Role.CURATOR}
+STATUS_ROUTE = {InteropKind.BAGIT_EXPORT: "bagit-export", InteropKind.IIIF_IMPORT: "iiif-import"}
+
+
+class LinkBase:
+    """Stands in for the request when a job builds the absolute links of manifests and annotations."""
+
+    def __init__(self, base_url: str):
+        self.base_url = base_url
+
+    def build_absolute_uri(self, url: str = "/") -> str:
+        return urljoin(self.base_url, url)
+
+
+def check_job(user, pk, kind: str) -> InteropJob:
+    job = InteropJob.objects.select_related("collection").filter(pk=as_pk(pk), kind=kind).first()
+    if job is None:
+        raise NotFound()
+    check_role(user, job.collection, MINIMUM_ROLE[kind])
+    return job
+
+
+def counts(results: list[dict]) -> dict:
+    out: dict[str, int] = {}
+    for result in results:
+        out[result["status"]] = out.get(result["status"], 0) + 1
+    return out
+
+
+def job_dict(request, job: InteropJob) -> dict:
+    report = job.report or {}
+    body = {
+        "id": job.pk,
+        "kind": job.kind,
+        "collection": job.collection_id,
+        "status": job.status,
+        "total": job.total,
+        "processed": job.processed,
+        "counts": report.get("counts") or {},
+        "results": report.get("results") or [],
+        "error": job.error,
+        "created": job.created.isoformat(),
+        "status_url": request.build_absolute_uri(reverse(STATUS_ROUTE[job.kind], args=[job.pk])),
+    }
+    if job.kind == InteropKind.IIIF_IMPORT:
+        body["manifest"] = (job.params or {}).get("manifest", "")
+    if job.kind == InteropKind.BAGIT_EXPORT:
+        done = job.status == InteropStatus.DONE and bool(job.file)
+        body["download_url"] = (
+            request.build_absolute_uri(reverse("bagit-export-download", args=[job.pk])) if done else None
+        )
+        body["byte_size"] = job.byte_size if done else None
+    return body
+
+
+JOB_PATHS = {
+    InteropKind.BAGIT_EXPORT: "colorize.bagit_export.run_bagit_export",
+    InteropKind.IIIF_IMPORT: "colorize.services.iiif_import.run_iiif_import",
+}
+
+
+def heartbeat(job_id: int) -> None:
+    """A running job says it is alive (between items, and while a long step runs)."""
+    InteropJob.objects.filter(pk=job_id, status=InteropStatus.RUNNING).update(updated=timezone.now())
+
+
+def recover_interop_jobs(stale_after: timedelta | None = None) -> list[int]:
+    """Periodic: re-enqueue jobs whose worker was lost (a restart, a killed worker, a broker outage): queued or
+    running and silent for BATCH_STALE_SECONDS. Each is taken by a compare-and-set on its heartbeat, so of
+    several sweepers one re-enqueues it. An import resumes (imported canvases are skipped); an export starts
+    again from nothing."""
+    if stale_after is None:
+        stale_after = timedelta(seconds=settings.BATCH_STALE_SECONDS)
+    cutoff = timezone.now() - stale_after
+    taken = []
+    stale = InteropJob.objects.filter(
+        status__in=(InteropStatus.QUEUED, InteropStatus.RUNNING), updated__lt=cutoff
+    ).values_list("pk", "kind", "updated")
+    for pk, kind, beat in stale:
+        with transaction.atomic():
+            if InteropJob.objects.filter(pk=pk, updated=beat).update(
+                status=InteropStatus.QUEUED, updated=timezone.now()
+            ):
+                jobs.enqueue(JOB_PATHS[kind], pk)
+                taken.append(pk)
+    return taken

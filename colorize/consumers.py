@@ -91,6 +91,7 @@ class PhotoRoomConsumer(AsyncWebsocketConsumer):
     _closed_try_again = False
     _flood_closed = False
     heartbeat_task = None
+    _beat_write = None  # the heartbeat's database write in flight
     suggest_task = None
     cursor_timer = None
 
@@ -226,6 +227,8 @@ class PhotoRoomConsumer(AsyncWebsocketConsumer):
             return
         self.joined = False
         people = None
+        if self._beat_write is not None and not self._beat_write.done():
+            await asyncio.wait([self._beat_write])
         try:
             people = await db(rooms.leave)(self.photo_id, self.channel_name)
         except Exception:  # the TTL prunes the row: a heartbeat no longer refreshes it
@@ -263,9 +266,12 @@ class PhotoRoomConsumer(AsyncWebsocketConsumer):
 
     async def _beat(self) -> bool:
         """One heartbeat; -> False when the connection must leave (no longer a member, or the photo is gone)."""
-        beat = await db(rooms.heartbeat)(
-            self.photo_id, self.user, self.role, self.channel_name, self.connection
+        # Shielded: cancelling the heartbeat does not stop its thread, so the teardown waits for this write
+        # (else a beat that started before the teardown would bring the deleted row back).
+        self._beat_write = asyncio.ensure_future(
+            db(rooms.heartbeat)(self.photo_id, self.user, self.role, self.channel_name, self.connection)
         )
+        beat = await asyncio.shield(self._beat_write)
         if not beat.member:
             await self.close(code=CLOSE_FORBIDDEN)
             return False

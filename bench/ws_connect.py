@@ -16,6 +16,7 @@ Prints a JSON report (and writes it with --out). Numbers and how to read them: d
 import argparse
 import asyncio
 import json
+import os
 import shutil
 import statistics
 import sys
@@ -150,7 +151,7 @@ def main(argv=None):
             prefix="fc_bench_ws",
             ROOM_PREVIEW_BACKEND="off",
             CHANNEL_LAYER=args.channel_layer,
-            LOG_LEVEL="WARNING",
+            LOG_LEVEL=os.environ.get("BENCH_LOG_LEVEL", "WARNING"),
         )
         stack.start_redis()
         try:
@@ -158,6 +159,8 @@ def main(argv=None):
             data = stack.django(SEED, str(args.sockets), str(args.hints), timeout=600)
             stack.start_web()
             report = asyncio.run(run(args, stack.web_port, data))
+            if os.environ.get("BENCH_LOG_LEVEL"):
+                print((Path(tmp) / "daphne.log").read_text(errors="replace"))
         finally:
             stack.stop()
             stack.drop_db()

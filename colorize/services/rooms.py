@@ -10,17 +10,22 @@ no people list counts it meanwhile (a snapshot never shows a ghost).
 """
 
 import json
+import threading
+import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Role
 from archive.access import NotFound, role_of
 from archive.models import Photo
-from colorize.models.hints import RoomPresence
+from colorize.models.hints import Hint, RoomPresence, room_revision
+from colorize.serializers import HintSerializer
 from colorize.services import hints as hint_services
 from colorize.services import preview
 from config.api import ServiceError
@@ -83,6 +88,45 @@ def prune(photo_id: int) -> list[tuple[dict, str]]:
 # ------------------------------------------------------------------------------------------- joining
 
 
+SNAPSHOT_CACHE_SECONDS = (
+    30.0  # a cached snapshot older than this is read again (evidence image URLs may expire)
+)
+_snapshots: "OrderedDict[tuple[int, int], tuple[float, list[list[dict]]]]" = OrderedDict()
+_snapshot_locks: dict[int, threading.Lock] = {}
+_snapshots_lock = threading.Lock()
+
+
+def _read_state(photo_id: int) -> tuple[int, list[dict]]:
+    """(room revision, live hints as hint_json renders them), read in one transaction so they agree. One
+    serializer for the whole list: a serializer per hint (hint_json) cost about 3 ms a hint."""
+    with transaction.atomic():
+        revision = room_revision(photo_id)
+        live = Hint.objects.live().filter(photo_id=photo_id).select_related("created_by", "verified_by")
+        return revision, [dict(item) for item in HintSerializer(live.order_by("id"), many=True).data]
+
+
+def room_pages(photo_id: int) -> tuple[int, list[list[dict]]]:
+    """(room revision, live hints in pages of at most SNAPSHOT_PAGE_BYTES of JSON). The hints of a room at revision R are the same for everyone who joins
+    at R (every hint change makes a new revision), so they are read once per revision and process, whoever
+    asks first, while the others wait for that read (a wave of joins would otherwise serialize the same
+    hints once each, holding the GIL: docs/hint-protocol.md, "Handshakes under load")."""
+    with _snapshots_lock:
+        lock = _snapshot_locks.setdefault(photo_id, threading.Lock())
+    with lock:
+        revision = room_revision(photo_id)
+        now = time.monotonic()
+        cached = _snapshots.get((photo_id, revision))
+        if cached is not None and now - cached[0] < SNAPSHOT_CACHE_SECONDS:
+            return revision, cached[1]
+        revision, hints = _read_state(photo_id)
+        pages = list(chunks(hints, SNAPSHOT_PAGE_BYTES)) or [[]]
+        with _snapshots_lock:
+            _snapshots[(photo_id, revision)] = (now, pages)
+            while len(_snapshots) > 64:
+                _snapshots.popitem(last=False)
+        return revision, pages
+
+
 def open_room(photo_id: int, user) -> tuple[str, int | None]:
     """-> ("missing"|"forbidden", None) or ("ok", role): may `user` open the photo's room?"""
     photo = Photo.objects.select_related("collection").filter(pk=photo_id).first()
@@ -115,20 +159,19 @@ def join(photo_id: int, user, role, channel_name: str, connection: str, since: i
         connection=connection,
         last_seen=now,
     )
-    revision, hints = hint_services.room_state(photo_id)
+    revision, pages = room_pages(photo_id)
     present = people(photo_id)
     snapshot = {
         "type": "snapshot",
         "photo": photo_id,
         "room_revision": revision,
-        "hints": hints,
+        "hints": pages[0],
+        "hints_complete": len(pages) == 1,
         "people": present,
         "you": {**user_info(user, role), "connection": connection},
     }
     if since is not None:
         snapshot.update(_missed(photo_id, since, revision))
-    pages = list(chunks(hints, SNAPSHOT_PAGE_BYTES)) or [[]]
-    snapshot["hints"], snapshot["hints_complete"] = pages[0], len(pages) == 1
     frames = [_encode(snapshot)]
     for number, page in enumerate(pages[1:], start=2):  # the rest of a big room's hints, before anything else
         frames.append(

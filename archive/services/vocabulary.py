@@ -1,5 +1,6 @@
 """The era and situation vocabularies: reviewers and owners (of any collection) add and rename entries."""
 
+import unicodedata
 from collections.abc import Mapping
 
 from django.db import transaction
@@ -51,6 +52,8 @@ def check_entry_data(kind: str, data: Mapping, *, partial: bool) -> dict:
             errors["name"] = _("a name is needed")
         elif len(name) > 100:
             errors["name"] = _("at most %(max)s characters") % {"max": 100}
+        elif any(unicodedata.category(char) == "Cc" for char in name):  # tabs, newlines, NUL, escapes
+            errors["name"] = _("a name cannot hold control characters (tabs, line breaks)")
         cleaned["name"] = name
     if kind == "era":
         for field in ("year_from", "year_to"):
@@ -90,7 +93,8 @@ def do_create_entry(user, kind: str, data: Mapping):
 
 def do_update_entry(user, kind: str, slug: str, data: Mapping):
     check_vocabulary_editor(user)
-    entry = KINDS[kind].objects.filter(slug=slug).first()
+    # The slug as created: a slug sent as "oF" was stored (and answered) as "of", so both find the entry.
+    entry = KINDS[kind].objects.filter(slug__in={slug, slugify(slug)[:50]}).first()
     if entry is None:
         raise ServiceError(
             "not_found",

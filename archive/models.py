@@ -285,11 +285,6 @@ class Photo(models.Model):
     def extension(self) -> str:
         return {"JPEG": ".jpg", "PNG": ".png", "TIFF": ".tif"}.get(self.format, "")
 
-    @property
-    def group_name(self) -> str:
-        """The channel-layer group of this photo's collaboration room."""
-        return f"photo.{self.pk}"
-
 
 class BatchStatus(models.TextChoices):
     QUEUED = "queued", _("queued")

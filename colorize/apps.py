@@ -33,6 +33,7 @@ class ColorizeConfig(AppConfig):
     def ready(self):
         from celery.signals import worker_ready
 
-        from colorize.services import signing  # noqa: F401 (registers the C2PA configuration check)
+        from colorize.services import preview, signing  # noqa: F401 (register the hint-changed hook for previews
+        # and the C2PA configuration check)
 
         worker_ready.connect(_on_worker_ready, dispatch_uid="colorize.recover_runs")

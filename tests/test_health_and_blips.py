@@ -1,5 +1,6 @@
 """Redis blips: /healthz names each component and answers 503 while a required one is down; a room handshake
-while the channel layer is down closes cleanly (1013, try again later) instead of failing with a 500."""
+while the channel layer is down closes cleanly (4013, the room's "try again later": autobahn refuses RFC 6455's
+1013) instead of failing with a 500. tests/test_room_daphne.py checks the same against a real daphne and Redis."""
 
 import socket
 
@@ -75,5 +76,5 @@ async def test_a_room_handshake_while_the_channel_layer_is_down_closes_with_try_
     comm.scope["user"] = people.curator
     await comm.connect(timeout=30)
     output = await comm.receive_output(timeout=30)
-    assert output == {"type": "websocket.close", "code": 1013}
+    assert output == {"type": "websocket.close", "code": 4013}
     await comm.disconnect()

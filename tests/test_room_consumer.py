@@ -180,7 +180,7 @@ async def test_heartbeats_prune_dead_connections(people, photo, layer, settings)
         last_seen=timezone.now() - timedelta(minutes=5),
     )
     comm, snapshot = await joined(people.curator, photo)
-    assert {p["username"] for p in snapshot["people"]} == {"curator", "reviewer"}
+    assert {p["username"] for p in snapshot["people"]} == {"curator"}  # a row past its TTL is nobody
     while True:
         frame = await next_frame(comm, "presence", timeout=3)
         if frame["action"] == "leave":
@@ -531,9 +531,9 @@ async def test_a_client_that_keeps_flooding_is_closed_with_4429(people, photo, s
 async def test_a_big_room_gets_its_hints_in_pages_and_resume_says_when_events_were_cut(
     people, photo, monkeypatch
 ):
-    from colorize import consumers
+    from colorize.services import rooms
 
-    monkeypatch.setattr(consumers, "SNAPSHOT_PAGE_BYTES", 2500)  # about 3 hints a page
+    monkeypatch.setattr(rooms, "SNAPSHOT_PAGE_BYTES", 2500)  # about 3 hints a page
     for i in range(7):
         await database_sync_to_async(services.do_add_hint)(people.curator, photo, {**RED, "x": i / 10})
     comm = await join(people.viewer, photo, since=0)
@@ -564,4 +564,43 @@ async def test_events_sent_from_a_job_thread_arrive_at_once(people, photo, layer
     sender.start()
     assert await next_frame(comm, "run.progress") == event
     await asyncio.to_thread(sender.join)
+    await close_all(comm)
+
+
+async def test_a_curator_writing_to_a_photo_deleted_mid_session_is_told_not_found(people, photo, layer):
+    """The owner deletes the photo while a curator's room is open: the curator's next writes are answered
+    `not_found` (before, the add failed inside the row lock with `internal: DoesNotExist`)."""
+    from archive.models import Photo
+
+    comm, _ = await joined(people.curator, photo)
+    await send(comm, type="hint.add", request_id="before", hint=RED)
+    hint = (await reply_to(comm, "before"))["hint"]
+    await database_sync_to_async(Photo.objects.filter(pk=photo.pk).delete)()
+    await send(comm, type="hint.add", request_id="add-after", hint=RED)
+    await send(
+        comm,
+        type="hint.update",
+        request_id="update-after",
+        id=hint["id"],
+        revision=hint["revision"],
+        hint=RED,
+    )
+    await send(comm, type="hint.undo", request_id="undo-after")
+    for request_id in ("add-after", "update-after", "undo-after"):
+        error = await reply_to(comm, request_id)
+        assert (error["type"], error["code"]) == ("error", "not_found"), error
+    await close_all(comm)
+
+
+async def test_a_viewer_asking_for_suggestions_is_refused_before_the_model_runs(people, photo, monkeypatch):
+    from colorize.services import preview
+
+    def model_must_not_run(*args):
+        raise AssertionError("the model ran for a viewer")
+
+    monkeypatch.setattr(preview, "suggest_colors", model_must_not_run)
+    comm, _ = await joined(people.viewer, photo)
+    await send(comm, type="suggest", request_id="s1", x=0.5, y=0.5)
+    error = await next_frame(comm, "error")
+    assert (error["request_id"], error["code"]) == ("s1", "forbidden")
     await close_all(comm)

@@ -129,7 +129,9 @@ def test_a_stale_claim_cannot_record_a_version_after_a_takeover(people, photo):
 def test_progress_events_reach_the_photo_room(people, photo):
     layer = get_channel_layer()
     channel = async_to_sync(layer.new_channel)()
-    async_to_sync(layer.group_add)(photo.group_name, channel)
+    from colorize.services.events import group_name
+
+    async_to_sync(layer.group_add)(group_name(photo.pk), channel)
     run = do_create_run(people.curator, photo, {})
     execute_run(run.pk)
     received = []

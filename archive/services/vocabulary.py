@@ -3,6 +3,7 @@ entries: a reviewer of one collection must not rename "street" for every other c
 Revised Romanization slug (hangul-romanize); an era's years are read from a name such as "(1950–1953)"."""
 
 import re
+import unicodedata
 from collections.abc import Mapping
 
 from django.db import transaction
@@ -99,9 +100,18 @@ def _clean_names(data: Mapping, errors: dict, *, partial: bool) -> dict:
         # a name in Hangul is the Korean name, whatever the page's language
         cleaned["name_ko"] = cleaned.pop("name")
     for field in NAME_FIELDS:
-        if cleaned.get(field) and (problem := text_problem(cleaned[field], 100)):
+        if cleaned.get(field) and (problem := _name_problem(cleaned[field])):
             errors[field] = problem
     return cleaned
+
+
+def _name_problem(name: str) -> str | None:
+    """What is wrong with a vocabulary name (in the reader's language), or None."""
+    if problem := text_problem(name, 100):
+        return problem
+    if any(unicodedata.category(char) == "Cc" for char in name):  # tabs, newlines, NUL, escapes
+        return _("a name cannot hold control characters (tabs, line breaks)")
+    return None
 
 
 def _clean_years(data: Mapping, cleaned: dict, errors: dict) -> None:
@@ -145,7 +155,8 @@ def do_create_entry(user, kind: str, data: Mapping):
 
 def do_update_entry(user, kind: str, slug: str, data: Mapping):
     check_vocabulary_editor(user)
-    entry = KINDS[kind].objects.filter(slug=slug).first()
+    # The slug as created: a slug sent as "oF" was stored (and answered) as "of", so both find the entry.
+    entry = KINDS[kind].objects.filter(slug__in={slug, slugify(slug)[:50]}).first()
     if entry is None:
         raise ServiceError(
             "not_found",

@@ -132,16 +132,26 @@ def events_since(photo_id: int, since: int, limit: int = 1000, hint_id: int | No
 
 
 def _lock_photo(photo: Photo) -> Photo:
-    return Photo.objects.select_for_update(of=("self",)).select_related("collection").get(pk=photo.pk)
+    """The photo row, locked for this write; NotFound when it was deleted meanwhile (a room open on it)."""
+    locked = (
+        Photo.objects.select_for_update(of=("self",)).select_related("collection").filter(pk=photo.pk).first()
+    )
+    if locked is None:
+        raise NotFound()
+    return locked
 
 
 def _lock_hint(hint: Hint) -> Hint:
-    hint = (
+    """The hint row, locked for this write; NotFound when it (or its photo) was deleted meanwhile."""
+    locked = (
         Hint.objects.select_for_update(of=("self",))
         .select_related("photo__collection", "created_by", "verified_by")
-        .get(pk=hint.pk)
+        .filter(pk=hint.pk)
+        .first()
     )
-    return hint
+    if locked is None:
+        raise NotFound()
+    return locked
 
 
 def _duplicate(photo: Photo, user, request_id) -> HintChange | None:
@@ -181,9 +191,7 @@ def _record(
     change = HintChange(event)  # actor and undo_of are the cached objects: no reload needed
     frame = change.frame()
     events.broadcast(photo.pk, frame)
-    from colorize.services import preview
-
-    transaction.on_commit(lambda: preview.request_preview(photo.pk, event.room_revision))
+    events.hint_changed(photo.pk, event.room_revision)  # previews listen (colorize.services.preview)
     return change
 
 

@@ -7,11 +7,14 @@ if it has, and never sent if it finishes late.
 
 Where it runs (ROOM_PREVIEW_BACKEND):
 - "inprocess" (embedded default): an asyncio scheduler on the event loop that serves the rooms of this
-  process (registered by the consumer on connect) and one dedicated model thread, so the loop stays free
+  process (`events.register_loop`, called by the consumer on connect) and one dedicated model thread, so the loop stays free
   and the in-memory channel layer is only touched from its own loop.
 - "jobs" (default when JOB_BACKEND=celery, i.e. with REDIS_URL): `config.jobs.enqueue` of `run_preview_job`
   with a countdown; superseded jobs notice the newer room revision in the database and stop.
 - "off": no previews.
+
+Previews follow the hints through the hint-changed hook of colorize.services.events (registered below, when
+this module is imported: colorize.apps imports it), not through a call from the hint services.
 """
 
 import asyncio
@@ -33,7 +36,6 @@ log = logging.getLogger(__name__)
 
 PREVIEW_SIDE = 256
 _executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="findcolor-preview")
-_room_loop: asyncio.AbstractEventLoop | None = None
 
 
 class Superseded(Exception):
@@ -51,11 +53,18 @@ def backend() -> str:
     return "jobs" if settings.JOB_BACKEND == "celery" else "inprocess"
 
 
-def register_loop(loop: asyncio.AbstractEventLoop) -> None:
-    """Called by the room consumer: previews of this process are scheduled and sent on this loop."""
-    global _room_loop
-    _room_loop = loop
-    events.register_loop(loop)
+async def on_model_thread(func, *args):
+    """Run `func(*args)` on the model thread (previews and suggestions take turns there, off the event loop),
+    with the database connections of that thread closed before and after, as a request's are."""
+
+    def call():
+        close_old_connections()
+        try:
+            return func(*args)
+        finally:
+            close_old_connections()
+
+    return await asyncio.get_running_loop().run_in_executor(_executor, call)
 
 
 # ------------------------------------------------------------------------------------------ frames
@@ -148,6 +157,7 @@ def suggest_colors(photo_id: int, x: float, y: float, k: int = 8) -> dict:
 # -------------------------------------------------------------------------------------- scheduling
 
 
+@events.on_hint_changed
 def request_preview(photo_id: int, revision: int, again: bool = False) -> None:
     """Ask for a preview of the photo at this room revision (called after the change commits; `again`: a
     page that joined later asks for the current revision's preview once more).
@@ -158,8 +168,8 @@ def request_preview(photo_id: int, revision: int, again: bool = False) -> None:
     mode = backend()
     if mode == "off":
         return
-    loop = _room_loop
-    if loop is not None and not loop.is_closed():
+    loop = events.room_loop()
+    if loop is not None:
         loop.call_soon_threadsafe(_scheduler.request, photo_id, revision, again)
     elif mode == "jobs":
         _enqueue(photo_id, revision, countdown=debounce_seconds())
@@ -213,25 +223,15 @@ class _Scheduler:
             await loop.run_in_executor(None, _enqueue_in_thread, photo_id, revision)
             return
         try:
-            frame = await loop.run_in_executor(_executor, _compute_in_thread, photo_id, revision, self)
+            frame = await on_model_thread(
+                compute_preview, photo_id, revision, lambda: self.superseded(photo_id, revision)
+            )
         except Exception:
             log.exception("preview of photo %s failed", photo_id)
             return
         if frame is None or self.superseded(photo_id, revision):
             return
-        from channels.layers import get_channel_layer
-
-        layer = get_channel_layer()
-        if layer is not None:
-            await layer.group_send(events.group_name(photo_id), {"type": "room.event", "event": frame})
-
-
-def _compute_in_thread(photo_id: int, revision: int, scheduler: _Scheduler):
-    close_old_connections()
-    try:
-        return compute_preview(photo_id, revision, cancel=lambda: scheduler.superseded(photo_id, revision))
-    finally:
-        close_old_connections()
+        await events.publish(photo_id, frame)
 
 
 _scheduler = _Scheduler()

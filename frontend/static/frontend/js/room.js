@@ -2,6 +2,11 @@
 // Keeps the hints, the people present and the room revision; requests carry a request_id and resolve on
 // the server's `ack` or reject on its `error`. Reconnects with back-off and resumes with ?since=REV.
 
+// Close codes of the room (docs/hint-protocol.md). TRY_AGAIN: the server cannot serve the room right now
+// (its channel layer, Redis, is down or just came back): reconnect with back-off, resuming from the last revision.
+export const CLOSE_TRY_AGAIN = 4013;
+const REFUSED = new Set([4401, 4403, 4404]); // final: no reconnect
+
 export class Room extends EventTarget {
   constructor(path) {
     super();
@@ -31,7 +36,6 @@ export class Room extends EventTarget {
     this.ws = ws;
     ws.onopen = () => {
       this.connected = true;
-      this.backoff = 500;
       this.emit("status", { connected: true });
     };
     ws.onmessage = (ev) => {
@@ -42,11 +46,13 @@ export class Room extends EventTarget {
       this.emit("status", { connected: false, code: ev.code });
       for (const [, p] of this.pending) p.reject(Object.assign(new Error("connection lost"), { code: "disconnected" }));
       this.pending.clear();
-      if (this.closedByUs || ev.code === 4403 || ev.code === 4404 || ev.code === 4401) {
-        if (ev.code >= 4400) this.emit("refused", { code: ev.code });
+      if (this.closedByUs || REFUSED.has(ev.code)) {
+        if (REFUSED.has(ev.code)) this.emit("refused", { code: ev.code });
         return;
       }
-      // Jittered: after a server or Redis blip every page must not come back at the same instant.
+      // Any other close (CLOSE_TRY_AGAIN included) reconnects, jittered: after a server or Redis blip every
+      // page must not come back at the same instant. The back-off grows until a snapshot arrives: a server that
+      // accepts and at once says "try again later" is not hammered; url() resumes from this.revision.
       setTimeout(() => this.connect(), this.backoff * (0.5 + Math.random()));
       this.backoff = Math.min(this.backoff * 2, 10000);
     };
@@ -90,6 +96,7 @@ export class Room extends EventTarget {
     const t = frame.type;
     if (frame.room_revision !== undefined) this.bump(frame.room_revision);
     if (t === "snapshot") {
+      this.backoff = 500; // served again: the next blip starts the back-off afresh
       this.you = frame.you;
       if (frame.since === undefined || frame.resync || frame.events_complete === false) {
         this.hints.clear();

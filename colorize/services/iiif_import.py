@@ -2,7 +2,7 @@
 
 `do_request_iiif_import` checks the URL (and its host) in the request and answers with a job; the job fetches the
 manifest, then for each canvas downloads the largest image available (the image service at full/max, else the
-painting body) and stores it through the normal ingest path (archive.services.do_ingest_photo: format sniffed,
+painting body) and stores it through the normal ingest path (archive.services.ingest.do_ingest_photo: format sniffed,
 SHA-256, pixel limits). Each canvas is one row of the report: ok, skipped (already imported) or error with its
 reason; a canvas that fails stores nothing.
 
@@ -33,12 +33,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from archive.models import Collection, Photo
-from archive.services import DuplicatePhoto, do_ingest_photo
-from archive.services.ingest import check_upload
+from archive.services.errors import DuplicatePhoto
+from archive.services.ingest import check_upload, do_ingest_photo
 from colorize.models import InteropJob, InteropKind, InteropStatus
 from colorize.services.interop import counts
 from config import jobs
-from config.api import ServiceError
+from config.api import ServiceError, invalid
 
 MAX_REDIRECTS = 5
 MAX_DEPTH = 64
@@ -461,7 +461,7 @@ def do_request_iiif_import(user, collection: Collection, url: str) -> InteropJob
     try:
         check_url(url)
     except FetchError as exc:
-        raise ServiceError("invalid", exc.message, fields={"manifest": [exc.message]}) from None
+        raise invalid({"manifest": exc.message}) from None
     with transaction.atomic():
         job = InteropJob.objects.create(
             collection=collection,

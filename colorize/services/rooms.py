@@ -28,7 +28,7 @@ from colorize.models.hints import Hint, RoomPresence, room_revision
 from colorize.serializers import HintSerializer
 from colorize.services import hints as hint_services
 from colorize.services import preview
-from config.api import ServiceError
+from config.api import ServiceError, invalid
 
 SNAPSHOT_PAGE_BYTES = 400 * 1024  # daphne refuses messages over 1 MiB: big rooms get their hints in pages
 MISSED_EVENTS_LIMIT = 1000  # events a resuming connection gets at most (more: it starts from the snapshot)
@@ -276,10 +276,9 @@ def _apply(kind: str, request_id, photo: Photo, user, frame: dict):
 
 def _require(frame: dict, key: str):
     if key not in frame or frame[key] is None:
-        raise ServiceError(
-            "invalid",
-            _("%(kind)s needs %(field)s") % {"kind": frame["type"], "field": repr(key)},
-            fields={key: [_("this field is required")]},
+        raise invalid(
+            {key: _("this field is required")},
+            message=_("%(kind)s needs %(field)s") % {"kind": frame["type"], "field": repr(key)},
         )
     return frame[key]
 

@@ -195,7 +195,7 @@ def run_bagit_export(job_id: int) -> str:
         return "gone" if job is None else job.status
     InteropJob.objects.filter(pk=job_id).update(status=InteropStatus.RUNNING, updated=timezone.now())
     collection = job.collection
-    request = LinkBase(job.params.get("base_url") or "http://localhost/")
+    request = LinkBase(job.params.get("base_url") or "http://localhost/", job.requested_by)
     results: list[dict] = []
     try:
         if job.requested_by is None:

@@ -461,7 +461,7 @@ def do_request_iiif_import(user, collection: Collection, url: str) -> InteropJob
     try:
         check_url(url)
     except FetchError as exc:
-        raise invalid({"manifest": exc.message}) from None
+        raise invalid({"manifest": exc.message}, message=exc.message) from None
     with transaction.atomic():
         job = InteropJob.objects.create(
             collection=collection,

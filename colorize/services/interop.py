@@ -5,6 +5,7 @@ from datetime import timedelta
 from urllib.parse import urljoin
 
 from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -22,10 +23,12 @@ STATUS_ROUTE = {InteropKind.BAGIT_EXPORT: "bagit-export", InteropKind.IIIF_IMPOR
 
 
 class LinkBase:
-    """Stands in for the request when a job builds the absolute links of manifests and annotations."""
+    """Stands in for the request when a job builds the absolute links of manifests and annotations; `user` is
+    the person who asked for the job, so what the job writes is what that person may read."""
 
-    def __init__(self, base_url: str):
+    def __init__(self, base_url: str, user=None):
         self.base_url = base_url
+        self.user = user if user is not None else AnonymousUser()
 
     def build_absolute_uri(self, url: str = "/") -> str:
         return urljoin(self.base_url, url)

@@ -73,7 +73,7 @@ class Peak:
 
 def make_collection(owner, n: int, title: str):
     from archive.models import Collection
-    from archive.services import do_ingest_photo
+    from archive.services.ingest import do_ingest_photo
 
     collection = Collection.objects.create(owner=owner, title=title)
     rng = np.random.default_rng(len(title) + n)

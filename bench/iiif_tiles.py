@@ -37,7 +37,7 @@ import django, sys
 django.setup()
 from django.contrib.auth import get_user_model
 from archive.models import Collection, Visibility
-from archive.services import do_ingest_photo
+from archive.services.ingest import do_ingest_photo
 owner = get_user_model().objects.create_user("owner", password="x-unused-x")
 collection = Collection.objects.create(owner=owner, title="Bench", visibility=Visibility.PUBLIC)
 with open(sys.argv[1], "rb") as f:

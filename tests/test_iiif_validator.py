@@ -20,7 +20,7 @@ SEED = """
 import sys
 from django.contrib.auth import get_user_model
 from archive.models import Collection, Visibility
-from archive.services import do_ingest_photo
+from archive.services.ingest import do_ingest_photo
 owner = get_user_model().objects.create_user("owner", password="x-unused-x")
 collection = Collection.objects.create(owner=owner, title="IIIF test", visibility=Visibility.PUBLIC)
 with open(sys.argv[1], "rb") as f:

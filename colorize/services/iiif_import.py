@@ -33,8 +33,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from archive.models import Collection, Photo
-from archive.services import DuplicatePhoto, do_ingest_photo
-from archive.services.ingest import check_upload
+from archive.services.errors import DuplicatePhoto
+from archive.services.ingest import check_upload, do_ingest_photo
 from colorize.models import InteropJob, InteropKind, InteropStatus
 from colorize.services.interop import counts
 from config import jobs

@@ -40,7 +40,7 @@ django.setup()
 from django.contrib.auth import get_user_model
 from accounts.models import Membership, Role
 from archive.models import Collection, Visibility
-from archive.services import do_ingest_photo
+from archive.services.ingest import do_ingest_photo
 from colorize.services import review
 from tests.browser.seed import encoded, scene
 from tests.test_run_support import run_now

@@ -131,78 +131,104 @@ class Fetched:
     size: int
 
 
+REDIRECT_STATUSES = (301, 302, 303, 307, 308)
+
+
+def _unreachable(url: str, exc: Exception) -> FetchError:
+    return FetchError(
+        "unreachable",
+        _("%(url)s could not be fetched: %(reason)s") % {"url": url[:200], "reason": exc.__class__.__name__},
+    )
+
+
+def _too_large(url: str, max_bytes: int) -> FetchError:
+    return FetchError(
+        "too_large", _("%(url)s is larger than %(limit)s bytes") % {"url": url[:200], "limit": max_bytes}
+    )
+
+
+def _connect(url: str, deadline: float) -> http.client.HTTPConnection:
+    """A connection pinned to the address check_url approved for `url` (not yet opened)."""
+    scheme, host, port, address = check_url(url)
+    timeout = max(0.1, deadline - time.monotonic())
+    return (_PinnedTLS if scheme == "https" else _Pinned)(host, port, address, timeout)
+
+
+def _get(conn: http.client.HTTPConnection, url: str, accept: str) -> http.client.HTTPResponse:
+    """Send the GET for `url` on `conn` and read the response's status and headers."""
+    parts = urlsplit(url)
+    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    try:
+        conn.request(
+            "GET",
+            path,
+            headers={
+                "Host": parts.netloc.rsplit("@", 1)[-1],
+                "Accept": accept,
+                "User-Agent": USER_AGENT,
+            },
+        )
+        return conn.getresponse()
+    except (OSError, http.client.HTTPException) as exc:
+        raise _unreachable(url, exc) from None
+
+
+def _redirect_target(url: str, response: http.client.HTTPResponse) -> str:
+    location = response.getheader("Location")
+    if not location:
+        raise FetchError("bad_redirect", _("a redirect without a Location"))
+    return urljoin(url, location)
+
+
+def _check_final(url: str, response: http.client.HTTPResponse, max_bytes: int) -> None:
+    """Refuse a final response that is not a 200, or that declares a body over max_bytes."""
+    if response.status != 200:
+        raise FetchError(
+            "http_error",
+            _("%(url)s answered HTTP %(status)s") % {"url": url[:200], "status": response.status},
+        )
+    declared = response.getheader("Content-Length")
+    if declared and declared.isdigit() and int(declared) > max_bytes:
+        raise _too_large(url, max_bytes)
+
+
+def _spool_body(url: str, response: http.client.HTTPResponse, max_bytes: int, deadline: float):
+    """(the body spooled to a temporary file at position 0, its size); at most max_bytes, before deadline."""
+    body = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)
+    size = 0
+    try:
+        while True:
+            if time.monotonic() > deadline:
+                raise FetchError("timeout", _("%(url)s took too long") % {"url": url[:200]})
+            chunk = response.read(64 * 1024)
+            if not chunk:
+                break
+            size += len(chunk)
+            if size > max_bytes:
+                raise _too_large(url, max_bytes)
+            body.write(chunk)
+    except (OSError, http.client.HTTPException) as exc:
+        body.close()
+        raise _unreachable(url, exc) from None
+    except FetchError:
+        body.close()
+        raise
+    body.seek(0)
+    return body, size
+
+
 def fetch(url: str, max_bytes: int, accept: str) -> Fetched:
     """GET `url` safely (see the module docstring); the body spooled to a temporary file."""
     deadline = time.monotonic() + settings.IIIF_IMPORT_TIMEOUT_SECONDS
     for _hop in range(MAX_REDIRECTS + 1):
-        scheme, host, port, address = check_url(url)
-        parts = urlsplit(url)
-        path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-        timeout = max(0.1, deadline - time.monotonic())
-        conn = (_PinnedTLS if scheme == "https" else _Pinned)(host, port, address, timeout)
+        conn = _connect(url, deadline)
         try:
-            try:
-                conn.request(
-                    "GET",
-                    path,
-                    headers={
-                        "Host": parts.netloc.rsplit("@", 1)[-1],
-                        "Accept": accept,
-                        "User-Agent": USER_AGENT,
-                    },
-                )
-                response = conn.getresponse()
-            except (OSError, http.client.HTTPException) as exc:
-                raise FetchError(
-                    "unreachable",
-                    _("%(url)s could not be fetched: %(reason)s")
-                    % {"url": url[:200], "reason": exc.__class__.__name__},
-                ) from None
-            if response.status in (301, 302, 303, 307, 308):
-                location = response.getheader("Location")
-                if not location:
-                    raise FetchError("bad_redirect", _("a redirect without a Location"))
-                url = urljoin(url, location)
+            response = _get(conn, url, accept)
+            if response.status in REDIRECT_STATUSES:
+                url = _redirect_target(url, response)
                 continue
-            if response.status != 200:
-                raise FetchError(
-                    "http_error",
-                    _("%(url)s answered HTTP %(status)s") % {"url": url[:200], "status": response.status},
-                )
-            declared = response.getheader("Content-Length")
-            if declared and declared.isdigit() and int(declared) > max_bytes:
-                raise FetchError(
-                    "too_large",
-                    _("%(url)s is larger than %(limit)s bytes") % {"url": url[:200], "limit": max_bytes},
-                )
-            body = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)
-            size = 0
-            try:
-                while True:
-                    if time.monotonic() > deadline:
-                        raise FetchError("timeout", _("%(url)s took too long") % {"url": url[:200]})
-                    chunk = response.read(64 * 1024)
-                    if not chunk:
-                        break
-                    size += len(chunk)
-                    if size > max_bytes:
-                        raise FetchError(
-                            "too_large",
-                            _("%(url)s is larger than %(limit)s bytes")
-                            % {"url": url[:200], "limit": max_bytes},
-                        )
-                    body.write(chunk)
-            except (OSError, http.client.HTTPException) as exc:
-                body.close()
-                raise FetchError(
-                    "unreachable",
-                    _("%(url)s could not be fetched: %(reason)s")
-                    % {"url": url[:200], "reason": exc.__class__.__name__},
-                ) from None
-            except FetchError:
-                body.close()
-                raise
-            body.seek(0)
+            _check_final(url, response, max_bytes)
+            body, size = _spool_body(url, response, max_bytes, deadline)
             content_type = (response.getheader("Content-Type") or "").split(";", 1)[0].strip().lower()
             return Fetched(url, content_type, body, size)
         finally:
@@ -299,21 +325,20 @@ LABELS = {
 }
 
 
-def metadata_fields(manifest: dict, canvas: dict, manifest_id: str, canvas_id: str, version: int) -> dict:
-    """The Dublin Core fields of one canvas: the canvas's own label, else the manifest's; the manifest's
-    summary/description, metadata pairs, rights, requiredStatement (attribution) and navDate."""
-    fields: dict = {}
+def _title(manifest: dict, canvas: dict) -> tuple[str, str]:
+    """(title, language): the canvas's own label, prefixed by the manifest's when in the same language; the
+    manifest's label alone when the canvas has none or only a placeholder ("1", "image", "canvas")."""
     label, lang = _lang_value(canvas.get("label"))
     manifest_label, manifest_lang = _lang_value(manifest.get("label"))
     if not label or label.strip().lower() in ("", "1", "image", "canvas"):
-        label, lang = manifest_label, manifest_lang
-    elif manifest_label and manifest_label != label and (not lang or lang == manifest_lang):
-        label, lang = f"{manifest_label}: {label}", manifest_lang  # "부산항: p. 1"
-    if label:
-        fields["title"], fields["title_lang"] = label[:500], lang
-    summary, summary_lang = _lang_value(manifest.get("summary" if version == 3 else "description"))
-    if summary:
-        fields["description"], fields["description_lang"] = summary[:20000], summary_lang
+        return manifest_label, manifest_lang
+    if manifest_label and manifest_label != label and (not lang or lang == manifest_lang):
+        return f"{manifest_label}: {label}", manifest_lang  # "부산항: p. 1"
+    return label, lang
+
+
+def _add_metadata_pairs(fields: dict, manifest: dict) -> None:
+    """Fill the LABELS fields not yet in `fields` from the manifest's metadata label/value pairs."""
     pairs = manifest.get("metadata") if isinstance(manifest.get("metadata"), list) else []
     for pair in pairs[:200]:
         if not isinstance(pair, dict):
@@ -325,6 +350,10 @@ def metadata_fields(manifest: dict, canvas: dict, manifest_id: str, canvas_id: s
         for field, names in LABELS.items():
             if name.strip().lower() in names and field not in fields:
                 fields[field] = value[:300]
+
+
+def _rights_text(manifest: dict, version: int) -> str:
+    """The rights (v3) or license (v2) URI and the requiredStatement (v3) or attribution (v2), joined by " — "."""
     rights = manifest.get("rights") if version == 3 else manifest.get("license")
     if isinstance(rights, list):
         rights = rights[0] if rights else ""
@@ -334,7 +363,21 @@ def metadata_fields(manifest: dict, canvas: dict, manifest_id: str, canvas_id: s
         statement_text, _lang = _lang_value(statement.get("value"))
     elif statement is not None:
         statement_text, _lang = _lang_value(statement)
-    rights_text = " — ".join(t for t in (rights if isinstance(rights, str) else "", statement_text) if t)
+    return " — ".join(t for t in (rights if isinstance(rights, str) else "", statement_text) if t)
+
+
+def metadata_fields(manifest: dict, canvas: dict, manifest_id: str, canvas_id: str, version: int) -> dict:
+    """The Dublin Core fields of one canvas: the canvas's own label, else the manifest's; the manifest's
+    summary/description, metadata pairs, rights, requiredStatement (attribution) and navDate."""
+    fields: dict = {}
+    label, lang = _title(manifest, canvas)
+    if label:
+        fields["title"], fields["title_lang"] = label[:500], lang
+    summary, summary_lang = _lang_value(manifest.get("summary" if version == 3 else "description"))
+    if summary:
+        fields["description"], fields["description_lang"] = summary[:20000], summary_lang
+    _add_metadata_pairs(fields, manifest)
+    rights_text = _rights_text(manifest, version)
     if rights_text:
         fields["rights"] = rights_text[:500]
     nav = canvas.get("navDate") or manifest.get("navDate")
@@ -419,27 +462,42 @@ def canvases(manifest: dict, version: int) -> list[dict]:
     return out
 
 
-def _image_urls(canvas: dict, version: int) -> list[str]:
+def _painted_bodies_v3(canvas: dict) -> list[dict]:
+    """The bodies of a Presentation 3 canvas's painting annotations (a Choice's items, in order)."""
     bodies = []
-    if version == 3:
-        for page in canvas.get("items") or []:
-            for annotation in (page.get("items") or []) if isinstance(page, dict) else []:
-                if isinstance(annotation, dict) and annotation.get("motivation") in ("painting", None):
-                    body = annotation.get("body")
-                    if isinstance(body, dict) and body.get("type") == "Choice":
-                        bodies.extend(b for b in body.get("items") or [] if isinstance(b, dict))
-                    elif isinstance(body, list):
-                        bodies.extend(b for b in body if isinstance(b, dict))
-                    elif isinstance(body, dict):
-                        bodies.append(body)
-    else:
-        for image in canvas.get("images") or []:
-            resource = image.get("resource") if isinstance(image, dict) else None
-            if isinstance(resource, dict) and resource.get("@type") == "oa:Choice":
-                default = resource.get("default")
-                bodies.extend(b for b in [default] if isinstance(b, dict))
-            elif isinstance(resource, dict):
-                bodies.append(resource)
+    for page in canvas.get("items") or []:
+        for annotation in (page.get("items") or []) if isinstance(page, dict) else []:
+            if isinstance(annotation, dict) and annotation.get("motivation") in ("painting", None):
+                bodies.extend(_annotation_bodies(annotation.get("body")))
+    return bodies
+
+
+def _annotation_bodies(body) -> list[dict]:
+    """The resources of one v3 annotation body: a Choice's items, a list's objects, or the body itself."""
+    if isinstance(body, dict) and body.get("type") == "Choice":
+        return [b for b in body.get("items") or [] if isinstance(b, dict)]
+    if isinstance(body, list):
+        return [b for b in body if isinstance(b, dict)]
+    if isinstance(body, dict):
+        return [body]
+    return []
+
+
+def _painted_bodies_v2(canvas: dict) -> list[dict]:
+    """The resources of a Presentation 2 canvas's images (an oa:Choice's default)."""
+    bodies = []
+    for image in canvas.get("images") or []:
+        resource = image.get("resource") if isinstance(image, dict) else None
+        if isinstance(resource, dict) and resource.get("@type") == "oa:Choice":
+            default = resource.get("default")
+            bodies.extend(b for b in [default] if isinstance(b, dict))
+        elif isinstance(resource, dict):
+            bodies.append(resource)
+    return bodies
+
+
+def _image_urls(canvas: dict, version: int) -> list[str]:
+    bodies = _painted_bodies_v3(canvas) if version == 3 else _painted_bodies_v2(canvas)
     urls = []
     for body in bodies[:1]:  # the first painted image (a Choice's default)
         service = _service_image(body.get("service"), version)

@@ -100,38 +100,50 @@ def parse_region(region: str, W: int, H: int) -> tuple[int, int, int, int]:
     return x, y, min(w, W - x), min(h, H - y)
 
 
+def _size_max(w: int, h: int, max_area: int) -> tuple[int, int]:
+    """`max`: the region itself, scaled down to max_area pixels when larger."""
+    tw, th = w, h
+    if w * h > max_area:
+        scale = math.sqrt(max_area / (w * h))
+        tw, th = max(1, int(w * scale)), max(1, int(h * scale))
+    return tw, th
+
+
+def _size_from_pct(pct: float, w: int, h: int) -> tuple[int, int]:
+    """`pct:n`: the region scaled by n percent (n above 0)."""
+    if pct <= 0:
+        raise ImageRequestError(_("a size percentage must be above 0"))
+    return max(1, round(w * pct / 100)), max(1, round(h * pct / 100))
+
+
+def _size_from_pixels(confined: bool, sw: str, sh: str, w: int, h: int) -> tuple[int, int]:
+    """`w,`, `,h`, `w,h` or `!w,h` (the digits as matched, either may be empty) for a region of w x h."""
+    if not sw and not sh or confined and not (sw and sh):
+        raise ImageRequestError(_("size must be max, w,, ,h, w,h, !w,h or pct:n"))
+    if sw and int(sw) == 0 or sh and int(sh) == 0:
+        raise ImageRequestError(_("a size must be at least 1 pixel"))
+    if confined:
+        scale = min(int(sw) / w, int(sh) / h)
+        return max(1, round(w * scale)), max(1, round(h * scale))
+    if sw and sh:
+        return int(sw), int(sh)
+    if sw:
+        tw = int(sw)
+        return tw, max(1, round(h * tw / w))
+    th = int(sh)
+    return max(1, round(w * th / h)), th
+
+
 def parse_size(size: str, w: int, h: int, max_area: int) -> tuple[int, int]:
     """The output size for a region of w x h; without `^` it may not exceed the region (Image API 3.0 4.2)."""
     upscale = size.startswith("^")
     spec = size[1:] if upscale else size
     if spec == "max":
-        tw, th = w, h
-        if w * h > max_area:
-            scale = math.sqrt(max_area / (w * h))
-            tw, th = max(1, int(w * scale)), max(1, int(h * scale))
-        return tw, th
+        return _size_max(w, h, max_area)
     if m := re.fullmatch(rf"pct:({_NUMBER})", spec):
-        pct = float(m.group(1))
-        if pct <= 0:
-            raise ImageRequestError(_("a size percentage must be above 0"))
-        tw, th = max(1, round(w * pct / 100)), max(1, round(h * pct / 100))
+        tw, th = _size_from_pct(float(m.group(1)), w, h)
     elif m := re.fullmatch(r"(!?)(\d*),(\d*)", spec):
-        confined, sw, sh = m.group(1) == "!", m.group(2), m.group(3)
-        if not sw and not sh or confined and not (sw and sh):
-            raise ImageRequestError(_("size must be max, w,, ,h, w,h, !w,h or pct:n"))
-        if sw and int(sw) == 0 or sh and int(sh) == 0:
-            raise ImageRequestError(_("a size must be at least 1 pixel"))
-        if confined:
-            scale = min(int(sw) / w, int(sh) / h)
-            tw, th = max(1, round(w * scale)), max(1, round(h * scale))
-        elif sw and sh:
-            tw, th = int(sw), int(sh)
-        elif sw:
-            tw = int(sw)
-            th = max(1, round(h * tw / w))
-        else:
-            th = int(sh)
-            tw = max(1, round(w * th / h))
+        tw, th = _size_from_pixels(m.group(1) == "!", m.group(2), m.group(3), w, h)
     else:
         raise ImageRequestError(_("size must be max, w,, ,h, w,h, !w,h or pct:n"))
     if not upscale and (tw > w or th > h):

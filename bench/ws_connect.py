@@ -9,7 +9,7 @@ tolerates, and what daphne's own handshake timeout is near) counts as dropped.
 
     .venv/bin/python bench/ws_connect.py --sockets 100 --concurrency 20 --hints 300
 
-Prints a JSON report (and writes it with --out). Numbers and how to read them: docs/hint-protocol.md,
+Prints a JSON report (and writes it with --out); BENCH_LOG_LEVEL=INFO also prints daphne's whole log. Numbers and how to read them: docs/hint-protocol.md,
 "Handshakes under load".
 """
 

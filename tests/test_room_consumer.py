@@ -604,3 +604,22 @@ async def test_a_viewer_asking_for_suggestions_is_refused_before_the_model_runs(
     error = await next_frame(comm, "error")
     assert (error["request_id"], error["code"]) == ("s1", "forbidden")
     await close_all(comm)
+
+
+async def test_a_flooding_curator_is_logged_once_however_many_frames_follow(people, photo, settings, caplog):
+    import logging
+
+    settings.ROOM_RATE_CAPACITY = 1
+    settings.ROOM_RATE_PER_SECOND = 0.01
+    settings.ROOM_FLOOD_CLOSE_AFTER = 2
+    comm, _ = await joined(people.curator, photo)
+    with caplog.at_level(logging.WARNING, logger="colorize.consumers"):
+        for i in range(30):
+            await comm.send_to(text_data=json.dumps({"type": "ping", "request_id": str(i)}))
+        while (await comm.receive_output(timeout=3))["type"] != "websocket.close":
+            pass
+        await comm.send_to(text_data=json.dumps({"type": "ping", "request_id": "late"}))
+        await comm.receive_nothing(timeout=0.5)
+    flood_lines = [r for r in caplog.records if "closing a flooding connection" in r.getMessage()]
+    assert len(flood_lines) == 1
+    await comm.disconnect()

@@ -91,3 +91,13 @@ def test_the_workspace_and_the_review_queue_have_no_axe_violation(sign_in, ui_se
     reviewer.locator("#hint-list .badge.verified").wait_for()
     found = violations(reviewer)
     assert found == [], ("workspace, reviewer", found)
+
+    # the review dialog too; rejecting also leaves the shared queue as it was for the other tests
+    reviewer.locator("#tab-versions").click()
+    reviewer.locator("#version-list button[data-action=reject]").click()
+    reviewer.locator("#review-dialog").wait_for()
+    found = violations(reviewer)
+    assert found == [], ("workspace, review dialog", found)
+    reviewer.locator("#review-comment").fill("Checked for accessibility only.")
+    reviewer.locator("#review-save").click()
+    reviewer.locator("#version-list .badge.state-rejected").wait_for()

@@ -81,8 +81,8 @@ function versionActions(v, label) {
   }
   if (config.canReview && state_ === "submitted") {
     const fourEyes = mine ? { disabled: true, title: gettext("four eyes: someone else must review your version") } : {};
-    actions.push(button(t("Approve %(label)s", { label }), gettext("Approve"), () => openReview(v, "approve"), fourEyes));
-    actions.push(button(t("Reject %(label)s", { label }), gettext("Reject"), () => openReview(v, "reject"), fourEyes));
+    actions.push(button(t("Approve %(label)s", { label }), gettext("Approve"), () => openReview(v, "approve"), { ...fourEyes, "data-action": "approve" }));
+    actions.push(button(t("Reject %(label)s", { label }), gettext("Reject"), () => openReview(v, "reject"), { ...fourEyes, "data-action": "reject" }));
   }
   return actions;
 }

@@ -1,19 +1,12 @@
 """axe-core in the browser tests (issue 23, item 9): `axe_violations(page)` runs axe-core (npm, pinned in
 tests/browser/package.json; `npm ci --prefix tests/browser` installs it into the ignored node_modules/) on the
 page as it is, and returns every violation, any impact, as readable lines.
-
-PAGES_FIXED_ON_OTHER_BRANCH names the pages whose violations another branch fixes at the same time (the
-workspace and the review queue: the "workspace" branch). Their checks are expected to fail here (xfail): the lead
-empties this list when the branches are merged, and from then on they must pass like every other page.
 """
 
 from pathlib import Path
 
 AXE = Path(__file__).resolve().parent / "node_modules" / "axe-core" / "axe.min.js"
 INSTALL = "npm ci --prefix tests/browser"
-
-# Emptied by the lead at merge: the workspace branch fixes these pages' violations.
-PAGES_FIXED_ON_OTHER_BRANCH = ["workspace", "review queue"]
 
 RUN = """async () => {
   const result = await axe.run(document, { resultTypes: ["violations"] });

@@ -1,12 +1,11 @@
 """Issue 23, item 9: axe-core finds no violation, of any impact, on any page: signed out and signed in, in
-English and in Korean. Pages listed in PAGES_FIXED_ON_OTHER_BRANCH (tests/browser/axe.py) are fixed on another
-branch at the same time and expected to fail here until the merge."""
+English and in Korean."""
 
 import numpy as np
 import pytest
 from PIL import Image
 
-from tests.browser.axe import INSTALL, PAGES_FIXED_ON_OTHER_BRANCH, axe_available, axe_violations
+from tests.browser.axe import INSTALL, axe_available, axe_violations
 from tests.browser.helpers import upload_photo
 
 pytestmark = pytest.mark.browser
@@ -109,10 +108,7 @@ PAGES = [
 
 
 def _case(name, who, path, language):
-    marks = []
-    if name in PAGES_FIXED_ON_OTHER_BRANCH:
-        marks.append(pytest.mark.xfail(reason="fixed on the workspace branch", strict=False))
-    return pytest.param(name, who, path, language, marks=marks, id=f"{name}-{who or 'signed-out'}-{language}")
+    return pytest.param(name, who, path, language, id=f"{name}-{who or 'signed-out'}-{language}")
 
 
 @pytest.mark.parametrize(

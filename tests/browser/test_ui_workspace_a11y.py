@@ -1,32 +1,23 @@
 """Issue 23, item 9 for the workspace and the review queue: axe-core finds no violation there, for a curator
 and a reviewer, in English and Korean.
 
-axe-core comes from npm, installed for the tests (not shipped): `npm ci` at the repository root puts it in
-node_modules/ (or set AXE_CORE_JS to an axe.min.js). Skipped when it is not installed.
+axe-core runs through tests/browser/axe.py (npm, installed for the tests by `make test-sqlite`); without it the
+test fails and names the install command.
 """
-
-import os
-from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
 
-from tests.browser.conftest import ROOT, expose_state, open_workspace
+from tests.browser.axe import INSTALL, axe_available, axe_violations
+from tests.browser.conftest import expose_state, open_workspace
 from tests.browser.helpers import upload_photo
 
 pytestmark = pytest.mark.browser
 
-AXE = Path(os.environ.get("AXE_CORE_JS", ROOT / "node_modules" / "axe-core" / "axe.min.js"))
-RUN = """async () => { const r = await axe.run(document, {resultTypes: ['violations']});
-  return r.violations.map(v => ({id: v.id, impact: v.impact, nodes: v.nodes.map(n => n.target.join(' ')).slice(0, 5)})); }"""
 
-
-def violations(page):
-    """axe-core's violations on the page as it is now, as [{id, impact, nodes}] (empty: none)."""
-    if not page.evaluate("typeof axe !== 'undefined'"):
-        page.add_script_tag(content=AXE.read_text())
-    return page.evaluate(RUN)
+def violations(page) -> list[str]:
+    return axe_violations(page)
 
 
 def in_korean(page, ui_server):
@@ -35,8 +26,8 @@ def in_korean(page, ui_server):
 
 @pytest.fixture
 def axe_ready():
-    if not AXE.exists():
-        pytest.skip(f"axe-core is not installed ({AXE}): npm ci")
+    if not axe_available():
+        pytest.fail(f"axe-core is not installed: {INSTALL}")
 
 
 def rendered_and_submitted(curator, ui_server, language):

@@ -205,3 +205,32 @@ def test_the_synthetic_mask_covers_every_pixel_the_damage_changed():
         kinds["bright"] += int(((d - c) > 0.2).sum() > 0)
         kinds["dark"] += int(((c - d) > 0.2).sum() > 0)
     assert kinds["bright"] > 3 and kinds["dark"] > 3
+
+
+# ------------------------------------------------------------------------------------------------ training
+def test_a_short_training_run_writes_a_checkpoint_the_repairer_verifies(tmp_path):
+    from PIL import Image
+
+    from ml.repair.train import train
+
+    data = tmp_path / "photos" / "set"
+    data.mkdir(parents=True)
+    for i in range(6):
+        Image.fromarray((photo(80, 96, seed=i) * 255).astype(np.uint8)).save(data / f"p{i}.png")
+    cfg = TrainConfig(
+        data=str(tmp_path / "photos"),
+        out=str(tmp_path / "run"),
+        max_steps=3,
+        batch=2,
+        crop=64,
+        val_crops=2,
+        log_every=1,
+        detector=UNetArgs(1, (4, 8)).to_dict(),
+        inpainter=UNetArgs(3, (4, 8)).to_dict(),
+    )
+    lines = []
+    ck = train(cfg, log=lines.append)
+    r = Repairer.load(ck)
+    assert r.checksum == sha256_file(ck)
+    assert any(line.startswith("eval step 3") for line in lines)
+    assert r.detect(np.zeros((40, 50), np.uint8)).shape == (40, 50)

@@ -5,7 +5,8 @@ survive), then halve the resolution at each level. Sizes are a few hundred thous
 
 - `DamageNet`: input (B,1,H,W) gray in [0,1] -> logits (B,1,H,W); sigmoid gives P(damaged).
 - `InpaintNet`: input (B,3,H,W) = (classical fill in [0,1], mask in {0,1}, the damaged gray in [0,1]) -> a
-  correction (B,1,H,W) added to the fill inside the mask only (the composite is done by the caller).
+  correction (B,1,H,W) added to the fill inside the mask only (the composite is done by the caller). It sees the
+  damaged pixels under the mask too: a stain or a faint scratch still carries the photo underneath.
 H and W need not be multiples of anything (features are resized to the skip connection's size).
 """
 
@@ -78,7 +79,7 @@ class InpaintNet(UNet):
     """(fill, mask, damaged) each (B,1,H,W) in [0,1] -> (B,1,H,W) correction of the fill (gray units)."""
 
     def forward(self, fill: torch.Tensor, mask: torch.Tensor, damaged: torch.Tensor) -> torch.Tensor:
-        x = torch.cat([(fill - 0.5) * 4.0, mask * 2.0 - 1.0, (damaged - 0.5) * 4.0 * (1 - mask)], 1)
+        x = torch.cat([(fill - 0.5) * 4.0, mask * 2.0 - 1.0, (damaged - 0.5) * 4.0], 1)
         return super().forward(x) * 0.25
 
 

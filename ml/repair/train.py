@@ -261,7 +261,9 @@ def train(cfg: TrainConfig, log=print) -> Path:
             last_i = loss_i.item()
         opt.zero_grad(set_to_none=True)
         loss.backward()
-        torch.nn.utils.clip_grad_norm_(params, 1.0)
+        for net in (det, inp):  # clipped apart: one net's large gradients must not shrink the other's
+            if net is not None:
+                torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
         opt.step()
         step += 1
         if step % cfg.log_every == 0:

@@ -9,7 +9,7 @@
 Inputs: gray (H,W) uint8 or uint16, or float in [0,1]; `repair` also takes (H,W,3) uint8/uint16 RGB (each channel
 filled under the same mask; detection of RGB uses its luma). Both run in overlapping tiles, so memory stays bounded
 (a 50 MP photo is fine); `progress(frac)` is called as tiles finish and `cancel()` returning True raises
-`ml.Cancelled`.
+`ml.Cancelled`. Forward passes are serialized by a lock, so one instance can be shared by threads.
 
 The guarantee that nothing outside the mask changes is by construction: the result is a composite
 `where(mask, filled, original)` in the input's own dtype, so every pixel outside the mask is the input's exact
@@ -128,6 +128,7 @@ class Repairer:
         self.margin = 32
         self.telea_radius = 3
         self.path: Path | None = None
+        self._lock = threading.Lock()  # forward passes are serialized: one instance can serve several threads
 
     @classmethod
     def load(cls, path: str | os.PathLike | None = None, **kwargs) -> Repairer:
@@ -156,7 +157,8 @@ class Repairer:
             if cancel is not None and cancel():
                 raise Cancelled()
             x = torch.from_numpy(np.ascontiguousarray(g[py0:py1, px0:px1]))[None, None]
-            p = torch.sigmoid(self.detector(x))[0, 0].numpy()
+            with self._lock:
+                p = torch.sigmoid(self.detector(x))[0, 0].numpy()
             prob[y0:y1, x0:x1] = p[y0 - py0 : y1 - py0, x0 - px0 : x1 - px0]
             if progress is not None:
                 progress((i + 1) / len(boxes))
@@ -182,7 +184,8 @@ class Repairer:
         if self.refiner is None:
             return f
         t = [torch.from_numpy(np.ascontiguousarray(a, dtype=np.float32))[None, None] for a in (f, m, g)]
-        corr = self.refiner(*t)[0, 0].numpy()
+        with self._lock:
+            corr = self.refiner(*t)[0, 0].numpy()
         return np.clip(f + corr * m, 0, 1)
 
     def repair(

@@ -268,6 +268,8 @@ RUN_STALE_SECONDS = env_int("RUN_STALE_SECONDS", 60)
 RUN_MAX_ATTEMPTS = env_int("RUN_MAX_ATTEMPTS", 3)
 COLORIZER = env_str("COLORIZER", "")
 COLORIZE_DEVICE = env_str("COLORIZE_DEVICE", "auto")
+# The damage detector / inpainter (docs/repair.md): REPAIRER names a factory other than ml.repair.get_repairer.
+REPAIRER = env_str("REPAIRER", "")
 # Embedded mode: re-enqueue queued runs (and runs whose worker died) when the server starts.
 RESUME_RUNS_ON_START = env_bool("RESUME_RUNS_ON_START", True)
 CELERY_BROKER_URL = REDIS_URL or "memory://"

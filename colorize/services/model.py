@@ -1,5 +1,5 @@
-"""The model gateway: the only place the platform loads the colorizer, reads a photo's grayscale and picks its
-context. Runs (full resolution), live previews and colour suggestions all go through it, so they use the same
+"""The model gateway: the only place the platform loads the colorizer (and the damage repairer), reads a photo's
+grayscale and picks its context. Runs (full resolution), live previews and colour suggestions all go through it, so they use the same
 model on the same device (settings.COLORIZER, COLORIZE_DEVICE) and read 16-bit scans the same way.
 """
 
@@ -49,6 +49,16 @@ def get_colorizer():
         return _COLORIZERS[device]
 
 
+def get_repairer():
+    """The process-wide damage detector / inpainter (ml.repair.Repairer): settings.REPAIRER (a dotted path to a
+    factory) or the shipped checkpoint ml/weights/repair.pt, SHA-256 verified. Raises ml.CheckpointError."""
+    if settings.REPAIRER:
+        return jobs.resolve(settings.REPAIRER)()
+    from ml import repair
+
+    return repair.get_repairer()
+
+
 # ------------------------------------------------------------------------------------------- the input
 
 
@@ -78,13 +88,15 @@ def _shrunk(gray: np.ndarray, side: int) -> np.ndarray:
     return np.clip(np.asarray(resized) + 0.5, 0, top).astype(gray.dtype)
 
 
-def load_gray(photo, max_side: int | None = None) -> np.ndarray:
+def load_gray(photo, max_side: int | None = None, base=None) -> np.ndarray:
     """The photo's grayscale (H,W) by gray_array: the original at full resolution (max_side None: runs), or at
     most `max_side` px on its long side from the gray derivative when it exists (previews, suggestions;
-    the last few are cached per file)."""
+    the last few are cached per file). `base` (a colorize RepairedBase, runs only): its repaired image
+    instead of the original, the same size and bit depth (docs/repair.md)."""
     if max_side is None:
-        with photo.original.open("rb") as handle, Image.open(handle) as image:
-            return gray_array(image)
+        source = base.image if base is not None else photo.original
+        with source.open("rb") as handle, Image.open(handle) as image:
+            return gray_array(image, turn=base is None)
     source = photo.gray if photo.gray else photo.original
     key = (photo.pk, source.name, max_side)
     with _GRAY_LOCK:

@@ -308,6 +308,9 @@ def hint_annotations(request, photo: Photo) -> dict:
         if hint.created_by_id:
             annotation["creator"] = {"type": "Person", "nickname": hint.created_by.username}
         items.append(annotation)
+    from colorize.services import repair  # the repair masks: what was invented (docs/repair.md)
+
+    items += repair.iiif_annotations(photo, page_id, canvas, lambda url: _abs(request, url))
     return {
         "@context": [ANNO_CONTEXT, PRESENTATION_CONTEXT],
         "id": page_id,

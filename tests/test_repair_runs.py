@@ -124,3 +124,26 @@ def test_the_export_of_a_version_on_the_original_says_no_repair(people, photo, c
         "actions"
     ]
     assert [a["action"] for a in actions] == ["c2pa.opened", "c2pa.color_adjustments"]
+
+
+def test_the_photos_iiif_annotations_carry_the_mask_of_its_published_repaired_version(
+    people, photo, client_for
+):
+    from colorize.services import review as review_services
+
+    base = _apply_scratch_repair(client_for(people.curator), photo)
+    version = run_now(people.curator, photo).version
+    review_services.do_submit(people.curator, version)
+    review_services.do_approve(people.reviewer, version, {"comment": "ok"})
+    client_for(people.curator).post(
+        f"/api/photos/{photo.pk}/repair/undo/"
+    )  # no longer active, still published
+    page = client_for(people.viewer).get(f"/api/photos/{photo.pk}/annotations/").json()
+    repairs = [a for a in page["items"] if "#repair-" in a["id"]]
+    assert len(repairs) == 1
+    text, image = repairs[0]["body"]
+    assert base["model"]["name"] in text["value"] and "invented, not original detail" in text["value"]
+    assert image["type"] == "Image" and image["id"].endswith(base["mask_url"])
+    mask = client_for(people.viewer).get(base["mask_url"])
+    with Image.open(io.BytesIO(mask.content)) as m:
+        assert np.array_equal(np.asarray(m) == 255, scratched_values()[1])

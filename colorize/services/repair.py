@@ -595,3 +595,54 @@ def do_undo_repair(user, photo: Photo) -> RepairedBase:
         base.save(update_fields=["withdrawn_at", "withdrawn_by"])
         RepairMask.objects.filter(photo=photo).update(applied_revision=None)
     return base
+
+
+# ---------------------------------------------------------------------------------------------------------
+# IIIF
+
+
+def iiif_annotations(photo: Photo, page_id: str, canvas: str, absolute) -> list[dict]:
+    """W3C annotations of the photo's repairs that matter to its readers: the base of its published version and
+    its active base. Each carries the mask (an 8-bit PNG, 255 = repaired: those pixels are invented, not
+    original detail) and names the model and the share of pixels. `absolute(url)` makes a URL absolute."""
+    from colorize.access import published_version
+
+    bases = []
+    published = published_version(photo)
+    if published is not None and published.run.base_id:
+        bases.append(published.run.base)
+    current = active_base(photo)
+    if current is not None and all(b.pk != current.pk for b in bases):
+        bases.append(current)
+    items = []
+    for base in bases:
+        text = (
+            f"Repaired before colour: {base.share * 100:.2f}% of the pixels ({base.pixels}), marked as damage, "
+            f"were filled by the model {base.model_name} {base.model_version}. They are invented, not original "
+            f"detail; the mask shows where (white = repaired)."
+        )
+        items.append(
+            {
+                "id": f"{page_id}#repair-{base.number}",
+                "type": "Annotation",
+                "motivation": "describing",
+                "created": base.applied_at.isoformat(),
+                "creator": {
+                    "type": "Person",
+                    "nickname": base.applied_by.username if base.applied_by_id else "?",
+                },
+                "body": [
+                    {"type": "TextualBody", "purpose": "describing", "value": text, "language": "en"},
+                    {
+                        "id": absolute(f"/api/repaired-bases/{base.pk}/mask.png"),
+                        "type": "Image",
+                        "format": "image/png",
+                        "width": base.width,
+                        "height": base.height,
+                        "label": {"en": [f"repair mask {base.number}"]},
+                    },
+                ],
+                "target": canvas,
+            }
+        )
+    return items

@@ -360,3 +360,13 @@ def test_undoing_a_repair_returns_to_the_original_and_the_history_keeps_both(peo
     assert [(b["number"], b["active"]) for b in state["bases"]] == [(2, True), (1, False)]
     assert RepairedBase.objects.get(pk=first["id"]).image_sha256 == first["image_sha256"]
     assert Photo.objects.get(pk=photo.pk).sha256 == photo.sha256
+
+
+def test_a_korean_curator_is_told_in_korean_why_a_mask_was_refused(people, photo, client_for):
+    response = client_for(people.curator).post(
+        f"/api/photos/{photo.pk}/repair/mask.png",
+        {"mask": mask_upload(np.zeros((48, 64), bool))},
+        HTTP_ACCEPT_LANGUAGE="ko",
+    )
+    assert response.status_code == 400
+    assert response.json()["error"]["fields"]["mask"] == ["마스크가 비어 있어 복원할 곳이 없습니다"]

@@ -147,3 +147,17 @@ def test_the_photos_iiif_annotations_carry_the_mask_of_its_published_repaired_ve
     mask = client_for(people.viewer).get(base["mask_url"])
     with Image.open(io.BytesIO(mask.content)) as m:
         assert np.array_equal(np.asarray(m) == 255, scratched_values()[1])
+
+
+def test_the_review_queue_shows_the_repair_mask_beside_a_restoration_made_on_a_repaired_base(
+    people, photo, client_for
+):
+    from colorize.services import review as review_services
+
+    base = _apply_scratch_repair(client_for(people.curator), photo)
+    version = run_now(people.curator, photo).version
+    review_services.do_submit(people.curator, version)
+    page = client_for(people.reviewer).get("/review/").content.decode()
+    assert f'src="{base["mask_url"]}"' in page and "invented by the repair model" in page
+    korean = client_for(people.reviewer).get("/review/", HTTP_ACCEPT_LANGUAGE="ko").content.decode()
+    assert "복원 마스크" in korean

@@ -8,6 +8,7 @@ import { formatNumber, t } from "../i18n.js";
 
 const config = JSON.parse($("page-config").textContent);
 const photo = config.photo;
+const grayUrl = photo.urls && photo.urls.gray; // the working image (8-bit gray, full size)
 const base = `/api/photos/${photo.id}/repair`;
 const FINAL = ["done", "failed", "cancelled"];
 
@@ -172,7 +173,7 @@ async function showPreview() {
   const revision = state.mask.revision;
   const after = await loadImage(`${base}/preview.png?revision=${revision}`);
   const box = $("repair-compare");
-  const before = el("img", { src: photo.gray, alt: t("Before repair"), class: "before", style: "width:100%;display:block" });
+  const before = el("img", { src: grayUrl, alt: t("Before repair"), class: "before", style: "width:100%;display:block" });
   after.alt = t("After repair (preview)");
   after.className = "after";
   after.style.cssText = "position:absolute;top:0;left:0;width:100%;display:block";
@@ -197,6 +198,8 @@ async function act(fn) {
 }
 
 function setup() {
+  // The panel scrolls on its own below the tabs (styles through the CSSOM: allowed by the CSP).
+  $("repair-panel").style.cssText = "overflow:auto;max-height:70vh;flex:0 1 auto;padding:.4rem .6rem";
   const canvas = $("repair-canvas");
   canvas.style.cssText = "max-width:100%;cursor:crosshair;touch-action:none;border:1px solid #ccc";
   const width = Math.min(320, photo.width);
@@ -255,11 +258,11 @@ function setup() {
       }),
     );
   }
-  if (!photo.gray) {
+  if (!grayUrl) {
     status(t("The photo is still being processed."));
     return;
   }
-  loadImage(photo.gray)
+  loadImage(grayUrl)
     .then((img) => {
       grayImage = img;
       return refresh();

@@ -370,3 +370,42 @@ def test_a_korean_curator_is_told_in_korean_why_a_mask_was_refused(people, photo
     )
     assert response.status_code == 400
     assert response.json()["error"]["fields"]["mask"] == ["마스크가 비어 있어 복원할 곳이 없습니다"]
+
+
+# ------------------------------------------------------------------------------------------------ room events
+def test_the_room_hears_each_stroke_its_undo_and_the_apply_after_they_are_committed(
+    people, photo, client_for, memory_layer, django_capture_on_commit_callbacks
+):
+    from asgiref.sync import async_to_sync
+    from channels.layers import get_channel_layer
+
+    layer = get_channel_layer()
+    channel = async_to_sync(layer.new_channel)()
+    async_to_sync(layer.group_add)(f"photo.{photo.pk}", channel)
+    curator = client_for(people.curator)
+
+    def heard():
+        return async_to_sync(layer.receive)(channel)["event"]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        _stroke(curator, photo, "add", [[10, 20], [40, 20]])
+    event = heard()
+    assert event["type"] == "repair.mask" and event["mask"]["revision"] == 1
+    assert event["stroke"]["action"] == "add" and event["stroke"]["created_by"] == "curator"
+    with django_capture_on_commit_callbacks(execute=True):
+        _json(curator, f"/api/photos/{photo.pk}/repair/strokes/undo/")
+    event = heard()
+    assert event["type"] == "repair.stroke_undone" and event["stroke"]["undone_by"] == "curator"
+    with django_capture_on_commit_callbacks(execute=True):
+        revision = _upload(curator, photo, _scratch_mask()).json()["revision"]
+    assert heard()["mask"]["source"] == "upload"
+    with django_capture_on_commit_callbacks(execute=True):
+        applied = _apply(curator, photo, revision).json()
+    event = heard()
+    assert event["type"] == "repair.applied" and event["base"]["id"] == applied["id"]
+    with django_capture_on_commit_callbacks(execute=True):
+        refused = _stroke(client_for(people.viewer), photo, "add", [[3, 3]])
+    assert refused.status_code == 403
+    with django_capture_on_commit_callbacks(execute=True):
+        _json(curator, f"/api/photos/{photo.pk}/repair/undo/")
+    assert heard()["type"] == "repair.undone"  # nothing was sent for the refused stroke

@@ -28,7 +28,7 @@ from archive.models import DerivativeStatus, Photo
 from archive.services.errors import invalid as _invalid
 from colorize.models import DamageScan, RepairedBase, RepairMask, RepairStroke, RunStatus, StrokeAction
 from colorize.models.runs import ACTIVE_STATUSES
-from colorize.services import model
+from colorize.services import events, model
 from config import jobs
 from config.api import ServiceError
 
@@ -340,7 +340,18 @@ def do_add_stroke(user, photo: Photo, data) -> tuple[RepairMask, RepairStroke]:
             **cleaned,
         )
         _store(repair_mask, render(repair_mask), user)
+        _mask_event(repair_mask, stroke)
     return repair_mask, stroke
+
+
+def _mask_event(
+    repair_mask: RepairMask, stroke: RepairStroke | None = None, kind: str = "repair.mask"
+) -> None:
+    """Tell the photo's room, after the commit: everyone's panel shows the new mask revision (room events)."""
+    event = {"type": kind, "mask": mask_json(repair_mask)}
+    if stroke is not None:
+        event["stroke"] = stroke_json(stroke)
+    events.broadcast(repair_mask.photo_id, event)
 
 
 def do_undo_stroke(user, photo: Photo) -> tuple[RepairMask, RepairStroke]:
@@ -358,6 +369,7 @@ def do_undo_stroke(user, photo: Photo) -> tuple[RepairMask, RepairStroke]:
         stroke.undone_at, stroke.undone_by = timezone.now(), user
         stroke.save(update_fields=["undone_at", "undone_by"])
         _store(repair_mask, render(repair_mask), user)
+        _mask_event(repair_mask, stroke, "repair.stroke_undone")
     return repair_mask, stroke
 
 
@@ -371,6 +383,7 @@ def do_upload_mask(user, photo: Photo, upload) -> RepairMask:
     with transaction.atomic():
         repair_mask = _locked_mask(photo)
         _new_base(repair_mask, mask, "upload", user)
+        _mask_event(repair_mask)
     return repair_mask
 
 
@@ -385,6 +398,7 @@ def do_find_damage(user, photo: Photo) -> DamageScan:
         if DamageScan.objects.active().filter(photo=photo).exists():
             raise _conflict("scan_running", _("damage is already being searched for on this photo"))
         scan = DamageScan.objects.create(photo=photo, requested_by=user)
+        events.broadcast(photo.pk, {"type": "repair.scan", "scan": scan_json(scan)})
     jobs.enqueue(SCAN_JOB, scan.pk)
     return scan
 
@@ -399,6 +413,7 @@ def do_cancel_scan(user, scan: DamageScan) -> DamageScan:
         raise _conflict(
             "scan_finished", _("the search is already %(status)s") % {"status": RunStatus(scan.status).label}
         )
+    events.send_safely(scan.photo_id, {"type": "repair.scan", "scan": scan_json(scan)})
     return scan
 
 
@@ -470,6 +485,8 @@ def execute_scan(scan_id: int) -> str:
             scan.mask.save(f"scan-{scan.pk}.png", ContentFile(mask_png(mask)), save=True)
             repair_mask = _locked_mask(scan.photo)
             _new_base(repair_mask, mask, "detector", scan.requested_by, scan=scan)
+            events.broadcast(scan.photo_id, {"type": "repair.scan", "scan": scan_json(scan)})
+            _mask_event(repair_mask)
         return RunStatus.DONE
     except Exception as exc:  # noqa: BLE001 - every failure is recorded on the scan
         log.exception("damage scan %s failed", scan_id)
@@ -574,6 +591,7 @@ def do_apply(user, photo: Photo, data) -> RepairedBase:
             base.save()
             locked.applied_revision = revision
             locked.save(update_fields=["applied_revision"])
+            events.broadcast(photo.pk, {"type": "repair.applied", "base": base_json(base)})
     except (ServiceError, IntegrityError) as exc:
         for storage, name in written:
             _delete_quietly(storage, name)
@@ -594,6 +612,7 @@ def do_undo_repair(user, photo: Photo) -> RepairedBase:
         base.withdrawn_at, base.withdrawn_by = timezone.now(), user
         base.save(update_fields=["withdrawn_at", "withdrawn_by"])
         RepairMask.objects.filter(photo=photo).update(applied_revision=None)
+        events.broadcast(photo.pk, {"type": "repair.undone", "base": base_json(base)})
     return base
 
 

@@ -1,10 +1,12 @@
 // The workspace's repair panel (docs/repair.md, "Platform"): find damage (a job, with progress and cancel), the
 // mask as a red overlay on the photo's working image, a repair brush and an eraser (each stroke a logged, undoable
 // REST call), a before/after preview, apply and undo. Self-contained: it reads the page config and the repair API
-// only, and loads as its own module.
+// only (and listens to the room's repair.* events, so every curator's panel follows the mask live), and loads as
+// its own module.
 
 import { $, el, get, post } from "../api.js";
 import { formatNumber, t } from "../i18n.js";
+import { state as workspace } from "./state.js";
 
 const config = JSON.parse($("page-config").textContent);
 const photo = config.photo;
@@ -197,7 +199,37 @@ async function act(fn) {
   }
 }
 
+let refreshing = false;
+let again = false;
+
+async function refreshOnce() {
+  if (refreshing) {
+    again = true; // an event came during a refresh: one more afterwards, so no revision is missed
+    return;
+  }
+  refreshing = true;
+  try {
+    do {
+      again = false;
+      await refresh();
+    } while (again);
+  } catch (e) {
+    failed(e);
+  } finally {
+    refreshing = false;
+  }
+}
+
+function follow(room) {
+  // repair.mask, repair.stroke_undone, repair.scan, repair.applied, repair.undone: someone changed the repair.
+  room.addEventListener("event", (e) => {
+    const type = (e.detail && e.detail.type) || "";
+    if (type.startsWith("repair.") && grayImage) refreshOnce();
+  });
+}
+
 function setup() {
+  if (workspace.room) follow(workspace.room);
   // The panel scrolls on its own below the tabs (styles through the CSSOM: allowed by the CSP).
   $("repair-panel").style.cssText = "overflow:auto;max-height:70vh;flex:0 1 auto;padding:.4rem .6rem";
   const canvas = $("repair-canvas");

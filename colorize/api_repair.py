@@ -2,8 +2,12 @@
 colorize/services/repair.py; access by archive/access.py (curators repair, viewers read)."""
 
 from django.http import HttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import status
+from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -12,6 +16,7 @@ from archive.access import NotFound, as_pk, check_role, get_photo_for
 from colorize.models import DamageScan, RepairedBase, RepairMask
 from colorize.services import repair as services
 from config.parsers import JSONObjectParser
+from config.schema import ERROR
 
 
 def _png(data: bytes, name: str) -> HttpResponse:
@@ -19,6 +24,19 @@ def _png(data: bytes, name: str) -> HttpResponse:
     response["Content-Disposition"] = f'inline; filename="{name}"'
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+class _JsonErrors(DefaultContentNegotiation):
+    """The PNG views answer their errors as JSON whatever the client accepts (never a 406)."""
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        renderer = JSONRenderer()
+        return renderer, renderer.media_type
+
+
+class _PngView(APIView):
+    content_negotiation_class = _JsonErrors
+    renderer_classes = [JSONRenderer]
 
 
 def _get_scan(user, pk, minimum=Role.VIEWER) -> DamageScan:
@@ -67,7 +85,7 @@ class ScanCancelView(APIView):
         return Response(services.scan_json(services.do_cancel_scan(request.user, scan)))
 
 
-class MaskView(APIView):
+class MaskView(_PngView):
     """GET: the draft mask as an 8-bit PNG (255 = damaged). POST (multipart `mask`): replace it by an upload."""
 
     parser_classes = [MultiPartParser, FormParser]
@@ -113,7 +131,7 @@ class StrokeUndoView(APIView):
         return Response({"mask": services.mask_json(repair_mask), "stroke": services.stroke_json(stroke)})
 
 
-class PreviewView(APIView):
+class PreviewView(_PngView):
     """GET ?revision=N: the repaired working image of that mask revision (8-bit gray PNG), nothing stored."""
 
     def get(self, request, photo_id):
@@ -146,10 +164,52 @@ class BaseView(APIView):
         return Response(services.base_json(_get_base(request.user, base_id)))
 
 
-class BaseFileView(APIView):
+class BaseFileView(_PngView):
     field = ""
 
     def get(self, request, base_id):
         base = _get_base(request.user, base_id)
         with getattr(base, self.field).open("rb") as handle:
             return _png(handle.read(), f"photo-{base.photo_id}-repair-{base.number}-{self.field}.png")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# OpenAPI: every answer documented (the 400/403/404 errors are added by config/schema.py)
+
+OBJECT = OpenApiTypes.OBJECT
+PNG = {(200, "image/png"): OpenApiTypes.BINARY}
+UPLOAD = {
+    "multipart/form-data": {
+        "type": "object",
+        "properties": {"mask": {"type": "string", "format": "binary"}},
+        "required": ["mask"],
+    }
+}
+_DOCUMENTED = {
+    PhotoRepairView: {"get": {200: OBJECT}},
+    PhotoScansView: {"post": {202: OBJECT, 409: ERROR}},
+    ScanView: {"get": {200: OBJECT}},
+    ScanCancelView: {"post": {200: OBJECT, 409: ERROR}},
+    StrokesView: {"get": {200: OBJECT}, "post": {201: OBJECT, 409: ERROR}},
+    StrokeUndoView: {"post": {200: OBJECT, 409: ERROR}},
+    ApplyView: {"post": {201: OBJECT, 409: ERROR, 503: ERROR}},
+    UndoRepairView: {"post": {200: OBJECT, 409: ERROR}},
+    BaseView: {"get": {200: OBJECT}},
+}
+for _view, _methods in _DOCUMENTED.items():
+    extend_schema_view(
+        **{
+            method: extend_schema(tags=["repair"], request=OBJECT, responses=responses)
+            for method, responses in _methods.items()
+        }
+    )(_view)
+extend_schema_view(
+    get=extend_schema(tags=["repair"], responses=PNG),
+    post=extend_schema(tags=["repair"], request=UPLOAD, responses={201: OBJECT, 409: ERROR}),
+)(MaskView)
+extend_schema(
+    tags=["repair"],
+    parameters=[OpenApiParameter("revision", int, required=True, description="the mask revision to repair")],
+    responses={**PNG, 409: ERROR, 503: ERROR},
+)(PreviewView)
+extend_schema(tags=["repair"], responses=PNG)(BaseFileView)

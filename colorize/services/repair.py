@@ -522,7 +522,20 @@ def preview_png(user, photo: Photo, data) -> bytes:
         gray = model.gray_array(image, turn=False)
     if gray.shape != mask.shape:
         raise _conflict("mask_size", _("the mask does not fit the working image; find damage again"))
-    return png_bytes(model.get_repairer().repair(gray, mask))
+    return png_bytes(_repairer().repair(gray, mask))
+
+
+def _repairer():
+    """The model gateway's repairer, or 503 when its checkpoint is missing or fails its checksum."""
+    from ml.colorizer import CheckpointError
+
+    try:
+        return model.get_repairer()
+    except (CheckpointError, OSError) as exc:
+        log.error("the repair model is unavailable: %s", exc)
+        raise ServiceError(
+            "model_unavailable", _("the repair model is not available on this server"), status_code=503
+        ) from None
 
 
 def _sha256(data: bytes) -> str:
@@ -542,7 +555,7 @@ def do_apply(user, photo: Photo, data) -> RepairedBase:
         raise _conflict("already_applied", _("this mask is already applied"))
     if file_sha256(photo.original) != photo.sha256:
         raise _conflict("original_changed", _("the original's bytes no longer match its recorded SHA-256"))
-    repairer = model.get_repairer()
+    repairer = _repairer()
     gray = model.load_gray(photo)
     if gray.shape != mask.shape:
         raise _conflict("mask_size", _("the mask does not fit the working image; find damage again"))

@@ -409,3 +409,18 @@ def test_the_room_hears_each_stroke_its_undo_and_the_apply_after_they_are_commit
     with django_capture_on_commit_callbacks(execute=True):
         _json(curator, f"/api/photos/{photo.pk}/repair/undo/")
     assert heard()["type"] == "repair.undone"  # nothing was sent for the refused stroke
+
+
+def test_a_repair_checkpoint_that_fails_its_checksum_answers_503_and_stores_nothing(
+    people, photo, client_for, settings
+):
+    curator = client_for(people.curator)
+    revision = _upload(curator, photo, _scratch_mask()).json()["revision"]
+    settings.REPAIRER = "tests.test_repair_support.tampered_repairer"
+    for response in (
+        _apply(curator, photo, revision),
+        curator.get(f"/api/photos/{photo.pk}/repair/preview.png?revision={revision}"),
+    ):
+        assert response.status_code == 503, response.content
+        assert response.json()["error"]["code"] == "model_unavailable"
+    assert not RepairedBase.objects.exists()

@@ -91,3 +91,16 @@ def scratched_photo(people):
     make_derivatives(photo.pk)
     photo.refresh_from_db()
     return photo
+
+
+def tampered_repairer():
+    """Loading a checkpoint whose bytes no longer match its .sha256 sidecar: raises ml's CheckpointError."""
+    from ml.repair import Repairer
+
+    good = repairer()
+    if good.path is None:
+        raise RuntimeError("the test repairer has no file")
+    path = Path(tempfile.mkdtemp(prefix="repair-tampered-")) / "repair.pt"
+    path.write_bytes(good.path.read_bytes() + b"tampered")
+    path.with_name("repair.pt.sha256").write_text(f"{good.checksum}  repair.pt\n")
+    return Repairer.load(path)

@@ -424,3 +424,27 @@ def test_a_repair_checkpoint_that_fails_its_checksum_answers_503_and_stores_noth
         assert response.status_code == 503, response.content
         assert response.json()["error"]["code"] == "model_unavailable"
     assert not RepairedBase.objects.exists()
+
+
+@pytest.mark.parametrize("stuck", ["queued", "running"])
+def test_a_search_whose_worker_died_or_job_was_lost_no_longer_blocks_a_new_one(
+    people, photo, client_for, settings, stuck
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    curator = client_for(people.curator)
+    old_id = _json(curator, f"/api/photos/{photo.pk}/repair/scans/").json()["id"]
+    fresh = _json(curator, f"/api/photos/{photo.pk}/repair/scans/")
+    assert fresh.status_code == 409  # still fresh: it blocks
+    long_ago = timezone.now() - timedelta(seconds=settings.RUN_STALE_SECONDS + 5)
+    if stuck == "queued":
+        DamageScan.objects.filter(pk=old_id).update(created_at=long_ago)
+    else:
+        DamageScan.objects.filter(pk=old_id).update(status="running", claim="dead", heartbeat_at=long_ago)
+    response = _json(curator, f"/api/photos/{photo.pk}/repair/scans/")
+    assert response.status_code == 202, response.content
+    old = DamageScan.objects.get(pk=old_id)
+    assert old.status == "failed" and old.error
+    assert services.execute_scan(old_id) == "failed"  # a late delivery of the lost job does nothing

@@ -53,6 +53,7 @@ class Migration(migrations.Migration):
                 ("model_checksum", models.CharField(blank=True, max_length=128)),
                 ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
                 ("started_at", models.DateTimeField(blank=True, null=True)),
+                ("heartbeat_at", models.DateTimeField(blank=True, null=True)),
                 ("finished_at", models.DateTimeField(blank=True, null=True)),
                 (
                     "photo",

@@ -47,6 +47,7 @@ class DamageScan(models.Model):
     model_checksum = models.CharField(max_length=128, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     started_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)  # refreshed by the detector's progress
     finished_at = models.DateTimeField(null=True, blank=True)
 
     objects = DamageScanQuerySet.as_manager()

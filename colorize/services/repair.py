@@ -391,10 +391,27 @@ def do_upload_mask(user, photo: Photo, upload) -> RepairMask:
 # Find damage (a background job, with the run lifecycle's claim, progress and cancel)
 
 
+def _fail_lost_scans(photo: Photo) -> None:
+    """Scans whose job was lost (queued, never claimed) or whose worker died (running, no heartbeat) for longer
+    than RUN_STALE_SECONDS: failed, so they no longer block a new search. One conditional UPDATE each."""
+    from colorize.services.runs.common import stale_after
+
+    now = timezone.now()
+    cutoff = now - stale_after()
+    scans = DamageScan.objects.filter(photo=photo)
+    scans.filter(status=RunStatus.QUEUED, created_at__lt=cutoff).update(
+        status=RunStatus.FAILED, finished_at=now, error="the job was lost before a worker took it"
+    )
+    scans.filter(status=RunStatus.RUNNING, heartbeat_at__lt=cutoff).update(
+        status=RunStatus.FAILED, finished_at=now, claim="", error="the worker stopped during the search"
+    )
+
+
 def do_find_damage(user, photo: Photo) -> DamageScan:
     check_can_repair(user, photo)
     with transaction.atomic():
         Photo.objects.select_for_update().filter(pk=photo.pk).first()
+        _fail_lost_scans(photo)
         if DamageScan.objects.active().filter(photo=photo).exists():
             raise _conflict("scan_running", _("damage is already being searched for on this photo"))
         scan = DamageScan.objects.create(photo=photo, requested_by=user)
@@ -432,7 +449,9 @@ class _ScanReporter:
         if percent <= self.last_percent or (now - self.last_write < 0.5 and percent < 99):
             return
         self.last_write, self.last_percent = now, percent
-        DamageScan.objects.filter(pk=self.scan_id, claim=self.token).update(progress=percent)
+        DamageScan.objects.filter(pk=self.scan_id, claim=self.token).update(
+            progress=percent, heartbeat_at=timezone.now()
+        )
 
     def cancel(self) -> bool:
         if self.cancelled:
@@ -450,8 +469,9 @@ def execute_scan(scan_id: int) -> str:
     """The job: run the detector on the photo's working image; the found mask becomes its draft mask.
     Idempotent: only the delivery that claims the queued scan works on it."""
     token = uuid.uuid4().hex
+    now = timezone.now()
     claimed = DamageScan.objects.filter(pk=scan_id, status=RunStatus.QUEUED).update(
-        status=RunStatus.RUNNING, claim=token, started_at=timezone.now(), progress=0
+        status=RunStatus.RUNNING, claim=token, started_at=now, heartbeat_at=now, progress=0
     )
     if not claimed:
         return DamageScan.objects.filter(pk=scan_id).values_list("status", flat=True).first() or "gone"

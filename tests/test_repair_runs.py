@@ -161,3 +161,19 @@ def test_the_review_queue_shows_the_repair_mask_beside_a_restoration_made_on_a_r
     assert f'src="{base["mask_url"]}"' in page and "invented by the repair model" in page
     korean = client_for(people.reviewer).get("/review/", HTTP_ACCEPT_LANGUAGE="ko").content.decode()
     assert "복원 마스크" in korean
+
+
+def test_live_previews_read_the_active_repaired_base_and_the_original_again_after_an_undo(
+    people, photo, client_for
+):
+    from colorize.services import model
+
+    def scratch_in_preview_input() -> int:
+        gray = model.load_gray(photo, 64)  # what live previews and colour suggestions read
+        return int(gray[SCRATCH_ROW : SCRATCH_ROW + 2, 10:54].max())
+
+    assert scratch_in_preview_input() == 255
+    _apply_scratch_repair(client_for(people.curator), photo)
+    assert scratch_in_preview_input() < 215
+    client_for(people.curator).post(f"/api/photos/{photo.pk}/repair/undo/")
+    assert scratch_in_preview_input() == 255

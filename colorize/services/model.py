@@ -92,12 +92,17 @@ def load_gray(photo, max_side: int | None = None, base=None) -> np.ndarray:
     """The photo's grayscale (H,W) by gray_array: the original at full resolution (max_side None: runs), or at
     most `max_side` px on its long side from the gray derivative when it exists (previews, suggestions;
     the last few are cached per file). `base` (a colorize RepairedBase, runs only): its repaired image
-    instead of the original, the same size and bit depth (docs/repair.md)."""
+    instead of the original, the same size and bit depth (docs/repair.md). Previews and suggestions read the
+    photo's active repaired base when it has one, so they show what a run would colour."""
     if max_side is None:
         source = base.image if base is not None else photo.original
         with source.open("rb") as handle, Image.open(handle) as image:
             return gray_array(image, turn=base is None)
-    source = photo.gray if photo.gray else photo.original
+    from colorize.models import RepairedBase
+
+    active = RepairedBase.objects.filter(photo_id=photo.pk, withdrawn_at__isnull=True).only("image").first()
+    source = active.image if active is not None else photo.gray if photo.gray else photo.original
+    turn = active is None and not photo.gray  # the base and the gray derivative are turned already
     key = (photo.pk, source.name, max_side)
     with _GRAY_LOCK:
         if key in _GRAY_CACHE:
@@ -106,7 +111,7 @@ def load_gray(photo, max_side: int | None = None, base=None) -> np.ndarray:
     with source.open("rb") as handle, Image.open(handle) as image:
         if image.format == "JPEG":
             image.draft("L", (max_side * 2, max_side * 2))
-        gray = _shrunk(gray_array(image, turn=not photo.gray), max_side)
+        gray = _shrunk(gray_array(image, turn=turn), max_side)
     with _GRAY_LOCK:
         _GRAY_CACHE[key] = gray
         while len(_GRAY_CACHE) > _GRAY_CACHE_SIZE:

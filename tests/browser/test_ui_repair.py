@@ -1,5 +1,6 @@
-"""Repair before colour in a real browser: a curator finds the damage, erases a false find, paints a missed speck,
-previews, applies, renders colour on the repaired base and exports; the export's metadata names the repair."""
+"""Repair before colour in a real browser: a curator finds the damage, erases a false find, paints a missed speck
+(a second curator's panel follows live), previews, applies, renders colour on the repaired base and exports; the
+export's metadata names the repair."""
 
 import io
 import os
@@ -85,6 +86,14 @@ def test_a_curator_repairs_the_damage_then_colours_and_exports_the_repaired_phot
     assert ui_server.sql("select status from colorize_damagescan") == [("done",)]
     first = _revision(curator)
 
+    # a second curator follows the mask live in the same room
+    other = sign_in("curator2")
+    open_workspace(other, ui_server, photo_id)
+    other.locator("#repair-panel summary").click()
+    other.wait_for_function(
+        f"document.getElementById('repair-summary').textContent.includes('revision {first}:')"
+    )
+
     # erase a "false find" (the top-left corner: whatever the detector marked there) and paint the missed speck
     curator.get_by_label("Eraser (keeps the original)").check()
     curator.get_by_label("Brush radius in pixels").fill("30")
@@ -103,6 +112,9 @@ def test_a_curator_repairs_the_damage_then_colours_and_exports_the_repaired_phot
     )  # and the scratch, in case it was missed
     curator.wait_for_function(
         f"document.getElementById('repair-summary').textContent.includes('revision {first + 3}')"
+    )
+    other.wait_for_function(
+        f"document.getElementById('repair-summary').textContent.includes('revision {first + 3}:')"
     )
     mask = _mask(curator)
     assert not mask[0:40, 0:60].any()

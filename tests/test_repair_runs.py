@@ -177,3 +177,28 @@ def test_live_previews_read_the_active_repaired_base_and_the_original_again_afte
     assert scratch_in_preview_input() < 215
     client_for(people.curator).post(f"/api/photos/{photo.pk}/repair/undo/")
     assert scratch_in_preview_input() == 255
+
+
+def test_a_signed_export_of_a_repaired_version_validates_and_its_manifest_names_the_repair(
+    people, photo, client_for, settings, tmp_path
+):
+    c2pa = pytest.importorskip("c2pa")
+    from tests.test_export_c2pa import make_test_chain
+
+    settings.C2PA_SIGN_CERT, settings.C2PA_SIGN_KEY = make_test_chain(tmp_path)
+    settings.C2PA_SIGN_ALG = "es256"
+    base = _apply_scratch_repair(client_for(people.curator), photo)
+    version = run_now(people.curator, photo).version
+    response = client_for(people.curator).get(f"/api/versions/{version.pk}/export/?format=png")
+    assert response.status_code == 200, response.content
+    with c2pa.Reader("image/png", io.BytesIO(response.content)) as reader:
+        results = reader.get_validation_results()["activeManifest"]
+        assert [f["code"] for f in results.get("failure", [])] == ["signingCredential.untrusted"]
+        manifest = reader.get_active_manifest()
+    assertions = {a["label"]: a["data"] for a in manifest["assertions"]}
+    actions = assertions["c2pa.actions.v2"]["actions"]
+    assert [a["action"] for a in actions][:3] == ["c2pa.opened", "c2pa.edited", "c2pa.color_adjustments"]
+    assert actions[1]["softwareAgent"]["name"] == base["model"]["name"]
+    assert "invented, not original detail" in actions[1]["description"]
+    ours = assertions["org.findcolor.provenance"]
+    assert ours["repair"]["applied"] and ours["repair"]["mask_sha256"] == base["mask_sha256"]

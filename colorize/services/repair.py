@@ -13,8 +13,10 @@ import io
 import logging
 import time
 import uuid
+from datetime import timedelta
 
 import numpy as np
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models import Max
@@ -394,10 +396,8 @@ def do_upload_mask(user, photo: Photo, upload) -> RepairMask:
 def _fail_lost_scans(photo: Photo) -> None:
     """Scans whose job was lost (queued, never claimed) or whose worker died (running, no heartbeat) for longer
     than RUN_STALE_SECONDS: failed, so they no longer block a new search. One conditional UPDATE each."""
-    from colorize.services.runs.common import stale_after
-
     now = timezone.now()
-    cutoff = now - stale_after()
+    cutoff = now - timedelta(seconds=settings.RUN_STALE_SECONDS)  # the runs' staleness rule
     scans = DamageScan.objects.filter(photo=photo)
     scans.filter(status=RunStatus.QUEUED, created_at__lt=cutoff).update(
         status=RunStatus.FAILED, finished_at=now, error="the job was lost before a worker took it"

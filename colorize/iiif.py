@@ -348,6 +348,9 @@ def hint_annotations(request, photo: Photo) -> dict:
         if creator:
             annotation["creator"] = {"type": "Person", "nickname": creator}
         items.append(annotation)
+    from colorize.services import repair  # the repair masks: what was invented (docs/repair.md)
+
+    items += repair.iiif_annotations(photo, page_id, canvas, lambda url: _abs(request, url))
     return {
         "@context": [ANNO_CONTEXT, PRESENTATION_CONTEXT],
         "id": page_id,

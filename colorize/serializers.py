@@ -157,6 +157,8 @@ class RunSerializer(serializers.Serializer):
     use_profile = serializers.BooleanField(read_only=True)
     options = serializers.JSONField(read_only=True)
     parent_version = serializers.IntegerField(source="parent_version_id", read_only=True, allow_null=True)
+    # The repaired base the run colours (docs/repair.md); null: the original.
+    base = serializers.IntegerField(source="base_id", read_only=True, allow_null=True)
     batch = serializers.UUIDField(read_only=True, allow_null=True)
     error = serializers.CharField(read_only=True)
     attempts = serializers.IntegerField(read_only=True)

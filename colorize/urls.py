@@ -5,4 +5,5 @@ from django.urls import include, path
 urlpatterns = [
     path("", include("colorize.urls_hints")),
     path("", include("colorize.urls_runs")),
+    path("", include("colorize.urls_repair")),
 ]

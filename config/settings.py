@@ -270,6 +270,8 @@ COLORIZE_DEVICE = env_str("COLORIZE_DEVICE", "auto")
 # so the first suggestion or preview does not wait for it (colorize.services.model.warm_in_background). Off by
 # default under pytest (tests choose their own colorizer); on otherwise.
 MODEL_WARM_ON_START = env_bool("MODEL_WARM_ON_START", "pytest" not in sys.modules)
+# The damage detector / inpainter (docs/repair.md): REPAIRER names a factory other than ml.repair.get_repairer.
+REPAIRER = env_str("REPAIRER", "")
 # Embedded mode: re-enqueue queued runs (and runs whose worker died) when the server starts.
 RESUME_RUNS_ON_START = env_bool("RESUME_RUNS_ON_START", True)
 CELERY_BROKER_URL = REDIS_URL or "memory://"

@@ -95,6 +95,10 @@ class Run(models.Model):
         "colorize.Version", null=True, blank=True, on_delete=models.SET_NULL, related_name="child_runs"
     )
     batch = models.UUIDField(null=True, blank=True, db_index=True)
+    # The repaired base the run colours (the photo's active one when requested); None: the original.
+    base = models.ForeignKey(
+        "colorize.RepairedBase", null=True, blank=True, on_delete=models.PROTECT, related_name="runs"
+    )
 
     # Bookkeeping of the job.
     error = models.TextField(blank=True)

@@ -212,7 +212,43 @@ def account(version: Version, approval: dict, source_id: str) -> str:
         f"Rendered by {rendered_by} on {version.created_at.date().isoformat()}. "
         f"Guided by {len(hints)} colour hint(s), {len(verified)} of them verified"
         + (f" (verified by {', '.join(verifiers)})" if verifiers else "")
-        + f". Source photograph {source_id}, SHA-256 {version.photo.sha256}. {review}"
+        + f". Source photograph {source_id}, SHA-256 {version.photo.sha256}. "
+        + repair_account(repair_provenance(version))
+        + review
+    )
+
+
+def repair_provenance(version: Version) -> dict:
+    """The repair step before colour (docs/repair.md): the repaired base the version's run coloured, or
+    {"applied": False}. The repaired pixels were invented by the repair model, not photographed."""
+    base = version.run.base if version.run_id else None
+    if base is None:
+        return {"applied": False}
+    return {
+        "applied": True,
+        "step": "damage repair before colorization",
+        "base": base.pk,
+        "number": base.number,
+        "model": {"name": base.model_name, "version": base.model_version, "checksum": base.model_checksum},
+        "pixels": base.pixels,
+        "share": base.share,
+        "mask_source": base.mask_source,
+        "mask_sha256": base.mask_sha256,
+        "mask_url": f"/api/repaired-bases/{base.pk}/mask.png",
+        "image_sha256": base.image_sha256,
+        "applied_by": base.applied_by.username if base.applied_by_id else None,
+        "applied_at": base.applied_at.isoformat(),
+    }
+
+
+def repair_account(repair: dict) -> str:
+    if not repair["applied"]:
+        return ""
+    return (
+        f"Before colour, {repair['share'] * 100:.2f}% of the pixels ({repair['pixels']}), marked as damage "
+        f"(scratches, dust, stains), were repaired by the model {repair['model']['name']} "
+        f"{repair['model']['version']}: those pixels are invented, not original detail; the mask (SHA-256 "
+        f"{repair['mask_sha256'][:16]}) shows where. "
     )
 
 
@@ -289,6 +325,7 @@ def provenance(version: Version, *, fmt: str | None = None, mark: bool = False) 
             "collection": {"id": photo.collection_id, "title": photo.collection.title},
             "dublin_core": dublin_core(photo),
         },
+        "repair": repair_provenance(version),
         "review": approval,
         "export": {
             "format": fmt,
@@ -379,6 +416,24 @@ def _evidence(parent, items: list[dict]) -> None:
             _text(li, "fc", "URL", item["url"])
 
 
+def _repair_fields(repair: dict) -> dict:
+    """The fc: fields that name the repair step before colour (docs/repair.md): invented pixels, never original."""
+    fields = {"RepairApplied": "True" if repair["applied"] else "False"}
+    if repair["applied"]:
+        fields.update(
+            {
+                "RepairStep": repair["step"],
+                "RepairModelName": repair["model"]["name"],
+                "RepairModelVersion": repair["model"]["version"],
+                "RepairModelChecksum": repair["model"]["checksum"],
+                "RepairedPixels": repair["pixels"],
+                "RepairedPixelShare": f"{repair['share']:.6f}",
+                "RepairMaskSHA256": repair["mask_sha256"],
+            }
+        )
+    return fields
+
+
 def xmp_packet(prov: dict, mime: str, max_listed_hints: int | None = None) -> bytes:
     """An XMP packet (UTF-8 bytes) for the provenance dict. `max_listed_hints` caps the fc:VerifiedHints list
     (JPEG's APP1 segment holds at most 64 KB; the JSON sidecar always has every hint)."""
@@ -444,6 +499,7 @@ def xmp_packet(prov: dict, mime: str, max_listed_hints: int | None = None) -> by
         "Era": version["context"].get("era") or "",
         "Situation": version["context"].get("situation") or "",
     }
+    fc.update(_repair_fields(prov["repair"]))
     for name, value in fc.items():
         _text(desc, "fc", name, value)
     if review["approval_comment"]:

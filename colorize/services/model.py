@@ -1,5 +1,5 @@
-"""The model gateway: the only place the platform loads the colorizer, reads a photo's grayscale and picks its
-context. Runs (full resolution), live previews and colour suggestions all go through it, so they use the same
+"""The model gateway: the only place the platform loads the colorizer (and the damage repairer), reads a photo's
+grayscale and picks its context. Runs (full resolution), live previews and colour suggestions all go through it, so they use the same
 model on the same device (settings.COLORIZER, COLORIZE_DEVICE) and read 16-bit scans the same way.
 """
 
@@ -41,6 +41,16 @@ def get_colorizer():
     return ml.get_colorizer(colorize_device())  # ml's process-wide copy, one per device
 
 
+def get_repairer():
+    """The process-wide damage detector / inpainter (ml.repair.Repairer): settings.REPAIRER (a dotted path to a
+    factory) or the shipped checkpoint ml/weights/repair.pt, SHA-256 verified. Raises ml.CheckpointError."""
+    if settings.REPAIRER:
+        return jobs.resolve(settings.REPAIRER)()
+    from ml import repair
+
+    return repair.get_repairer()
+
+
 # ------------------------------------------------------------------------------------------- the input
 
 
@@ -70,14 +80,21 @@ def _shrunk(gray: np.ndarray, side: int) -> np.ndarray:
     return np.clip(np.asarray(resized) + 0.5, 0, top).astype(gray.dtype)
 
 
-def load_gray(photo, max_side: int | None = None) -> np.ndarray:
+def load_gray(photo, max_side: int | None = None, base=None) -> np.ndarray:
     """The photo's grayscale (H,W) by gray_array: the original at full resolution (max_side None: runs), or at
     most `max_side` px on its long side from the gray derivative when it exists (previews, suggestions;
-    the last few are cached per file)."""
+    the last few are cached per file). `base` (a colorize RepairedBase, runs only): its repaired image
+    instead of the original, the same size and bit depth (docs/repair.md). Previews and suggestions read the
+    photo's active repaired base when it has one, so they show what a run would colour."""
     if max_side is None:
-        with photo.original.open("rb") as handle, Image.open(handle) as image:
-            return gray_array(image)
-    source = photo.gray if photo.gray else photo.original
+        source = base.image if base is not None else photo.original
+        with source.open("rb") as handle, Image.open(handle) as image:
+            return gray_array(image, turn=base is None)
+    from colorize.models import RepairedBase
+
+    active = RepairedBase.objects.filter(photo_id=photo.pk, withdrawn_at__isnull=True).only("image").first()
+    source = active.image if active is not None else photo.gray if photo.gray else photo.original
+    turn = active is None and not photo.gray  # the base and the gray derivative are turned already
     key = (photo.pk, source.name, max_side)
     with _GRAY_LOCK:
         if key in _GRAY_CACHE:
@@ -86,7 +103,7 @@ def load_gray(photo, max_side: int | None = None) -> np.ndarray:
     with source.open("rb") as handle, Image.open(handle) as image:
         if image.format == "JPEG":
             image.draft("L", (max_side * 2, max_side * 2))
-        gray = _shrunk(gray_array(image, turn=not photo.gray), max_side)
+        gray = _shrunk(gray_array(image, turn=turn), max_side)
     with _GRAY_LOCK:
         _GRAY_CACHE[key] = gray
         while len(_GRAY_CACHE) > _GRAY_CACHE_SIZE:

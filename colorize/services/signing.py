@@ -80,6 +80,24 @@ def _signer():
     return c2pa.Signer.from_info(info)
 
 
+def _repair_actions(prov: dict) -> list[dict]:
+    """The repair step before colour, when there was one (docs/repair.md): its model and share of pixels."""
+    repair = prov.get("repair") or {}
+    if not repair.get("applied"):
+        return []
+    return [
+        {
+            "action": "c2pa.edited",
+            "digitalSourceType": DIGITAL_SOURCE_TYPE,
+            "softwareAgent": {"name": repair["model"]["name"], "version": repair["model"]["version"]},
+            "description": (
+                f"damage repair before colorization: {repair['share'] * 100:.2f}% of the pixels "
+                "(scratches, dust, stains) were inpainted by a model; they are invented, not original detail"
+            ),
+        }
+    ]
+
+
 def manifest_definition(name: str, mime: str, version, prov: dict) -> dict:
     model, review, source = prov["model"], prov["review"], prov["source"]
     return {
@@ -92,6 +110,7 @@ def manifest_definition(name: str, mime: str, version, prov: dict) -> dict:
                 "data": {
                     "actions": [
                         {"action": "c2pa.opened", "parameters": {"ingredientIds": ["original"]}},
+                        *_repair_actions(prov),
                         {
                             "action": "c2pa.color_adjustments",
                             "digitalSourceType": DIGITAL_SOURCE_TYPE,
@@ -116,6 +135,7 @@ def manifest_definition(name: str, mime: str, version, prov: dict) -> dict:
                     "approved_by": review["approved_by"],
                     "hint_count": prov["hints"]["count"],
                     "verified_hint_count": prov["hints"]["verified_count"],
+                    "repair": prov.get("repair", {"applied": False}),
                 },
             },
         ],

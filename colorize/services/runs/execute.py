@@ -53,7 +53,7 @@ def _claim(run_id: int, job_id: str) -> tuple[Run | None, str]:
         error="",
         attempts=F("attempts") + 1,
     )
-    run = Run.objects.select_related("photo__collection", "requested_by", "era", "situation").filter(
+    run = Run.objects.select_related("photo__collection", "requested_by", "era", "situation", "base").filter(
         pk=run_id
     )
     run = run.first()
@@ -218,7 +218,7 @@ def execute_run(run_id: int, job_id: str = "") -> str:
 
         context = model.context_of(run.photo, run.era, run.situation)
         hints = _hints_for(run)
-        gray = model.load_gray(run.photo)
+        gray = model.load_gray(run.photo, base=run.base)  # the repaired base when the run recorded one
         reference, profile, reference_info, reference_name = _guidance(run, context)
         reporter = _Reporter(run, token)
         colorizer = model.get_colorizer()

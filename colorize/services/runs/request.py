@@ -16,6 +16,7 @@ from archive.models import Era, Photo, PhotoStatus, Situation
 from colorize.models import HintsMode, ReferencePhoto, Run, RunStatus
 from colorize.models.runs import ACTIVE_STATUSES
 from colorize.serializers import run_json
+from colorize.services.repair import active_base
 from colorize.services.runs.common import JOB, broadcast
 from config import jobs
 from config.api import ServiceError, invalid
@@ -107,6 +108,7 @@ def _new_run(user, photo: Photo, cleaned: dict, batch=None) -> Run:
         requested_by=user,
         batch=batch,
         parent_version=photo.versions.order_by("-number").first(),
+        base=active_base(photo),  # the repaired base the run colours (None: the original)
         enqueued_at=timezone.now(),
         **cleaned,
     )

@@ -79,7 +79,7 @@ def main(argv=None) -> int:
         if a.threshold is not None and not 0 < a.threshold < 1:
             raise InputError("--threshold must lie strictly between 0 and 1")
         mask = read_mask(a.mask_in, H, W) if a.mask_in else None
-        from ..colorizer import CheckpointError
+        from ..checkpoint import CheckpointError
         from .core import Repairer
 
         try:

@@ -28,7 +28,8 @@ import cv2
 import numpy as np
 import torch
 
-from ..colorizer import WEIGHTS_DIR, Cancelled, CheckpointError, load_checkpoint
+from ..checkpoint import WEIGHTS_DIR, CheckpointError, load_checkpoint
+from ..colorizer import Cancelled
 from .net import DamageNet, InpaintNet, UNetArgs
 
 DEFAULT_CHECKPOINT = WEIGHTS_DIR / "repair.pt"

@@ -31,7 +31,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..colorizer import sha256_file
+from ..checkpoint import sha256_file
 from .data import load_gray, photos
 from .metrics import f1_from_counts, tolerant_counts
 from .net import DamageNet, InpaintNet, UNetArgs, count_params

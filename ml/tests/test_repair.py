@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import torch
 
-from ml.colorizer import CheckpointError, sha256_file
+from ml.checkpoint import CheckpointError, sha256_file
 from ml.repair import DEFAULT_CHECKPOINT, Repairer
 from ml.repair.metrics import tolerant_f1
 from ml.repair.net import DamageNet, InpaintNet, UNetArgs

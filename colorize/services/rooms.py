@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Role
 from archive.access import NotFound, role_of
 from archive.models import Photo
-from colorize.models.hints import Hint, RoomPresence, room_revision
+from colorize.models.hints import Hint, HintEvent, RoomPresence
 from colorize.serializers import HintSerializer
 from colorize.services import hints as hint_services
 from colorize.services import preview
@@ -88,43 +88,54 @@ def prune(photo_id: int) -> list[tuple[dict, str]]:
 # ------------------------------------------------------------------------------------------- joining
 
 
-SNAPSHOT_CACHE_SECONDS = (
-    30.0  # a cached snapshot older than this is read again (evidence image URLs may expire)
-)
-_snapshots: "OrderedDict[tuple[int, int], tuple[float, list[list[dict]]]]" = OrderedDict()
+SNAPSHOT_CACHE_SECONDS = 30.0  # a cached snapshot older than this is read again (file URLs may expire)
+_snapshots: "OrderedDict[tuple, tuple[float, tuple[int, list[list[dict]]]]]" = OrderedDict()
 _snapshot_locks: dict[int, threading.Lock] = {}
 _snapshots_lock = threading.Lock()
 
 
-def _read_state(photo_id: int) -> tuple[int, list[dict]]:
-    """(room revision, live hints as hint_json renders them), read in one transaction so they agree. One
-    serializer for the whole list: a serializer per hint (hint_json) cost about 3 ms a hint."""
+def _latest(photo_id: int) -> tuple:
+    """(room revision, when its event was written): the room's state, as a key. The time tells apart two
+    rooms that reached the same revision with the same photo id (a database restored, or reset by tests)."""
+    event = (
+        HintEvent.objects.filter(photo_id=photo_id)
+        .order_by("-room_revision")
+        .values_list("room_revision", "created_at")
+        .first()
+    )
+    return event or (0, None)
+
+
+def _read_state(photo_id: int) -> tuple[tuple, list[dict]]:
+    """(the room's state key, live hints as hint_json renders them), read in one transaction so they agree.
+    One serializer for the whole list: a serializer per hint (hint_json) cost about 3 ms a hint."""
     with transaction.atomic():
-        revision = room_revision(photo_id)
+        latest = _latest(photo_id)
         live = Hint.objects.live().filter(photo_id=photo_id).select_related("created_by", "verified_by")
-        return revision, [dict(item) for item in HintSerializer(live.order_by("id"), many=True).data]
+        return latest, [dict(item) for item in HintSerializer(live.order_by("id"), many=True).data]
 
 
 def room_pages(photo_id: int) -> tuple[int, list[list[dict]]]:
-    """(room revision, live hints in pages of at most SNAPSHOT_PAGE_BYTES of JSON). The hints of a room at revision R are the same for everyone who joins
-    at R (every hint change makes a new revision), so they are read once per revision and process, whoever
-    asks first, while the others wait for that read (a wave of joins would otherwise serialize the same
-    hints once each, holding the GIL: docs/hint-protocol.md, "Handshakes under load")."""
+    """(room revision, live hints in pages of at most SNAPSHOT_PAGE_BYTES of JSON).
+
+    The hints of a room at revision R are the same for everyone who joins at R (every hint change makes a new
+    revision), so they are read once per revision and process, whoever asks first, while the others wait for
+    that read (a wave of joins would otherwise serialize the same hints once each, holding the GIL:
+    docs/hint-protocol.md, "Handshakes under load")."""
     with _snapshots_lock:
         lock = _snapshot_locks.setdefault(photo_id, threading.Lock())
     with lock:
-        revision = room_revision(photo_id)
         now = time.monotonic()
-        cached = _snapshots.get((photo_id, revision))
+        cached = _snapshots.get((photo_id, *_latest(photo_id)))
         if cached is not None and now - cached[0] < SNAPSHOT_CACHE_SECONDS:
-            return revision, cached[1]
-        revision, hints = _read_state(photo_id)
-        pages = list(chunks(hints, SNAPSHOT_PAGE_BYTES)) or [[]]
+            return cached[1]
+        latest, hints = _read_state(photo_id)
+        result = (latest[0], list(chunks(hints, SNAPSHOT_PAGE_BYTES)) or [[]])
         with _snapshots_lock:
-            _snapshots[(photo_id, revision)] = (now, pages)
+            _snapshots[(photo_id, *latest)] = (now, result)
             while len(_snapshots) > 64:
                 _snapshots.popitem(last=False)
-        return revision, pages
+        return result
 
 
 def open_room(photo_id: int, user) -> tuple[str, int | None]:

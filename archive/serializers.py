@@ -11,6 +11,7 @@ from archive import access
 from archive.imaging import MIME_TYPES
 from archive.models import AuditEntry, Collection, Era, Photo, PhotoStatus, Situation, Visibility
 from archive.services.photos import METADATA_FIELDS
+from config.schema import closed
 
 ROLE_NAMES = [role.label for role in Role]
 
@@ -120,6 +121,7 @@ class SlugListField(serializers.ListField):
         return super().to_internal_value(flat)
 
 
+@closed  # validate() refuses unknown fields
 class PhotoMetadataSerializer(serializers.Serializer):
     """Dublin Core fields plus the era and situations vocabularies (slugs)."""
 

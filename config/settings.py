@@ -382,7 +382,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     # A photo's status is one enum wherever it appears (a photo, the answer to a review decision).
-    "ENUM_NAME_OVERRIDES": {"PhotoStatusEnum": "archive.models.PhotoStatus"},
+    "ENUM_NAME_OVERRIDES": {
+        "PhotoStatusEnum": "archive.models.PhotoStatus",
+        "HintStatusEnum": "colorize.models.hints.HintStatus",
+    },
     # Error answers on every operation, hint PATCH requiring `revision` (config/schema.py).
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

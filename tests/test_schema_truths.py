@@ -180,3 +180,72 @@ def test_an_archivist_naming_a_situation_meets_the_documented_name_length(archiv
     )
     refused = archivist.post("/api/situations/", {"name": "k" * (documented + 1)}, "application/json")
     assert refused.status_code == 400 and "name" in refused.json()["error"]["fields"]
+
+
+SERVER_SETUP = """
+from rest_framework.authtoken.models import Token
+from accounts.models import Role
+from tests.factories import CollectionFactory, UserFactory, add_member
+owner = UserFactory(username="owner")
+collection = CollectionFactory(owner=owner)
+curator = UserFactory(username="curator")
+add_member(collection, curator, Role.CURATOR)
+print(json.dumps({"collection": collection.pk, "curator": Token.objects.create(user=curator).key}))
+"""
+
+
+@pytest.fixture(scope="module")
+def daphne(tmp_path_factory):
+    """A real daphne (tests/stack.py) on a SQLite file: what answers a client is Twisted, then Django."""
+    import subprocess
+    import sys
+
+    from tests.stack import ROOT, Stack
+
+    tmp = tmp_path_factory.mktemp("schema-daphne")
+    server = Stack(tmp, DATABASE_URL="", REDIS_URL="", JOB_BACKEND="inprocess", SECRET_KEY="schema-truths")
+    (tmp / "var").mkdir()  # FINDCOLOR_VAR_DIR: the SQLite file
+    subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=server.env, check=True)
+    world = server.django(SERVER_SETUP)
+    server.start_web()
+    try:
+        yield server, world
+    finally:
+        server.stop()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("body", [b"--X--\r\n", b"--X--"])
+def test_a_curator_uploading_only_a_closing_boundary_gets_the_api_s_json_error_from_daphne(daphne, body):
+    """Twisted parsed multipart bodies itself and answered this one with a bare 400 and no body."""
+    import http.client
+
+    server, world = daphne
+    connection = http.client.HTTPConnection("127.0.0.1", server.web_port, timeout=30)
+    connection.request(
+        "POST",
+        f"/api/collections/{world['collection']}/photos/",
+        body=body,
+        headers={
+            "Content-Type": "multipart/form-data; boundary=X",
+            "Authorization": f"Token {world['curator']}",
+        },
+    )
+    response = connection.getresponse()
+    assert response.status == 400
+    assert response.getheader("Content-Type") == "application/json"
+    error = json.loads(response.read())["error"]
+    assert error["code"] == "invalid" and "file" in error["fields"]
+    connection.close()
+    upload = server.upload(world["collection"], world["curator"], _png(len(body)), "harbour.png")
+    assert upload.status_code == 201, upload.text  # a well-formed upload still goes through daphne
+
+
+def _png(shade: int) -> bytes:
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("L", (40, 30), shade).save(buffer, "PNG")
+    return buffer.getvalue()

@@ -123,6 +123,31 @@ def test_a_curator_editing_a_photo_finds_its_metadata_body_closed(people, client
     assert response.status_code == 400 and "colour" in response.json()["error"]["fields"]
 
 
+def test_a_curator_s_batch_edit_is_documented_with_the_fields_and_counts_it_takes(people, client_for, schema):
+    batch = request_schema(schema, "/api/collections/{id}/photos/metadata/", "post")
+    changes = schema["components"]["schemas"][
+        batch["properties"]["changes"]["allOf"][0]["$ref"].rsplit("/", 1)[1]
+    ]
+    assert changes["additionalProperties"] is False and "title" not in changes["properties"]
+    curator = client_for(people.curator)
+    photo = make_photo(people.collection)
+    url = f"/api/collections/{people.collection.pk}/photos/metadata/"
+
+    def send(photos, changes):
+        return curator.post(url, {"photos": photos, "changes": changes}, "application/json")
+
+    assert send([photo.pk], {"place": "Busan"}).status_code == 200
+    for field in ("title", "colour"):  # a field photo by photo only, and no field at all
+        refused = send([photo.pk], {"place": "Busan", field: "x"})
+        assert refused.status_code == 400 and field in refused.json()["error"]["fields"]
+    photos = batch["properties"]["photos"]
+    assert photos["minItems"] == 1
+    assert send([], {"place": "Busan"}).status_code == 400
+    too_many = send([photo.pk] * (photos["maxItems"] + 1), {"place": "Busan"})
+    assert too_many.status_code == 400 and "photos" in too_many.json()["error"]["fields"]
+    assert send([photo.pk] * photos["maxItems"], {"place": "Seoul"}).status_code == 200
+
+
 def _add(curator, photo, **fields):
     body = {"x": 0.5, "y": 0.5, "color": "#aa3322", **fields}
     return curator.post(f"/api/photos/{photo.pk}/hints/", body, "application/json")

@@ -114,11 +114,34 @@ class HintSerializer(serializers.Serializer):
         return data
 
 
-def _hint_input(name: str, doc: str, **fields) -> type:
+def _hint_input(name: str, doc: str, keywords: dict | None = None, **fields) -> type:
     """A hint request body: HintSerializer's writable fields (the fields colorize/services/hint_input.py
     accepts), plus `fields`; closed, since the services refuse unknown fields."""
     dropped = {name: None for name, field in HintSerializer._declared_fields.items() if field.read_only}
-    return closed(type(name, (HintSerializer,), {"__doc__": doc, **dropped, **fields}))
+    return closed(type(name, (HintSerializer,), {"__doc__": doc, **dropped, **fields}), keywords=keywords)
+
+
+# What a new hint must name depends on its shape (hint_input._check_shape): a point its place and colour, a
+# stroke its line (>= 2 points) and colour, a fence only its line. Without a shape, a hint with points is a
+# stroke, one without is a point.
+_LINE = {"type": "array", "minItems": 2}
+_NO_SHAPE = {"not": {"required": ["shape"]}}
+NEW_HINT_SHAPES = {
+    "required": [],
+    "anyOf": [
+        {**_NO_SHAPE, "required": ["x", "y", "color"], "properties": {"points": {"maxItems": 0}}},
+        {**_NO_SHAPE, "required": ["points", "color"], "properties": {"points": _LINE}},
+        {"required": ["shape", "x", "y", "color"], "properties": {"shape": {"enum": [HintShape.POINT]}}},
+        {
+            "required": ["shape", "points", "color"],
+            "properties": {"shape": {"enum": [HintShape.STROKE]}, "points": _LINE},
+        },
+        {
+            "required": ["shape", "points"],
+            "properties": {"shape": {"enum": [HintShape.FENCE]}, "points": _LINE},
+        },
+    ],
+}
 
 
 def _request_id():
@@ -133,7 +156,9 @@ def _request_id():
 
 HintCreateSerializer = _hint_input(
     "HintCreateSerializer",
-    "A new hint (POST /api/photos/{id}/hints/). It starts at revision 1: a create names no revision.",
+    "A new hint (POST /api/photos/{id}/hints/). It starts at revision 1: a create names no revision. A point "
+    "names x, y and color; a stroke its shape, points and color; a fence its shape and points.",
+    keywords=NEW_HINT_SHAPES,
     request_id=_request_id(),
 )
 HintEditSerializer = _hint_input(

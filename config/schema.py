@@ -8,7 +8,9 @@
 
 - A request body whose code refuses unknown fields says so: a serializer decorated with `@closed` becomes a
   component with `additionalProperties: false` (drf-spectacular passes only `x-` extensions through, so the
-  decorator marks it with CLOSED_MARK and `close_components` turns the mark into the keyword).
+  decorator marks it with CLOSED_MARK and `document_errors` turns the mark into the keyword). `closed(...,
+  keywords={...})` adds JSON Schema keywords a serializer cannot say (a body whose required fields depend on
+  another field's value: `anyOf`), replacing the generated ones of the same name.
 
 Views document their other error answers (401, 409, 413, 503, ...) with ERROR: the same Error component.
 """
@@ -16,11 +18,18 @@ Views document their other error answers (401, 409, 413, 503, ...) with ERROR: t
 from drf_spectacular.utils import OpenApiResponse, extend_schema_serializer
 
 CLOSED_MARK = "x-unknown-fields-refused"
+KEYWORDS_MARK = "x-schema-keywords"
 
 
-def closed(serializer_class):
-    """Document a request serializer whose fields are all the endpoint accepts (unknown fields get a 400)."""
-    return extend_schema_serializer(extensions={CLOSED_MARK: True})(serializer_class)
+def closed(serializer_class=None, *, keywords: dict | None = None):
+    """Document a request serializer whose fields are all the endpoint accepts (unknown fields get a 400);
+    `keywords`: JSON Schema keywords for its component (an empty `required` removes the generated one)."""
+
+    def decorate(klass):
+        marks = {CLOSED_MARK: True, **({KEYWORDS_MARK: keywords} if keywords else {})}
+        return extend_schema_serializer(extensions=marks)(klass)
+
+    return decorate(serializer_class) if serializer_class is not None else decorate
 
 
 ERROR_SCHEMA = {
@@ -60,6 +69,9 @@ def document_errors(result, generator, request, public):
     for component in result["components"]["schemas"].values():
         if component.pop(CLOSED_MARK, False):
             component["additionalProperties"] = False
+        component.update(component.pop(KEYWORDS_MARK, {}))
+        if component.get("required") == []:
+            del component["required"]
     for path, operations in result.get("paths", {}).items():
         for method, operation in operations.items():
             responses = operation.setdefault("responses", {})

@@ -68,7 +68,8 @@ HINT = "/api/hints/{hint_id}/"
 def test_a_curator_adding_a_hint_is_not_offered_a_revision_the_api_refuses(people, client_for, schema):
     create = request_schema(schema, HINTS, "post")
     assert "revision" not in create["properties"]
-    assert set(create["required"]) <= set(create["properties"])
+    for shape in create["anyOf"]:
+        assert set(shape["required"]) <= set(create["properties"])
     curator = client_for(people.curator)
     photo = make_photo(people.collection)
     url = f"/api/photos/{photo.pk}/hints/"
@@ -91,6 +92,32 @@ def test_a_curator_adding_a_hint_is_not_offered_a_revision_the_api_refuses(peopl
     }
     assert set(every_field) == set(create["properties"])  # the schema lists what the code takes, no more
     assert curator.post(url, every_field, "application/json").status_code == 201, "every documented field"
+
+
+def test_every_documented_way_to_add_a_hint_is_taken_and_a_stroke_without_its_line_is_not(
+    people, client_for, schema
+):
+    """The fields a new hint needs depend on its shape: the schema's anyOf branches say which."""
+    from openapi_schema_validator import OAS30Validator
+
+    shapes = request_schema(schema, HINTS, "post")["anyOf"]
+    assert len(shapes) >= 3
+    curator = client_for(people.curator)
+    photo = make_photo(people.collection)
+    values = {"x": 0.5, "y": 0.5, "color": "#aa3322", "points": [[0.1, 0.1], [0.2, 0.2]]}
+    validator = OAS30Validator({**request_schema(schema, HINTS, "post"), "components": schema["components"]})
+    for branch in shapes:
+        body = {name: values[name] for name in branch["required"] if name != "shape"}
+        if "shape" in branch["required"]:
+            body["shape"] = branch["properties"]["shape"]["enum"][0]
+        assert validator.is_valid(body), body
+        response = curator.post(f"/api/photos/{photo.pk}/hints/", body, "application/json")
+        assert response.status_code == 201, (branch, response.content)
+    one_point = {"color": "#aa3322", "points": [[0.1, 0.1]]}
+    for body in ({"shape": "stroke", "color": "#aa3322"}, one_point, {**one_point, "x": 0.5, "y": 0.5}):
+        assert not validator.is_valid(body), body  # the schema refuses what the API refuses
+        refused = curator.post(f"/api/photos/{photo.pk}/hints/", body, "application/json")
+        assert refused.status_code == 400 and "points" in refused.json()["error"]["fields"], body
 
 
 @pytest.mark.parametrize(("path", "method"), [(HINTS, "post"), (HINT, "patch")])

@@ -10,7 +10,8 @@ from accounts.models import Membership, Role
 from archive import access
 from archive.imaging import MIME_TYPES
 from archive.models import AuditEntry, Collection, Era, Photo, PhotoStatus, Situation, Visibility
-from archive.services.photos import METADATA_FIELDS
+from archive.services.photos import BATCH_FIELDS, BATCH_LIMIT, METADATA_FIELDS
+from config.schema import closed
 
 ROLE_NAMES = [role.label for role in Role]
 
@@ -120,6 +121,7 @@ class SlugListField(serializers.ListField):
         return super().to_internal_value(flat)
 
 
+@closed  # validate() refuses unknown fields
 class PhotoMetadataSerializer(serializers.Serializer):
     """Dublin Core fields plus the era and situations vocabularies (slugs)."""
 
@@ -283,13 +285,35 @@ class PhotoSerializer(serializers.ModelSerializer):
         }
 
 
+# The fields a batch may set (archive/services/photos.py BATCH_FIELDS), each as PhotoMetadataSerializer has it;
+# the service refuses any other.
+BatchChangesSerializer = closed(
+    type(
+        "BatchChangesSerializer",
+        (PhotoMetadataSerializer,),
+        {
+            "__doc__": "The metadata a batch sets on every photo; the other fields are edited photo by photo.",
+            **{name: None for name in PhotoMetadataSerializer._declared_fields if name not in BATCH_FIELDS},
+        },
+    )
+)
+
+
+@extend_schema_field(BatchChangesSerializer)
+class BatchChangesField(serializers.DictField):
+    """The changes of a batch: a JSON object, checked by the service (check_photo_batch)."""
+
+
 class BatchMetadataSerializer(serializers.Serializer):
     photos = serializers.ListField(
-        child=serializers.IntegerField(), help_text="ids of photos of this collection"
+        child=serializers.IntegerField(),
+        min_length=1,
+        max_length=BATCH_LIMIT,
+        help_text="ids of photos of this collection",
     )
-    changes = serializers.DictField(
-        help_text="the fields to set on every one: era, situations, place, source, rights, date_display, "
-        "date_from, date_to"
+    changes = BatchChangesField(
+        help_text="the fields to set on every one (at least one): era, situations, place, source, rights, "
+        "date_display, date_from, date_to"
     )
 
 

@@ -16,7 +16,7 @@ from rest_framework.views import APIView
 from accounts.models import Role
 from archive.access import get_photo_for
 from colorize.access import get_hint_for
-from colorize.serializers import HintSerializer, hint_json
+from colorize.serializers import HintCreateSerializer, HintEditSerializer, HintSerializer, hint_json
 from colorize.services import hints as services
 from config.api import error_body, invalid
 from config.schema import ERROR_REF
@@ -70,7 +70,7 @@ class PhotoHintsView(APIView):
         return Response({"room_revision": revision, "hints": hints})
 
     @extend_schema(
-        request=HintSerializer,
+        request=HintCreateSerializer,
         responses={
             201: HintChangeSerializer,
             200: OpenApiResponse(HintChangeSerializer, description="a retried request_id: the hint it added"),
@@ -93,7 +93,7 @@ class HintDetailView(APIView):
             hint_json(services.Hint.objects.select_related("created_by", "verified_by").get(pk=hint.pk))
         )
 
-    @extend_schema(request=HintSerializer, responses=HintChangeSerializer)
+    @extend_schema(request=HintEditSerializer, responses=HintChangeSerializer)
     def patch(self, request, hint_id):
         """Change fields (name `revision`). `"status": "verified"` verifies (reviewers; needs evidence)."""
         hint = get_hint_for(request.user, hint_id)

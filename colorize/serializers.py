@@ -10,6 +10,7 @@ from rest_framework import serializers
 
 from colorize.models import hints as limits
 from colorize.models.hints import Hint, HintReach, HintShape, HintStatus
+from config.schema import closed
 from ml.colorspace import HEX_COLOR
 
 # A stored file's URL as storage gives it: a path on this site ("/media/...") for local files, an absolute,
@@ -39,17 +40,24 @@ class UsernameField(serializers.CharField):
         return value.username if value is not None else None
 
 
+@extend_schema_field({"type": "number", "format": "double", "minimum": 0, "exclusiveMinimum": True})
+class PositiveFractionField(serializers.FloatField):
+    """A size as a fraction of the long side: more than 0 (the services refuse 0), at most max_value."""
+
+
 class HintSerializer(serializers.Serializer):
     """A hint: what `hint_json`, the REST API and room frames send; writes use the same field names."""
 
     id = serializers.IntegerField(read_only=True)
     photo = serializers.IntegerField(source="photo_id", read_only=True)
-    revision = serializers.IntegerField(help_text="per-hint revision; name it when you change the hint")
+    revision = serializers.IntegerField(
+        read_only=True, help_text="per-hint revision; name it when you change the hint"
+    )
     x = serializers.FloatField(min_value=0, max_value=1, help_text="column / width of the original")
     y = serializers.FloatField(min_value=0, max_value=1, help_text="row / height of the original")
     shape = serializers.ChoiceField(choices=HintShape.values, default=HintShape.POINT)
-    radius = serializers.FloatField(
-        min_value=0, max_value=limits.MAX_RADIUS, default=0.01, help_text="fraction of the long side (> 0)"
+    radius = PositiveFractionField(
+        max_value=limits.MAX_RADIUS, default=0.01, help_text="fraction of the long side (> 0)"
     )
     points = serializers.ListField(
         child=serializers.ListField(
@@ -59,8 +67,7 @@ class HintSerializer(serializers.Serializer):
         required=False,
         help_text="a stroke's whole polyline [[x, y], ...] (at least 2 points)",
     )
-    width = serializers.FloatField(
-        min_value=0,
+    width = PositiveFractionField(
         max_value=limits.MAX_WIDTH,
         default=0.01,
         help_text="stroke width, fraction of the long side",
@@ -105,6 +112,63 @@ class HintSerializer(serializers.Serializer):
         data = super().to_representation(instance)
         data["points"] = [list(p) for p in (instance.points or [])]
         return data
+
+
+def _hint_input(name: str, doc: str, keywords: dict | None = None, **fields) -> type:
+    """A hint request body: HintSerializer's writable fields (the fields colorize/services/hint_input.py
+    accepts), plus `fields`; closed, since the services refuse unknown fields."""
+    dropped = {name: None for name, field in HintSerializer._declared_fields.items() if field.read_only}
+    return closed(type(name, (HintSerializer,), {"__doc__": doc, **dropped, **fields}), keywords=keywords)
+
+
+# What a new hint must name depends on its shape (hint_input._check_shape): a point its place and colour, a
+# stroke its line (>= 2 points) and colour, a fence only its line. Without a shape, a hint with points is a
+# stroke, one without is a point.
+_LINE = {"type": "array", "minItems": 2}
+_NO_SHAPE = {"not": {"required": ["shape"]}}
+NEW_HINT_SHAPES = {
+    "required": [],
+    "anyOf": [
+        {**_NO_SHAPE, "required": ["x", "y", "color"], "properties": {"points": {"maxItems": 0}}},
+        {**_NO_SHAPE, "required": ["points", "color"], "properties": {"points": _LINE}},
+        {"required": ["shape", "x", "y", "color"], "properties": {"shape": {"enum": [HintShape.POINT]}}},
+        {
+            "required": ["shape", "points", "color"],
+            "properties": {"shape": {"enum": [HintShape.STROKE]}, "points": _LINE},
+        },
+        {
+            "required": ["shape", "points"],
+            "properties": {"shape": {"enum": [HintShape.FENCE]}, "points": _LINE},
+        },
+    ],
+}
+
+
+def _request_id():
+    return serializers.CharField(
+        required=False,
+        min_length=1,
+        max_length=limits.MAX_REQUEST_ID,
+        help_text="idempotency key: a retried write with the same key is applied once (or the "
+        "Idempotency-Key header)",
+    )
+
+
+HintCreateSerializer = _hint_input(
+    "HintCreateSerializer",
+    "A new hint (POST /api/photos/{id}/hints/). It starts at revision 1: a create names no revision. A point "
+    "names x, y and color; a stroke its shape, points and color; a fence its shape and points.",
+    keywords=NEW_HINT_SHAPES,
+    request_id=_request_id(),
+)
+HintEditSerializer = _hint_input(
+    "HintEditSerializer",
+    'A change to a hint (PATCH /api/hints/{id}/): the fields to change and the `revision` you edit; `"status": '
+    '"verified"` verifies it (reviewers; needs evidence), `"suggested"` takes the verification back.',
+    revision=serializers.IntegerField(min_value=1, help_text="the hint revision you are editing"),
+    status=serializers.ChoiceField(choices=HintStatus.values, required=False),
+    request_id=_request_id(),
+)
 
 
 def hint_json(hint: Hint) -> dict:

@@ -385,6 +385,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "PhotoStatusEnum": "archive.models.PhotoStatus",
         "JobStatusEnum": ["queued", "running", "done", "failed"],
+        "HintStatusEnum": "colorize.models.hints.HintStatus",
     },
     # Error answers on every operation, hint PATCH requiring `revision` (config/schema.py).
     "POSTPROCESSING_HOOKS": [

@@ -88,7 +88,7 @@ def test_the_schema_tells_the_truth_about_nulls_errors_and_required_revisions(cl
     schema = json.loads(client.get("/api/schema/?format=json").content)
     components = schema["components"]["schemas"]
     assert components["Photo"]["properties"]["era"].get("nullable") is True
-    assert "revision" in components["PatchedHint"]["required"]
+    assert "revision" in components["PatchedHintEdit"]["required"]
     patch = schema["paths"]["/api/hints/{hint_id}/"]["patch"]["responses"]
     assert {"200", "400", "403", "404", "409"} <= set(patch)
     for path, operations in schema["paths"].items():

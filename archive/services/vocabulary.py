@@ -17,6 +17,8 @@ from archive.services.audit import record
 from config.api import ServiceError, invalid, text_problem
 
 KINDS = {"era": Era, "situation": Situation}
+# The longest name: the model's column, which the schema publishes as maxLength (the same for both kinds).
+MAX_NAME = Era._meta.get_field("name").max_length
 
 
 NAME_FIELDS = ("name", "name_ko", "name_en")
@@ -107,7 +109,7 @@ def _clean_names(data: Mapping, errors: dict, *, partial: bool) -> dict:
 
 def _name_problem(name: str) -> str | None:
     """What is wrong with a vocabulary name (in the reader's language), or None."""
-    if problem := text_problem(name, 100):
+    if problem := text_problem(name, MAX_NAME):
         return problem
     if any(unicodedata.category(char) == "Cc" for char in name):  # tabs, newlines, NUL, escapes
         return _("a name cannot hold control characters (tabs, line breaks)")

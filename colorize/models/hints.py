@@ -38,6 +38,7 @@ MAX_STROKE_POINTS = 1000
 MAX_NOTE = 5000
 MAX_SOURCE = 500
 MAX_URL = 500
+MAX_REQUEST_ID = 100  # a write's idempotency key
 
 
 class HintShape(models.TextChoices):
@@ -221,7 +222,7 @@ class HintEvent(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     before = models.JSONField(null=True, blank=True)
     after = models.JSONField()
-    request_id = models.CharField(max_length=100, null=True, blank=True)
+    request_id = models.CharField(max_length=MAX_REQUEST_ID, null=True, blank=True)
     undo_of = models.OneToOneField(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="undone_by"
     )

@@ -14,6 +14,7 @@ from archive import languages
 from colorize.models.hints import (
     MAX_NOTE,
     MAX_RADIUS,
+    MAX_REQUEST_ID,
     MAX_SOURCE,
     MAX_STROKE_POINTS,
     MAX_URL,
@@ -24,7 +25,6 @@ from colorize.models.hints import (
 from config.api import invalid, text_problem
 from ml.colorspace import is_hex_color
 
-MAX_REQUEST_ID = 100
 HINT_FIELDS = {
     "x",
     "y",

@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Role
 from archive.access import NotFound, role_of
 from archive.models import Photo
-from colorize.models.hints import Hint, HintEvent, RoomPresence
+from colorize.models.hints import Hint, HintEvent, RoomPresence, room_revision
 from colorize.serializers import HintSerializer
 from colorize.services import hints as hint_services
 from colorize.services import preview

@@ -176,6 +176,21 @@ def speed_part(part: str, ckpt: str | None) -> dict:
     return out
 
 
+def speed(checkpoint: str | None) -> dict:
+    """The speed parts, each in a fresh one-thread subprocess (so its peak RSS is its own)."""
+    res = {"load_average_1min_at_start": round(os.getloadavg()[0], 2), "cpus": os.cpu_count()}
+    for part in ("detect1mp", "repair12mp", "auto12mp"):
+        cmd = [sys.executable, __file__, "--part", part] + (
+            ["--checkpoint", checkpoint] if checkpoint else []
+        )
+        env = {**os.environ, "OMP_NUM_THREADS": "1"}
+        outp = subprocess.run(cmd, capture_output=True, text=True, env=env, check=True).stdout
+        res.update(json.loads(outp.strip().splitlines()[-1]))
+        print(part, outp.strip().splitlines()[-1], flush=True)
+    res["load_average_1min_at_end"] = round(os.getloadavg()[0], 2)
+    return res
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--checkpoint", default=None)
@@ -186,6 +201,9 @@ def main():
     )
     p.add_argument("--part", default=None, help=argparse.SUPPRESS)
     p.add_argument("--skip-speed", action="store_true")
+    p.add_argument(
+        "--speed-only", action="store_true", help="only the speed/memory parts (weights do not matter)"
+    )
     a = p.parse_args()
     torch.set_num_threads(1)
     cv2.setNumThreads(1)
@@ -199,8 +217,14 @@ def main():
         "checkpoint_sha256": r.checksum,
         "checkpoint_mb": round(ckpt.stat().st_size / 2**20, 3),
         "threshold": r.threshold,
+        "low_threshold": r.low_threshold,
         "refiner_used": r.refiner is not None,
     }
+    if a.speed_only:
+        res.update(speed(a.checkpoint))
+        Path(a.out).write_text(json.dumps(res, indent=1) + "\n")
+        print(f"wrote {a.out}")
+        return
     test = photos(SHARED / "train", "test")
     val = photos(SHARED / "train", "val")
     if a.limit:
@@ -217,14 +241,7 @@ def main():
                 print(d.name, res[f"eval_{d.name}"]["detection_f1"], flush=True)
     res["quality_s"] = round(time.time() - t0)
     if not a.skip_speed:
-        for part in ("detect1mp", "repair12mp", "auto12mp"):
-            cmd = [sys.executable, __file__, "--part", part] + (
-                ["--checkpoint", a.checkpoint] if a.checkpoint else []
-            )
-            env = {**os.environ, "OMP_NUM_THREADS": "1"}
-            outp = subprocess.run(cmd, capture_output=True, text=True, env=env, check=True).stdout
-            res.update(json.loads(outp.strip().splitlines()[-1]))
-            print(part, outp.strip().splitlines()[-1], flush=True)
+        res.update(speed(a.checkpoint))
     Path(a.out).write_text(json.dumps(res, indent=1) + "\n")
     print(f"wrote {a.out}")
 

@@ -4,7 +4,7 @@
 
 On the "val" role of ../shared/datasets/train (never the "test" photos of bench/repair_eval.py, never eval/), each
 photo damaged once (`ml.repair.synth.damage`, seed 11), whole and at its own size:
-- detection: the threshold (0.2-0.8) and hysteresis low threshold (off, 0.5x, 0.7x) of best pooled F1 at 2 px;
+- detection: the threshold (0.2-0.95) and hysteresis low threshold (off, 0.5x, 0.7x) of best pooled F1 at 2 px;
 - inpainting: the refiner is kept only if its PSNR inside the true mask beats Telea's.
 The checkpoint is written with `threshold`, `low_threshold`, `use_refiner` and the choice itself (`choice`, JSON).
 """
@@ -46,7 +46,7 @@ def main():
     r = Repairer(ck)
     files = photos(a.data, "val")[: a.limit or None]
     rng = np.random.default_rng(11)
-    ts = [round(x, 2) for x in np.arange(0.2, 0.81, 0.05)]
+    ts = [round(x, 2) for x in np.arange(0.2, 0.96, 0.05)]
     lows = (0.0, 0.5, 0.7)
     counts = {(t, lo): np.zeros(4) for t in ts for lo in lows}
     se_t = se_r = n = 0.0

@@ -224,10 +224,10 @@ def main():
     if a.part:
         print(json.dumps(speed_part(a.part, a.checkpoint)))
         return
-    ckpt = Path(a.checkpoint) if a.checkpoint else DEFAULT_CHECKPOINT
+    ckpt = (Path(a.checkpoint) if a.checkpoint else DEFAULT_CHECKPOINT).resolve()
     r = Repairer.load(a.checkpoint)
     res = {
-        "checkpoint": str(ckpt.relative_to(ROOT) if ckpt.resolve().is_relative_to(ROOT) else ckpt),
+        "checkpoint": str(ckpt.relative_to(ROOT) if ckpt.is_relative_to(ROOT) else ckpt),
         "checkpoint_sha256": r.checksum,
         "checkpoint_mb": round(ckpt.stat().st_size / 2**20, 3),
         "threshold": r.threshold,

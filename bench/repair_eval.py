@@ -133,16 +133,29 @@ def quality(r: Repairer, files, t_base: float) -> dict:
 
 
 def big_image(mp: float, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """A test photo enlarged to about mp megapixels (4:3) with damage drawn at that size. (uint8, mask)."""
+    """A test photo enlarged to about mp megapixels (4:3), damaged tile by tile (512 px tiles, the same density as
+    in training). Returns (uint8 photo, mask of pixels the damage changed by more than 4/255)."""
     f = photos(SHARED / "train", "test")[0]
     g = load_gray(f)
     W = int(round(math.sqrt(mp * 1e6 * 4 / 3)))
     H = int(round(W * 3 / 4))
     big = cv2.resize(g, (W, H), interpolation=cv2.INTER_CUBIC).astype(np.float32) / 255
     clean = big.copy()
-    add_damage(big, np.random.default_rng(seed), amount=1.0)
+    rng = np.random.default_rng(seed)
+    for y in range(0, H, 512):
+        for x in range(0, W, 512):
+            t = np.ascontiguousarray(big[y : y + 512, x : x + 512])
+            add_damage(t, rng, amount=0.5)
+            big[y : y + 512, x : x + 512] = t
     m = np.abs(big - clean) > 4 / 255
     return (big * 255).round().astype(np.uint8), m
+
+
+def timed(fn):
+    """(result, wall seconds, CPU seconds of this process) of fn()."""
+    w, c = time.perf_counter(), time.process_time()
+    out = fn()
+    return out, time.perf_counter() - w, time.process_time() - c
 
 
 def speed_part(part: str, ckpt: str | None) -> dict:
@@ -154,26 +167,42 @@ def speed_part(part: str, ckpt: str | None) -> dict:
     if part == "detect1mp":
         img, _ = big_image(1.0)
         r.detect(img[:256, :256])
-        ts = []
-        for _ in range(3):
-            t = time.perf_counter()
-            r.detect(img)
-            ts.append(time.perf_counter() - t)
-        out = {"detect_1mp_s": round(min(ts), 3), "detect_1mp_median_s": round(float(np.median(ts)), 3)}
+        runs = [timed(lambda: r.detect(img))[1:] for _ in range(3)]
+        out = {
+            "detect_1mp_wall_s": round(min(w for w, _ in runs), 3),
+            "detect_1mp_cpu_s": round(min(c for _, c in runs), 3),
+        }
     elif part == "repair12mp":
         img, m = big_image(12.0)
-        t = time.perf_counter()
-        fixed = r.repair(img, m)
-        out["repair_12mp_true_mask_s"] = round(time.perf_counter() - t, 2)
+        fixed, w, c = timed(lambda: r.repair(img, m))
+        out.update(repair_12mp_true_mask_wall_s=round(w, 2), repair_12mp_true_mask_cpu_s=round(c, 2))
         out["repair_12mp_mask_share"] = round(float(m.mean()), 4)
         out["repair_12mp_outside_changed"] = int((fixed != img)[~m].sum())
     elif part == "auto12mp":
         img, _ = big_image(12.0)
-        t = time.perf_counter()
-        r.auto(img)
-        out["auto_12mp_s"] = round(time.perf_counter() - t, 2)
+        (_, mask, _), w, c = timed(lambda: r.auto(img))
+        out.update(
+            auto_12mp_wall_s=round(w, 2),
+            auto_12mp_cpu_s=round(c, 2),
+            auto_12mp_mask_share=round(float(mask.mean()), 4),
+        )
     out[f"{part}_peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     return out
+
+
+def speed(checkpoint: str | None) -> dict:
+    """The speed parts, each in a fresh one-thread subprocess (so its peak RSS is its own)."""
+    res = {"load_average_1min_at_start": round(os.getloadavg()[0], 2), "cpus": os.cpu_count()}
+    for part in ("detect1mp", "repair12mp", "auto12mp"):
+        cmd = [sys.executable, __file__, "--part", part] + (
+            ["--checkpoint", checkpoint] if checkpoint else []
+        )
+        env = {**os.environ, "OMP_NUM_THREADS": "1"}
+        outp = subprocess.run(cmd, capture_output=True, text=True, env=env, check=True).stdout
+        res.update(json.loads(outp.strip().splitlines()[-1]))
+        print(part, outp.strip().splitlines()[-1], flush=True)
+    res["load_average_1min_at_end"] = round(os.getloadavg()[0], 2)
+    return res
 
 
 def main():
@@ -186,21 +215,30 @@ def main():
     )
     p.add_argument("--part", default=None, help=argparse.SUPPRESS)
     p.add_argument("--skip-speed", action="store_true")
+    p.add_argument(
+        "--speed-only", action="store_true", help="only the speed/memory parts (weights do not matter)"
+    )
     a = p.parse_args()
     torch.set_num_threads(1)
     cv2.setNumThreads(1)
     if a.part:
         print(json.dumps(speed_part(a.part, a.checkpoint)))
         return
-    ckpt = Path(a.checkpoint) if a.checkpoint else DEFAULT_CHECKPOINT
+    ckpt = (Path(a.checkpoint) if a.checkpoint else DEFAULT_CHECKPOINT).resolve()
     r = Repairer.load(a.checkpoint)
     res = {
-        "checkpoint": str(ckpt.relative_to(ROOT) if ckpt.resolve().is_relative_to(ROOT) else ckpt),
+        "checkpoint": str(ckpt.relative_to(ROOT) if ckpt.is_relative_to(ROOT) else ckpt),
         "checkpoint_sha256": r.checksum,
         "checkpoint_mb": round(ckpt.stat().st_size / 2**20, 3),
         "threshold": r.threshold,
+        "low_threshold": r.low_threshold,
         "refiner_used": r.refiner is not None,
     }
+    if a.speed_only:
+        res.update(speed(a.checkpoint))
+        Path(a.out).write_text(json.dumps(res, indent=1) + "\n")
+        print(f"wrote {a.out}")
+        return
     test = photos(SHARED / "train", "test")
     val = photos(SHARED / "train", "val")
     if a.limit:
@@ -217,14 +255,7 @@ def main():
                 print(d.name, res[f"eval_{d.name}"]["detection_f1"], flush=True)
     res["quality_s"] = round(time.time() - t0)
     if not a.skip_speed:
-        for part in ("detect1mp", "repair12mp", "auto12mp"):
-            cmd = [sys.executable, __file__, "--part", part] + (
-                ["--checkpoint", a.checkpoint] if a.checkpoint else []
-            )
-            env = {**os.environ, "OMP_NUM_THREADS": "1"}
-            outp = subprocess.run(cmd, capture_output=True, text=True, env=env, check=True).stdout
-            res.update(json.loads(outp.strip().splitlines()[-1]))
-            print(part, outp.strip().splitlines()[-1], flush=True)
+        res.update(speed(a.checkpoint))
     Path(a.out).write_text(json.dumps(res, indent=1) + "\n")
     print(f"wrote {a.out}")
 

@@ -121,6 +121,7 @@ class Repairer:
             raise CheckpointError(f"checkpoint weights do not fit the repair model: {e}") from e
         self.detector.eval()
         self.threshold = float(ck.get("threshold", 0.5))
+        self.low_threshold = float(ck.get("low_threshold", 0.0))
         self.model_name = MODEL_NAME
         self.model_version = str(ck["model_version"])
         self.checksum = checksum
@@ -165,14 +166,26 @@ class Repairer:
                 progress((i + 1) / len(boxes))
         return prob
 
-    def mask_from_prob(self, prob: np.ndarray, threshold: float | None = None, grow: int = 1) -> np.ndarray:
+    def mask_from_prob(
+        self, prob: np.ndarray, threshold: float | None = None, grow: int = 1, low: float | None = None
+    ) -> np.ndarray:
         """The mask to repair: prob > threshold (default: the checkpoint's), grown by `grow` px (0-2).
 
-        prob (H,W) float in [0,1]. Returns (H,W) bool."""
+        With `low` (default: the checkpoint's `low_threshold`, 0 = off) the mask is hysteresis-thresholded: a
+        connected region above `low` is kept when it reaches `threshold` somewhere (the faint ends of a scratch
+        follow its clear middle). prob (H,W) float in [0,1]. Returns (H,W) bool."""
         if not 0 <= grow <= 2:
             raise ValueError("grow must be 0, 1 or 2 px")
         t = self.threshold if threshold is None else float(threshold)
-        m = (np.asarray(prob) > t).astype(np.uint8)
+        lo = self.low_threshold if low is None else float(low)
+        prob = np.asarray(prob)
+        m = (prob > t).astype(np.uint8)
+        if 0 < lo < t and m.any():
+            n, labels = cv2.connectedComponents((prob > lo).astype(np.uint8), connectivity=8)
+            keep = np.zeros(n, bool)
+            keep[np.unique(labels[m > 0])] = True
+            keep[0] = False
+            m = keep[labels].astype(np.uint8)
         if grow:
             m = cv2.dilate(m, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1, 2 * grow + 1)))
         return m > 0
@@ -228,10 +241,10 @@ class Repairer:
                 progress((i + 1) / len(boxes))
         return out[..., None] if squeeze else out
 
-    def auto(self, img: np.ndarray, threshold: float | None = None, grow: int = 1):
+    def auto(self, img: np.ndarray, threshold: float | None = None, grow: int = 1, low: float | None = None):
         """Detect, mask and repair. Returns (repaired like img, mask (H,W) bool, prob (H,W) float32)."""
         prob = self.detect(img)
-        mask = self.mask_from_prob(prob, threshold, grow)
+        mask = self.mask_from_prob(prob, threshold, grow, low)
         return self.repair(img, mask), mask, prob
 
 
@@ -252,9 +265,9 @@ def detect(gray: np.ndarray, **kw) -> np.ndarray:
     return get_repairer().detect(gray, **kw)
 
 
-def mask_from_prob(prob: np.ndarray, threshold: float | None = None, grow: int = 1) -> np.ndarray:
-    """`get_repairer().mask_from_prob` (see Repairer.mask_from_prob)."""
-    return get_repairer().mask_from_prob(prob, threshold, grow)
+def mask_from_prob(prob: np.ndarray, threshold: float | None = None, grow: int = 1, low: float | None = None):
+    """`get_repairer().mask_from_prob` (see Repairer.mask_from_prob). Returns (H,W) bool."""
+    return get_repairer().mask_from_prob(prob, threshold, grow, low)
 
 
 def repair(img: np.ndarray, mask: np.ndarray, **kw) -> np.ndarray:

@@ -31,7 +31,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..checkpoint import sha256_file
+from ..checkpoint import load_checkpoint, sha256_file
 from .data import load_gray, photos
 from .metrics import f1_from_counts, tolerant_counts
 from .net import DamageNet, InpaintNet, UNetArgs, count_params
@@ -63,6 +63,7 @@ class TrainConfig:
     log_every: int = 25
     val_crops: int = 64
     max_photos: int = 0  # 0: all train photos (tests use a few)
+    init: str | None = None  # start from this checkpoint's weights (fresh optimizer and schedule)
     detector: dict = field(default_factory=lambda: UNetArgs(1, (8, 16, 32, 64, 96)).to_dict())
     inpainter: dict = field(default_factory=lambda: UNetArgs(3, (8, 16, 32, 64)).to_dict())
 
@@ -226,6 +227,12 @@ def train(cfg: TrainConfig, log=print) -> Path:
 
     det = DamageNet(UNetArgs.from_dict(cfg.detector))
     inp = InpaintNet(UNetArgs.from_dict(cfg.inpainter)) if cfg.inpaint_every else None
+    if cfg.init:
+        ck, _ = load_checkpoint(cfg.init)
+        det.load_state_dict(ck["model"]["detector"])
+        if inp is not None and "inpainter" in ck["model"]:
+            inp.load_state_dict(ck["model"]["inpainter"])
+        log(f"initialised from {cfg.init} (step {ck.get('step')})")
     params = list(det.parameters()) + (list(inp.parameters()) if inp is not None else [])
     log(f"detector {count_params(det)} params, refiner {count_params(inp) if inp is not None else 0} params")
     opt = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
@@ -283,6 +290,10 @@ def main(argv=None):
     p.add_argument("--save-every-s", type=float, default=d.save_every_s)
     p.add_argument("--val-crops", type=int, default=d.val_crops)
     p.add_argument("--log-every", type=int, default=d.log_every)
+    p.add_argument(
+        "--init", default=None, help="start from this checkpoint's weights (fresh optimizer, schedule)"
+    )
+    p.add_argument("--warmup", type=int, default=d.warmup)
     a = p.parse_args(argv)
     cfg = TrainConfig(**{k: v for k, v in vars(a).items()})
 

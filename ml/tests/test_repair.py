@@ -234,3 +234,13 @@ def test_a_short_training_run_writes_a_checkpoint_the_repairer_verifies(tmp_path
     assert r.checksum == sha256_file(ck)
     assert any(line.startswith("eval step 3") for line in lines)
     assert r.detect(np.zeros((40, 50), np.uint8)).shape == (40, 50)
+
+
+def test_hysteresis_keeps_the_faint_ends_of_a_scratch_but_not_a_faint_blot_alone(random_model):
+    prob = np.zeros((40, 60), np.float32)
+    prob[10, 5:55] = 0.4  # a scratch: faint ends ...
+    prob[10, 25:35] = 0.9  # ... and a clear middle
+    prob[30, 20:24] = 0.4  # a faint blot on its own
+    m = random_model.mask_from_prob(prob, threshold=0.5, grow=0, low=0.3)
+    assert m[10, 5:55].all() and m.sum() == 50
+    assert random_model.mask_from_prob(prob, threshold=0.5, grow=0, low=0.0).sum() == 10

@@ -25,10 +25,10 @@ def test_a_curators_pending_thumbnail_appears_after_a_second_upload_replaced_the
         if page.evaluate(f"fetch('/api/photos/{pk}/').then(r => r.json()).then(p => !!p.urls.thumbnail)"):
             break
         page.wait_for_timeout(200)
-    (thumbnail,) = ui_server.sql("select thumbnail from archive_photo where id = ?", pk)[0]
+    ((thumbnail,),) = ui_server.values("archive.Photo", "thumbnail", pk=pk)
     assert thumbnail, "the thumbnail was never made"
     # The large scan's thumbnail is "still being made": the page shows its placeholder and starts watching.
-    ui_server.sql("update archive_photo set thumbnail = '', derivatives_status = 'pending' where id = ?", pk)
+    ui_server.update("archive.Photo", {"pk": pk}, thumbnail="", derivatives_status="pending")
     page.goto(f"{ui_server.url}/collections/{collection}/")
     pending = page.locator(f'#photo-grid [data-pending="{pk}"]')
     pending.wait_for()
@@ -45,8 +45,6 @@ def test_a_curators_pending_thumbnail_appears_after_a_second_upload_replaced_the
     page.locator(f'#photo-grid [data-pending="{pk}"]:not([data-first])').wait_for()
 
     # Now the large scan's thumbnail is ready: the visible grid shows it, with no reload.
-    ui_server.sql(
-        "update archive_photo set thumbnail = ?, derivatives_status = 'ready' where id = ?", thumbnail, pk
-    )
+    ui_server.update("archive.Photo", {"pk": pk}, thumbnail=thumbnail, derivatives_status="ready")
     page.locator('#photo-grid .photo-card img.thumb[alt="Large scan"]').wait_for(timeout=20_000)
     assert page.locator(f'#photo-grid [data-pending="{pk}"]').count() == 0

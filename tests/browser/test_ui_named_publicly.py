@@ -12,11 +12,10 @@ def test_a_curator_chooses_to_be_named_in_public_and_changes_their_mind(sign_in,
     assert not box.is_checked()
     box.check()
     page.locator("#named-status", has_text="Saved").wait_for()
-    named = "select named_publicly from accounts_profile p join auth_user u on u.id = p.user_id where u.username = ?"
-    assert ui_server.sql(named, "curator2") == [(1,)]
+    assert ui_server.values("accounts.Profile", "named_publicly", user__username="curator2") == [(True,)]
     page.reload()
     box = page.get_by_label("Show my username to the public", exact=False)
     assert box.is_checked()
     box.uncheck()
     page.locator("#named-status", has_text="Saved").wait_for()
-    assert ui_server.sql(named, "curator2") == [(0,)]
+    assert ui_server.values("accounts.Profile", "named_publicly", user__username="curator2") == [(False,)]

@@ -13,8 +13,8 @@ def test_staff_add_a_korean_era_with_its_years_and_an_english_name(sign_in, ui_s
     page.get_by_label("English name of the new entry in Eras").fill("Korean War years")
     page.get_by_role("form", name="Add to Eras").get_by_role("button", name="Add").click()
     page.locator('li[data-slug="hangugjeonjaenggi-1950-1953"]').wait_for()
-    row = ui_server.sql(
-        "select name_ko, name_en, year_from, year_to from archive_era where slug = 'hangugjeonjaenggi-1950-1953'"
+    row = ui_server.values(
+        "archive.Era", "name_ko", "name_en", "year_from", "year_to", slug="hangugjeonjaenggi-1950-1953"
     )
     assert row == [("한국전쟁기 (1950–1953)", "Korean War years", 1950, 1953)]
 

@@ -103,7 +103,7 @@ def test_an_anonymous_visitor_finds_public_collections_and_a_published_restorati
     try:
         visitor.goto(f"{ui_server.url}/")
         assert "colourise" in visitor.locator(".landing-intro").inner_text()
-        visitor.get_by_role("link", name="Open collection Open archive").wait_for()
+        visitor.get_by_role("link", name="Open collection Open archive", exact=True).wait_for()
         assert visitor.get_by_role("link", name="Open collection Liberation 1945").count() == 0  # private
         card = visitor.locator(f'.published-card[data-photo="{photo["id"]}"]')
         card.get_by_role("img", name="Market day, restored in colour").wait_for()

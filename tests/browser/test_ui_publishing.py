@@ -35,9 +35,10 @@ def _call(page, url, method="GET", body=None, png=None):
     return status, data
 
 
-def _small_png() -> list[int]:
+def _small_png(shift: int = 0) -> list[int]:
+    """A small grey gradient; tests sharing the server pass their own `shift` (no duplicate upload)."""
     yy, xx = np.mgrid[0:120, 0:160]
-    gray = ((xx * 2 + yy) % 256).astype(np.uint8)
+    gray = ((xx * 2 + yy + shift) % 256).astype(np.uint8)
     buffer = io.BytesIO()
     Image.fromarray(gray, "L").save(buffer, format="PNG")
     return list(buffer.getvalue())
@@ -48,7 +49,11 @@ def test_approving_an_older_version_asks_for_confirmation_and_drafts_download_ma
     curator = sign_in("curator")
     curator.set_default_timeout(60000)  # generous: this test runs two renders on the test machine's CPU
     status, photo = _call(
-        curator, f"/api/collections/{collection}/photos/", "POST", {"title": "Publishing test"}, _small_png()
+        curator,
+        f"/api/collections/{collection}/photos/",
+        "POST",
+        {"title": "Publishing test"},
+        _small_png(shift=97),
     )
     assert status == 201, photo
     photo_id = photo["id"]

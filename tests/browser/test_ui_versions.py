@@ -90,7 +90,7 @@ def test_upload_hint_render_review_and_export_with_provenance(sign_in, ui_server
 
     # before/after slider against the original
     curator.get_by_label("Compare with (before/after slider)").select_option("original")
-    curator.get_by_label("Before/after slider position").fill("40")
+    curator.get_by_label("Before/after slider position", exact=True).fill("40")
     curator.wait_for_timeout(200)
     curator.screenshot(path=str(artifacts / "workspace-slider.png"))
     curator.get_by_label("Show the uncertainty overlay").check()

@@ -24,6 +24,7 @@ def test_a_curator_places_a_hint_for_this_object_and_attaches_evidence_in_the_hi
     before = curator.evaluate("Array.from(window.findcolor.room.hints.keys())")
 
     curator.get_by_label("Reach").select_option("object")
+    curator.locator("#quick-place").click()  # place at once in the current colour (no suggestions first)
     curator.locator('.tool[data-tool="point"]').click()
     x, y = canvas_point(curator, 0.62, 0.35)
     curator.mouse.click(x, y)
@@ -115,10 +116,7 @@ def test_a_reviewer_is_told_in_the_review_queue_that_a_hint_was_verified_after_t
     warning.wait_for()
     assert "verified after this version was rendered" in warning.inner_text()
     assert "no verified hint" in warning.inner_text()
-    runs_before = ui_server.sql("select count(*) from colorize_run where photo_id = ?", photo_id)[0][0]
+    runs_before = len(ui_server.values("colorize.Run", "pk", photo_id=photo_id))
     warning.get_by_role("button", name="Re-render with the current evidence").click()
     warning.locator("[role=status]", has_text="Re-render requested").wait_for()
-    assert (
-        ui_server.sql("select count(*) from colorize_run where photo_id = ?", photo_id)[0][0]
-        == runs_before + 1
-    )
+    assert len(ui_server.values("colorize.Run", "pk", photo_id=photo_id)) == runs_before + 1

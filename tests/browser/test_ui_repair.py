@@ -66,9 +66,7 @@ def test_a_curator_repairs_the_damage_then_colours_and_exports_the_repaired_phot
     photo = upload_photo(curator, ui_server, _scratched(), "scratched.png", "Scratched portrait")
     photo_id = photo["id"]
     deadline = time.monotonic() + 60
-    while ui_server.sql("select derivatives_status from archive_photo where id = ?", photo_id) != [
-        ("ready",)
-    ]:
+    while ui_server.values("archive.Photo", "derivatives_status", pk=photo_id) != [("ready",)]:
         assert time.monotonic() < deadline, "the derivatives were not made"
         curator.wait_for_timeout(200)
     open_workspace(curator, ui_server, photo_id)
@@ -83,7 +81,7 @@ def test_a_curator_repairs_the_damage_then_colours_and_exports_the_repaired_phot
     curator.wait_for_function(
         "document.getElementById('repair-summary').textContent.includes('revision')", timeout=60000
     )
-    assert ui_server.sql("select status from colorize_damagescan") == [("done",)]
+    assert ui_server.values("colorize.DamageScan", "status") == [("done",)]
     first = _revision(curator)
 
     # a second curator follows the mask live in the same room
@@ -119,7 +117,7 @@ def test_a_curator_repairs_the_damage_then_colours_and_exports_the_repaired_phot
     mask = _mask(curator)
     assert not mask[0:40, 0:60].any()
     assert mask[SPECK[1], SPECK[0]] and mask[SCRATCH_Y, 100]
-    strokes = ui_server.sql("select action from colorize_repairstroke order by id")
+    strokes = ui_server.values("colorize.RepairStroke", "action", order_by=["id"])
     assert strokes == [("remove",), ("add",), ("add",)]
 
     # preview, then apply
@@ -130,16 +128,13 @@ def test_a_curator_repairs_the_damage_then_colours_and_exports_the_repaired_phot
     curator.get_by_role("button", name="Apply the repair").click()
     curator.locator("#repair-bases li.active").wait_for()
     assert "applied by curator" in curator.locator("#repair-bases li.active").inner_text()
-    (base_id,) = ui_server.sql("select id from colorize_repairedbase where withdrawn_at is null")[0]
+    (base_id,) = ui_server.values("colorize.RepairedBase", "id", withdrawn_at__isnull=True)[0]
 
     # colour on the repaired base
     curator.get_by_role("button", name="Render full resolution").click()
     curator.wait_for_selector("#workspace[data-version]", timeout=120000)
     version = int(curator.evaluate("document.getElementById('workspace').dataset.version"))
-    assert ui_server.sql(
-        "select r.base_id from colorize_run r join colorize_version v on v.run_id = r.id where v.id = ?",
-        version,
-    ) == [(base_id,)]
+    assert ui_server.values("colorize.Version", "run__base_id", pk=version) == [(base_id,)]
     exported = curator.request.get(f"{ui_server.url}/api/versions/{version}/export/?format=png")
     assert exported.ok
     with Image.open(io.BytesIO(exported.body())) as image:

@@ -564,7 +564,7 @@ def _sha256(data: bytes) -> str:
 def do_apply(user, photo: Photo, data) -> RepairedBase:
     """Apply the previewed mask revision: a new repaired base, recorded; the previous active one is withdrawn.
     Of two people applying the same revision, one wins and the other gets 409 (the mask row is locked)."""
-    from colorize.services.export import file_sha256
+    from colorize.services.provenance import file_sha256
 
     check_can_repair(user, photo)
     revision = _revision(data)

@@ -15,6 +15,7 @@ from accounts.models import Role
 from archive.access import NotFound, as_pk, check_role, get_photo_for
 from colorize.models import DamageScan, RepairedBase, RepairMask
 from colorize.services import repair as services
+from colorize.services import repair_apply, repair_masks, repair_scan
 from config.parsers import JSONObjectParser
 from config.schema import ERROR
 
@@ -69,7 +70,7 @@ class PhotoScansView(APIView):
 
     def post(self, request, photo_id):
         photo = get_photo_for(request.user, photo_id, Role.VIEWER)
-        scan = services.do_find_damage(request.user, photo)
+        scan = repair_scan.do_find_damage(request.user, photo)
         scan.refresh_from_db()
         return Response(services.scan_json(scan), status=status.HTTP_202_ACCEPTED)
 
@@ -82,7 +83,7 @@ class ScanView(APIView):
 class ScanCancelView(APIView):
     def post(self, request, scan_id):
         scan = _get_scan(request.user, scan_id)
-        return Response(services.scan_json(services.do_cancel_scan(request.user, scan)))
+        return Response(services.scan_json(repair_scan.do_cancel_scan(request.user, scan)))
 
 
 class MaskView(_PngView):
@@ -100,7 +101,7 @@ class MaskView(_PngView):
 
     def post(self, request, photo_id):
         photo = get_photo_for(request.user, photo_id, Role.VIEWER)
-        repair_mask = services.do_upload_mask(request.user, photo, request.FILES.get("mask"))
+        repair_mask = repair_masks.do_upload_mask(request.user, photo, request.FILES.get("mask"))
         return Response(services.mask_json(repair_mask), status=status.HTTP_201_CREATED)
 
 
@@ -117,7 +118,7 @@ class StrokesView(APIView):
 
     def post(self, request, photo_id):
         photo = get_photo_for(request.user, photo_id, Role.VIEWER)
-        repair_mask, stroke = services.do_add_stroke(request.user, photo, request.data)
+        repair_mask, stroke = repair_masks.do_add_stroke(request.user, photo, request.data)
         return Response(
             {"mask": services.mask_json(repair_mask), "stroke": services.stroke_json(stroke)},
             status=status.HTTP_201_CREATED,
@@ -127,7 +128,7 @@ class StrokesView(APIView):
 class StrokeUndoView(APIView):
     def post(self, request, photo_id):
         photo = get_photo_for(request.user, photo_id, Role.VIEWER)
-        repair_mask, stroke = services.do_undo_stroke(request.user, photo)
+        repair_mask, stroke = repair_masks.do_undo_stroke(request.user, photo)
         return Response({"mask": services.mask_json(repair_mask), "stroke": services.stroke_json(stroke)})
 
 
@@ -136,7 +137,7 @@ class PreviewView(_PngView):
 
     def get(self, request, photo_id):
         photo = get_photo_for(request.user, photo_id, Role.VIEWER)
-        data = services.preview_png(request.user, photo, request.query_params)
+        data = repair_apply.preview_png(request.user, photo, request.query_params)
         return _png(data, f"photo-{photo.pk}-repair-preview.png")
 
 
@@ -147,7 +148,7 @@ class ApplyView(APIView):
 
     def post(self, request, photo_id):
         photo = get_photo_for(request.user, photo_id, Role.VIEWER)
-        base = services.do_apply(request.user, photo, request.data)
+        base = repair_apply.do_apply(request.user, photo, request.data)
         return Response(services.base_json(base), status=status.HTTP_201_CREATED)
 
 
@@ -156,7 +157,7 @@ class UndoRepairView(APIView):
 
     def post(self, request, photo_id):
         photo = get_photo_for(request.user, photo_id, Role.VIEWER)
-        return Response(services.base_json(services.do_undo_repair(request.user, photo)))
+        return Response(services.base_json(repair_apply.do_undo_repair(request.user, photo)))
 
 
 class BaseView(APIView):

@@ -31,6 +31,7 @@ from colorize.serializers import (
 )
 from colorize.services import export as export_services
 from colorize.services import profiles as profile_services
+from colorize.services import provenance as provenance_services
 from colorize.services import review as review_services
 from colorize.services.runs.request import do_cancel_run, do_create_batch, do_create_run
 from config.api import ServiceError, invalid
@@ -188,7 +189,7 @@ class VersionExportView(APIView):
         fmt = (request.query_params.get("format") or "jpeg").lower()
         mark = request.query_params.get("mark", "").lower() in ("1", "true", "yes", "on")
         if fmt == "json":
-            prov = export_services.provenance(version, fmt="json", mark=False)
+            prov = provenance_services.provenance(version, fmt="json", mark=False)
             response = HttpResponse(
                 json.dumps(prov, indent=2, ensure_ascii=False), content_type="application/json"
             )
@@ -203,7 +204,7 @@ class VersionExportView(APIView):
 class VersionSidecarView(APIView):
     def get(self, request, version_id):
         version = get_version_for(request.user, version_id)
-        return Response(export_services.provenance(version, fmt="json"))
+        return Response(provenance_services.provenance(version, fmt="json"))
 
 
 class ReferencesView(APIView):

@@ -36,8 +36,9 @@ from archive.models import Collection
 from colorize import iiif
 from colorize.access import published_version
 from colorize.models import InteropJob, InteropKind, InteropStatus, Version
-from colorize.services.export import dublin_core, export_image, provenance
+from colorize.services.export import export_image
 from colorize.services.interop import MINIMUM_ROLE, LinkBase, counts, heartbeat
+from colorize.services.provenance import dublin_core, provenance
 from config import jobs
 from config.api import ServiceError
 

@@ -25,7 +25,7 @@ from archive.access import get_collection_for, get_photo_for
 from archive.models import Collection, Photo
 from colorize import iiif_image
 from colorize.access import can_see_drafts
-from colorize.services.export import DIGITAL_SOURCE_TYPE, FC_NS
+from colorize.services.provenance import DIGITAL_SOURCE_TYPE, FC_NS
 from colorize.services.review import published_review
 from config.api import ServiceError
 from config.http_auth import token_or_session

@@ -11,7 +11,7 @@ from PIL import Image
 
 from archive.models import DerivativeStatus, Photo
 from colorize.models import DamageScan, RepairedBase, RepairMask, RepairStroke, RunStatus
-from colorize.services import model
+from colorize.services import model, repair_scan
 from colorize.services import repair as services
 from tests.test_repair_support import (
     REPAIRER_PATH,
@@ -97,7 +97,7 @@ def test_a_curator_cancels_a_queued_search_and_its_job_then_does_nothing(people,
     scan_id = _json(curator, f"/api/photos/{photo.pk}/repair/scans/").json()["id"]  # job not run yet
     response = _json(curator, f"/api/repair-scans/{scan_id}/cancel/")
     assert response.status_code == 200 and response.json()["status"] == "cancelled"
-    assert services.execute_scan(scan_id) == "cancelled"
+    assert repair_scan.execute_scan(scan_id) == "cancelled"
     assert not RepairMask.objects.filter(photo=photo).exists()
     again = _json(curator, f"/api/repair-scans/{scan_id}/cancel/")
     assert again.status_code == 409 and again.json()["error"]["code"] == "scan_finished"
@@ -447,4 +447,4 @@ def test_a_search_whose_worker_died_or_job_was_lost_no_longer_blocks_a_new_one(
     assert response.status_code == 202, response.content
     old = DamageScan.objects.get(pk=old_id)
     assert old.status == "failed" and old.error
-    assert services.execute_scan(old_id) == "failed"  # a late delivery of the lost job does nothing
+    assert repair_scan.execute_scan(old_id) == "failed"  # a late delivery of the lost job does nothing

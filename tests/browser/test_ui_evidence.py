@@ -7,6 +7,7 @@ import pytest
 from PIL import Image
 
 from tests.browser.conftest import canvas_point, open_workspace
+from tests.browser.helpers import upload_photo
 
 pytestmark = pytest.mark.browser
 
@@ -18,8 +19,11 @@ def _png() -> bytes:
 
 
 def test_a_curator_places_a_hint_for_this_object_and_attaches_evidence_in_the_hint_panel(sign_in, ui_server):
-    photo = ui_server.seed["photos"]["second"]
-    curator = open_workspace(sign_in("curator"), ui_server, photo)
+    curator = sign_in("curator")
+    # a photo of its own: the seeded ones are shared, and a hint left there would change what later tests see
+    scene = Image.linear_gradient("L").resize((320, 240)).point(lambda v: 37 + v // 2)
+    photo = upload_photo(curator, ui_server, scene, "evidence-panel.png", "Evidence in the panel")["id"]
+    curator = open_workspace(curator, ui_server, photo)
     reviewer = open_workspace(sign_in("reviewer"), ui_server, photo)
     before = curator.evaluate("Array.from(window.findcolor.room.hints.keys())")
 

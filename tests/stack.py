@@ -6,6 +6,7 @@ touching the shared one on 6379), a throwaway PostgreSQL database (127.0.0.1:543
 bench/batch_throughput.py.
 """
 
+import contextlib
 import json
 import os
 import shutil
@@ -45,6 +46,27 @@ def wait_port(port, timeout=30.0, proc=None):
             raise RuntimeError(f"process exited with {proc.returncode}")
         time.sleep(0.1)
     raise TimeoutError(f"port {port} did not open")
+
+
+@contextlib.contextmanager
+def running_stack(tmp: Path, prefix: str, **env):
+    """A Stack with its private Redis, a throw-away PostgreSQL database and the web server up, torn down after
+    (the module fixtures of the worker and real-daphne room tests); the test is skipped when PostgreSQL at
+    127.0.0.1:5432 or redis-server is not here."""
+    import pytest
+
+    if not (reachable("127.0.0.1", 5432) and shutil.which("redis-server")):
+        pytest.skip("needs PostgreSQL at 127.0.0.1:5432 and redis-server")
+    pytest.importorskip("psycopg2")
+    stack = Stack(tmp, prefix=prefix, **env)
+    stack.start_redis()
+    try:
+        stack.create_db()
+        stack.start_web()
+        yield stack
+    finally:
+        stack.stop()
+        stack.drop_db()
 
 
 class Stack:

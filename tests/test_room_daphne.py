@@ -10,7 +10,6 @@ import asyncio
 import base64
 import json
 import os
-import shutil
 import socket
 import struct
 import time
@@ -18,7 +17,7 @@ import uuid
 
 import pytest
 
-from tests.stack import Stack, reachable
+from tests.stack import running_stack
 
 pytestmark = [pytest.mark.slow, pytest.mark.services]
 
@@ -52,18 +51,8 @@ TRY_AGAIN = 4013  # docs/hint-protocol.md: the room's "try again later"
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory):
-    if not (reachable("127.0.0.1", 5432) and shutil.which("redis-server")):
-        pytest.skip("needs PostgreSQL at 127.0.0.1:5432 and redis-server")
-    pytest.importorskip("psycopg2")
-    s = Stack(tmp_path_factory.mktemp("room-stack"), prefix="fc_rooms", **SETTINGS)
-    s.start_redis()
-    try:
-        s.create_db()
-        s.start_web()
+    with running_stack(tmp_path_factory.mktemp("room-stack"), "fc_rooms", **SETTINGS) as s:
         yield s
-    finally:
-        s.stop()
-        s.drop_db()
 
 
 @pytest.fixture

@@ -6,14 +6,13 @@ room; workers are `celery -A config worker` subprocesses. Each test is bounded (
 """
 
 import json
-import shutil
 import time
 import uuid
 
 import pytest
 
 from tests.factories import gray_image_bytes
-from tests.stack import Stack, reachable
+from tests.stack import running_stack
 
 pytestmark = [pytest.mark.services, pytest.mark.slow]
 
@@ -53,18 +52,8 @@ print(json.dumps({"collection": collection.pk, "photos": photos, "token": token.
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory):
-    if not (reachable("127.0.0.1", 5432) and shutil.which("redis-server")):
-        pytest.skip("needs PostgreSQL at 127.0.0.1:5432 and redis-server")
-    pytest.importorskip("psycopg2")
-    s = Stack(tmp_path_factory.mktemp("worker-stack"), prefix="fc_worker", **SETTINGS)
-    s.start_redis()
-    try:
-        s.create_db()
-        s.start_web()
+    with running_stack(tmp_path_factory.mktemp("worker-stack"), "fc_worker", **SETTINGS) as s:
         yield s
-    finally:
-        s.stop()
-        s.drop_db()
 
 
 @pytest.fixture

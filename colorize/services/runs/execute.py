@@ -227,7 +227,6 @@ def execute_run(run_id: int, job_id: str = "") -> str:
                 gray,
                 hints=[h.to_ml() for h in hints],
                 reference=reference,
-                context=model.ml_context(context),
                 profile=profile,
                 max_side=run.options.get("max_side"),
                 progress=reporter.progress,

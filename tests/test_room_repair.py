@@ -16,7 +16,7 @@ from PIL import Image
 from colorize.models import DamageScan, RepairMask, RepairStroke, RunStatus
 from colorize.services import repair_scan
 from tests.test_repair_support import REPAIRER_PATH, scratched_photo
-from tests.test_room_consumer import close_all, drain, joined, next_frame, reply_to, send
+from tests.test_room_consumer import close_all, drain, joined, layer, next_frame, reply_to, send  # noqa: F401
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -53,6 +53,7 @@ def heard_repair(frames: list[dict]) -> list[dict]:
 # ------------------------------------------------------------------------------------------------ strokes
 
 
+@pytest.mark.usefixtures("layer")  # the in-memory layer, and Redis (core and pub/sub)
 async def test_a_curators_stroke_frame_reaches_a_second_member_and_is_logged(people, photo):
     curator, _ = await joined(people.curator, photo)
     viewer, _ = await joined(people.viewer, photo)
@@ -199,15 +200,15 @@ def tiled_repairer():
 
 
 def _listen(photo_id: int):
-    layer = get_channel_layer()
-    channel = async_to_sync(layer.new_channel)()
-    async_to_sync(layer.group_add)(f"photo.{photo_id}", channel)
+    channels = get_channel_layer()
+    channel = async_to_sync(channels.new_channel)()
+    async_to_sync(channels.group_add)(f"photo.{photo_id}", channel)
 
     async def received() -> list[dict]:
         found = []
         while True:
             try:  # what was sent is queued already: an empty queue stays empty
-                message = await asyncio.wait_for(layer.receive(channel), 0.1)
+                message = await asyncio.wait_for(channels.receive(channel), 0.1)
             except TimeoutError:
                 return found
             found.append(message["event"])

@@ -175,6 +175,10 @@ def test_a_curator_paints_the_mask_on_the_zoomed_main_view_and_it_lands_on_the_p
     curator.get_by_label("Brush radius in pixels").fill("1")
     curator.get_by_label("Paint on the photo (the main view)").check()
 
+    posted = []  # with the socket open, the stroke is a room frame, not a REST call
+    curator.on(
+        "request", lambda r: posted.append(r.url) if r.method == "POST" and "/strokes/" in r.url else None
+    )
     px, py = 123, 47  # the pixel painted
     curator.evaluate(f"window.findcolor.viewer.actualPixels({(px + 0.5) / W}, {(py + 0.5) / H})")
     curator.evaluate("window.findcolor.viewer.zoomAt(4)")
@@ -189,6 +193,7 @@ def test_a_curator_paints_the_mask_on_the_zoomed_main_view_and_it_lands_on_the_p
     (x, y) = points[0]
     assert abs(x - (px + 0.5)) <= 0.13 and abs(y - (py + 0.5)) <= 0.13, points  # a quarter pixel at 4:1
     other.wait_for_selector("#workspace[data-repair-mask='1']")  # the room's repair.mask event
+    assert posted == []
 
     def shown(page, ix, iy):
         """The main canvas's RGBA at the centre of image pixel (ix, iy)."""

@@ -3,8 +3,8 @@ colorize/services/repair.py; access by archive/access.py (curators repair, viewe
 
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
-from rest_framework import status
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view, inline_serializer
+from rest_framework import serializers, status
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.renderers import JSONRenderer
@@ -191,7 +191,7 @@ _DOCUMENTED = {
     PhotoScansView: {"post": {202: OBJECT, 409: ERROR}},
     ScanView: {"get": {200: OBJECT}},
     ScanCancelView: {"post": {200: OBJECT, 409: ERROR}},
-    StrokesView: {"get": {200: OBJECT}, "post": {201: OBJECT, 409: ERROR}},
+    StrokesView: {"get": {200: OBJECT}},
     StrokeUndoView: {"post": {200: OBJECT, 409: ERROR}},
     ApplyView: {"post": {201: OBJECT, 409: ERROR, 503: ERROR}},
     UndoRepairView: {"post": {200: OBJECT, 409: ERROR}},
@@ -214,3 +214,37 @@ extend_schema(
     responses={**PNG, 409: ERROR, 503: ERROR},
 )(PreviewView)
 extend_schema(tags=["repair"], responses=PNG)(BaseFileView)
+
+# One stroke: this body, or the room frame {"type": "repair.stroke", "request_id", "stroke": <this body>}
+# (colorize/services/repair_room.py, docs/hint-protocol.md): the same contract, validated by the same service.
+STROKE = inline_serializer(
+    "RepairStrokeRequest",
+    {
+        "action": serializers.ChoiceField(
+            choices=["add", "remove"], help_text="add = repair brush (marks damage), remove = eraser"
+        ),
+        "points": serializers.ListField(
+            child=serializers.ListField(
+                child=serializers.FloatField(min_value=0), min_length=2, max_length=2
+            ),
+            min_length=1,
+            max_length=repair_masks.MAX_STROKE_POINTS,
+            help_text="[[x, y], ...] in working-image pixels: 0 <= x < width, 0 <= y < height",
+        ),
+        "radius": serializers.IntegerField(
+            min_value=1,
+            max_value=repair_masks.MAX_STROKE_RADIUS,
+            default=3,
+            help_text="in working-image pixels",
+        ),
+    },
+)
+extend_schema_view(
+    post=extend_schema(
+        tags=["repair"],
+        request=STROKE,
+        responses={201: OBJECT, 409: ERROR},
+        description="Paint or erase one stroke of the draft mask (a new revision, logged, broadcast to the room as "
+        "`repair.mask`). Over the photo's room socket the same body is the `stroke` of a `repair.stroke` frame.",
+    )
+)(StrokesView)

@@ -35,6 +35,7 @@ from colorize.room_protocol import (
     CLOSE_FORBIDDEN,
     CLOSE_NOT_FOUND,
     CLOSE_TRY_AGAIN,
+    REPAIR_WRITE_TYPES,
     FrameError,
     TokenBucket,
     check_frame,
@@ -46,7 +47,7 @@ from colorize.room_protocol import (
     room_language,
     suggestion_count,
 )
-from colorize.services import events, preview, rooms
+from colorize.services import events, preview, repair_room, rooms
 from colorize.services import hints as hint_services
 from config.api import NotFound, ServiceError
 
@@ -384,6 +385,9 @@ class PhotoRoomConsumer(AsyncWebsocketConsumer):
             await self._suggest(frame, request_id)
         elif kind == "preview":
             await db(rooms.ask_preview)(self.photo_id)
+        elif kind in REPAIR_WRITE_TYPES:
+            # The mask's own row lock serializes its writes; hint writes need not wait behind a mask render.
+            await self.send_json(await db(repair_room.write)(self.photo_id, self.user, frame))
         else:
             async with photo_write_lock(self.photo_id):
                 ack = await db(rooms.write)(self.photo_id, self.user, frame)

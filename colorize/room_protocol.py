@@ -21,7 +21,10 @@ CLOSE_FLOOD = 4429
 # from its last revision. RFC 6455's 1013 would say it, but autobahn (daphne) refuses to send any code but 1000
 # and 3000-4999, so the room uses the application code 4000 + 13 (docs/hint-protocol.md).
 CLOSE_TRY_AGAIN = 4013
-WRITE_TYPES = {"hint.add", "hint.update", "hint.delete", "hint.verify", "hint.undo"}
+HINT_WRITE_TYPES = {"hint.add", "hint.update", "hint.delete", "hint.verify", "hint.undo"}
+# The draft repair mask's strokes (colorize/services/repair_room.py): writes like the hints', same envelope.
+REPAIR_WRITE_TYPES = {"repair.stroke", "repair.stroke_undo"}
+WRITE_TYPES = HINT_WRITE_TYPES | REPAIR_WRITE_TYPES
 FRAME_TYPES = WRITE_TYPES | {"cursor", "suggest", "ping", "preview"}
 
 # Every frame spends from one budget per connection, whatever it is (invalid JSON and binary included); a cursor

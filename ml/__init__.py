@@ -1,8 +1,8 @@
 """Find Color model package: user-guided, context-adaptive colorization (pure PyTorch + NumPy, no Django).
 
-from ml import Colorizer, Hint, Context
+from ml import Colorizer, Hint, Adaptation
 c = Colorizer.load()
-res = c.colorize(gray_uint8, hints=[Hint(0.5, 0.4, "#aa3322")], context=Context(era="korean-war"))
+res = c.colorize(gray_uint8, hints=[Hint(0.5, 0.4, "#aa3322")], adaptation=Adaptation.load("collection.json"))
 
 The names below are loaded on first use (PEP 562), so `import ml.colorspace` (the NumPy colour math the
 platform uses) does not load torch.
@@ -19,7 +19,9 @@ _HOMES = {
     "InferenceSettings": "inference",
     "load_checkpoint": "checkpoint",
     "sha256_file": "checkpoint",
-    "Context": "context",
+    "Adaptation": "adapt",
+    "AdaptationError": "adapt",
+    "build_adaptation": "adapt",
     "Hint": "hints",
     "Fence": "hints",
     "REACHES": "hints",

@@ -69,8 +69,7 @@ def main(argv=None) -> int:
     p.add_argument("output")
     p.add_argument("--hint", action="append", default=[], help="X,Y,#RRGGBB (pixels)")
     p.add_argument("--reference", default=None)
-    p.add_argument("--era", default=None)
-    p.add_argument("--situation", default=None)
+    p.add_argument("--adaptation", default=None, help="a collection's adaptation file (python -m ml.adapt)")
     p.add_argument("--uncertainty", default=None, help="write the uncertainty map as an 8-bit PNG")
     p.add_argument("--checkpoint", default=None)
     p.add_argument("--max-side", type=int, default=None)
@@ -84,16 +83,26 @@ def main(argv=None) -> int:
             ref = read_image(a.reference)
             if ref.ndim != 3:
                 raise InputError(f"reference {a.reference} must be a colour image")
+        from .adapt import Adaptation
         from .checkpoint import CheckpointError
         from .colorizer import Colorizer
-        from .context import Context
 
         try:
             c = Colorizer.load(a.checkpoint)
         except CheckpointError as e:
             raise InputError(str(e)) from e
-        ctx = Context(era=a.era, situation=a.situation) if (a.era or a.situation) else None
-        res = c.colorize(img, hints=hints, reference=ref, context=ctx, max_side=a.max_side)
+        adaptation = None
+        if a.adaptation:
+            try:
+                adaptation = Adaptation.load(a.adaptation)
+            except ValueError as e:  # AdaptationError: unreadable, malformed or tampered
+                raise InputError(str(e)) from e
+            if not adaptation.applies_to(c):
+                why = (
+                    "its gate did not pass" if not adaptation.usable else "it was checked with another model"
+                )
+                print(f"note: adaptation {a.adaptation} is not used: {why}", file=sys.stderr)
+        res = c.colorize(img, hints=hints, reference=ref, adaptation=adaptation, max_side=a.max_side)
         try:
             Image.fromarray(res.rgb).save(a.output)
             if a.uncertainty:

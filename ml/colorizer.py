@@ -7,7 +7,7 @@ Pipeline of `colorize` for an (H,W) photo:
   1. lightness L (H,W) in [0,100] from 8/16-bit or float gray, or from the L of an RGB input;
   2. global pass: the whole photo at <= 256 px long side through the network (`ml/net.py`: frozen EfficientNet-Lite0
      encoder, prior decoder, hint tokens attended by every pixel) -> chroma, bin distribution (uncertainty,
-     suggestions) and the global vector g; global hint from the reference photo, else the profile, else withheld;
+     suggestions) and the global vector g; global hint from the reference photo, else the profile, else a usable adaptation (ml.adapt), else withheld;
   3. working pass (only when work_side > 256 and the photo is larger): overlapping tiles that all receive g and
      the hints inside them; the difficulty classifier (DCM), reading the global pass's features of the tile's
      region, lets an easy hint-free tile keep the global pass's chroma; tiles are blended with linear ramps;
@@ -33,7 +33,6 @@ from . import reach
 from .checkpoint import MODEL_NAME, CheckpointError, load_checkpoint, untrained_checkpoint
 from .color import torch_lab_to_rgb
 from .colorspace import gray_to_l, lab_to_rgb, rgb_to_hex, rgb_to_l
-from .context import ERAS, SITUATIONS, Context
 from .encoder import EncoderMismatch, load_encoder
 from .enforce import exact_fix, guided_upsample, resize
 from .hints import Fence, Hint
@@ -41,6 +40,10 @@ from .inference import InferenceSettings
 from .net import FindColorNet2, NetArgs
 from .profiles import Profile, image_global_hint
 from .tiles import ramp, scaled, tile_starts
+
+# The network's era/situation embeddings were never trained with labels (issue 24): they are always fed
+# "unknown" (0). Era and situation adapt the colours only through an adaptation (ml.adapt) built from references.
+UNKNOWN_CONTEXT = (0, 0)
 
 
 class Cancelled(Exception):
@@ -58,6 +61,7 @@ class ColorizeResult:
     model_version: str
     hint_errors: list[float] = field(default_factory=list)
     timings: dict = field(default_factory=dict)
+    adaptation: str | None = None  # checksum of the ml.adapt.Adaptation used as the global hint, or None
 
 
 def parse_gray(gray) -> np.ndarray:
@@ -166,11 +170,6 @@ class Colorizer:
         self.model_version = str(ckpt["model_version"])
         self.checksum = checksum
         self.config = ckpt["config"]
-        self.eras = tuple(ckpt.get("eras", ERAS))
-        self.situations = tuple(ckpt.get("situations", SITUATIONS))
-        self.profiles: dict[str, Profile] = {
-            k: Profile.from_dict(v) for k, v in (ckpt.get("profiles") or {}).items()
-        }
         if settings is None:
             settings = InferenceSettings.of_checkpoint(ckpt, **overrides)
         elif overrides:
@@ -190,7 +189,8 @@ class Colorizer:
         return cls(untrained_checkpoint(seed), "0" * 64, **kwargs)
 
     # ------------------------------------------------------------------------------------------ network
-    def _ghint(self, reference, profile, context: Context | None) -> np.ndarray:
+    def _ghint(self, reference, profile, adaptation=None) -> np.ndarray:
+        """The global hint (Q+2,): a reference photo, else a profile, else a usable adaptation, else withheld."""
         Q = self.args.n_bins
         if reference is not None:
             ref = np.asarray(reference)
@@ -206,21 +206,23 @@ class Colorizer:
                     .astype(np.uint8)
                 )
             return image_global_hint(ref[..., :3])
-        if profile is None and context is not None:
-            profile = self.find_profile(context)
+        if profile is None and self._adapts(adaptation):
+            profile = adaptation.profile
         if profile is not None:
             if not isinstance(profile, Profile):
                 raise ValueError("profile must be an ml.Profile")
             return profile.vector()
         return np.zeros(Q + 2, dtype=np.float32)
 
-    def find_profile(self, context: Context) -> Profile | None:
-        """The stored profile for a context: exact era/situation, then era only, then situation only."""
-        e, s = context.key().split("/")
-        for key in (f"{e}/{s}", f"{e}/unknown", f"unknown/{s}"):
-            if key in self.profiles and key != "unknown/unknown":
-                return self.profiles[key]
-        return None
+    def _adapts(self, adaptation) -> bool:
+        """Whether `adaptation` (an ml.adapt.Adaptation or None) is used: its gate passed on this very model."""
+        if adaptation is None:
+            return False
+        from .adapt import Adaptation
+
+        if not isinstance(adaptation, Adaptation):
+            raise ValueError("adaptation must be an ml.adapt.Adaptation")
+        return adaptation.applies_to(self)
 
     @torch.no_grad()
     def _forward(self, L, tokens, ghint, ctx_ids, g=None, mix=0.0, want_taps=False):
@@ -351,8 +353,8 @@ class Colorizer:
         gray,
         hints=(),
         reference=None,
-        context: Context | None = None,
         profile: Profile | None = None,
+        adaptation=None,
         max_side: int | None = None,
         use_dcm: bool = True,
         progress=None,
@@ -385,8 +387,6 @@ class Colorizer:
         for h in hints:
             if not isinstance(h, (Hint, Fence)):
                 raise ValueError(f"hints must be ml.Hint or ml.Fence objects, got {type(h).__name__}")
-        if context is not None and not isinstance(context, Context):
-            raise ValueError("context must be an ml.Context")
         if max_side is not None:
             if int(max_side) < 1:
                 raise ValueError("max_side must be >= 1")
@@ -394,8 +394,13 @@ class Colorizer:
             if (hh, ww) != L.shape:
                 L = resize(L, hh, ww, "area")
         H, W = L.shape
-        ctx_ids = (context or Context()).ids(self.eras, self.situations)
-        ghint = self._ghint(reference, profile, context)
+        ctx_ids = UNKNOWN_CONTEXT
+        ghint = self._ghint(reference, profile, adaptation)
+        used = (
+            adaptation.checksum
+            if reference is None and profile is None and self._adapts(adaptation)
+            else None
+        )
         mix = self.settings.anneal_mix_hinted if hints else self.settings.anneal_mix
         t = lap("prepare", t)
 
@@ -451,6 +456,7 @@ class Colorizer:
             model_version=self.model_version,
             hint_errors=hint_errors,
             timings=timings,
+            adaptation=used,
         )
 
     def _uncertainty(self, logits, hints, H, W) -> np.ndarray:
@@ -482,7 +488,7 @@ class Colorizer:
             out[r0:r1] = (rgb * 255).round_().to(torch.uint8).permute(1, 2, 0).numpy()
         return out
 
-    def suggest(self, gray, point, hints=(), k: int = 8, reference=None, context=None, profile=None):
+    def suggest(self, gray, point, hints=(), k: int = 8, reference=None, profile=None, adaptation=None):
         """The k most likely colours at a point. point: (x, y) normalized to [0,1].
 
         Returns a list of (hex '#rrggbb', probability) pairs, most likely first; colours are the in-gamut ab bins at
@@ -495,9 +501,8 @@ class Colorizer:
         H, W = L.shape
         gh, gw = scaled(H, W, self.GLOBAL_SIDE)
         Lg = resize(L, gh, gw, "area")
-        ctx_ids = (context or Context()).ids(self.eras, self.situations)
         og = self._forward(
-            Lg, hint_tokens(list(hints), gh, gw), self._ghint(reference, profile, context), ctx_ids
+            Lg, hint_tokens(list(hints), gh, gw), self._ghint(reference, profile, adaptation), UNKNOWN_CONTEXT
         )
         lg = og["logits"]
         r = min(int(y * lg.shape[1]), lg.shape[1] - 1)

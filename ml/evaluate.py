@@ -248,7 +248,9 @@ def main(argv=None):
     p.add_argument("--checkpoint", default=None)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument(
-        "--profiles", default=None, help="profiles JSON (ml.build_profiles) for the profile experiment"
+        "--profiles",
+        default=None,
+        help="profiles JSON {key: ml.Profile.to_dict()} for the profile experiment",
     )
     p.add_argument("--profiles-only", action="store_true", help="run only the profile experiment")
     a = p.parse_args(argv)

@@ -1,6 +1,6 @@
 """Export a training checkpoint as the shipped model: strip the optimizer, write .sha256 and a config JSON.
 
-python -m ml.export runs/NAME/ckpt.pt [--out ml/weights/findcolor.pt] [--version V] [--profiles P.json]
+python -m ml.export runs/NAME/ckpt.pt [--out ml/weights/findcolor.pt] [--version V]
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ def export(
     src: str,
     dst: str | Path = DEFAULT_CHECKPOINT,
     version: str | None = None,
-    profiles: dict | None = None,
     inference: dict | None = None,
 ) -> str:
     """Write the shipped checkpoint + sidecars. Returns the sha256 hex of the written file."""
@@ -27,8 +26,7 @@ def export(
     ck["model"] = {k: v.float().contiguous() for k, v in ck["model"].items()}
     if version:
         ck["model_version"] = version
-    if profiles is not None:
-        ck["profiles"] = profiles
+    ck.pop("profiles", None)  # context profiles are no longer stored in the model: adaptations (ml.adapt) are
     if inference is not None:
         ck["inference"] = inference
     dst = Path(dst)
@@ -56,7 +54,6 @@ def export(
     }
     meta["encoder_tuned_from"] = (ck.get("encoder_tuned") or {}).get("from")
     meta["sha256"] = digest
-    meta["profiles"] = sorted((ck.get("profiles") or {}).keys())
     dst.with_suffix(".json").write_text(json.dumps(meta, indent=2, default=str) + "\n")
     return digest
 
@@ -66,12 +63,10 @@ def main(argv=None):
     p.add_argument("src")
     p.add_argument("--out", default=str(DEFAULT_CHECKPOINT))
     p.add_argument("--version", default=None)
-    p.add_argument("--profiles", default=None, help="JSON {context key: Profile.to_dict()}")
     p.add_argument("--inference", default=None, help='JSON, e.g. {"anneal_mix": 0.3, "enforce_decay": 0.3}')
     a = p.parse_args(argv)
-    profiles = json.loads(Path(a.profiles).read_text()) if a.profiles else None
     inference = json.loads(a.inference) if a.inference else None
-    print(export(a.src, a.out, a.version, profiles, inference))
+    print(export(a.src, a.out, a.version, inference))
 
 
 if __name__ == "__main__":

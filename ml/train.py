@@ -38,6 +38,7 @@ from .context import ERAS, SITUATIONS
 from .data import list_images
 from .degrade import degrade
 from .encoder import load_encoder
+from .groups import training_groups
 from .net import FindColorNet2, NetArgs, count_params
 from .photocache import build_cache, load_cache
 
@@ -67,6 +68,9 @@ class TrainConfig:
     p_degrade: float = 0.5
     p_global_withheld: float = 0.5
     p_global_reference: float = 0.4
+    p_global_profile: float = (
+        0.0  # > 0: that share of given global hints is a profile of other photos of its group
+    )
     w_ce: float = 0.5
     w_prior: float = 0.1
     w_final: float = 0.3
@@ -188,7 +192,7 @@ def global_hint(ab: torch.Tensor, given: torch.Tensor) -> torch.Tensor:
     return g * given[:, None].to(g.dtype)
 
 
-def make_batch(imgs, idx, S, cfg: TrainConfig, gen: torch.Generator):
+def make_batch(imgs, idx, S, cfg: TrainConfig, gen: torch.Generator, groups=None):
     """Network inputs and targets for a batch of photo indices."""
     dev = imgs.device
     rgb = sample_crops(imgs, idx, S, gen)
@@ -203,6 +207,11 @@ def make_batch(imgs, idx, S, cfg: TrainConfig, gen: torch.Generator):
     gh_self = global_hint(ab, given)
     gh_ref = global_hint(ref_ab, given)
     gh = torch.where(use_ref[:, None], gh_ref, gh_self)
+    if (
+        groups is not None and cfg.p_global_profile > 0
+    ):  # ml.groups: a collection's profile, never the photo's own
+        use_prof = (torch.rand(n, generator=gen) < cfg.p_global_profile).to(dev)
+        gh = torch.where(use_prof[:, None], groups.profile_hints(idx.cpu(), gen).to(dev) * given[:, None], gh)
     zeros = torch.zeros(n, dtype=torch.long, device=dev)
     return {
         "L": Lin,
@@ -350,10 +359,12 @@ def train(cfg: TrainConfig, resume: bool = False) -> dict:
     vidx, tidx = perm[:nval], perm[nval:]
     if len(tidx) == 0:
         tidx = perm
+    encoder, ident = load_encoder()
+    groups = None
+    if cfg.p_global_profile > 0:
+        tidx, groups = training_groups(imgs, names, tidx, encoder, log=say)
     vimgs, timgs = imgs[vidx].to(dev), imgs[tidx].to(dev)
     del imgs
-
-    encoder, ident = load_encoder()
     init = torch.load(cfg.init, map_location="cpu", weights_only=True) if cfg.init else None
     if init is not None:
         encoder.load_tuned(init.get("encoder_tuned") or {})
@@ -429,7 +440,7 @@ def train(cfg: TrainConfig, resume: bool = False) -> dict:
         for g in opt.param_groups:
             g["lr"] = lr_at(frac, cfg) * g["scale"]
         idx = torch.randint(0, len(timgs), (bs,), generator=gen).to(dev)
-        batch = make_batch(timgs, idx, S, cfg, gen)
+        batch = make_batch(timgs, idx, S, cfg, gen, groups)
         loss, stats = compute_loss(model, batch, cfg, ce_weights)
         opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -564,6 +575,7 @@ def main(argv=None):
         "--tune-from", type=int, default=16, help="also train encoder blocks from this index (16: none)"
     )
     p.add_argument("--enc-lr", type=float, default=0.1, help="the tuned encoder's lr as a fraction of --lr")
+    p.add_argument("--p-profile", type=float, default=0.0, help="share of global hints from group profiles")
     a = p.parse_args(argv)
     if a.device == "cuda" and not torch.cuda.is_available():
         raise SystemExit("error: --device cuda but CUDA is not available")
@@ -571,7 +583,7 @@ def main(argv=None):
         data=a.data, out=a.out, cache=a.cache, device=a.device, minutes=a.minutes, batch_size=a.batch_size,
         small_batch=a.small_batch, crop=a.crop, small_frac=a.small_frac, lr=a.lr, threads=a.threads,
         max_steps=a.max_steps, bf16=a.bf16 or a.device == "cuda", val_images=a.val_images,
-        init=a.init, tune_from=a.tune_from, enc_lr=a.enc_lr,
+        init=a.init, tune_from=a.tune_from, enc_lr=a.enc_lr, p_global_profile=a.p_profile,
         save_every_s=a.save_every if a.save_every is not None else (60.0 if a.device == "cuda" else 180.0),
     )  # fmt: skip
     if a.dcm:

@@ -215,7 +215,7 @@ def test_approved_restorations_count_only_through_their_verified_hints_weighted_
         adaptation_services.collection_scope_of(people.collection)
     ).colours
     assert [c for c, _w in colours] == ["#336699"]
-    assert colours[0][1] == pytest.approx(np.pi * (0.02**2 + 0.01**2))
+    assert colours[0][1] == pytest.approx(np.pi * (0.02**2 + 0.01**2) / 0.75)  # shares of a 64x48 photo
 
 
 def test_an_approval_rebuilds_the_collections_adaptation_with_its_verified_colours(

@@ -75,10 +75,11 @@ class Inputs:
 
 
 def hint_area(hint: dict, width: int, height: int) -> float:
-    """A verified hint's area as a fraction of the photo's long side squared: a point's disc, a stroke's
-    length times its width (plus its round ends)."""
+    """The share of the photo a verified hint covers (what ml.build_adaptation weighs a verified colour by: a
+    hint over a tenth of the photo weighs 0.1 of a reference photo): a point's disc, a stroke's length times its
+    width plus its round ends (radius and width are fractions of the long side)."""
     long_side = max(width, height, 1)
-    sx, sy = width / long_side, height / long_side
+    sx, sy = max(width, 1) / long_side, max(height, 1) / long_side
     if hint.get("shape") == "stroke" and hint.get("points"):
         points = hint["points"]
         length = sum(
@@ -86,13 +87,16 @@ def hint_area(hint: dict, width: int, height: int) -> float:
             for (x0, y0), (x1, y1) in zip(points, points[1:], strict=False)
         )
         w = float(hint.get("width") or 0.01)
-        return length * w + math.pi * (w / 2) ** 2
-    r = float(hint.get("radius") or 0.01)
-    return math.pi * r * r
+        area = length * w + math.pi * (w / 2) ** 2
+    else:
+        r = float(hint.get("radius") or 0.01)
+        area = math.pi * r * r
+    return min(1.0, area / (sx * sy))
 
 
 def verified_colours(versions) -> list[tuple[str, float]]:
-    """The approved restorations' verified colours, each weighted by its hints' area (summed per colour)."""
+    """The approved restorations' verified colours, each weighted by its hints' share of their photo (summed per
+    colour)."""
     weights: dict[str, float] = {}
     for version in versions:
         for hint in version.hints:

@@ -161,12 +161,6 @@ def context_of(photo, era=None, situation=None) -> dict:
     return {"era": era.slug if era else None, "situation": situation.slug if situation else None}
 
 
-def ml_context(context: dict):
-    import ml
-
-    return ml.Context(era=context.get("era"), situation=context.get("situation"))
-
-
 # ------------------------------------------------------------------------------------------- warm start
 
 

@@ -99,7 +99,6 @@ def compute_preview(photo_id: int, revision: int, cancel=lambda: False) -> dict 
         result = colorizer.colorize(
             gray,
             hints=[hint.to_ml() for hint in hints],
-            context=model.ml_context(model.context_of(photo)),
             max_side=PREVIEW_SIDE,
             cancel=cancel,
         )

@@ -185,8 +185,9 @@ def new_base(repair_mask: RepairMask, mask: np.ndarray, source: str, user, scan=
 # Mask edits
 
 
-def do_add_stroke(user, photo: Photo, data) -> tuple[RepairMask, RepairStroke]:
-    """Paint (add) or erase (remove) one stroke on the photo's draft mask: a new revision, logged."""
+def do_add_stroke(user, photo: Photo, data, request_id=None) -> tuple[RepairMask, RepairStroke]:
+    """Paint (add) or erase (remove) one stroke on the photo's draft mask: a new revision, logged. From REST or a
+    room frame (colorize/services/repair_room.py, whose request_id the event carries)."""
     check_can_repair(user, photo)
     cleaned = check_stroke(data, photo.width, photo.height)
     with transaction.atomic():
@@ -199,21 +200,22 @@ def do_add_stroke(user, photo: Photo, data) -> tuple[RepairMask, RepairStroke]:
             **cleaned,
         )
         _store(repair_mask, render(repair_mask), user)
-        mask_event(repair_mask, stroke)
+        mask_event(repair_mask, stroke, request_id=request_id)
     return repair_mask, stroke
 
 
 def mask_event(
-    repair_mask: RepairMask, stroke: RepairStroke | None = None, kind: str = "repair.mask"
+    repair_mask: RepairMask, stroke: RepairStroke | None = None, kind: str = "repair.mask", request_id=None
 ) -> None:
-    """Tell the photo's room, after the commit: everyone's panel shows the new mask revision (room events)."""
-    event = {"type": kind, "mask": mask_json(repair_mask)}
+    """Tell the photo's room, after the commit: everyone's panel shows the new mask revision (room events). A
+    change made by a room frame carries its request_id (None from REST and jobs)."""
+    event = {"type": kind, "mask": mask_json(repair_mask), "request_id": request_id}
     if stroke is not None:
         event["stroke"] = stroke_json(stroke)
     events.broadcast(repair_mask.photo_id, event)
 
 
-def do_undo_stroke(user, photo: Photo) -> tuple[RepairMask, RepairStroke]:
+def do_undo_stroke(user, photo: Photo, request_id=None) -> tuple[RepairMask, RepairStroke]:
     """Undo the latest live stroke of the current mask (whoever made it: the log says who undid it)."""
     check_can_repair(user, photo)
     with transaction.atomic():
@@ -228,7 +230,7 @@ def do_undo_stroke(user, photo: Photo) -> tuple[RepairMask, RepairStroke]:
         stroke.undone_at, stroke.undone_by = timezone.now(), user
         stroke.save(update_fields=["undone_at", "undone_by"])
         _store(repair_mask, render(repair_mask), user)
-        mask_event(repair_mask, stroke, "repair.stroke_undone")
+        mask_event(repair_mask, stroke, "repair.stroke_undone", request_id=request_id)
     return repair_mask, stroke
 
 

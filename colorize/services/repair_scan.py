@@ -2,6 +2,7 @@
 progress and cancel; the found mask becomes the photo's draft mask (colorize/services/repair_masks.py)."""
 
 import logging
+import math
 import time
 import uuid
 from datetime import timedelta
@@ -49,7 +50,7 @@ def do_find_damage(user, photo: Photo) -> DamageScan:
         if DamageScan.objects.active().filter(photo=photo).exists():
             raise conflict("scan_running", _("damage is already being searched for on this photo"))
         scan = DamageScan.objects.create(photo=photo, requested_by=user)
-        events.broadcast(photo.pk, {"type": "repair.scan", "scan": scan_json(scan)})
+        events.broadcast(photo.pk, scan_event(scan))
     jobs.enqueue(SCAN_JOB, scan.pk)
     return scan
 
@@ -64,33 +65,53 @@ def do_cancel_scan(user, scan: DamageScan) -> DamageScan:
         raise conflict(
             "scan_finished", _("the search is already %(status)s") % {"status": RunStatus(scan.status).label}
         )
-    events.send_safely(scan.photo_id, {"type": "repair.scan", "scan": scan_json(scan)})
+    events.send_safely(scan.photo_id, scan_event(scan))
     return scan
 
 
-class _ScanReporter:
-    """The detector's progress and cancel callbacks (throttled DB reads and writes)."""
+PROGRESS_SECONDS = 0.5  # a progress event at most this often...
+PROGRESS_STEP = 5  # ...unless the progress moved on by this many percent since the last one
 
-    def __init__(self, scan_id: int, token: str):
-        self.scan_id, self.token = scan_id, token
-        self.last_write = self.last_check = 0.0
+
+def scan_event(scan: DamageScan) -> dict:
+    """The room event of a scan's state (queued, running with its progress, done, failed, cancelled)."""
+    return {"type": "repair.scan", "scan": scan_json(scan)}
+
+
+class _ScanReporter:
+    """The detector's progress and cancel callbacks (throttled DB reads and writes). Progress is written to the
+    scan (which refreshes its heartbeat) and pushed to the photo's room as a `repair.scan` event, at most every
+    PROGRESS_SECONDS or every PROGRESS_STEP percent; the workspace follows the events and polls only while its
+    socket is down."""
+
+    clock = staticmethod(time.monotonic)  # tests drive the throttle with their own clock
+
+    def __init__(self, scan: DamageScan, token: str):
+        self.scan, self.scan_id, self.token = scan, scan.pk, token
+        self.last_write = self.last_check = -math.inf
         self.last_percent = -1
         self.cancelled = False
 
     def progress(self, fraction: float) -> None:
         percent = min(99, int(max(0.0, min(1.0, float(fraction))) * 100))
-        now = time.monotonic()
-        if percent <= self.last_percent or (now - self.last_write < 0.5 and percent < 99):
+        now = self.clock()
+        if percent <= self.last_percent:
+            return
+        soon = now - self.last_write < PROGRESS_SECONDS
+        if soon and percent < self.last_percent + PROGRESS_STEP and percent < 99:
             return
         self.last_write, self.last_percent = now, percent
-        DamageScan.objects.filter(pk=self.scan_id, claim=self.token).update(
-            progress=percent, heartbeat_at=timezone.now()
-        )
+        written = DamageScan.objects.filter(
+            pk=self.scan_id, claim=self.token, status=RunStatus.RUNNING
+        ).update(progress=percent, heartbeat_at=timezone.now())
+        if written:  # not for a scan cancelled meanwhile: its event said so already
+            self.scan.progress = percent
+            events.send_safely(self.scan.photo_id, scan_event(self.scan))
 
     def cancel(self) -> bool:
         if self.cancelled:
             return True
-        now = time.monotonic()
+        now = self.clock()
         if now - self.last_check < 0.25:
             return False
         self.last_check = now
@@ -110,7 +131,8 @@ def execute_scan(scan_id: int) -> str:
     if not claimed:
         return DamageScan.objects.filter(pk=scan_id).values_list("status", flat=True).first() or "gone"
     scan = DamageScan.objects.select_related("photo", "requested_by").get(pk=scan_id)
-    reporter = _ScanReporter(scan_id, token)
+    events.send_safely(scan.photo_id, scan_event(scan))  # running, at 0 %
+    reporter = _ScanReporter(scan, token)
     try:
         import ml
 
@@ -139,12 +161,14 @@ def execute_scan(scan_id: int) -> str:
             scan.mask.save(f"scan-{scan.pk}.png", ContentFile(mask_png(mask)), save=True)
             repair_mask = locked_mask(scan.photo)
             new_base(repair_mask, mask, "detector", scan.requested_by, scan=scan)
-            events.broadcast(scan.photo_id, {"type": "repair.scan", "scan": scan_json(scan)})
+            events.broadcast(scan.photo_id, scan_event(scan))
             mask_event(repair_mask)
         return RunStatus.DONE
     except Exception as exc:  # noqa: BLE001 - every failure is recorded on the scan
         log.exception("damage scan %s failed", scan_id)
-        DamageScan.objects.filter(pk=scan_id, claim=token, status=RunStatus.RUNNING).update(
+        failed = DamageScan.objects.filter(pk=scan_id, claim=token, status=RunStatus.RUNNING).update(
             status=RunStatus.FAILED, finished_at=timezone.now(), error=f"{type(exc).__name__}: {exc}"[:5000]
         )
+        if failed:  # the room hears it (its panels no longer poll)
+            events.send_safely(scan.photo_id, scan_event(DamageScan.objects.get(pk=scan_id)))
         return RunStatus.FAILED

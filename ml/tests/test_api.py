@@ -3,7 +3,7 @@ import json
 import numpy as np
 import pytest
 
-from ml import Cancelled, Context, Hint, Profile, build_profile
+from ml import Cancelled, Hint, Profile, build_profile
 
 from .conftest import two_region_gray
 
@@ -79,7 +79,7 @@ def test_it_builds_profiles_that_survive_json_and_drive_the_global_hint(colorize
     assert np.allclose(p.hist, q.hist, atol=1e-5) and abs(p.saturation - q.saturation) < 1e-9
     g = two_region_gray()
     none = colorizer.colorize(g).ab
-    a = colorizer.colorize(g, profile=p, context=Context(era="korean-war", situation="made-up")).ab
+    a = colorizer.colorize(g, profile=p).ab
     b = colorizer.colorize(g, reference=red).ab
     blue = colorizer.colorize(g, reference=red[..., ::-1].copy()).ab
     # the global hint reaches the output: a profile or a reference changes the colours, different ones differently
@@ -90,6 +90,7 @@ def test_it_builds_profiles_that_survive_json_and_drive_the_global_hint(colorize
         build_profile([])
 
 
-def test_it_maps_unknown_context_names_to_unknown():
-    assert Context(era="Korean War").ids()[0] > 0
-    assert Context(era="the-future", situation=None).ids() == (0, 0)
+def test_era_and_situation_are_no_longer_a_colorize_argument(colorizer):
+    # their embeddings were never trained: era and situation adapt only through an adaptation (ml.adapt)
+    with pytest.raises(TypeError):
+        colorizer.colorize(two_region_gray(), context=object())

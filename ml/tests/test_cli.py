@@ -22,8 +22,6 @@ def test_it_colorizes_a_file_with_hints_and_writes_the_uncertainty(tmp_path, ckp
             out,
             "--hint",
             "10,20,#aa2222",
-            "--era",
-            "korean-war",
             "--uncertainty",
             unc,
             "--checkpoint",

@@ -117,7 +117,9 @@ def test_a_curator_repairs_the_damage_then_colours_and_exports_the_repaired_phot
     mask = _mask(curator)
     assert not mask[0:40, 0:60].any()
     assert mask[SPECK[1], SPECK[0]] and mask[SCRATCH_Y, 100]
-    strokes = ui_server.values("colorize.RepairStroke", "action", order_by=["id"])
+    strokes = ui_server.values(
+        "colorize.RepairStroke", "action", repair_mask__photo_id=photo_id, order_by=["id"]
+    )
     assert strokes == [("remove",), ("add",), ("add",)]
 
     # preview, then apply
@@ -144,3 +146,68 @@ def test_a_curator_repairs_the_damage_then_colours_and_exports_the_repaired_phot
     assert "<fc:RepairModelName>findcolor-repair</fc:RepairModelName>" in xmp
     assert "<fc:RepairedPixelShare>" in xmp
     assert rgb[SCRATCH_Y, 30:170].max() < 230  # the scratch is not in the colour photo
+
+
+def test_a_curator_paints_the_mask_on_the_zoomed_main_view_and_it_lands_on_the_pixel_clicked(
+    sign_in, ui_server
+):
+    """The mask on the main deep-zoom view: a brush stroke painted at 4:1 is stored at the image pixel clicked
+    (sent as a room frame), and the overlay shows it on that very pixel; "Show the mask" turns it off."""
+    from tests.browser.conftest import canvas_point
+
+    curator = sign_in("curator")
+    curator.goto(f"{ui_server.url}/")
+    own = np.asarray(_scratched()).copy()
+    own[0, 0] = 1  # a photo of its own (the other test's is the same file: a duplicate)
+    photo_id = upload_photo(
+        curator, ui_server, Image.fromarray(own, "L"), "zoomed.png", "Painted when zoomed"
+    )["id"]
+    deadline = time.monotonic() + 60
+    while ui_server.values("archive.Photo", "derivatives_status", pk=photo_id) != [("ready",)]:
+        assert time.monotonic() < deadline, "the derivatives were not made"
+        curator.wait_for_timeout(200)
+    open_workspace(curator, ui_server, photo_id)
+    other = sign_in("curator2")  # a second curator in the room hears the stroke
+    open_workspace(other, ui_server, photo_id)
+    other.locator("#repair-panel summary").click()
+    curator.locator("#repair-panel summary").click()
+    curator.wait_for_function("document.getElementById('repair-summary').textContent !== ''")
+    curator.get_by_label("Brush radius in pixels").fill("1")
+    curator.get_by_label("Paint on the photo (the main view)").check()
+
+    posted = []  # with the socket open, the stroke is a room frame, not a REST call
+    curator.on(
+        "request", lambda r: posted.append(r.url) if r.method == "POST" and "/strokes/" in r.url else None
+    )
+    px, py = 123, 47  # the pixel painted
+    curator.evaluate(f"window.findcolor.viewer.actualPixels({(px + 0.5) / W}, {(py + 0.5) / H})")
+    curator.evaluate("window.findcolor.viewer.zoomAt(4)")
+    curator.wait_for_function("document.getElementById('zoom-level').textContent === '400%'")
+    sx, sy = canvas_point(curator, (px + 0.5) / W, (py + 0.5) / H)
+    curator.mouse.click(sx, sy)
+    curator.wait_for_selector("#workspace[data-repair-mask='1']")
+    ((points, radius, by),) = ui_server.values(
+        "colorize.RepairStroke", "points", "radius", "created_by__username", repair_mask__photo_id=photo_id
+    )
+    assert (radius, by, len(points)) == (1, "curator", 1)
+    (x, y) = points[0]
+    assert abs(x - (px + 0.5)) <= 0.13 and abs(y - (py + 0.5)) <= 0.13, points  # a quarter pixel at 4:1
+    other.wait_for_selector("#workspace[data-repair-mask='1']")  # the room's repair.mask event
+    assert posted == []
+
+    def shown(page, ix, iy):
+        """The main canvas's RGBA at the centre of image pixel (ix, iy)."""
+        return page.evaluate(
+            """([u, v]) => { const view = window.findcolor.viewer; const [sx, sy] = view.toScreen(u, v);
+                const d = view.dpr; return Array.from(view.ctx.getImageData(Math.floor(sx * d), Math.floor(sy * d), 1, 1).data); }""",
+            [(ix + 0.5) / W, (iy + 0.5) / H],
+        )
+
+    curator.evaluate("new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))")
+    red = shown(curator, px, py)
+    assert red[0] == 255 and red[1] == 0 and red[3] > 100, red
+    assert shown(curator, px + 3, py)[3] == 0 and shown(curator, px, py - 3)[3] == 0  # only the stroke
+    curator.get_by_label("Show the mask").uncheck()
+    curator.wait_for_selector("#workspace:not([data-repair-mask])")
+    curator.evaluate("new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))")
+    assert shown(curator, px, py)[3] == 0

@@ -120,9 +120,9 @@ export class Room extends EventTarget {
     } else if (t === "preview") {
       this.emit("preview", frame);
     } else if (t === "ack") {
-      this.applyHint(frame.hint);
+      if (frame.hint) this.applyHint(frame.hint); // a hint write's (a repair stroke's ack carries the mask)
       this.resolve(frame);
-      this.emit("hints", { frame });
+      if (frame.hint) this.emit("hints", { frame });
     } else if (t === "error") {
       const current = frame.code === "stale" ? frame.hint : null;
       if (current) {

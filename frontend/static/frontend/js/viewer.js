@@ -23,6 +23,8 @@ export class Viewer extends EventTarget {
     this.split = 0.5;
     this.overlay = null; // uncertainty image (its colour ramp carries its own transparency)
     this.overlayOpacity = 1;
+    this.masks = []; // repair masks over the image (canvases at the working size: workspace/repair.js)
+    this.painter = null; // {radius (working-image px), colour}: a drag paints a mask stroke ("paint" event)
     this.hints = [];
     this.selected = null;
     this.cursors = new Map();
@@ -286,6 +288,11 @@ export class Viewer extends EventTarget {
       this.canvas.style.cursor = "grabbing";
       return;
     }
+    if (this.painter && !this.readOnly && this.inside(u, v)) {
+      this.drag = { kind: "paint", points: [[u, v]] }; // the repair brush or eraser: hints are left alone
+      this.invalidate();
+      return;
+    }
     if (this.compare && this.nearSplit(e)) {
       this.drag = { kind: "split" };
       return;
@@ -356,11 +363,11 @@ export class Viewer extends EventTarget {
         d.dy = v - v0;
         this.invalidate();
       }
-    } else if (d.kind === "stroke") {
+    } else if (d.kind === "stroke" || d.kind === "paint") {
       const last = d.points[d.points.length - 1];
       const [lx, ly] = this.toScreen(last[0], last[1]);
       const [sx, sy] = this.toScreen(u, v);
-      if (Math.hypot(sx - lx, sy - ly) > 3) {
+      if (Math.hypot(sx - lx, sy - ly) > (d.kind === "paint" ? 1 : 3)) {
         d.points.push([Math.min(1, Math.max(0, u)), Math.min(1, Math.max(0, v))]);
         this.invalidate();
       }
@@ -395,6 +402,8 @@ export class Viewer extends EventTarget {
     } else if (d.kind === "place") {
       const slop = e.pointerType === "touch" ? 12 : 5; // a fingertip wobbles more than a mouse
       if (Math.hypot(e.clientX - d.x, e.clientY - d.y) < slop) this.placeAt(d.u, d.v, e.shiftKey, e.clientX, e.clientY);
+    } else if (d.kind === "paint") {
+      this.emit("paint", { points: d.points });
     } else if (d.kind === "stroke") {
       let pts = d.points;
       if (pts.length > 500) {
@@ -465,6 +474,13 @@ export class Viewer extends EventTarget {
       ctx.drawImage(this.overlay, x, y, w, h);
       ctx.restore();
     }
+    if (this.masks.length) {
+      ctx.save();
+      ctx.imageSmoothingEnabled = false; // each mask pixel covers exactly its pixel of the image, at any zoom
+      for (const mask of this.masks) ctx.drawImage(mask, x, y, w, h);
+      ctx.restore();
+    }
+    if (this.drag && this.drag.kind === "paint" && this.painter) this.drawPaint(ctx, this.drag.points);
     if (this.showHints !== false) this.drawHints(ctx);
     if (this.pending) this.drawPending(ctx);
     if (this.keyCursor) {
@@ -571,6 +587,25 @@ export class Viewer extends EventTarget {
       ctx.stroke();
       ctx.restore();
     }
+  }
+
+  // A repair stroke being painted: round ends, 2r+1 pixels of the working image wide, as the server paints it.
+  drawPaint(ctx, points) {
+    const px = (this.iw * this.scale) / (this.origWidth || this.iw); // screen px per working-image px
+    ctx.save();
+    ctx.lineCap = "round";
+    ctx.lineJoin = "round";
+    ctx.strokeStyle = this.painter.colour;
+    ctx.lineWidth = Math.max(1, (2 * this.painter.radius + 1) * px);
+    ctx.beginPath();
+    points.forEach(([pu, pv], i) => {
+      const [sx, sy] = this.toScreen(pu, pv);
+      if (i) ctx.lineTo(sx, sy);
+      else ctx.moveTo(sx, sy);
+    });
+    if (points.length === 1) ctx.lineTo(...this.toScreen(points[0][0], points[0][1]).map((c, i) => c + (i ? 0 : 0.01)));
+    ctx.stroke();
+    ctx.restore();
   }
 
   drawPending(ctx) {

@@ -1,7 +1,9 @@
-// The workspace's repair panel (docs/repair.md, "Platform"): find damage (a job, with progress and cancel), the
-// mask as a red overlay on the photo's working image, a repair brush and an eraser (each stroke a logged, undoable
-// REST call), a before/after preview, apply and undo. Self-contained: it reads the page config and the repair API
-// only (and listens to the room's repair.* events, so every curator's panel follows the mask live), and loads as
+// The workspace's repair panel (docs/repair.md, "Platform"): find damage (a job; its progress comes as room
+// events, polled only while the socket is down), the mask as a red overlay on the panel's view and, while the
+// panel is open, on the main deep-zoom view (pixel-exact at every zoom, with the applied repair's mask in green),
+// a repair brush and an eraser painted on either view (each stroke a logged, undoable room frame, or a REST call
+// while the socket is down), a before/after preview, apply and undo. Self-contained: it reads the page config,
+// the repair API and the room's repair.* events (so every curator's panel follows the mask live), and loads as
 // its own module.
 
 import { $, el, get, post } from "../api.js";
@@ -13,10 +15,14 @@ const photo = config.photo;
 const grayUrl = photo.urls && photo.urls.gray; // the working image (8-bit gray, full size)
 const base = `/api/photos/${photo.id}/repair`;
 const FINAL = ["done", "failed", "cancelled"];
+const DRAFT_RGBA = [255, 0, 0, 150]; // the draft mask: red
+const APPLIED_RGBA = [0, 200, 120, 120]; // the active repaired base's mask: green
 
 let state = null;
 let grayImage = null;
-let maskCanvas = null; // the mask as a red, half-transparent layer at the working size
+let maskCanvas = null; // the draft mask as a red, half-transparent layer at the working size
+let baseCanvas = null; // the active base's mask, green (loaded once per base)
+let baseCanvasId = null;
 let drawing = null; // the stroke being drawn: {points: [[x, y], ...]}
 let polling = null;
 
@@ -37,10 +43,8 @@ function loadImage(url) {
   });
 }
 
-async function loadMask() {
-  maskCanvas = null;
-  if (!state.mask) return;
-  const img = await loadImage(`${state.mask.url}&t=${Date.now()}`);
+// A mask PNG (255 = damaged) as a layer: its pixels in `rgba`, the rest transparent.
+function tint(img, [r, g, b, a]) {
   const c = document.createElement("canvas");
   c.width = img.naturalWidth;
   c.height = img.naturalHeight;
@@ -49,13 +53,49 @@ async function loadMask() {
   const data = ctx.getImageData(0, 0, c.width, c.height);
   for (let i = 0; i < data.data.length; i += 4) {
     const on = data.data[i] > 127;
-    data.data[i] = 255;
-    data.data[i + 1] = 0;
-    data.data[i + 2] = 0;
-    data.data[i + 3] = on ? 150 : 0;
+    data.data[i] = r;
+    data.data[i + 1] = g;
+    data.data[i + 2] = b;
+    data.data[i + 3] = on ? a : 0;
   }
   ctx.putImageData(data, 0, 0);
-  maskCanvas = c;
+  return c;
+}
+
+async function loadMask() {
+  const active = state.bases.find((b) => b.active);
+  if (!active) baseCanvas = baseCanvasId = null;
+  else if (active.id !== baseCanvasId) {
+    baseCanvas = tint(await loadImage(active.mask_url), APPLIED_RGBA);
+    baseCanvasId = active.id;
+  }
+  maskCanvas = state.mask ? tint(await loadImage(`${state.mask.url}&t=${Date.now()}`), DRAFT_RGBA) : null;
+}
+
+// The main view (viewer.js, over the deep-zoom tiles) shows the masks while the panel is open and "Show the mask"
+// is on: drawn over the image's whole extent with the view's transform, so they stay aligned at every zoom.
+function showOnPhoto() {
+  const viewer = workspace.viewer;
+  if (!viewer) return;
+  const shown = $("repair-panel").open && $("repair-show-mask").checked;
+  viewer.masks = shown ? [baseCanvas, maskCanvas].filter(Boolean) : [];
+  const box = $("workspace");
+  if (shown && maskCanvas) box.dataset.repairMask = String(state.mask.revision);
+  else delete box.dataset.repairMask;
+  viewer.invalidate();
+}
+
+function eraser() {
+  return Boolean($("repair-eraser") && $("repair-eraser").checked);
+}
+
+// "Paint on the photo": a drag on the main view paints with the brush (or eraser) and radius chosen here.
+function updatePainter() {
+  const viewer = workspace.viewer;
+  if (!viewer || !$("repair-paint")) return;
+  const on = $("repair-paint").checked && $("repair-panel").open;
+  viewer.painter = on ? { radius: radius(), colour: eraser() ? "rgba(0, 160, 255, 0.8)" : "rgba(255, 0, 0, 0.8)" } : null;
+  viewer.invalidate();
 }
 
 function draw() {
@@ -65,9 +105,10 @@ function draw() {
   ctx.clearRect(0, 0, canvas.width, canvas.height);
   ctx.drawImage(grayImage, 0, 0, canvas.width, canvas.height);
   if (maskCanvas && $("repair-show-mask").checked) ctx.drawImage(maskCanvas, 0, 0, canvas.width, canvas.height);
+  showOnPhoto();
   if (drawing && drawing.points.length) {
     const scale = canvas.width / photo.width;
-    ctx.strokeStyle = $("repair-eraser").checked ? "rgba(0, 160, 255, 0.8)" : "rgba(255, 0, 0, 0.8)";
+    ctx.strokeStyle = eraser() ? "rgba(0, 160, 255, 0.8)" : "rgba(255, 0, 0, 0.8)";
     ctx.lineWidth = Math.max(1, (2 * radius() + 1) * scale);
     ctx.lineCap = ctx.lineJoin = "round";
     ctx.beginPath();
@@ -126,6 +167,12 @@ function renderScan() {
   $("repair-undo").disabled = state.active_base === null;
 }
 
+// The room's socket is open: strokes go over it, and scan progress comes as events (no polling).
+function live() {
+  const room = workspace.room;
+  return Boolean(room && room.ws && room.ws.readyState === WebSocket.OPEN);
+}
+
 async function refresh() {
   state = await get(`${base}/`);
   await loadMask();
@@ -136,7 +183,8 @@ async function refresh() {
   const scan = state.scan;
   if (scan && !FINAL.includes(scan.status)) {
     status(t("Finding damage… %(progress)s%", { progress: scan.progress }));
-    if (!polling) polling = setTimeout(() => ((polling = null), refresh().catch(failed)), 1000);
+    // progress comes as repair.scan events; polled only while the socket is down
+    if (!polling && !live()) polling = setTimeout(() => ((polling = null), refreshOnce()), 1000);
   } else if (scan && scan.status === "failed") {
     status(t("Finding damage failed: %(error)s", { error: scan.error }));
   }
@@ -150,20 +198,47 @@ function point(event) {
   return [Math.min(photo.width - 0.01, Math.max(0, x)), Math.min(photo.height - 0.01, Math.max(0, y))];
 }
 
-async function sendStroke() {
-  const stroke = drawing;
-  drawing = null;
-  if (!stroke || !stroke.points.length) return;
-  const action = $("repair-eraser").checked ? "remove" : "add";
+// At most 2000 points (the server's limit), the last one kept.
+function thin(points) {
+  if (points.length <= 2000) return points;
+  const k = Math.ceil(points.length / 1999);
+  return points.filter((_, i) => i % k === 0).concat([points[points.length - 1]]);
+}
+
+// One stroke, points in working-image pixels: a room frame (the room's repair.mask event then refreshes every
+// panel, this one included), or the REST endpoint while the socket is down.
+async function sendStroke(points) {
+  if (!points || !points.length) return;
+  const action = eraser() ? "remove" : "add";
+  const stroke = { action, points: thin(points), radius: radius() };
   try {
-    await post(`${base}/strokes/`, { action, points: stroke.points.slice(0, 2000), radius: radius() });
+    if (live()) await workspace.room.request({ type: "repair.stroke", stroke });
+    else {
+      await post(`${base}/strokes/`, stroke);
+      await refresh();
+    }
     status(action === "add" ? t("Marked as damage.") : t("Erased from the mask."));
     hidePreview();
-    await refresh();
   } catch (e) {
     failed(e);
     draw();
   }
+}
+
+async function undoStroke() {
+  if (live()) await workspace.room.request({ type: "repair.stroke_undo" });
+  else {
+    await post(`${base}/strokes/undo/`, {});
+    await refresh();
+  }
+  status(t("Stroke undone."));
+  hidePreview();
+}
+
+// A stroke painted on the main view: its normalized points as working-image pixels.
+function paintedOnPhoto(e) {
+  const clamp = (value, size) => Math.min(size - 0.01, Math.max(0, value));
+  sendStroke(e.detail.points.map(([u, v]) => [clamp(u * photo.width, photo.width), clamp(v * photo.height, photo.height)]));
 }
 
 function hidePreview() {
@@ -220,11 +295,27 @@ async function refreshOnce() {
   }
 }
 
+// A running scan's progress event: the bar moves, nothing is reloaded (never backwards within one scan).
+function onProgress(scan) {
+  const held = state.scan;
+  if (held && held.id === scan.id && held.status === scan.status && held.progress > scan.progress) return;
+  state.scan = scan;
+  renderScan();
+  status(t("Finding damage… %(progress)s%", { progress: scan.progress }));
+}
+
 function follow(room) {
   // repair.mask, repair.stroke_undone, repair.scan, repair.applied, repair.undone: someone changed the repair.
   room.addEventListener("event", (e) => {
-    const type = (e.detail && e.detail.type) || "";
-    if (type.startsWith("repair.") && grayImage) refreshOnce();
+    const frame = e.detail || {};
+    const type = frame.type || "";
+    if (!type.startsWith("repair.") || !grayImage || !state) return;
+    if (type === "repair.scan" && frame.scan && !FINAL.includes(frame.scan.status)) onProgress(frame.scan);
+    else refreshOnce();
+  });
+  // (re)connected: catch up with what was missed; disconnected: a running scan is polled until it is back
+  room.addEventListener("status", () => {
+    if (grayImage && state) refreshOnce();
   });
 }
 
@@ -238,6 +329,10 @@ function setup() {
   canvas.width = width;
   canvas.height = Math.max(1, Math.round((width * photo.height) / photo.width));
   $("repair-show-mask").addEventListener("change", draw);
+  $("repair-panel").addEventListener("toggle", () => {
+    showOnPhoto();
+    updatePainter();
+  });
   $("repair-split").addEventListener("input", clip);
   if (config.canEdit) {
     canvas.addEventListener("pointerdown", (event) => {
@@ -250,7 +345,26 @@ function setup() {
       drawing.points.push(point(event));
       draw();
     });
-    canvas.addEventListener("pointerup", () => sendStroke());
+    canvas.addEventListener("pointerup", () => {
+      const stroke = drawing;
+      drawing = null;
+      sendStroke(stroke && stroke.points);
+    });
+    for (const id of ["repair-brush", "repair-eraser", "repair-radius"]) $(id).addEventListener("input", updatePainter);
+    $("repair-paint").addEventListener("change", () => {
+      if ($("repair-paint").checked && !$("repair-show-mask").checked) {
+        $("repair-show-mask").checked = true; // painting on the photo shows what is painted
+        draw();
+      }
+      updatePainter();
+    });
+    if (workspace.viewer) {
+      workspace.viewer.addEventListener("paint", paintedOnPhoto);
+      workspace.viewer.addEventListener("tool", () => {
+        $("repair-paint").checked = false; // a hint tool was chosen: the main view is for hints again
+        updatePainter();
+      });
+    }
     $("repair-find").addEventListener("click", () =>
       act(async () => {
         await post(`${base}/scans/`, {});
@@ -265,14 +379,7 @@ function setup() {
         await refresh();
       }),
     );
-    $("repair-undo-stroke").addEventListener("click", () =>
-      act(async () => {
-        await post(`${base}/strokes/undo/`, {});
-        status(t("Stroke undone."));
-        hidePreview();
-        await refresh();
-      }),
-    );
+    $("repair-undo-stroke").addEventListener("click", () => act(undoStroke));
     $("repair-preview").addEventListener("click", () => act(showPreview));
     $("repair-apply").addEventListener("click", () =>
       act(async () => {

@@ -35,17 +35,34 @@ export function adaptationSentence(state) {
   return text;
 }
 
+// While a rebuild is under way, or after a change until its rebuild shows up (the job starts after the commit),
+// the status is asked again every few seconds (at most MAX_WAITS times for a rebuild that has not started).
+const MAX_WAITS = 40;
+let waitingFor = null; // {before: id of the newest attempt when the change was made, waits}
+
 async function refreshStatus(config) {
   const box = $("adaptation-status");
+  clearTimeout(pollTimer);
   try {
     const state = await get(`/api/collections/${config.collectionId}/adaptation/`);
     box.textContent = adaptationSentence(state);
-    box.dataset.building = state.building ? "true" : "false";
-    clearTimeout(pollTimer);
-    if (state.building) pollTimer = setTimeout(() => refreshStatus(config), POLL_MS);
+    const newest = state.latest ? state.latest.id : null;
+    if (waitingFor && (newest !== waitingFor.before || waitingFor.waits >= MAX_WAITS)) waitingFor = null;
+    const again = state.building || waitingFor;
+    box.dataset.building = again ? "true" : "false";
+    box.dataset.adaptation = state.current ? String(state.current.id) : "";
+    box.dataset.latest = newest === null ? "" : String(newest);
+    if (waitingFor) waitingFor.waits += 1;
+    if (again) pollTimer = setTimeout(() => refreshStatus(config), POLL_MS);
   } catch (err) {
     box.textContent = t("Could not load the adaptation: %(error)s", { error: err.message });
   }
+}
+
+function expectRebuild() {
+  const box = $("adaptation-status");
+  const shown = box.dataset.latest;
+  waitingFor = { before: shown === undefined || shown === "" ? null : Number(shown), waits: 0 };
 }
 
 function referenceItem(config, ref) {
@@ -59,6 +76,7 @@ function referenceItem(config, ref) {
       remove.disabled = true;
       try {
         await del(`/api/references/${ref.id}/`);
+        expectRebuild();
         item.remove();
         await refreshStatus(config);
       } catch (err) {
@@ -100,6 +118,7 @@ async function uploadReferences(config, files) {
       status.textContent = errorMessage(code, body, gettext("upload failed"));
     }
   }
+  expectRebuild();
   await refreshList(config);
   await refreshStatus(config);
 }

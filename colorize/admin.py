@@ -4,7 +4,7 @@ from django.core.files.base import ContentFile
 
 from archive import imaging
 from colorize.admin_hints import *  # noqa
-from colorize.models import ContextProfile, ReferencePhoto, Review, Run, Version
+from colorize.models import Adaptation, ReferencePhoto, Review, Run, Version
 from config import jobs
 
 
@@ -79,30 +79,31 @@ class ReviewAdmin(admin.ModelAdmin):
         return False
 
 
-@admin.register(ContextProfile)
-class ContextProfileAdmin(admin.ModelAdmin):
-    """Profiles are built from approved versions and reference photos; tick `manual` to keep a hand edit."""
+@admin.register(Adaptation)
+class AdaptationAdmin(admin.ModelAdmin):
+    """Adaptations are built by the background job (docs/adaptation.md); read only, with a rebuild action."""
 
-    list_display = ("key", "era", "situation", "n_sources", "manual", "updated_at")
-    list_filter = ("manual", "era", "situation")
-    readonly_fields = ("key", "sources", "updated_at")
-    fields = ("key", "era", "situation", "manual", "profile", "sources", "updated_at")
+    list_display = ("id", "scope", "status", "passed", "n_references", "n_verified_colours", "finished_at")
+    list_filter = ("status", "passed")
+    search_fields = ("scope", "checksum")
     actions = ["rebuild"]
 
-    @admin.display(description="sources")
-    def n_sources(self, obj):
-        return len(obj.sources or [])
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in self.model._meta.fields]
 
-    @admin.action(description="Rebuild from approved versions and reference photos")
+    def has_add_permission(self, request):
+        return False
+
+    @admin.action(description="Rebuild these scopes (nothing happens when their inputs are unchanged)")
     def rebuild(self, request, queryset):
-        from colorize.services.profiles import rebuild_profile
+        from colorize.services import adaptation
 
-        for profile in queryset:
-            if profile.manual:
-                messages.warning(request, f"{profile.key} is manual: untick 'manual' to rebuild it")
-                continue
-            rebuild_profile(profile.era, profile.situation)
-        messages.info(request, "rebuilt")
+        for row in queryset:
+            if row.collection_id:
+                jobs.enqueue(adaptation.COLLECTION_JOB, row.collection_id)
+            else:
+                jobs.enqueue(adaptation.CONTEXT_JOB, row.era_id or 0, row.situation_id or 0)
+        messages.info(request, "rebuild queued")
 
 
 class ReferencePhotoForm(forms.ModelForm):
@@ -125,12 +126,15 @@ class ReferencePhotoForm(forms.ModelForm):
 @admin.register(ReferencePhoto)
 class ReferencePhotoAdmin(admin.ModelAdmin):
     form = ReferencePhotoForm
-    list_display = ("id", "title", "era", "situation", "added_by", "created_at")
+    list_display = ("id", "title", "collection", "era", "situation", "added_by", "created_at")
     list_filter = ("era", "situation")
+    raw_id_fields = ("collection",)
     search_fields = ("title", "source")
 
     def save_model(self, request, obj, form, change):
         if not obj.added_by_id:
             obj.added_by = request.user
         super().save_model(request, obj, form, change)
-        jobs.enqueue("colorize.services.profiles.feed_profiles_from_reference", obj.pk)
+        from colorize.services import adaptation
+
+        adaptation.enqueue_for_reference(obj)

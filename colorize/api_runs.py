@@ -30,8 +30,8 @@ from colorize.serializers import (
     version_json,
 )
 from colorize.services import export as export_services
-from colorize.services import profiles as profile_services
 from colorize.services import provenance as provenance_services
+from colorize.services import references as reference_services
 from colorize.services import review as review_services
 from colorize.services.runs.request import do_cancel_run, do_create_batch, do_create_run
 from config.api import ServiceError, invalid
@@ -208,10 +208,14 @@ class VersionSidecarView(APIView):
 
 
 class ReferencesView(APIView):
+    """The shared colour references of eras and situations (a collection's own: api_adaptation.py)."""
+
     parser_classes = [MultiPartParser, FormParser, JSONObjectParser]
 
     def get(self, request):
-        refs = ReferencePhoto.objects.select_related("era", "situation", "added_by")
+        refs = ReferencePhoto.objects.filter(collection__isnull=True).select_related(
+            "era", "situation", "added_by"
+        )
         if request.query_params.get("era"):
             refs = refs.filter(era__slug=request.query_params["era"])
         if request.query_params.get("situation"):
@@ -219,30 +223,8 @@ class ReferencesView(APIView):
         return Response({"results": [reference_json(r) for r in refs[:200]]})
 
     def post(self, request):
-        ref = profile_services.do_add_reference(request.user, request.data, request.FILES)
+        ref = reference_services.do_add_shared_reference(request.user, request.data, request.FILES)
         return Response(reference_json(ref), status=status.HTTP_201_CREATED)
-
-
-class ProfilesView(APIView):
-    def get(self, request):
-        items = profile_services.profiles_visible_to(request.user)
-        return Response(
-            {
-                "results": [
-                    {
-                        "key": p.key,
-                        "era": p.era.slug if p.era_id else None,
-                        "situation": p.situation.slug if p.situation_id else None,
-                        "saturation": p.profile.get("saturation"),
-                        "n_images": p.profile.get("n_images"),
-                        "sources": p.sources,
-                        "manual": p.manual,
-                        "updated_at": p.updated_at.isoformat(),
-                    }
-                    for p in items
-                ]
-            }
-        )
 
 
 # ----------------------------------------------------------------------------------------------- OpenAPI
@@ -304,9 +286,8 @@ _DOCUMENTED = {
         VersionReviewsView: {"get": {200: ReviewListSerializer}},
         ReviewQueueView: {"get": {200: OBJECT, 401: ERROR}},
     },
-    "profiles": {
+    "references": {
         ReferencesView: {"get": {200: ReferenceListSerializer}, "post": {201: ReferenceSerializer}},
-        ProfilesView: {"get": {200: OBJECT}},
     },
 }
 for _tag, _views in _DOCUMENTED.items():

@@ -23,7 +23,7 @@ from colorize.models import Version
 from config.http_auth import token_or_session
 from config.media_policy import media_type, must_download
 
-_BY_COLLECTION = ("originals", "derivatives", "versions")
+_BY_COLLECTION = ("originals", "derivatives", "versions", "collection-references")
 _BY_PHOTO = ("runs", "hint-evidence")
 _SIGNED_IN = ("references",)
 

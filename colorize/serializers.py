@@ -218,7 +218,16 @@ class RunSerializer(serializers.Serializer):
     situation = SlugOfField()
     reference = serializers.IntegerField(source="reference_id", read_only=True, allow_null=True)
     reference_image = FileUrlField()
-    use_profile = serializers.BooleanField(read_only=True)
+    use_profile = serializers.BooleanField(read_only=True, help_text="the old name of use_adaptation")
+    use_adaptation = serializers.BooleanField(
+        source="use_profile", read_only=True, help_text="false: the run was asked not to use an adaptation"
+    )
+    # The adaptation picked at request time; once done, the one the model applied (null: none was).
+    adaptation = serializers.IntegerField(source="adaptation_id", read_only=True, allow_null=True)
+    adaptation_checksum = serializers.CharField(
+        read_only=True,
+        help_text="SHA-256 of the adaptation file the model applied ('' while not done, or none)",
+    )
     options = serializers.JSONField(read_only=True)
     parent_version = serializers.IntegerField(source="parent_version_id", read_only=True, allow_null=True)
     # The repaired base the run colours (docs/repair.md); null: the original.
@@ -351,6 +360,13 @@ class ReferenceSerializer(serializers.Serializer):
     source = serializers.CharField(read_only=True)
     era = SlugOfField()
     situation = SlugOfField()
+    collection = serializers.IntegerField(
+        source="collection_id",
+        read_only=True,
+        allow_null=True,
+        help_text="null: a shared era/situation reference",
+    )
+    sha256 = serializers.CharField(read_only=True)
     added_by = UsernameField()
     created_at = IsoDateTimeField(read_only=True)
 

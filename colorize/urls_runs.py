@@ -1,7 +1,8 @@
-"""Routes of runs, versions, reviews, exports, reference photos, IIIF and hint annotations."""
+"""Routes of runs, versions, reviews, exports, reference photos, adaptations, IIIF and hint annotations."""
 
 from django.urls import path
 
+from colorize import api_adaptation as adapt_api
 from colorize import api_runs as api
 from colorize import iiif
 
@@ -28,7 +29,18 @@ urlpatterns = [
     path("api/versions/<int:version_id>/sidecar/", api.VersionSidecarView.as_view(), name="version-sidecar"),
     path("api/reviews/", api.ReviewQueueView.as_view(), name="review-queue"),
     path("api/references/", api.ReferencesView.as_view(), name="references"),
-    path("api/profiles/", api.ProfilesView.as_view(), name="profiles"),
+    path("api/references/<int:reference_id>/", adapt_api.ReferenceView.as_view(), name="reference-detail"),
+    path(
+        "api/collections/<int:collection_id>/references/",
+        adapt_api.CollectionReferencesView.as_view(),
+        name="collection-references",
+    ),
+    path(
+        "api/collections/<int:collection_id>/adaptation/",
+        adapt_api.CollectionAdaptationView.as_view(),
+        name="collection-adaptation",
+    ),
+    path("api/adaptations/", adapt_api.AdaptationsView.as_view(), name="adaptations"),
     path("api/photos/<int:photo_id>/annotations/", iiif.annotations_view, name="photo-annotations"),
     path("iiif/photos/<int:photo_id>/manifest.json", iiif.manifest_view, name="iiif-photo-manifest"),
     path(

@@ -17,7 +17,7 @@ MEDIA_TYPES = {
 }
 FALLBACK_TYPE = "application/octet-stream"
 # Files whose bytes came from a user: never shown inline on the platform's origin.
-USER_SUPPLIED = ("originals", "references", "hint-evidence")
+USER_SUPPLIED = ("originals", "references", "collection-references", "hint-evidence")
 
 
 def media_type(name: str) -> str:

@@ -233,18 +233,13 @@ def test_a_public_collections_draft_files_are_served_to_members_only(client_for,
 
 
 @pytest.mark.parametrize("persona", PERSONAS)
-def test_profiles_built_from_a_private_collection_are_listed_to_its_readers_only(
-    client_for, restorations, persona
-):
+def test_a_private_collections_adaptation_is_seen_by_its_readers_only(client_for, restorations, persona):
     world = restorations
     client = client_for(None if persona == "anonymous" else getattr(world, persona))
-    body = client.get("/api/profiles/").json()["results"]
-    listed_keys = {p["key"] for p in body}
-    listed_ids = {src["id"] for p in body for src in p["sources"] if src["kind"] == "version"}
-    if persona in MEMBERS:
-        assert "korean-war/*" in listed_keys and world.published.pk in listed_ids
-    else:
-        assert "korean-war/*" not in listed_keys and world.published.pk not in listed_ids
+    answer = client.get(f"/api/collections/{world.collection.pk}/adaptation/").status_code
+    listed = {a["scope"] for a in client.get("/api/adaptations/").json()["results"]}
+    assert answer == (200 if persona in MEMBERS else 404)
+    assert not any(scope.startswith("collection:") for scope in listed)  # never listed with the contexts
 
 
 @pytest.mark.parametrize("persona", PERSONAS)

@@ -1,12 +1,11 @@
-"""Review: curators submit, reviewers (never the author) approve or reject; approval publishes and feeds profiles."""
+"""Review: curators submit, reviewers (never the author) approve or reject; approval publishes and feeds the adaptations."""
 
 import numpy as np
 import pytest
 
 from accounts.models import Role
-from archive.models import Era, PhotoStatus, Situation
-from colorize.models import ContextProfile, Review
-from colorize.services import profiles as profile_services
+from archive.models import PhotoStatus
+from colorize.models import Review
 from colorize.services import review as review_services
 from tests.factories import UserFactory, add_member
 from tests.test_run_support import make_photo, run_now
@@ -119,37 +118,14 @@ def test_the_review_queue_lists_submitted_versions_for_reviewers_but_not_their_o
     assert client_for(None).get("/api/reviews/").status_code in (401, 403)
 
 
-def test_an_approval_feeds_the_profile_of_its_era_and_situation(
-    people, photo, client_for, django_capture_on_commit_callbacks
-):
-    era, situation = Era.objects.get(slug="korean-war"), Situation.objects.get(slug="protest")
-    photo.era = era
-    photo.save()
-    photo.situations.set([situation])
-    version = run_now(people.curator, photo).version
-    review_services.do_submit(people.curator, version)
-    with django_capture_on_commit_callbacks(execute=True):
-        review_services.do_approve(people.reviewer, version)
-    keys = set(ContextProfile.objects.values_list("key", flat=True))
-    assert keys == {"korean-war/*", "*/protest", "korean-war/protest"}
-    profile = ContextProfile.objects.get(key="korean-war/protest")
-    assert profile.sources == [
-        {"kind": "version", "id": version.pk, "photo": photo.pk, "label": str(version)}
-    ]
-    assert len(profile.profile["hist"]) == profile.profile["bins"] and profile.profile["n_images"] == 1
-    # the next run in that context uses it
-    nxt = run_now(people.curator, photo).version
-    assert nxt.reference["kind"] == "profile" and nxt.reference["key"] == "korean-war/protest"
-    listed = client_for(people.viewer).get("/api/profiles/").json()["results"]
-    assert {p["key"] for p in listed} == keys
-
-
-def test_curators_attach_reference_photos_that_build_profiles(
+def test_curators_attach_shared_reference_photos_that_feed_the_era_adaptation(
     people, client_for, django_capture_on_commit_callbacks
 ):
     import io
 
     from PIL import Image
+
+    from colorize.models import Adaptation
 
     buffer = io.BytesIO()
     Image.fromarray(np.full((40, 40, 3), (30, 90, 40), np.uint8)).save(buffer, "JPEG")
@@ -161,38 +137,13 @@ def test_curators_attach_reference_photos_that_build_profiles(
             {"image": buffer, "era": "korean-war", "title": "Uniform colour plate", "source": "Museum X"},
         )
     assert response.status_code == 201, response.content
-    profile = ContextProfile.objects.get(key="korean-war/*")
-    assert profile.sources[0]["kind"] == "reference" and profile.profile["saturation"] > 0
+    assert response.json()["collection"] is None
+    # one reference is too few: the era's adaptation is recorded as not usable (docs/adaptation.md)
+    row = Adaptation.objects.get(scope="context:korean-war/*")
+    assert row.n_references == 1 and not row.passed
     assert client_for(people.viewer).post("/api/references/", {"era": "korean-war"}).status_code == 403
     bad = client_for(people.curator).post("/api/references/", {"era": "stone-age"})
     assert bad.status_code == 400 and {"era", "image"} <= set(bad.json()["error"]["fields"])
-
-
-def test_a_hand_edited_profile_is_not_rebuilt(people, photo):
-    import ml
-
-    era = Era.objects.get(slug="korean-war")
-    red = np.zeros((8, 8, 3), np.uint8)
-    red[..., 0] = 220
-    hand_made = ml.build_profile([red], name="hand made").to_dict()
-    ContextProfile.objects.create(era=era, profile=hand_made, manual=True)
-    photo.era = era
-    photo.save()
-    version = run_now(people.curator, photo).version
-    review_services.do_submit(people.curator, version)
-    review_services.do_approve(people.reviewer, version)
-    profile_services.feed_profiles_from_version(version.pk)
-    assert ContextProfile.objects.get(key="korean-war/*").profile == hand_made
-    assert version.reference["key"] == "korean-war/*"  # and the run used it
-
-
-def test_a_malformed_profile_is_refused_by_validation():
-    from django.core.exceptions import ValidationError
-
-    profile = ContextProfile(era=Era.objects.get(slug="korean-war"), profile={"hist": [1, 2]})
-    with pytest.raises(ValidationError) as info:
-        profile.full_clean()
-    assert "profile" in info.value.message_dict
 
 
 def test_a_collection_owner_from_elsewhere_is_no_reviewer_here(people, version, client_for):

@@ -11,7 +11,7 @@ from django.utils import timezone
 from PIL import Image
 
 from archive.models import Era, Photo, PhotoStatus, Situation
-from colorize.models import ContextProfile, Run, RunStatus, Version
+from colorize.models import Run, RunStatus, Version
 from colorize.services import model
 from colorize.services.runs import execute
 from colorize.services.runs.execute import _claim, execute_run
@@ -279,21 +279,14 @@ def test_a_run_takes_context_and_an_uploaded_reference(
     assert version.params["max_side"] == 64
 
 
-def test_a_run_in_a_context_uses_its_profile_unless_given_a_reference(people, photo):
-    import ml
-
+def test_a_run_in_a_context_without_adaptations_records_its_context_and_none(people, photo):
     era, situation = Era.objects.get(slug="korean-war"), Situation.objects.get(slug="protest")
     photo.era = era
     photo.save()
     photo.situations.set([situation])
-    red = np.zeros((16, 16, 3), np.uint8)
-    red[..., 0] = 200
-    ContextProfile.objects.create(era=era, profile=ml.build_profile([red]).to_dict())
     version = run_now(people.curator, photo).version
     assert version.context == {"era": "korean-war", "situation": "protest"}
-    assert version.reference["kind"] == "profile" and version.reference["key"] == "korean-war/*"
-    plain = run_now(people.curator, photo, {"use_profile": False}).version
-    assert plain.reference == {"kind": "none"}
+    assert version.reference == {"kind": "none"}  # adaptations: tests/test_adaptation.py
 
 
 @pytest.mark.parametrize(

@@ -127,12 +127,12 @@ def test_a_polyglot_reference_is_stored_in_s3_as_a_png_attachment_never_as_html(
     """A curator's reference named x.html and declared text/html: the bucket serves a re-encoded PNG."""
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    from colorize.services.profiles import do_add_reference
+    from colorize.services.references import do_add_shared_reference
     from tests.test_upload_polyglot import polyglot_png
 
     client, bucket = s3_bucket
     upload = SimpleUploadedFile("x.html", polyglot_png(seed=8), content_type="text/html")
-    reference = do_add_reference(people.curator, {"era": "korean-war"}, {"image": upload})
+    reference = do_add_shared_reference(people.curator, {"era": "korean-war"}, {"image": upload})
     head = client.head_object(Bucket=bucket, Key=reference.image.name)
     assert reference.image.name.endswith(".png")
     assert head["ContentType"] == "image/png"

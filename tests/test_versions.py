@@ -147,10 +147,7 @@ def test_only_curators_may_restore_hints(people, photo, client_for, who, status)
     )
 
 
-def test_the_admin_shows_versions_read_only_and_profiles_editable(people, photo, client_for):
-    from archive.models import Era
-    from colorize.models import ContextProfile
-
+def test_the_admin_shows_versions_and_adaptations_read_only(people, photo, client_for):
     version = run_now(people.curator, photo).version
     people.owner.is_staff = people.owner.is_superuser = True
     people.owner.save()
@@ -160,14 +157,8 @@ def test_the_admin_shows_versions_read_only_and_profiles_editable(people, photo,
     assert page.status_code == 200 and b'name="model_name"' not in page.content  # no editable field
     assert admin.post(f"/admin/colorize/version/{version.pk}/delete/", {"post": "yes"}).status_code == 403
     assert Version.objects.filter(pk=version.pk).exists()
-    era = Era.objects.get(slug="korean-war")
-    response = admin.post(
-        "/admin/colorize/contextprofile/add/",
-        {"era": era.pk, "situation": "", "manual": "on", "profile": '{"hist": [1]}'},
-    )
-    assert response.status_code == 200 and b"not a valid ml.Profile" in response.content
-    assert not ContextProfile.objects.exists()
-    assert admin.get("/admin/colorize/contextprofile/").status_code == 200
+    assert admin.get("/admin/colorize/adaptation/").status_code == 200
+    assert admin.get("/admin/colorize/adaptation/add/").status_code == 403
     assert admin.get("/admin/colorize/referencephoto/add/").status_code == 200
 
 

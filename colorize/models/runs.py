@@ -1,4 +1,4 @@
-"""Runs, versions, reviews, context profiles and colour reference photos.
+"""Runs, versions, reviews and colour reference photos.
 
 A Run is one request to colorize a photo; a done run has exactly one immutable Version (the OneToOne
 `Version.run` is the database's guarantee that a retried or duplicated job never makes a second one).
@@ -22,7 +22,6 @@ __all__ = [
     "ImmutableVersionError",
     "ReviewDecision",
     "Review",
-    "ContextProfile",
     "ReferencePhoto",
 ]
 
@@ -89,7 +88,14 @@ class Run(models.Model):
     situation = models.ForeignKey(
         "archive.Situation", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # use_adaptation in the API (use_profile kept as its old name): false asks for a run without adaptation.
     use_profile = models.BooleanField(default=True)
+    # The adaptation picked when the run was requested (docs/adaptation.md); once done, the one actually used
+    # (None: none was) and its checksum.
+    adaptation = models.ForeignKey(
+        "colorize.Adaptation", null=True, blank=True, on_delete=models.SET_NULL, related_name="runs"
+    )
+    adaptation_checksum = models.CharField(max_length=64, blank=True)
     options = models.JSONField(default=dict, blank=True)
     parent_version = models.ForeignKey(
         "colorize.Version", null=True, blank=True, on_delete=models.SET_NULL, related_name="child_runs"
@@ -256,67 +262,27 @@ class Review(models.Model):
         return f"{self.decision} {self.version} by {self.reviewer}"
 
 
-def profile_key(era_slug: str | None, situation_slug: str | None) -> str:
-    """'korean-war/protest', 'korean-war/*' or '*/protest'."""
-    return f"{era_slug or '*'}/{situation_slug or '*'}"
+def collection_reference_path(instance, filename):
+    return f"collection-references/{instance.collection_id}/{uuid.uuid4().hex}.{safe_extension(filename)}"
 
 
-class ContextProfile(models.Model):
-    """The colour prior (ml.Profile as a dict) of an era and/or situation, built from approved versions and
-    colour reference photos. Runs in that context use it unless the curator gives a reference image."""
-
-    key = models.CharField(max_length=210, unique=True, editable=False)
-    era = models.ForeignKey("archive.Era", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
-    situation = models.ForeignKey(
-        "archive.Situation", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
-    )
-    profile = models.JSONField(default=dict, blank=True, help_text="ml.Profile.to_dict()")
-    sources = models.JSONField(
-        default=list, blank=True, help_text='[{"kind": "version"|"reference", "id": ..., "label": ...}]'
-    )
-    manual = models.BooleanField(
-        default=False, help_text="edited by hand: automatic rebuilds leave the profile alone"
-    )
-    updated_at = models.DateTimeField(auto_now=True)
-
-    class Meta:
-        ordering = ["key"]
-        constraints = [
-            models.CheckConstraint(
-                condition=Q(era__isnull=False) | Q(situation__isnull=False), name="profile_has_context"
-            )
-        ]
-
-    def __str__(self):
-        return f"profile {self.key}"
-
-    def clean(self):
-        from django.core.exceptions import ValidationError
-        from django.utils.translation import gettext as _
-
-        if self.profile:
-            import ml
-
-            try:
-                ml.Profile.from_dict(self.profile)
-            except (ValueError, TypeError) as exc:
-                raise ValidationError(
-                    {"profile": _("not a valid ml.Profile dict: %(error)s") % {"error": exc}}
-                ) from exc
-        if not self.era_id and not self.situation_id:
-            raise ValidationError(_("a profile belongs to an era and/or a situation"))
-
-    def save(self, *args, **kwargs):
-        self.key = profile_key(
-            self.era.slug if self.era_id else None, self.situation.slug if self.situation_id else None
-        )
-        super().save(*args, **kwargs)
+def _reference_upload_path(instance, filename):
+    if instance.collection_id:
+        return collection_reference_path(instance, filename)
+    return reference_path(instance, filename)
 
 
 class ReferencePhoto(models.Model):
-    """A colour photograph that shows how things of an era / situation really looked (uniforms, signs, ...)."""
+    """A colour photograph that shows how things really looked (uniforms, signs, ...): of an era / situation
+    (shared, `collection` None) or of one collection (its colour references, docs/adaptation.md)."""
 
-    image = models.ImageField(upload_to=reference_path, max_length=300)
+    image = models.ImageField(upload_to=_reference_upload_path, max_length=300)
+    collection = models.ForeignKey(
+        "archive.Collection", null=True, blank=True, on_delete=models.CASCADE, related_name="references"
+    )
+    sha256 = models.CharField(
+        max_length=64, blank=True, db_index=True
+    )  # of the uploaded bytes (a duplicate in a collection: 409)
     title = models.CharField(max_length=300, blank=True)
     source = models.CharField(max_length=500, blank=True, help_text="where the reference comes from")
     era = models.ForeignKey("archive.Era", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
@@ -330,6 +296,13 @@ class ReferencePhoto(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["collection", "sha256"],
+                condition=Q(collection__isnull=False) & ~Q(sha256=""),
+                name="one_reference_per_image_per_collection",
+            ),
+        ]
 
     def __str__(self):
         return self.title or f"reference {self.pk}"

@@ -118,6 +118,38 @@ def load_rgb(field_file) -> np.ndarray:
         return np.asarray(image.convert("RGB"), dtype=np.uint8)
 
 
+# ------------------------------------------------------------------------------------------- adaptations
+
+
+def build_adaptation(references, verified_colours=(), name=None, progress=None, cancel=None):
+    """ml.build_adaptation with this process's colorizer (docs/adaptation.md): `references` are (H,W,3) uint8
+    RGB arrays (at least 5, else ValueError), `verified_colours` ("#rrggbb", weight) pairs. Runs the held-out
+    gate: seconds to a minute on one thread, so only background jobs call it."""
+    import ml
+
+    return ml.build_adaptation(
+        references,
+        get_colorizer(),
+        verified_colours=verified_colours,
+        name=name,
+        progress=progress,
+        cancel=cancel,
+    )
+
+
+def load_adaptation(field_file, checksum: str):
+    """The stored adaptation file as an ml.Adaptation, verified (format and checksum by ml, and against the
+    checksum the platform recorded). Raises ml.AdaptationError (a ValueError) for a malformed or altered file,
+    OSError for a missing one."""
+    import ml
+
+    with field_file.open("rb") as handle:
+        adaptation = ml.Adaptation.from_bytes(handle.read())
+    if adaptation.checksum != checksum:
+        raise ml.AdaptationError("the adaptation file does not match its recorded checksum")
+    return adaptation
+
+
 # ------------------------------------------------------------------------------------------- the context
 
 

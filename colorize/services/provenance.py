@@ -154,8 +154,38 @@ def account(version: Version, approval: dict, source_id: str) -> str:
         f"Guided by {len(hints)} colour hint(s), {len(verified)} of them verified"
         + (f" (verified by {', '.join(verifiers)})" if verifiers else "")
         + f". Source photograph {source_id}, SHA-256 {version.photo.sha256}. "
+        + adaptation_account(adaptation_provenance(version))
         + repair_account(repair_provenance(version))
         + review
+    )
+
+
+def adaptation_provenance(version: Version) -> dict:
+    """Which adaptation (docs/adaptation.md) guided the colours: {"used": True, checksum, references, the
+    held-out figure, ...} or {"used": False} (with "refused" when a stored one was refused at run time)."""
+    ref = version.reference or {}
+    if ref.get("kind") == "adaptation":
+        keys = ("id", "scope", "checksum", "n_references", "n_verified_colours", "n_heldout", "delta_db")
+        return {"used": True, **{k: ref.get(k) for k in keys}}
+    out: dict = {"used": False}
+    if ref.get("adaptation_refused"):
+        out["refused"] = ref["adaptation_refused"]
+    return out
+
+
+def adaptation_account(adaptation: dict) -> str:
+    if not adaptation["used"]:
+        return "No adaptation to a collection or context was used. "
+    delta = adaptation.get("delta_db")
+    held_out = (
+        f"; on {adaptation['n_heldout']} held-out references it gave {delta:+.2f} dB"
+        if isinstance(delta, (int, float)) and adaptation.get("n_heldout")
+        else ""
+    )
+    return (
+        f"Adapted to {adaptation['scope']} (adaptation SHA-256 {str(adaptation['checksum'])[:16]}), built from "
+        f"{adaptation['n_references']} colour reference photo(s) and {adaptation['n_verified_colours']} "
+        f"verified colour(s) of approved restorations{held_out}. "
     )
 
 
@@ -266,6 +296,7 @@ def provenance(version: Version, *, fmt: str | None = None, mark: bool = False) 
             "collection": {"id": photo.collection_id, "title": photo.collection.title},
             "dublin_core": dublin_core(photo),
         },
+        "adaptation": adaptation_provenance(version),
         "repair": repair_provenance(version),
         "review": approval,
         "export": {

@@ -33,9 +33,9 @@ from colorize.serializers import (
     run_json,
     version_json,
 )
+from colorize.services import adaptation
 from colorize.services.events import broadcast
 from colorize.services.hint_input import HINT_FIELDS
-from config import jobs
 from config.api import ServiceError, invalid, text_problem
 
 log = logging.getLogger(__name__)
@@ -274,8 +274,9 @@ def _decide(user, version: Version, decision: str, comment: str, replace: dict |
                 "published_version": published.pk if published else None,
             },
         )
-        if decision == ReviewDecision.APPROVED:
-            jobs.enqueue("colorize.services.profiles.feed_profiles_from_version", version.pk)
+        if decision in (ReviewDecision.APPROVED, ReviewDecision.REJECTED):
+            # What is published changed: the adaptations that count its verified colours (docs/adaptation.md).
+            adaptation.enqueue_for_photo(version.photo)
     return review
 
 
@@ -387,7 +388,7 @@ def evidence_warning(version: Version) -> dict | None:
         "hints": version.hints_mode,
         "era": run.era.slug if run.era_id else None,
         "situation": run.situation.slug if run.situation_id else None,
-        "use_profile": run.use_profile,
+        "use_adaptation": run.use_profile,
         "reference": run.reference_id,
         "options": run.options or {},
     }

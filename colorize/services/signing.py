@@ -136,6 +136,7 @@ def manifest_definition(name: str, mime: str, version, prov: dict) -> dict:
                     "hint_count": prov["hints"]["count"],
                     "verified_hint_count": prov["hints"]["verified_count"],
                     "repair": prov.get("repair", {"applied": False}),
+                    "adaptation": prov.get("adaptation", {"used": False}),
                 },
             },
         ],

@@ -134,6 +134,27 @@ def _repair_fields(repair: dict) -> dict:
     return fields
 
 
+def _adaptation_fields(adaptation: dict) -> dict:
+    """The fc: fields that name the adaptation that guided the colours (docs/adaptation.md), or that none did."""
+    fields = {"AdaptationUsed": "True" if adaptation["used"] else "False"}
+    if adaptation["used"]:
+        fields.update(
+            {
+                "AdaptationChecksum": adaptation["checksum"],
+                "AdaptationScope": adaptation["scope"],
+                "AdaptationReferences": adaptation["n_references"],
+                "AdaptationVerifiedColours": adaptation["n_verified_colours"],
+                "AdaptationHeldOut": adaptation.get("n_heldout") or 0,
+                "AdaptationHeldOutDeltaDB": (
+                    f"{adaptation['delta_db']:+.3f}"
+                    if isinstance(adaptation.get("delta_db"), (int, float))
+                    else ""
+                ),
+            }
+        )
+    return fields
+
+
 def xmp_packet(prov: dict, mime: str, max_listed_hints: int | None = None) -> bytes:
     """An XMP packet (UTF-8 bytes) for the provenance dict. `max_listed_hints` caps the fc:VerifiedHints list
     (JPEG's APP1 segment holds at most 64 KB; the JSON sidecar always has every hint)."""
@@ -199,6 +220,7 @@ def xmp_packet(prov: dict, mime: str, max_listed_hints: int | None = None) -> by
         "Era": version["context"].get("era") or "",
         "Situation": version["context"].get("situation") or "",
     }
+    fc.update(_adaptation_fields(prov.get("adaptation") or {"used": False}))
     fc.update(_repair_fields(prov["repair"]))
     for name, value in fc.items():
         _text(desc, "fc", name, value)

@@ -6,6 +6,7 @@ import threading
 import time
 import traceback
 import uuid
+from dataclasses import dataclass, field
 
 import numpy as np
 from django.conf import settings
@@ -13,7 +14,7 @@ from django.db import InterfaceError, OperationalError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from colorize.models import HintsMode, Run, RunStatus
+from colorize.models import Adaptation, HintsMode, Run, RunStatus
 from colorize.serializers import hint_json, run_json
 from colorize.services import model
 from colorize.services.runs.common import (
@@ -53,9 +54,9 @@ def _claim(run_id: int, job_id: str) -> tuple[Run | None, str]:
         error="",
         attempts=F("attempts") + 1,
     )
-    run = Run.objects.select_related("photo__collection", "requested_by", "era", "situation", "base").filter(
-        pk=run_id
-    )
+    run = Run.objects.select_related(
+        "photo__collection", "requested_by", "era", "situation", "base", "adaptation"
+    ).filter(pk=run_id)
     run = run.first()
     if run is None:
         return None, "gone"
@@ -146,37 +147,74 @@ def _hints_for(run: Run):
     return list(hints.order_by("id"))
 
 
-def _guidance(run: Run, context: dict):
-    """(reference ndarray | None, profile | None, description dict, reference storage name)."""
-    from colorize.services import profiles
+@dataclass
+class Guidance:
+    """What guides the global colours of a run: an uploaded or picked reference photo, else the adaptation
+    picked when it was requested (docs/adaptation.md), else nothing."""
 
+    reference: np.ndarray | None = None
+    adaptation: object = None  # ml.Adaptation
+    row: Adaptation | None = None  # its stored row
+    info: dict = field(default_factory=lambda: {"kind": "none"})
+    reference_name: str = ""
+
+
+def adaptation_info(row: Adaptation) -> dict:
+    gate = row.gate or {}
+    return {
+        "kind": "adaptation",
+        "id": row.pk,
+        "scope": row.scope,
+        "checksum": row.checksum,
+        "n_references": row.n_references,
+        "n_verified_colours": row.n_verified_colours,
+        "n_heldout": gate.get("n_heldout"),
+        "delta_db": gate.get("delta_db"),
+    }
+
+
+def _adaptation_guidance(run: Run) -> Guidance:
+    row = run.adaptation
+    if row is None or not run.use_profile:
+        return Guidance()
+    if not row.usable:  # a row picked at request time is never edited; this guards a hand-edited one
+        return Guidance(info={"kind": "none", "adaptation_refused": {"id": row.pk, "error": "not passed"}})
+    try:
+        loaded = model.load_adaptation(row.data, row.checksum)
+    except (ValueError, OSError) as exc:  # ml.AdaptationError is a ValueError: malformed or altered file
+        log.warning("run %s: adaptation %s refused: %s", run.pk, row.pk, exc)
+        refused = {"id": row.pk, "scope": row.scope, "checksum": row.checksum, "error": str(exc)[:500]}
+        return Guidance(info={"kind": "none", "adaptation_refused": refused})
+    return Guidance(adaptation=loaded, row=row, info=adaptation_info(row))
+
+
+def _guidance(run: Run) -> Guidance:
     if run.reference_image:
-        return (
-            model.load_rgb(run.reference_image),
-            None,
-            {"kind": "uploaded", "name": run.reference_image.name},
-            run.reference_image.name,
+        return Guidance(
+            reference=model.load_rgb(run.reference_image),
+            info={"kind": "uploaded", "name": run.reference_image.name},
+            reference_name=run.reference_image.name,
         )
     if run.reference_id:
         ref = run.reference
-        return (
-            model.load_rgb(ref.image),
-            None,
-            {"kind": "reference", "id": ref.pk, "title": ref.title, "source": ref.source},
-            ref.image.name,
+        return Guidance(
+            reference=model.load_rgb(ref.image),
+            info={"kind": "reference", "id": ref.pk, "title": ref.title, "source": ref.source},
+            reference_name=ref.image.name,
         )
-    if run.use_profile:
-        found = profiles.profile_for(context.get("era"), context.get("situation"))
-        if found is not None:
-            import ml
+    return _adaptation_guidance(run)
 
-            return (
-                None,
-                ml.Profile.from_dict(found.profile),
-                {"kind": "profile", "key": found.key, "id": found.pk, "sources": len(found.sources)},
-                "",
-            )
-    return None, None, {"kind": "none"}, ""
+
+def _used(guidance: Guidance, result) -> Guidance:
+    """What the model says it used: an adaptation it did not apply (made for another model) is recorded as
+    none."""
+    if guidance.row is None:
+        return guidance
+    applied = getattr(result, "adaptation", None)
+    if applied == guidance.row.checksum:
+        return guidance
+    ignored = {"id": guidance.row.pk, "checksum": guidance.row.checksum, "error": "not applied by the model"}
+    return Guidance(info={"kind": "none", "adaptation_refused": ignored})
 
 
 def _finish(run_id: int, token: str, status: str, error: str = "") -> bool:
@@ -219,15 +257,15 @@ def execute_run(run_id: int, job_id: str = "") -> str:
         context = model.context_of(run.photo, run.era, run.situation)
         hints = _hints_for(run)
         gray = model.load_gray(run.photo, base=run.base)  # the repaired base when the run recorded one
-        reference, profile, reference_info, reference_name = _guidance(run, context)
+        guidance = _guidance(run)
         reporter = _Reporter(run, token)
         colorizer = model.get_colorizer()
         try:
             result = colorizer.colorize(
                 gray,
                 hints=[h.to_ml() for h in hints],
-                reference=reference,
-                profile=profile,
+                reference=guidance.reference,
+                adaptation=guidance.adaptation,
                 max_side=run.options.get("max_side"),
                 progress=reporter.progress,
                 cancel=reporter.cancel,
@@ -238,6 +276,7 @@ def execute_run(run_id: int, job_id: str = "") -> str:
         if reporter.cancel() or reporter.cancelled:
             _finish(run.pk, token, RunStatus.CANCELLED, "cancelled")
             return RunStatus.CANCELLED
+        guidance = _used(guidance, result)
         rgb = np.ascontiguousarray(result.rgb, dtype=np.uint8)
         metrics = measure(rgb, hints, result, started)
         outcome = RunOutcome(
@@ -248,8 +287,9 @@ def execute_run(run_id: int, job_id: str = "") -> str:
             rgb=rgb,
             hints=[hint_json(h) for h in hints],
             context=context,
-            reference_info=reference_info,
-            reference_name=reference_name,
+            reference_info=guidance.info,
+            reference_name=guidance.reference_name,
+            adaptation=guidance.row,
             metrics=metrics,
         )
         version = record_version(outcome, written)

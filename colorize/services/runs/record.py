@@ -38,6 +38,7 @@ class RunOutcome:
     context: dict = field(default_factory=dict)
     reference_info: dict = field(default_factory=dict)
     reference_name: str = ""
+    adaptation: object = None  # the colorize.Adaptation the model applied (None: none)
     metrics: dict = field(default_factory=dict)
 
 
@@ -153,6 +154,7 @@ def record_version(outcome: RunOutcome, written: list) -> Version | None:
         params={
             "hints_mode": run.hints_mode,
             "use_profile": run.use_profile,
+            "use_adaptation": run.use_profile,
             "options": run.options,
             "max_side": run.options.get("max_side"),
             "full_resolution": run.options.get("max_side") is None,
@@ -191,8 +193,14 @@ def record_version(outcome: RunOutcome, written: list) -> Version | None:
             version.number = (Version.objects.filter(photo=photo).aggregate(m=Max("number"))["m"] or 0) + 1
             version.created_at = timezone.now()
             version.save()
+            used = outcome.adaptation
             Run.objects.filter(pk=run.pk).update(
-                status=RunStatus.DONE, progress=100, finished_at=timezone.now(), heartbeat_at=timezone.now()
+                status=RunStatus.DONE,
+                progress=100,
+                finished_at=timezone.now(),
+                heartbeat_at=timezone.now(),
+                adaptation=used,
+                adaptation_checksum=used.checksum if used is not None else "",
             )
             run.refresh_from_db()
             broadcast(photo.pk, {"type": "run.done", "run": run_json(run)})

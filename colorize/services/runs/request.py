@@ -6,6 +6,7 @@ import uuid
 
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -16,6 +17,7 @@ from archive.models import Era, Photo, PhotoStatus, Situation
 from colorize.models import HintsMode, ReferencePhoto, Run, RunStatus
 from colorize.models.runs import ACTIVE_STATUSES
 from colorize.serializers import run_json
+from colorize.services import adaptation, model
 from colorize.services.repair import active_base
 from colorize.services.runs.common import JOB, broadcast
 from config import jobs
@@ -43,20 +45,34 @@ def _clean_options(options) -> dict:
     return options
 
 
-def check_run_params(data, files=None) -> dict:
-    """Validate the parameters of a run request. Returns the cleaned fields of Run."""
+def _clean_reference(reference_id, collection) -> ReferencePhoto | None:
+    """A shared (era/situation) reference photo, or one of the run's own collection."""
+    if reference_id in (None, ""):
+        return None
+    refs = ReferencePhoto.objects.filter(collection__isnull=True)
+    if collection is not None:
+        refs = ReferencePhoto.objects.filter(Q(collection__isnull=True) | Q(collection=collection))
+    try:
+        return refs.get(pk=int(reference_id))
+    except (ValueError, TypeError, OverflowError, ReferencePhoto.DoesNotExist):
+        raise invalid({"reference": _("no reference photo %(id)s") % {"id": repr(reference_id)}}) from None
+
+
+def check_run_params(data, files=None, collection=None) -> dict:
+    """Validate the parameters of a run request (for a photo of `collection`). Returns the cleaned fields of
+    Run."""
     files = files or {}
     cleaned: dict = {}
     mode = data.get("hints", data.get("hints_mode", HintsMode.VERIFIED)) or HintsMode.VERIFIED
     if mode not in HintsMode.values:
         raise invalid({"hints": _("use one of %(values)s") % {"values": ", ".join(HintsMode.values)}})
     cleaned["hints_mode"] = mode
-    for field, model in (("era", Era), ("situation", Situation)):
+    for field, vocabulary in (("era", Era), ("situation", Situation)):
         value = data.get(field)
         if value in (None, ""):
             cleaned[field] = None
             continue
-        obj = model.objects.filter(slug=str(value)).first()
+        obj = vocabulary.objects.filter(slug=str(value)).first()
         if obj is None:
             raise invalid(
                 {
@@ -65,19 +81,12 @@ def check_run_params(data, files=None) -> dict:
                 }
             )
         cleaned[field] = obj
-    use_profile = data.get("use_profile", True)
-    if isinstance(use_profile, str):
-        use_profile = use_profile.strip().lower() not in ("0", "false", "no", "off")
-    cleaned["use_profile"] = bool(use_profile)
-    reference_id = data.get("reference")
-    cleaned["reference"] = None
-    if reference_id not in (None, ""):
-        try:
-            cleaned["reference"] = ReferencePhoto.objects.get(pk=int(reference_id))
-        except (ValueError, TypeError, ReferencePhoto.DoesNotExist):
-            raise invalid(
-                {"reference": _("no reference photo %(id)s") % {"id": repr(reference_id)}}
-            ) from None
+    # use_adaptation (use_profile: its old name, still accepted): false asks for a run without adaptation.
+    use = data.get("use_adaptation", data.get("use_profile", True))
+    if isinstance(use, str):
+        use = use.strip().lower() not in ("0", "false", "no", "off")
+    cleaned["use_profile"] = bool(use)
+    cleaned["reference"] = _clean_reference(data.get("reference"), collection)
     upload = files.get("reference_image")
     if upload is not None:
         try:
@@ -112,6 +121,9 @@ def _new_run(user, photo: Photo, cleaned: dict, batch=None) -> Run:
         enqueued_at=timezone.now(),
         **cleaned,
     )
+    if upload is None and run.reference is None and run.use_profile:
+        # The adaptation that exists now (docs/adaptation.md): a rebuild under way is never waited for.
+        run.adaptation = adaptation.pick_for_run(photo, model.context_of(photo, run.era, run.situation))
     if upload is not None:
         run.reference_image.save(upload.name or "reference", upload, save=False)
     run.save()
@@ -125,7 +137,7 @@ def _new_run(user, photo: Photo, cleaned: dict, batch=None) -> Run:
 def do_create_run(user, photo: Photo, data, files=None) -> Run:
     """Queue a full-resolution colorization of `photo` (curators and above; the photo's room hears of it)."""
     check_role(user, photo.collection, Role.CURATOR)
-    cleaned = check_run_params(data, files)
+    cleaned = check_run_params(data, files, photo.collection)
     with transaction.atomic():
         run = _new_run(user, photo, cleaned)
         broadcast(photo.pk, {"type": "run.queued", "run": run_json(run)})
@@ -142,7 +154,7 @@ def do_create_batch(user, collection, data) -> dict:
     only_unrestored = data.get("only_unrestored", False)
     if isinstance(only_unrestored, str):
         only_unrestored = only_unrestored.strip().lower() in ("1", "true", "yes", "on")
-    cleaned = check_run_params(data)
+    cleaned = check_run_params(data, collection=collection)
     photos = collection.photos.all().order_by("id")
     if only_unrestored:
         photos = photos.filter(status=PhotoStatus.UNRESTORED)

@@ -7,6 +7,7 @@ import { initGrid } from "./grid.js";
 import { initInterop } from "./interop.js";
 import { initManage } from "./manage.js";
 import { initMetadataDialog, openMetadataEditor } from "./metadata.js";
+import { initReferences } from "./references.js";
 
 const config = JSON.parse(document.getElementById("page-config").textContent);
 
@@ -195,3 +196,4 @@ initManage(config);
 initGrid(config, refreshGrid);
 initFilterFold();
 initInterop(config, refreshGrid);
+initReferences(config);

@@ -1,5 +1,5 @@
 // Guidance: the photo's era and situations (saved on the photo) and a reference colour photo for the next
-// render, optionally kept as a reference of the era / situation (colorize.services.profiles.reference_dict).
+// render, optionally kept as a reference of the era / situation (colorize.serializers.reference_json).
 import { api, el, errorMessage, uploadWithProgress } from "../api.js";
 import { gettext, t } from "../i18n.js";
 import { state } from "./state.js";
@@ -52,7 +52,7 @@ async function loadReferences() {
     return;
   }
   const none = el("input", { type: "radio", name: "reference", value: "", checked: true, disabled: !config.canEdit });
-  box.append(el("label", {}, none, ` ${gettext("none (the era/situation profile guides the colours)")}`));
+  box.append(el("label", {}, none, ` ${gettext("none (the collection’s or era’s adaptation guides the colours, when it passed its check)")}`));
   for (const r of refs.slice(0, 12)) {
     const input = el("input", { type: "radio", name: "reference", value: r.id, disabled: !config.canEdit });
     const context = [r.era, r.situation].filter(Boolean).join(", ");

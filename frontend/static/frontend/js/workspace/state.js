@@ -19,5 +19,6 @@ export const state = {
   runPoll: null,
   referenceFile: null,
   referenceId: null,
+  compareAfterRun: null, // {run, before}: a render without the adaptation, compared with `before` once done
   redo: [], // changes this tab undid, newest last (see hints.js)
 };

@@ -22,6 +22,7 @@ export function loadVersions(showNewest) {
       state.versions.clear();
       list.forEach((v) => state.versions.set(v.id, v));
       renderVersions();
+      await openPendingCompare();
       const fresh = list.filter((v) => !known.has(v.id));
       if (showNewest && fresh.length) {
         await setLayer(`v${fresh.reduce((a, b) => (a.number > b.number ? a : b)).id}`);
@@ -38,6 +39,46 @@ export function loadVersions(showNewest) {
     }
   })();
   return loading;
+}
+
+// Which adaptation (docs/adaptation.md) guided the colours of a version, in one line.
+export function adaptationLine(v) {
+  const ref = v.reference || {};
+  if (ref.kind === "adaptation") {
+    const base = format(ngettext("adapted: %(n)s colour reference", "adapted: %(n)s colour references", ref.n_references), { n: ref.n_references });
+    const figure = typeof ref.delta_db === "number" && ref.n_heldout
+      ? `; ${format(ngettext("on %(n)s held-out one %(delta)s dB", "on %(n)s held-out ones %(delta)s dB", ref.n_heldout), { n: ref.n_heldout, delta: `${ref.delta_db < 0 ? "−" : "+"}${Math.abs(ref.delta_db).toFixed(2)}` })}`
+      : "";
+    return `${base}${figure} (${String(ref.checksum).slice(0, 12)})`;
+  }
+  if (ref.kind === "uploaded" || ref.kind === "reference") return gettext("guided by a reference photo (no adaptation)");
+  if (ref.adaptation_refused) return t("no adaptation: the stored one was refused (%(error)s)", { error: ref.adaptation_refused.error });
+  if (v.params && v.params.use_adaptation === false) return gettext("no adaptation (asked for without it)");
+  return gettext("no adaptation");
+}
+
+// A render of the same photo without the adaptation, shown beside this version in the compare slider once done.
+async function renderWithout(v) {
+  const { photo } = state;
+  try {
+    const run = await api("POST", `/api/photos/${photo.id}/runs/`, {
+      hints: v.hints_mode, use_adaptation: false, era: photo.era || "", situation: photo.situations[0] || "",
+    });
+    state.compareAfterRun = { run: run.id, before: v.id };
+    toast(gettext("Rendering without the adaptation: it will open beside this version in the compare slider."), "info", 4000);
+  } catch (err) {
+    toast(t("Could not start the render: %(error)s", { error: err.message }), "error");
+  }
+}
+
+async function openPendingCompare() {
+  const pending = state.compareAfterRun;
+  if (!pending) return;
+  const made = Array.from(state.versions.values()).find((v) => v.run === pending.run);
+  if (!made) return;
+  state.compareAfterRun = null;
+  await setLayer(`v${made.id}`);
+  await setBefore(`v${pending.before}`);
 }
 
 function refreshLayerOptions(list) {
@@ -75,6 +116,9 @@ function versionActions(v, label) {
   ];
   if (config.canEdit) {
     actions.push(button(t("Restore hints from %(label)s", { label }), gettext("Restore hints"), () => restoreHints(v)));
+    if (v.reference && v.reference.kind === "adaptation") {
+      actions.push(button(t("Render %(label)s without its adaptation and compare", { label }), gettext("Without adaptation"), () => renderWithout(v), { "data-action": "without-adaptation" }));
+    }
     if (state_ === "draft" || state_ === "rejected") {
       actions.push(button(t("Submit %(label)s for review", { label }), gettext("Submit for review"), () => submit(v), { "data-action": "submit" }));
     }
@@ -114,6 +158,7 @@ function versionItem(v) {
       v.published ? el("span", { class: "badge state-approved" }, ` ${gettext("published")}`) : "",
       el("div", { class: "hint-meta" }, meta),
       el("div", { class: "hint-meta" }, t("model %(name)s %(version)s", { name: v.model.name, version: v.model.version })),
+      el("div", { class: "hint-meta adaptation-line", "data-adaptation": (v.reference || {}).kind === "adaptation" ? "used" : "none" }, adaptationLine(v)),
       comment ? el("div", { class: "hint-evidence" }, `“${comment}”`) : "",
       el("div", { class: "hint-actions" }, ...versionActions(v, label)),
       el("div", { class: "downloads" }, `${gettext("Download")} `, ...downloads)));

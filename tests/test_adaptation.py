@@ -364,3 +364,24 @@ def test_the_c2pa_manifest_names_the_adaptation(people, photo, passed):
     manifest = signing.manifest_definition("x.jpg", "image/jpeg", version, provenance.provenance(version))
     data = next(a["data"] for a in manifest["assertions"] if a["label"] == signing.PROVENANCE_LABEL)
     assert data["adaptation"]["checksum"] == passed.checksum
+
+
+# ------------------------------------------------------------------------------------------- live previews
+
+
+def test_live_previews_and_suggestions_use_the_adaptation_a_run_would_use(people, photo, passed):
+    found = adaptation_services.for_previews(photo)
+    assert found is not None and found.checksum == passed.checksum
+    gray = model.load_gray(photo, 256)
+    colorizer = model.get_colorizer()
+    assert colorizer.colorize(gray, adaptation=found, max_side=256).adaptation == passed.checksum
+    # a newer unpassed build of the scope withdraws it from previews as from runs
+    stored_adaptation(passed.scope, collection=people.collection, passed=False)
+    assert adaptation_services.for_previews(photo) is None
+
+
+def test_a_preview_goes_on_without_an_adaptation_whose_file_is_refused(people, photo, passed):
+    with passed.data.storage.open(passed.data.name, "wb") as handle:
+        handle.write(b"not an adaptation")
+    adaptation_services._VERIFIED.clear()
+    assert adaptation_services.for_previews(photo) is None

@@ -331,6 +331,31 @@ def pick_for_run(photo: Photo, context: dict) -> Adaptation | None:
     return None
 
 
+_VERIFIED: dict[str, object] = {}  # checksum -> ml.Adaptation already verified (stored files never change)
+_VERIFIED_MAX = 64
+
+
+def for_previews(photo: Photo):
+    """The ml.Adaptation a run of `photo` requested now would use, for live previews and colour suggestions, so
+    they show what a run gives; None when there is none or its file is refused (logged)."""
+    row = pick_for_run(photo, model.context_of(photo))
+    if row is None:
+        return None
+    found = _VERIFIED.get(row.checksum)
+    if found is None:
+        import ml
+
+        try:
+            found = model.load_adaptation(row.data, row.checksum)
+        except (ml.AdaptationError, OSError) as exc:
+            log.warning("adaptation %s refused for previews: %s", row.pk, exc)
+            return None
+        if len(_VERIFIED) >= _VERIFIED_MAX:
+            _VERIFIED.clear()
+        _VERIFIED[row.checksum] = found
+    return found
+
+
 # ------------------------------------------------------------------------------------------- what the page shows
 
 

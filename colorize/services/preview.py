@@ -30,7 +30,7 @@ from django.db import close_old_connections, transaction
 from PIL import Image
 
 from colorize.models.hints import Hint, hex_to_lab, room_revision
-from colorize.services import events, model
+from colorize.services import adaptation, events, model
 
 log = logging.getLogger(__name__)
 
@@ -98,6 +98,7 @@ def compute_preview(photo_id: int, revision: int, cancel=lambda: False) -> dict 
         colorizer = model.get_colorizer()
         result = colorizer.colorize(
             gray,
+            adaptation=adaptation.for_previews(photo),
             hints=[hint.to_ml() for hint in hints],
             max_side=PREVIEW_SIDE,
             cancel=cancel,
@@ -145,7 +146,7 @@ def suggest_colors(photo_id: int, x: float, y: float, k: int = 8) -> dict:
     value = int(gray[row, col]) // (257 if gray.dtype == np.uint16 else 1)
     lightness = hex_to_lab(f"#{value:02x}{value:02x}{value:02x}")[0]
     colorizer = model.get_colorizer()
-    top = colorizer.suggest(gray, point=(x, y), hints=hints, k=k)
+    top = colorizer.suggest(gray, point=(x, y), hints=hints, k=k, adaptation=adaptation.for_previews(photo))
     return {
         "colors": [{"color": color, "probability": round(float(p), 4)} for color, p in top],
         "lightness": round(lightness, 2),

@@ -62,6 +62,12 @@ def peak_rss_mb(pid: int) -> float:
     return float("nan")
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (its threads included)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def tile_urls(base: str, count: int) -> list[str]:
     urls = []
     factor = 1
@@ -101,6 +107,8 @@ def main():
             PYTHONPATH=str(ROOT),
             OMP_NUM_THREADS="1",
             LOG_LEVEL="WARNING",
+            # The model is not used by tiles: its warm-up at start (a background thread) would compete with them.
+            MODEL_WARM_ON_START="0",
         )
         subprocess.run([sys.executable, "manage.py", "migrate", "-v", "0"], cwd=ROOT, env=env, check=True)
         scan = var / "scan.tif"
@@ -165,12 +173,15 @@ def main():
             threads = [
                 threading.Thread(target=client, args=(urls[i :: args.clients],)) for i in range(args.clients)
             ]
+            server_cpu, client_cpu = cpu_seconds(server.pid), cpu_seconds(os.getpid())
             t0 = time.perf_counter()
             for t in threads:
                 t.start()
             for t in threads:
                 t.join()
             wall = time.perf_counter() - t0
+            server_cpu = cpu_seconds(server.pid) - server_cpu
+            client_cpu = cpu_seconds(os.getpid()) - client_cpu
             latencies.sort()
             result = {
                 "scan": f"{W}x{H} {'RGB' if args.rgb else 'gray'} ({W * H / 1e6:.1f} MP)",
@@ -183,6 +194,8 @@ def main():
                 "p95_ms": round(1000 * latencies[int(0.95 * (len(latencies) - 1))], 1),
                 "max_ms": round(1000 * latencies[-1], 1),
                 "tiles_per_s": round(len(latencies) / wall, 1),
+                "server_cpu_ms_per_tile": round(1000 * server_cpu / max(1, len(latencies)), 1),
+                "client_cpu_ms_per_tile": round(1000 * client_cpu / max(1, len(latencies)), 1),
                 "server_rss_idle_mb": round(rss_before, 1),
                 "server_peak_rss_mb": round(peak_rss_mb(server.pid), 1),
                 "cpus": os.cpu_count(),

@@ -276,6 +276,8 @@ def _decide(user, version: Version, decision: str, comment: str, replace: dict |
         )
         if decision == ReviewDecision.APPROVED:
             jobs.enqueue("colorize.services.profiles.feed_profiles_from_version", version.pk)
+            # Its IIIF pyramid, before outside viewers ask for its tiles.
+            jobs.enqueue("colorize.services.image_service.build_version_pyramid", version.pk)
     return review
 
 

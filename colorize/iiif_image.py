@@ -18,6 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
+from django.db import transaction
 from django.http import HttpResponse, HttpResponseRedirect, JsonResponse
 from django.urls import reverse
 from django.utils.translation import gettext
@@ -67,6 +68,7 @@ class _AccessCache:
     def __init__(self):
         self.items: dict[tuple, tuple[float, _Source]] = {}
         self.lock = threading.Lock()
+        self.generation = 0  # counts the clears: a decision begun before one is not kept
 
     def get(self, key: tuple) -> _Source | None:
         found = self.items.get(key)
@@ -78,21 +80,32 @@ class _AccessCache:
             return None
         return found[1]
 
-    def put(self, key: tuple, source: _Source) -> None:
+    def put(self, key: tuple, source: _Source, generation: int) -> None:
+        """Keep a decision made from what the database said when the generation was `generation`."""
         lifetime = settings.IIIF_ACCESS_CACHE_SECONDS
         if lifetime <= 0:
             return
         with self.lock:
+            if generation != self.generation:  # access changed while it was decided: it may be stale
+                return
             if len(self.items) >= 10_000:  # bounded: drop everything rather than track ages
                 self.items.clear()
             self.items[key] = (time.monotonic() + lifetime, source)
 
-    def clear(self, **kwargs) -> None:
+    def clear(self) -> None:
         with self.lock:
             self.items.clear()
+            self.generation += 1
 
 
 access_cache = _AccessCache()
+
+
+def _access_changed(**kwargs) -> None:
+    """A change that may take access away: forget every decision now, and again once it is committed (a decision
+    made meanwhile read the state before the change)."""
+    access_cache.clear()
+    transaction.on_commit(access_cache.clear)
 
 
 def connect_access_invalidation() -> None:
@@ -106,7 +119,7 @@ def connect_access_invalidation() -> None:
 
     for model in (Collection, Membership, Photo, Version, Review, get_user_model()):
         for signal in (post_save, post_delete):
-            signal.connect(access_cache.clear, sender=model, dispatch_uid=f"iiif-access-{model.__name__}")
+            signal.connect(_access_changed, sender=model, dispatch_uid=f"iiif-access-{model.__name__}")
 
 
 def _access_key(user, identifier: str) -> tuple:
@@ -118,8 +131,9 @@ def _source(user, identifier: str) -> _Source:
     key = _access_key(user, identifier)
     source = access_cache.get(key)
     if source is None:
+        generation = access_cache.generation
         source = _decide(user, identifier)
-        access_cache.put(key, source)
+        access_cache.put(key, source, generation)
     return source
 
 

@@ -141,3 +141,15 @@ def test_a_script_with_the_viewers_token_reads_a_private_tile_and_a_bad_token_is
     assert refused.status_code == 403 and refused.json()["error"]["code"] == "authentication_failed"
     outsider = Token.objects.create(user=people.outsider).key
     assert Client(headers={"Authorization": f"Token {outsider}"}).get(url).status_code == 404
+
+
+def test_a_decision_begun_before_the_owner_made_the_collection_private_is_not_kept(people):
+    from colorize.iiif_image import _decide, access_cache
+
+    do_update_collection(people.owner, people.collection, {"visibility": Visibility.PUBLIC})
+    photo = make_photo(people.collection, people.curator, width=300, height=200)
+    began = access_cache.generation
+    allowed = _decide(None, f"photo-{photo.pk}")  # read while the collection was public
+    do_update_collection(people.owner, people.collection, {"visibility": Visibility.PRIVATE})
+    access_cache.put((f"photo-{photo.pk}", None), allowed, began)  # it arrives after the change
+    assert access_cache.get((f"photo-{photo.pk}", None)) is None

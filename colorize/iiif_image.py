@@ -243,7 +243,7 @@ def _pool() -> ThreadPoolExecutor:
 
 
 def _render_tile(source: _Source, parsed) -> bytes:
-    pyramid = image_service.build_pyramid(source.file, source.key)  # made at ingest; else once, here
+    pyramid = image_service.build_pyramid(source.file, source.key)  # made by now (unless deleted meanwhile)
     return image_service.render(pyramid, source.width, source.height, parsed)
 
 
@@ -264,6 +264,12 @@ async def image_view(request, identifier: str, region: str, size: str, rotation:
     try:
         data = image_service.cached_tile(source.key, parsed)
         if data is None:
+            if not image_service.pyramid_path(source.key).exists():
+                # Not made at ingest (a photo from before, a failed build): made once, here, outside the render
+                # threads, so a long build does not hold up the tiles of other images.
+                await sync_to_async(image_service.build_pyramid, thread_sensitive=False)(
+                    source.file, source.key
+                )
             data = await asyncio.get_running_loop().run_in_executor(_pool(), _render_tile, source, parsed)
     except image_service.SourceUnreadable:
         log.exception("IIIF: the stored image of %s cannot be read", identifier)

@@ -153,3 +153,17 @@ def test_a_decision_begun_before_the_owner_made_the_collection_private_is_not_ke
     do_update_collection(people.owner, people.collection, {"visibility": Visibility.PRIVATE})
     access_cache.put((f"photo-{photo.pk}", None), allowed, began)  # it arrives after the change
     assert access_cache.get((f"photo-{photo.pk}", None)) is None
+
+
+def test_an_operator_makes_the_pyramids_of_photos_ingested_before_in_one_command(people):
+    from django.core.management import call_command
+
+    photo = make_photo(people.collection, people.curator, width=300, height=200)  # no derivative job ran
+    Photo.objects.filter(pk=photo.pk).update(derivatives_status=DerivativeStatus.READY)
+    out = io.StringIO()
+    call_command("build_iiif_pyramids", "--collection", str(people.collection.pk), stdout=out)
+    assert image_service.pyramid_path(photo.sha256).exists()
+    assert out.getvalue().strip() == "1 made, 0 already there, 0 failed"
+    out = io.StringIO()
+    call_command("build_iiif_pyramids", stdout=out)
+    assert out.getvalue().strip() == "0 made, 1 already there, 0 failed"

@@ -37,3 +37,13 @@ class ColorizeConfig(AppConfig):
         # and the C2PA configuration check)
 
         worker_ready.connect(_on_worker_ready, dispatch_uid="colorize.recover_runs")
+
+        from archive.services.ingest import derivatives_rendering
+        from colorize.services.image_service import on_derivatives_rendering
+
+        # The IIIF pyramid of an original is one of its derivatives, made at ingest (docs/interop.md).
+        derivatives_rendering.connect(on_derivatives_rendering, dispatch_uid="colorize.iiif_pyramid")
+
+        from colorize.iiif_image import connect_access_invalidation
+
+        connect_access_invalidation()

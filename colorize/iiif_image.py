@@ -8,10 +8,17 @@ Images anyone may see (public collection, published version) answer with `Access
 and a public cache lifetime, so outside viewers (Mirador, OpenSeadragon on other sites) can use them.
 """
 
+import asyncio
 import logging
 import re
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 
+from asgiref.sync import sync_to_async
+from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
+from django.db import transaction
 from django.http import HttpResponse, HttpResponseRedirect, JsonResponse
 from django.urls import reverse
 from django.utils.translation import gettext
@@ -47,7 +54,90 @@ class _Source:
         self.file, self.key, self.width, self.height, self.public = file, key, width, height, public
 
 
+class _AccessCache:
+    """Access decisions that ALLOWED a reader, kept IIIF_ACCESS_CACHE_SECONDS per (identifier, user or anonymous).
+
+    A deep-zoom viewer asks for dozens of tiles of one image at once; each would otherwise query the photo and
+    the reader's membership (and open a database connection: each request runs in a thread of its own). Only
+    allowed answers are kept (a refusal is always decided afresh), keyed by the user, so no reader ever gets
+    another's decision. Any change that can take access away (a collection, membership, photo, version, review or
+    user saved or deleted) empties the cache of this process at once; other processes keep a decision at most
+    the lifetime, far shorter than the hour their tiles may already be cached by browsers (Cache-Control).
+    """
+
+    def __init__(self):
+        self.items: dict[tuple, tuple[float, _Source]] = {}
+        self.lock = threading.Lock()
+        self.generation = 0  # counts the clears: a decision begun before one is not kept
+
+    def get(self, key: tuple) -> _Source | None:
+        found = self.items.get(key)
+        if found is None:
+            return None
+        if found[0] < time.monotonic():
+            with self.lock:
+                self.items.pop(key, None)
+            return None
+        return found[1]
+
+    def put(self, key: tuple, source: _Source, generation: int) -> None:
+        """Keep a decision made from what the database said when the generation was `generation`."""
+        lifetime = settings.IIIF_ACCESS_CACHE_SECONDS
+        if lifetime <= 0:
+            return
+        with self.lock:
+            if generation != self.generation:  # access changed while it was decided: it may be stale
+                return
+            if len(self.items) >= 10_000:  # bounded: drop everything rather than track ages
+                self.items.clear()
+            self.items[key] = (time.monotonic() + lifetime, source)
+
+    def clear(self) -> None:
+        with self.lock:
+            self.items.clear()
+            self.generation += 1
+
+
+access_cache = _AccessCache()
+
+
+def _access_changed(**kwargs) -> None:
+    """A change that may take access away: forget every decision now, and again once it is committed (a decision
+    made meanwhile read the state before the change)."""
+    access_cache.clear()
+    transaction.on_commit(access_cache.clear)
+
+
+def connect_access_invalidation() -> None:
+    """Empty the access cache whenever something access depends on is saved or deleted (colorize.apps)."""
+    from django.contrib.auth import get_user_model
+    from django.db.models.signals import post_delete, post_save
+
+    from accounts.models import Membership
+    from archive.models import Collection
+    from colorize.models import Review, Version
+
+    for model in (Collection, Membership, Photo, Version, Review, get_user_model()):
+        for signal in (post_save, post_delete):
+            signal.connect(_access_changed, sender=model, dispatch_uid=f"iiif-access-{model.__name__}")
+
+
+def _access_key(user, identifier: str) -> tuple:
+    return identifier, user.pk if user is not None and user.is_authenticated else None
+
+
 def _source(user, identifier: str) -> _Source:
+    """What `identifier` names, if `user` may see it (else NotFound), from the access cache when it holds it."""
+    key = _access_key(user, identifier)
+    source = access_cache.get(key)
+    if source is None:
+        generation = access_cache.generation
+        source = _decide(user, identifier)
+        access_cache.put(key, source, generation)
+    return source
+
+
+def _decide(user, identifier: str) -> _Source:
     m = _IDENTIFIER.fullmatch(identifier)
     if not m:
         raise NotFound()
@@ -141,17 +231,46 @@ def info_view(request, identifier: str):
     return _headers(response, source)
 
 
+_render_pool: ThreadPoolExecutor | None = None
+
+
+def _pool() -> ThreadPoolExecutor:
+    """The threads that render (libvips releases the GIL): a few long-lived ones, not one per request."""
+    global _render_pool
+    if _render_pool is None:
+        _render_pool = ThreadPoolExecutor(settings.IIIF_RENDER_THREADS, thread_name_prefix="findcolor-iiif")
+    return _render_pool
+
+
+def _render_tile(source: _Source, parsed) -> bytes:
+    pyramid = image_service.build_pyramid(source.file, source.key)  # made by now (unless deleted meanwhile)
+    return image_service.render(pyramid, source.width, source.height, parsed)
+
+
 @require_safe
 @token_or_session
-def image_view(request, identifier: str, region: str, size: str, rotation: str, quality: str, fmt: str):
+async def image_view(request, identifier: str, region: str, size: str, rotation: str, quality: str, fmt: str):
+    """Async: a tile whose access decision and bytes are cached is answered on the event loop with no query and
+    no thread hop; an access decision otherwise runs in the request's thread (the ORM), a rendering in the
+    render threads. Anonymous requests without a cookie touch neither the session nor the database."""
     try:
-        source = _source(request.user, identifier)
+        user = await request.auser()
+        source = access_cache.get(_access_key(user, identifier))
+        if source is None:
+            source = await sync_to_async(_source)(user, identifier)
         parsed = image_service.parse(source.width, source.height, region, size, rotation, quality, fmt)
     except (NotFound, ServiceError, image_service.ImageRequestError) as exc:
         return _error(exc)
     try:
-        pyramid = image_service.build_pyramid(source.file, source.key)
-        data = image_service.render(pyramid, source.width, source.height, parsed)
+        data = image_service.cached_tile(source.key, parsed)
+        if data is None:
+            if not image_service.pyramid_path(source.key).exists():
+                # Not made at ingest (a photo from before, a failed build): made once, here, outside the render
+                # threads, so a long build does not hold up the tiles of other images.
+                await sync_to_async(image_service.build_pyramid, thread_sensitive=False)(
+                    source.file, source.key
+                )
+            data = await asyncio.get_running_loop().run_in_executor(_pool(), _render_tile, source, parsed)
     except image_service.SourceUnreadable:
         log.exception("IIIF: the stored image of %s cannot be read", identifier)
         response = JsonResponse(

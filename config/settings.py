@@ -317,6 +317,11 @@ BATCH_STALE_SECONDS = env_int("BATCH_STALE_SECONDS", 600)
 IIIF_CACHE_DIR = Path(env_str("IIIF_CACHE_DIR", str(VAR_DIR / "iiif")))
 IIIF_TILE_CACHE_BYTES = env_int("IIIF_TILE_CACHE_BYTES", 64 * 1024 * 1024)
 IIIF_MAX_AREA = env_int("IIIF_MAX_AREA", 100_000_000)
+# Seconds an allowed IIIF access decision is reused per (image, reader) in one process (0: never); any change to
+# access empties it in the process that made the change (docs/interop.md).
+IIIF_ACCESS_CACHE_SECONDS = env_int("IIIF_ACCESS_CACHE_SECONDS", 5)
+# Threads of each server process that render IIIF answers (libvips releases the GIL while it works).
+IIIF_RENDER_THREADS = max(1, env_int("IIIF_RENDER_THREADS", 4))
 # BagIt export of a collection (docs/interop.md): the bag-info.txt Source-Organization, and how long making the
 # bag's manifests may take. IIIF import: hosts (host:port, comma-separated) allowed although they resolve to
 # loopback, private or link-local addresses (a local repository; tests), and the bounds on what it fetches.

@@ -11,15 +11,20 @@ from tests.factories import CollectionFactory, UserFactory, add_member
 @pytest.fixture(autouse=True)
 def _isolated_media(settings, tmp_path):
     settings.MEDIA_ROOT = str(tmp_path / "media")
+    settings.IIIF_CACHE_DIR = str(tmp_path / "iiif")  # pyramids are derivatives too
     settings.JOB_BACKEND = "sync"
 
 
 @pytest.fixture(autouse=True)
 def _fresh_cache():
-    """Throttle counters live in the local-memory cache: each test starts with none."""
+    """Throttle counters live in the local-memory cache, IIIF access decisions in their own: each test starts
+    with none."""
     from django.core.cache import cache
 
+    from colorize.iiif_image import access_cache
+
     cache.clear()
+    access_cache.clear()
 
 
 @pytest.fixture

@@ -71,6 +71,16 @@ def test_data_lives_in_named_volumes(compose):
         assert named and named <= volumes, f"{service} keeps {target} in a named volume"
 
 
+def test_the_web_server_reads_the_iiif_pyramids_the_workers_make_at_ingest(compose):
+    # settings.IIIF_CACHE_DIR defaults to FINDCOLOR_VAR_DIR/iiif (the image sets /var/lib/findcolor)
+    target = "/var/lib/findcolor/iiif"
+    shared = [
+        {m.split(":")[0] for m in compose["services"][name].get("volumes", []) if m.endswith(":" + target)}
+        for name in ("web", "worker")
+    ]
+    assert shared[0] and shared[0] == shared[1] and shared[0] <= set(compose["volumes"])
+
+
 def test_app_services_share_one_image_and_entrypoints_that_exist(compose):
     for name in APP_SERVICES:
         service = compose["services"][name]

@@ -2,7 +2,8 @@
 
 Guarantees: the format is sniffed from content; byte and pixel limits are enforced before decoding; the
 original is stored byte for byte with its SHA-256; a refused file leaves nothing behind (no row, no file, no
-derivative); derivatives are made in the background after commit.
+derivative); derivatives are made in the background after commit. Other apps add derivatives of their own through
+the `derivatives_rendering` signal (colorize: the IIIF pyramid), sent before the photo is marked ready.
 """
 
 import hashlib
@@ -17,6 +18,7 @@ from django.conf import settings
 from django.core.files import File
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
+from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -137,6 +139,10 @@ def do_ingest_photo(user, collection: Collection, fileobj, filename: str, metada
 
 
 DERIVATIVE_FIELDS = ("thumbnail", "web", "gray")
+# Sent with `photo` by make_derivatives once the derivatives are stored and before the photo is marked ready, so
+# what a receiver makes (colorize: the IIIF pyramid of the original) is there when the photo is first opened. A
+# receiver that fails is logged and does not fail the derivatives: its own consumer must do without it.
+derivatives_rendering = Signal()
 DERIVATIVE_SUFFIX = {"thumbnail": "thumb.jpg", "web": "web.jpg", "gray": "gray.png"}
 
 
@@ -167,6 +173,9 @@ def make_derivatives(photo_id: int) -> str:
             storage.delete(field_file.name)
         field_file.save(wanted, ContentFile(content), save=False)
         names[key] = field_file.name
+    for receiver, outcome in derivatives_rendering.send_robust(sender=Photo, photo=photo):
+        if isinstance(outcome, Exception):
+            log.error("derivatives of photo %s: %r failed: %r", photo_id, receiver, outcome)
     updated = Photo.objects.filter(pk=photo_id).update(
         derivatives_status=DerivativeStatus.READY, derivatives_error="", **names
     )

@@ -26,6 +26,7 @@ from pathlib import Path
 from django.conf import settings
 from django.utils.translation import gettext as _
 
+log = logging.getLogger(__name__)
 TILE = 256
 FORMATS = {"jpg": "image/jpeg", "png": "image/png"}
 QUALITIES = ("default", "color", "gray", "bitonal")
@@ -244,6 +245,34 @@ def build_pyramid(source, key: str) -> Path:
         raise SourceUnreadable(str(exc)) from exc
 
 
+def on_derivatives_rendering(sender, photo, **kwargs) -> None:
+    """The ingest derivative job (archive.services.ingest.derivatives_rendering) makes the original's pyramid, so
+    a photo's first deep-zoom open finds it made. Never raises: a photo whose pyramid could not be made here is
+    served all the same, its pyramid made on its first image request (as for photos ingested before)."""
+    try:
+        build_pyramid(photo.original, photo.sha256)
+    except Exception:  # noqa: BLE001 (a full disk, an unreadable file: the on-demand build is the fallback)
+        log.exception(
+            "IIIF: the pyramid of photo %s was not made at ingest; it will be made on demand", photo.pk
+        )
+
+
+def build_version_pyramid(version_id: int) -> str:
+    """A job, enqueued when a version is published: the pyramid of its result, before the public asks for it.
+    Idempotent (a made pyramid is kept); a failure is logged and left to the on-demand build."""
+    from colorize.models import Version
+
+    version = Version.objects.filter(pk=version_id).only("pk", "result", "result_sha256").first()
+    if version is None or not version.result:
+        return "gone"
+    try:
+        build_pyramid(version.result, version.result_sha256)
+    except Exception:  # noqa: BLE001
+        log.exception("IIIF: the pyramid of version %s was not made; it will be made on demand", version_id)
+        return "failed"
+    return "ready"
+
+
 def _build(source, key: str, path: Path) -> Path:
     with _build_locks_guard:
         lock = _build_locks[key]
@@ -361,9 +390,18 @@ def tile_cache() -> TileCache:
     return _tiles
 
 
+def _tile_key(key: str, request: ImageRequest) -> str:
+    return f"{key}/{request.key}"
+
+
+def cached_tile(key: str, request: ImageRequest) -> bytes | None:
+    """The encoded answer to `request` for the content `key` if the tile cache holds it (no file is touched)."""
+    return tile_cache().get(_tile_key(key, request))
+
+
 def render(pyramid: Path, W: int, H: int, request: ImageRequest) -> bytes:
     """The encoded answer to `request` from the pyramid of an image of W x H pixels."""
-    cache_key = f"{pyramid.name}/{request.key}"
+    cache_key = _tile_key(pyramid.stem, request)
     cached = tile_cache().get(cache_key)
     if cached is not None:
         return cached

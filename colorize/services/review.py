@@ -277,6 +277,9 @@ def _decide(user, version: Version, decision: str, comment: str, replace: dict |
         if decision in (ReviewDecision.APPROVED, ReviewDecision.REJECTED):
             # What is published changed: the adaptations that count its verified colours (docs/adaptation.md).
             adaptation.enqueue_for_photo(version.photo)
+        if decision == ReviewDecision.APPROVED:
+            # Its IIIF pyramid, before outside viewers ask for its tiles.
+            jobs.enqueue("colorize.services.image_service.build_version_pyramid", version.pk)
     return review
 
 

@@ -36,6 +36,7 @@ from colorize.serializers import (
 from colorize.services import adaptation
 from colorize.services.events import broadcast
 from colorize.services.hint_input import HINT_FIELDS
+from config import jobs
 from config.api import ServiceError, invalid, text_problem
 
 log = logging.getLogger(__name__)

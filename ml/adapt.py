@@ -51,6 +51,9 @@ GATE_MARGIN_DB = 0.05
 GATE_SIDE = 256
 MAX_VERIFIED_SHARE = 0.25
 MAX_FILE_BYTES = 1 << 20
+VARIANTS = ("profile", "calibration")
+CAL_RIDGE = 1e3  # pulls the calibration toward the identity (weight of that prior, in pixels' units)
+CAL_STRIDE = 7  # every 7th pixel of each reference enters the fit
 
 
 class AdaptationError(ValueError):
@@ -79,6 +82,17 @@ class Adaptation:
     @property
     def model_checksum(self) -> str:
         return self.body["model_checksum"]
+
+    @property
+    def variant(self) -> str:
+        """What it changes: "profile" (the network's global hint) or "calibration" (a chroma correction)."""
+        return self.body.get("variant", "profile")
+
+    @property
+    def calibration(self) -> np.ndarray | None:
+        """(3,2) float32 W of the chroma correction ab' = [a, b, 1] @ W, or None."""
+        c = self.body.get("calibration")
+        return None if c is None else np.asarray(c, np.float32)
 
     def to_bytes(self) -> bytes:
         body = json.loads(_canonical(self.body))
@@ -156,6 +170,15 @@ class Adaptation:
             )
             if not ok:
                 raise AdaptationError("malformed adaptation (wrong field types)")
+            if body.get("variant", "profile") not in VARIANTS:
+                raise AdaptationError(f"malformed adaptation (unknown variant {body.get('variant')!r})")
+            cal = body.get("calibration")
+            if cal is not None:
+                W = np.asarray(cal, dtype=np.float64)
+                if W.shape != (3, 2) or not np.isfinite(W).all() or np.abs(W).max() > 200:
+                    raise AdaptationError("malformed adaptation (calibration must be 3x2 finite numbers)")
+            elif body.get("variant") == "calibration":
+                raise AdaptationError("malformed adaptation (a calibration variant without its calibration)")
             profile = Profile.from_dict(body["profile"])
         except AdaptationError:
             raise
@@ -207,18 +230,40 @@ def _as_rgb8(im) -> np.ndarray:
     return a[..., :3]
 
 
-def gate_scores(colorizer, profile: Profile | None, photos) -> list[float]:
-    """PSNR (dB) of colouring each of `photos` at 0 hints, with `profile` or none.
+def predict(colorizer, rgb: np.ndarray, profile: Profile | None = None):
+    """(L (H,W), true ab (H,W,2), predicted ab at 0 hints) for one reference, as `ml.evaluate` measures."""
+    from .evaluate import l_to_gray
 
-    Measured as `ml.evaluate` measures (the photo's L in, predicted ab rendered with the true L)."""
-    from .evaluate import l_to_gray, render
+    lab = rgb_to_lab(rgb)
+    L = lab[..., 0]
+    return L, lab[..., 1:], colorizer.colorize(l_to_gray(L), profile=profile).ab
 
-    vals = []
-    for rgb in photos:
-        L = rgb_to_lab(rgb)[..., 0]
-        res = colorizer.colorize(l_to_gray(L), profile=profile)
-        vals.append(psnr(rgb, render(L, res.ab)))
-    return vals
+
+def score(rgb: np.ndarray, L: np.ndarray, ab: np.ndarray) -> float:
+    from .evaluate import render
+
+    return psnr(rgb, render(L, ab))
+
+
+def fit_calibration(preds) -> np.ndarray:
+    """Ridge fit (toward the identity) of W (3,2): true ab ~ [a, b, 1] @ W over the references' predictions."""
+    X = np.concatenate([_design(ab)[::CAL_STRIDE] for _, _, ab in preds]).astype(np.float64)
+    Y = np.concatenate([gt.reshape(-1, 2)[::CAL_STRIDE] for _, gt, _ in preds]).astype(np.float64)
+    eye = np.zeros((3, 2))
+    eye[0, 0] = eye[1, 1] = 1.0
+    lam = CAL_RIDGE * np.eye(3)
+    return np.linalg.solve(X.T @ X + lam, X.T @ Y + lam @ eye).astype(np.float32)
+
+
+def _design(ab: np.ndarray) -> np.ndarray:
+    flat = ab.reshape(-1, 2)
+    return np.concatenate([flat, np.ones((len(flat), 1), flat.dtype)], axis=1)
+
+
+def apply_calibration(ab: np.ndarray, W: np.ndarray) -> np.ndarray:
+    """ab (H,W,2) Lab chroma -> [a, b, 1] @ W, clipped to the ab range [-110, 110]."""
+    out = (_design(ab.astype(np.float32)) @ np.asarray(W, np.float32)).reshape(ab.shape)
+    return np.clip(out, -110.0, 110.0).astype(np.float32)
 
 
 def _area(rgb: np.ndarray, h: int, w: int) -> np.ndarray:
@@ -230,33 +275,42 @@ def _area(rgb: np.ndarray, h: int, w: int) -> np.ndarray:
 def check_gate(
     colorizer, references, verified_colours=(), folds: int = FOLDS, seed: int = 0, tick=None
 ) -> dict:
-    """The held-out check, k-fold: every reference is left out once, coloured at 0 hints without and with the
-    profile of the *other* references (+ verified colours); the gain is the mean over all references."""
+    """The held-out check, k-fold: every reference is left out once and coloured at 0 hints without and with
+    each variant made from the *other* references: their profile (+ verified colours) as the global hint, or a
+    chroma calibration fitted on them. The best variant is kept; it passes if its mean gain over all
+    references is at least GATE_MARGIN_DB."""
     n = len(references)
     k = max(2, min(folds, n))
     order = np.random.default_rng(seed).permutation(n)
-    without, with_ = [], []
+    plain = [predict(colorizer, r) for r in references]
+    without = np.array([score(r, L, ab) for r, (L, _, ab) in zip(references, plain, strict=True)])
+    got = {v: np.zeros(n) for v in VARIANTS}
     for f in range(k):
-        held = set(order[f::k].tolist())
-        fit = [r for i, r in enumerate(references) if i not in held]
-        photos = [references[i] for i in sorted(held)]
-        trial = make_profile(fit, verified_colours)
-        without += gate_scores(colorizer, None, photos)
-        with_ += gate_scores(colorizer, trial, photos)
+        held = sorted(order[f::k].tolist())
+        fit = [i for i in range(n) if i not in set(held)]
+        trial = make_profile([references[i] for i in fit], verified_colours)
+        W = fit_calibration([plain[i] for i in fit])
+        for i in held:
+            L, _, ab = predict(colorizer, references[i], trial)
+            got["profile"][i] = score(references[i], L, ab)
+            got["calibration"][i] = score(references[i], plain[i][0], apply_calibration(plain[i][2], W))
         if tick is not None:
             tick((f + 1) / k)
-    w0, w1 = float(np.mean(without)), float(np.mean(with_))
-    delta = w1 - w0
+    deltas = {v: float(got[v].mean() - without.mean()) for v in VARIANTS}
+    best = max(VARIANTS, key=lambda v: deltas[v])
+    delta = deltas[best]
     passed = bool(delta >= GATE_MARGIN_DB)
     return {
         "passed": passed,
+        "variant": best,
+        "variants": {v: round(d, 3) for v, d in deltas.items()},
         "n_references": n,
         "n_heldout": n,
         "folds": k,
-        "psnr_without": round(w0, 3),
-        "psnr_with": round(w1, 3),
+        "psnr_without": round(float(without.mean()), 3),
+        "psnr_with": round(float(got[best].mean()), 3),
         "delta_db": round(delta, 3),
-        "worse_share": round(float(np.mean(np.array(with_) < np.array(without))), 3),
+        "worse_share": round(float(np.mean(got[best] < without)), 3),
         "margin_db": GATE_MARGIN_DB,
         "reason": "helps on held-out references"
         if passed
@@ -296,6 +350,9 @@ def build_adaptation(
     tick(0.0)
     gate = check_gate(colorizer, refs, verified_colours, folds=folds, seed=seed, tick=tick)
     profile = make_profile(refs, verified_colours, name=name)
+    calibration = None
+    if gate["variant"] == "calibration":
+        calibration = fit_calibration([predict(colorizer, r) for r in refs]).tolist()
     body = {
         "format": FORMAT,
         "version": VERSION,
@@ -306,6 +363,8 @@ def build_adaptation(
         "n_references": len(refs),
         "n_verified_colours": len(verified_colours),
         "gate": gate,
+        "variant": gate["variant"],
+        "calibration": calibration,
         "profile": profile.to_dict(),
     }
     if progress is not None:

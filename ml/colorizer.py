@@ -206,7 +206,7 @@ class Colorizer:
                     .astype(np.uint8)
                 )
             return image_global_hint(ref[..., :3])
-        if profile is None and self._adapts(adaptation):
+        if profile is None and self._adapts(adaptation) and adaptation.variant == "profile":
             profile = adaptation.profile
         if profile is not None:
             if not isinstance(profile, Profile):
@@ -396,11 +396,11 @@ class Colorizer:
         H, W = L.shape
         ctx_ids = UNKNOWN_CONTEXT
         ghint = self._ghint(reference, profile, adaptation)
-        used = (
-            adaptation.checksum
-            if reference is None and profile is None and self._adapts(adaptation)
-            else None
-        )
+        # an adaptation is either the global hint (variant "profile") or a chroma calibration of the automatic
+        # colours (variant "calibration": applied only without hints, where nothing a curator chose is changed)
+        adapts = reference is None and profile is None and self._adapts(adaptation)
+        calibrate = adapts and adaptation.variant == "calibration" and not hints
+        used = adaptation.checksum if adapts and (adaptation.variant == "profile" or calibrate) else None
         mix = self.settings.anneal_mix_hinted if hints else self.settings.anneal_mix
         t = lap("prepare", t)
 
@@ -420,6 +420,10 @@ class Colorizer:
         else:
             Lw = resize(L, wh, ww, "area")
             ab_w = self._tiled(Lw, hints, ghint, ctx_ids, og, use_dcm, tick, timings, mix)
+        if calibrate:
+            from .adapt import apply_calibration
+
+            ab_w = apply_calibration(np.asarray(ab_w, dtype=np.float32), adaptation.calibration)
         t = lap("tiles", t)
         tick(0.6)
 

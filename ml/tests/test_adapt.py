@@ -6,12 +6,14 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from ml import Hint
 from ml import bins as B
 from ml.adapt import (
     MAX_VERIFIED_SHARE,
     Adaptation,
     AdaptationError,
     build_adaptation,
+    fit_calibration,
     make_profile,
 )
 from ml.adapt import main as adapt_main
@@ -164,3 +166,45 @@ def test_the_clis_build_an_adaptation_and_refuse_a_tampered_one(tmp_path, capsys
     empty.mkdir()
     assert adapt_main([str(empty), "--out", str(tmp_path / "x.json")]) == 2
     assert capsys.readouterr().err.startswith("error: an adaptation needs at least 5")
+
+
+def calibrated_for(colorizer, W) -> Adaptation:
+    body = json.loads(
+        usable_for(colorizer, build_profile([scene(1, (90, 140, 210), (70, 130, 50))])).to_bytes()
+    )["body"]
+    body.update(variant="calibration", calibration=np.asarray(W).tolist())
+    return Adaptation.from_bytes(Adaptation.from_body(body).to_bytes())
+
+
+def test_a_calibration_corrects_the_automatic_colours_and_leaves_hinted_runs_alone(shipped):
+    W = [[0.5, 0.0], [0.0, 0.5], [4.0, -2.0]]
+    ad = calibrated_for(shipped, W)
+    gray = two_region_gray()
+    plain = shipped.colorize(gray)
+    res = shipped.colorize(gray, adaptation=ad)
+    assert res.adaptation == ad.checksum
+    assert np.allclose(res.ab, np.clip(plain.ab * 0.5 + np.array([4.0, -2.0]), -110, 110), atol=1e-3)
+    hint = Hint(0.25, 0.5, "#aa3322", verified=True)
+    hinted = shipped.colorize(gray, hints=[hint], adaptation=ad)
+    assert hinted.adaptation is None
+    assert np.array_equal(hinted.ab, shipped.colorize(gray, hints=[hint]).ab)
+
+
+def test_the_calibration_fit_recovers_a_known_colour_cast():
+    rng = np.random.default_rng(0)
+    preds = []
+    for _ in range(5):
+        ab = rng.uniform(-40, 40, (256, 256, 2)).astype(np.float32)
+        truth = ab @ np.array([[0.8, 0.1], [0.0, 0.9]], np.float32) + np.array([5.0, -3.0], np.float32)
+        preds.append((None, truth, ab))
+    W = fit_calibration(preds)
+    assert np.allclose(W, [[0.8, 0.1], [0.0, 0.9], [5.0, -3.0]], atol=0.15)  # offsets shrink a little (ridge)
+
+
+def test_a_calibration_of_the_wrong_shape_is_refused(shipped):
+    with pytest.raises(AdaptationError, match="calibration"):
+        calibrated_for(shipped, [[1.0, 0.0], [0.0, 1.0]])
+    body = json.loads(calibrated_for(shipped, np.eye(3, 2)).to_bytes())["body"]
+    body["calibration"] = None
+    with pytest.raises(AdaptationError, match="without its calibration"):
+        Adaptation.from_body(body)

@@ -165,7 +165,16 @@ def adaptation_provenance(version: Version) -> dict:
     held-out figure, ...} or {"used": False} (with "refused" when a stored one was refused at run time)."""
     ref = version.reference or {}
     if ref.get("kind") == "adaptation":
-        keys = ("id", "scope", "checksum", "n_references", "n_verified_colours", "n_heldout", "delta_db")
+        keys = (
+            "id",
+            "scope",
+            "checksum",
+            "n_references",
+            "n_verified_colours",
+            "n_heldout",
+            "delta_db",
+            "variant",
+        )
         return {"used": True, **{k: ref.get(k) for k in keys}}
     out: dict = {"used": False}
     if ref.get("adaptation_refused"):
@@ -182,8 +191,13 @@ def adaptation_account(adaptation: dict) -> str:
         if isinstance(delta, (int, float)) and adaptation.get("n_heldout")
         else ""
     )
+    how = (
+        "a chroma calibration of the automatic colours fitted on them"
+        if adaptation.get("variant") == "calibration"
+        else "their colour profile as the model's global hint"
+    )
     return (
-        f"Adapted to {adaptation['scope']} (adaptation SHA-256 {str(adaptation['checksum'])[:16]}), built from "
+        f"Adapted to {adaptation['scope']} by {how} (adaptation SHA-256 {str(adaptation['checksum'])[:16]}), built from "
         f"{adaptation['n_references']} colour reference photo(s) and {adaptation['n_verified_colours']} "
         f"verified colour(s) of approved restorations{held_out}. "
     )

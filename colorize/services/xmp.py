@@ -142,6 +142,7 @@ def _adaptation_fields(adaptation: dict) -> dict:
             {
                 "AdaptationChecksum": adaptation["checksum"],
                 "AdaptationScope": adaptation["scope"],
+                "AdaptationVariant": adaptation.get("variant") or "profile",
                 "AdaptationReferences": adaptation["n_references"],
                 "AdaptationVerifiedColours": adaptation["n_verified_colours"],
                 "AdaptationHeldOut": adaptation.get("n_heldout") or 0,

@@ -170,6 +170,7 @@ def adaptation_info(row: Adaptation) -> dict:
         "n_verified_colours": row.n_verified_colours,
         "n_heldout": gate.get("n_heldout"),
         "delta_db": gate.get("delta_db"),
+        "variant": gate.get("variant", "profile"),
     }
 
 

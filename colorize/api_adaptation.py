@@ -18,29 +18,31 @@ from config.parsers import JSONObjectParser
 from config.schema import ERROR
 
 _NULLABLE = {"allow_null": True, "read_only": True}
-ADAPTATION_FIELDS = {
-    "id": serializers.IntegerField(),
-    "scope": serializers.CharField(help_text="collection:ID or context:era/situation ('*': any)"),
-    "status": serializers.ChoiceField(choices=AdaptationStatus.choices),
-    "passed": serializers.BooleanField(help_text="its held-out gate passed"),
-    "used": serializers.BooleanField(help_text="runs may use it (done and passed)"),
-    "checksum": serializers.CharField(),
-    "model_checksum": serializers.CharField(),
-    "n_references": serializers.IntegerField(),
-    "n_verified_colours": serializers.IntegerField(),
-    "n_heldout": serializers.IntegerField(**_NULLABLE),
-    "delta_db": serializers.FloatField(**_NULLABLE, help_text="PSNR with minus without, held-out"),
-    "psnr_without": serializers.FloatField(**_NULLABLE),
-    "psnr_with": serializers.FloatField(**_NULLABLE),
-    "reason": serializers.CharField(allow_blank=True),
-    "error": serializers.CharField(allow_blank=True),
-    "created_at": serializers.DateTimeField(),
-    "finished_at": serializers.DateTimeField(allow_null=True),
-}
 
 
-def AdaptationSerializer(**kwargs):  # noqa: N802 (a serializer, as the schema names it)
-    return inline_serializer("Adaptation", ADAPTATION_FIELDS, **kwargs)
+class AdaptationSerializer(serializers.Serializer):
+    """An adaptation's figures (colorize.services.adaptation.adaptation_json): one schema component."""
+
+    id = serializers.IntegerField()
+    scope = serializers.CharField(help_text="collection:ID or context:era/situation ('*': any)")
+    status = serializers.ChoiceField(choices=AdaptationStatus.choices)
+    passed = serializers.BooleanField(help_text="its held-out gate passed")
+    used = serializers.BooleanField(help_text="runs may use it (done and passed)")
+    checksum = serializers.CharField()
+    model_checksum = serializers.CharField()
+    n_references = serializers.IntegerField()
+    n_verified_colours = serializers.IntegerField()
+    n_heldout = serializers.IntegerField(**_NULLABLE)
+    delta_db = serializers.FloatField(**_NULLABLE, help_text="PSNR with minus without, held-out")
+    variant = serializers.ChoiceField(
+        choices=["profile", "calibration"], help_text="what it changes (docs/adaptation.md)"
+    )
+    psnr_without = serializers.FloatField(**_NULLABLE)
+    psnr_with = serializers.FloatField(**_NULLABLE)
+    reason = serializers.CharField(allow_blank=True)
+    error = serializers.CharField(allow_blank=True)
+    created_at = serializers.DateTimeField()
+    finished_at = serializers.DateTimeField(allow_null=True)
 
 
 AdaptationStateSerializer = inline_serializer(
@@ -99,13 +101,17 @@ class CollectionReferencesView(APIView):
 @extend_schema(tags=["references"])
 class ReferenceView(APIView):
     @extend_schema(
-        summary="One of a collection's colour references", responses={200: ReferenceSerializer, 404: ERROR}
+        operation_id="reference_retrieve",
+        summary="One of a collection's colour references",
+        responses={200: ReferenceSerializer, 404: ERROR},
     )
     def get(self, request, reference_id):
         return Response(reference_json(reference_services.get_reference_for(request.user, reference_id)))
 
     @extend_schema(
-        summary="Remove a colour reference (curators)", responses={204: None, 403: ERROR, 404: ERROR}
+        operation_id="reference_destroy",
+        summary="Remove a colour reference (curators)",
+        responses={204: None, 403: ERROR, 404: ERROR},
     )
     def delete(self, request, reference_id):
         reference_services.do_remove_reference(request.user, reference_id)

@@ -24,6 +24,17 @@ def list_references(user, collection) -> list[ReferencePhoto]:
     )
 
 
+def clean_reference_image(upload, field: str) -> imaging.Reencoded:
+    """A colour reference upload through the archive's intake (format sniffed, pixel limits, re-encoded), or a
+    ServiceError naming `field` (the one rule for reference photos and a run's uploaded reference)."""
+    try:
+        return imaging.check_reference_upload(upload)
+    except imaging.ImageRejected as exc:
+        raise ServiceError(
+            exc.code, exc.message, fields={field: [exc.message]}, status_code=exc.status_code
+        ) from None
+
+
 def _upload_sha256(upload) -> str:
     digest = hashlib.sha256()
     upload.seek(0)
@@ -42,13 +53,7 @@ def check_add_reference(user, collection, data, files) -> tuple[imaging.Reencode
     for name, limit in (("title", 300), ("source", 500)):
         if len(str(data.get(name, ""))) > limit:
             raise invalid({name: _("at most %(n)s characters") % {"n": limit}})
-    try:
-        clean = imaging.check_reference_upload(upload)
-    except imaging.ImageRejected as exc:
-        raise ServiceError(
-            exc.code, exc.message, fields={"image": [exc.message]}, status_code=exc.status_code
-        ) from None
-    return clean, _upload_sha256(upload)
+    return clean_reference_image(upload, "image"), _upload_sha256(upload)
 
 
 def _duplicate(existing: ReferencePhoto) -> ServiceError:

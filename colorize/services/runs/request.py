@@ -11,13 +11,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Role
-from archive import imaging
 from archive.access import check_role
 from archive.models import Era, Photo, PhotoStatus, Situation
 from colorize.models import HintsMode, ReferencePhoto, Run, RunStatus
 from colorize.models.runs import ACTIVE_STATUSES
 from colorize.serializers import run_json
-from colorize.services import adaptation, model
+from colorize.services import adaptation, model, references
 from colorize.services.repair import active_base
 from colorize.services.runs.common import JOB, broadcast
 from config import jobs
@@ -89,12 +88,7 @@ def check_run_params(data, files=None, collection=None) -> dict:
     cleaned["reference"] = _clean_reference(data.get("reference"), collection)
     upload = files.get("reference_image")
     if upload is not None:
-        try:
-            clean_image = imaging.check_reference_upload(upload)
-        except imaging.ImageRejected as exc:
-            raise ServiceError(
-                exc.code, exc.message, fields={"reference_image": [exc.message]}, status_code=exc.status_code
-            ) from None
+        clean_image = references.clean_reference_image(upload, "reference_image")
         # Stored re-encoded, named from the detected format (never the client's name or extension).
         cleaned["reference_image"] = ContentFile(
             clean_image.content, name=f"reference{clean_image.extension}"

@@ -30,7 +30,12 @@ leave_form_bodies_to_django()
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 django_asgi_app = get_asgi_application()
 # Static files come from whitenoise's middleware (caching headers, compression), inside the Django app.
-http_app = django_asgi_app
+# In front of it, the IIIF tile fast path (colorize/iiif_fast.py): anonymous tiles of public images whose access
+# the tile view has already decided, answered without Django's request path. A dotted path: config stays below
+# colorize.
+from config.jobs import resolve  # noqa: E402
+
+http_app = resolve("colorize.iiif_fast.FastTiles")(django_asgi_app)
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
@@ -55,6 +60,4 @@ start_embedded()
 
 # The model loads in a background thread as the server starts (settings.MODEL_WARM_ON_START), not on the first
 # curator's suggestion or preview. A dotted path, like the start jobs: config stays below colorize.
-from config.jobs import resolve  # noqa: E402
-
 resolve("colorize.services.model.warm_in_background")()

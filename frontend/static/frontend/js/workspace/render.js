@@ -35,6 +35,8 @@ function showRun(run) {
 function mergeRun(changes) {
   const run = state.activeRun;
   const before = run.status;
+  // a finished run never runs again: an event or poll answer sent before it finished, arriving late, is stale
+  if (FINISHED.includes(before) && ACTIVE.includes(changes.status)) return;
   // progress never goes backwards within one status (a late poll answer after a newer event)
   const progress = changes.status === run.status ? Math.max(run.progress, changes.progress) : changes.progress;
   state.activeRun = { ...run, ...changes, progress };

@@ -27,6 +27,8 @@ import re
 import threading
 from urllib.parse import unquote
 
+from django.conf import settings
+
 from colorize import iiif_image
 from colorize.services import image_service
 
@@ -106,7 +108,7 @@ class FastTiles:
         self.app = app
 
     async def __call__(self, scope, receive, send):
-        match = _anonymous_tile(scope)
+        match = _anonymous_tile(scope) if settings.IIIF_FAST_PATH else None
         if match is None:
             return await self.app(scope, receive, send)
         answer = await _answer(match)

@@ -322,6 +322,9 @@ IIIF_MAX_AREA = env_int("IIIF_MAX_AREA", 100_000_000)
 IIIF_ACCESS_CACHE_SECONDS = env_int("IIIF_ACCESS_CACHE_SECONDS", 5)
 # Threads of each server process that render IIIF answers (libvips releases the GIL while it works).
 IIIF_RENDER_THREADS = max(1, env_int("IIIF_RENDER_THREADS", 4))
+# Anonymous tiles of public images whose access is already decided answered in front of Django
+# (colorize/iiif_fast.py); off: every tile takes Django's request path.
+IIIF_FAST_PATH = env_bool("IIIF_FAST_PATH", True)
 # BagIt export of a collection (docs/interop.md): the bag-info.txt Source-Organization, and how long making the
 # bag's manifests may take. IIIF import: hosts (host:port, comma-separated) allowed although they resolve to
 # loopback, private or link-local addresses (a local repository; tests), and the bounds on what it fetches.

@@ -129,6 +129,15 @@ def test_a_request_with_credentials_or_a_query_always_goes_to_django(people, sta
     assert django_app.calls == 2
 
 
+def test_with_the_fast_path_off_every_tile_goes_to_django(people, stack, settings):
+    settings.IIIF_FAST_PATH = False
+    django_app, app = stack
+    photo = public_photo(people)
+    base = f"/iiif/3/photo-{photo.pk}/"
+    assert get(app, base + A)[0] == 200 and get(app, base + B)[0] == 200
+    assert django_app.calls == 2
+
+
 def test_a_bad_image_request_is_answered_by_the_view_in_the_apis_error_format(people, stack):
     django_app, app = stack
     photo = public_photo(people)

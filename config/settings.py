@@ -349,6 +349,8 @@ PERIODIC_JOBS = {
     "archive.apps.recover_batches": float(BATCH_STALE_SECONDS),
     "colorize.services.interop.recover_interop_jobs": float(BATCH_STALE_SECONDS),
     "colorize.services.sweep.sweep": float(SWEEP_INTERVAL_SECONDS),
+    # adaptations checked with another model (a new checkpoint) or abandoned builds (docs/adaptation.md)
+    "colorize.services.adaptation.rebuild_stale": float(BATCH_STALE_SECONDS),
 }
 EMBEDDED_START_JOBS = ["archive.apps.recover_batches"] + (
     ["colorize.services.runs.recovery.recover_runs"] if RESUME_RUNS_ON_START else []

@@ -385,3 +385,38 @@ def test_a_preview_goes_on_without_an_adaptation_whose_file_is_refused(people, p
         handle.write(b"not an adaptation")
     adaptation_services._VERIFIED.clear()
     assert adaptation_services.for_previews(photo) is None
+
+
+# ------------------------------------------------------------------------------------------- the periodic job
+
+
+def test_an_adaptation_checked_with_another_model_is_rebuilt_by_the_periodic_job(
+    people, django_capture_on_commit_callbacks
+):
+    add_references(people.collection, people.curator, 5)
+    scope = collection_scope(people.collection.pk)
+    old = stored_adaptation(scope, collection=people.collection)
+    Adaptation.objects.filter(pk=old.pk).update(model_checksum="0" * 64)  # made before a new checkpoint
+    with django_capture_on_commit_callbacks(execute=True):  # the queued job runs after the commit
+        assert adaptation_services.rebuild_stale() == 1
+    newest = adaptation_services.current(scope)
+    assert newest.pk != old.pk and newest.model_checksum == model.get_colorizer().checksum
+    assert newest.n_references == 5
+    assert adaptation_services.rebuild_stale() == 0  # up to date now: nothing queued
+
+
+def test_an_abandoned_build_is_taken_over_by_the_periodic_job(people, django_capture_on_commit_callbacks):
+    add_references(people.collection, people.curator, 5)
+    scope = collection_scope(people.collection.pk)
+    dead = Adaptation.objects.create(
+        scope=scope,
+        collection=people.collection,
+        status=AdaptationStatus.BUILDING,
+        inputs_digest="z" * 64,
+        started_at=timezone.now() - adaptation_services.STALE_BUILD * 2,
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        assert adaptation_services.rebuild_stale() == 1
+    dead.refresh_from_db()
+    assert dead.status == AdaptationStatus.FAILED
+    assert adaptation_services.current(scope).n_references == 5

@@ -252,6 +252,27 @@ def _enqueue(scope: Scope) -> None:
         )
 
 
+def rebuild_stale() -> int:
+    """Periodic job (settings.PERIODIC_JOBS): rebuild the scopes whose newest finished adaptation was checked with
+    another model (a new checkpoint was deployed: the model now ignores it) or whose build was abandoned by a
+    dead worker. Returns how many rebuilds were queued (each is debounced as usual)."""
+    checksum = str(getattr(model.get_colorizer(), "checksum", ""))
+    newest: dict[str, Adaptation] = {}
+    rows = Adaptation.objects.filter(status=AdaptationStatus.DONE).select_related(
+        "collection", "era", "situation"
+    )
+    for row in rows.order_by("scope", "-finished_at", "-id"):
+        newest.setdefault(row.scope, row)
+    stale = [row for row in newest.values() if row.model_checksum and row.model_checksum != checksum]
+    abandoned = Adaptation.objects.filter(
+        status=AdaptationStatus.BUILDING, started_at__lt=timezone.now() - STALE_BUILD
+    ).select_related("collection", "era", "situation")
+    scopes = {row.scope: row for row in [*stale, *abandoned]}
+    for row in scopes.values():
+        _enqueue(Scope(row.scope, collection=row.collection, era=row.era, situation=row.situation))
+    return len(scopes)
+
+
 def collection_scope_of(collection: Collection) -> Scope:
     return Scope(collection_scope(collection.pk), collection=collection)
 

@@ -28,3 +28,9 @@ def upload_photo(page, ui_server, image: Image.Image, name: str, title: str, col
     status, body = page.evaluate(UPLOAD, [url, name, title, base64.b64encode(png_bytes(image)).decode()])
     assert status == 201, body
     return body
+
+
+def wait_for_ingest(page, ui_server, photo_id: int) -> None:
+    """Wait (on the photo's state, not a clock) until its derivatives, the IIIF pyramid among them, are done."""
+    status = f"fetch('{ui_server.url}/api/photos/{photo_id}/').then((r) => r.json()).then((p) => p.derivatives_status)"
+    page.wait_for_function(f"{status}.then((s) => s !== 'pending')", polling=200, timeout=120_000)

@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 
 from tests.browser.conftest import expose_state
-from tests.browser.helpers import upload_photo
+from tests.browser.helpers import upload_photo, wait_for_ingest
 
 pytestmark = pytest.mark.browser
 
@@ -39,11 +39,7 @@ def test_a_curator_zooms_a_40_mp_scan_to_1_1_and_a_hint_lands_on_the_pixel_click
     page = sign_in("curator")
     photo = upload_photo(page, ui_server, scan(), "scan-40mp.png", "A 40 MP scan")["id"]
     # The curator opens it once its ingest is done (derivatives, the IIIF pyramid among them: docs/interop.md)
-    status = f"fetch('{ui_server.url}/api/photos/{photo}/').then((r) => r.json()).then((p) => p.derivatives_status)"
-    for _ in range(600):
-        if page.evaluate(status) != "pending":
-            break
-        page.wait_for_timeout(200)
+    wait_for_ingest(page, ui_server, photo)
     page.goto(f"{ui_server.url}/photos/{photo}/")
     page.wait_for_selector("#workspace[data-state=ready]", timeout=180000)
     expose_state(page)

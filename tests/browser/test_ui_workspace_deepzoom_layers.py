@@ -14,7 +14,7 @@ import pytest
 from PIL import Image
 
 from tests.browser.conftest import canvas_point, open_workspace
-from tests.browser.helpers import upload_photo
+from tests.browser.helpers import upload_photo, wait_for_ingest
 
 pytestmark = pytest.mark.browser
 
@@ -92,11 +92,7 @@ def test_a_colleagues_cursor_and_the_uncertainty_map_stay_on_the_tiles_pixels_at
 ):
     alice = sign_in("curator")
     photo = upload_photo(alice, ui_server, scan(), "scan-layers.png", "Layers over deep zoom")["id"]
-    status = f"fetch('{ui_server.url}/api/photos/{photo}/').then((r) => r.json()).then((p) => p.derivatives_status)"
-    for _ in range(600):
-        if alice.evaluate(status) != "pending":
-            break
-        alice.wait_for_timeout(200)
+    wait_for_ingest(alice, ui_server, photo)
     open_workspace(alice, ui_server, photo)
     alice.wait_for_selector("#workspace[data-deepzoom=iiif]", timeout=60000)
     bob = open_workspace(sign_in("reviewer"), ui_server, photo)

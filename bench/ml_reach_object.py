@@ -30,8 +30,8 @@ sys.path.insert(0, str(ROOT))
 
 from ml import Hint  # noqa: E402
 from ml.checkpoint import load_checkpoint  # noqa: E402
-from ml.color import rgb_to_lab  # noqa: E402
 from ml.colorizer import Colorizer  # noqa: E402
+from ml.colorspace import rgb_to_lab  # noqa: E402
 from ml.evaluate import l_to_gray, load_eval_image  # noqa: E402
 from ml.hints import REACHES  # noqa: E402
 

@@ -24,7 +24,7 @@ import torch
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from ml.colorizer import load_checkpoint, sha256_file  # noqa: E402
+from ml.checkpoint import load_checkpoint, sha256_file  # noqa: E402
 from ml.repair import Repairer  # noqa: E402
 from ml.repair.core import telea  # noqa: E402
 from ml.repair.data import load_gray, photos  # noqa: E402

@@ -15,27 +15,16 @@ import json
 import os
 import resource
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-TMP = tempfile.mkdtemp(prefix="bench-bagit-")
-os.environ.update(
-    FINDCOLOR_VAR_DIR=TMP,
-    DJANGO_SETTINGS_MODULE="config.settings",
-    JOB_BACKEND="sync",
-    LOG_LEVEL="WARNING",
-    OMP_NUM_THREADS="1",
-)
-os.environ.pop("DATABASE_URL", None)
-os.environ.pop("REDIS_URL", None)
+sys.path.insert(0, str(ROOT / "bench"))
 
-import django  # noqa: E402
+from standalone import standalone  # noqa: E402
 
-django.setup()
+standalone("bench-bagit-")
 
 import numpy as np  # noqa: E402
 from django.core.management import call_command  # noqa: E402

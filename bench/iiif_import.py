@@ -16,27 +16,16 @@ import io
 import json
 import os
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-TMP = tempfile.mkdtemp(prefix="bench-iiif-import-")
-os.environ.update(
-    FINDCOLOR_VAR_DIR=TMP,
-    DJANGO_SETTINGS_MODULE="config.settings",
-    JOB_BACKEND="sync",
-    LOG_LEVEL="WARNING",
-    OMP_NUM_THREADS="1",
-)
-os.environ.pop("DATABASE_URL", None)
-os.environ.pop("REDIS_URL", None)
+sys.path.insert(0, str(ROOT / "bench"))
 
-import django  # noqa: E402
+from standalone import standalone  # noqa: E402
 
-django.setup()
+standalone("bench-iiif-import-")
 
 import numpy as np  # noqa: E402
 from django.conf import settings  # noqa: E402

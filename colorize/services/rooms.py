@@ -158,10 +158,8 @@ class Joined:
     people: list[dict]
 
 
-def join(photo_id: int, user, role, channel_name: str, connection: str, since: int | None) -> Joined:
-    """Record the connection's presence and read the room as it joins it (after it joined the group, so no
-    event falls between the snapshot and the stream)."""
-    now = timezone.now()
+def _present(photo_id: int, user, role, channel_name: str, connection: str, now) -> None:
+    """The connection's presence row (on joining, and again if a long stall let it be pruned)."""
     RoomPresence.objects.create(
         photo_id=photo_id,
         user=user,
@@ -170,6 +168,12 @@ def join(photo_id: int, user, role, channel_name: str, connection: str, since: i
         connection=connection,
         last_seen=now,
     )
+
+
+def join(photo_id: int, user, role, channel_name: str, connection: str, since: int | None) -> Joined:
+    """Record the connection's presence and read the room as it joins it (after it joined the group, so no
+    event falls between the snapshot and the stream)."""
+    _present(photo_id, user, role, channel_name, connection, timezone.now())
     revision, pages = room_pages(photo_id)
     present = people(photo_id)
     snapshot = {
@@ -225,14 +229,7 @@ def heartbeat(photo_id: int, user, role, channel_name: str, connection: str) -> 
     now = timezone.now()
     rejoined = not RoomPresence.objects.filter(channel_name=channel_name).update(last_seen=now)
     if rejoined:
-        RoomPresence.objects.create(
-            photo_id=photo_id,
-            user=user,
-            role=role,
-            channel_name=channel_name,
-            connection=connection,
-            last_seen=now,
-        )
+        _present(photo_id, user, role, channel_name, connection, now)
     pruned = tuple(prune(photo_id))
     return Beat(True, rejoined, pruned, people(photo_id) if pruned or rejoined else None)
 

@@ -42,6 +42,7 @@ from . import bins as B
 from .colorspace import hex_to_ab, rgb_to_lab
 from .metrics import psnr
 from .profiles import Profile, build_profile
+from .tiles import scaled
 
 FORMAT = "findcolor-adaptation"
 VERSION = 1
@@ -266,12 +267,6 @@ def apply_calibration(ab: np.ndarray, W: np.ndarray) -> np.ndarray:
     return np.clip(out, -110.0, 110.0).astype(np.float32)
 
 
-def _area(rgb: np.ndarray, h: int, w: int) -> np.ndarray:
-    from PIL import Image
-
-    return np.asarray(Image.fromarray(rgb).resize((w, h), Image.BOX))
-
-
 def check_gate(
     colorizer, references, verified_colours=(), folds: int = FOLDS, seed: int = 0, tick=None
 ) -> dict:
@@ -373,9 +368,11 @@ def build_adaptation(
 
 
 def _shrink(rgb: np.ndarray) -> np.ndarray:
-    h, w = rgb.shape[:2]
-    s = GATE_SIDE / max(h, w)
-    return _area(rgb, max(1, round(h * s)), max(1, round(w * s)))
+    """A reference at most GATE_SIDE px on its long side (box filter)."""
+    from PIL import Image
+
+    h, w = scaled(*rgb.shape[:2], GATE_SIDE)
+    return np.asarray(Image.fromarray(rgb).resize((w, h), Image.BOX))
 
 
 # ------------------------------------------------------------------------------------------------ CLI

@@ -61,7 +61,7 @@ class ColorizeResult:
     model_version: str
     hint_errors: list[float] = field(default_factory=list)
     timings: dict = field(default_factory=dict)
-    adaptation: str | None = None  # checksum of the ml.adapt.Adaptation used as the global hint, or None
+    adaptation: str | None = None  # checksum of the ml.adapt.Adaptation applied (profile or calibration), or None
 
 
 def parse_gray(gray) -> np.ndarray:
@@ -189,8 +189,8 @@ class Colorizer:
         return cls(untrained_checkpoint(seed), "0" * 64, **kwargs)
 
     # ------------------------------------------------------------------------------------------ network
-    def _ghint(self, reference, profile, adaptation=None) -> np.ndarray:
-        """The global hint (Q+2,): a reference photo, else a profile, else a usable adaptation, else withheld."""
+    def _ghint(self, reference, profile) -> np.ndarray:
+        """The global hint (Q+2,): a reference photo, else a profile, else withheld."""
         Q = self.args.n_bins
         if reference is not None:
             ref = np.asarray(reference)
@@ -206,23 +206,24 @@ class Colorizer:
                     .astype(np.uint8)
                 )
             return image_global_hint(ref[..., :3])
-        if profile is None and self._adapts(adaptation) and adaptation.variant == "profile":
-            profile = adaptation.profile
         if profile is not None:
             if not isinstance(profile, Profile):
                 raise ValueError("profile must be an ml.Profile")
             return profile.vector()
         return np.zeros(Q + 2, dtype=np.float32)
 
-    def _adapts(self, adaptation) -> bool:
-        """Whether `adaptation` (an ml.adapt.Adaptation or None) is used: its gate passed on this very model."""
+    def _in_use(self, adaptation, reference, profile):
+        """`adaptation` (an ml.adapt.Adaptation or None) when it guides this call, else None: no reference photo
+        or profile was given, and its gate passed on this very model."""
         if adaptation is None:
-            return False
+            return None
         from .adapt import Adaptation
 
         if not isinstance(adaptation, Adaptation):
             raise ValueError("adaptation must be an ml.adapt.Adaptation")
-        return adaptation.applies_to(self)
+        if reference is not None or profile is not None or not adaptation.applies_to(self):
+            return None
+        return adaptation
 
     @torch.no_grad()
     def _forward(self, L, tokens, ghint, ctx_ids, g=None, mix=0.0, want_taps=False):
@@ -395,12 +396,14 @@ class Colorizer:
                 L = resize(L, hh, ww, "area")
         H, W = L.shape
         ctx_ids = UNKNOWN_CONTEXT
-        ghint = self._ghint(reference, profile, adaptation)
         # an adaptation is either the global hint (variant "profile") or a chroma calibration of the automatic
         # colours (variant "calibration": applied only without hints, where nothing a curator chose is changed)
-        adapts = reference is None and profile is None and self._adapts(adaptation)
-        calibrate = adapts and adaptation.variant == "calibration" and not hints
-        used = adaptation.checksum if adapts and (adaptation.variant == "profile" or calibrate) else None
+        active = self._in_use(adaptation, reference, profile)
+        if active is not None and active.variant == "profile":
+            profile = active.profile
+        ghint = self._ghint(reference, profile)
+        calibrate = active is not None and active.variant == "calibration" and not hints
+        used = active.checksum if active is not None and (active.variant == "profile" or calibrate) else None
         mix = self.settings.anneal_mix_hinted if hints else self.settings.anneal_mix
         t = lap("prepare", t)
 
@@ -423,7 +426,7 @@ class Colorizer:
         if calibrate:
             from .adapt import apply_calibration
 
-            ab_w = apply_calibration(np.asarray(ab_w, dtype=np.float32), adaptation.calibration)
+            ab_w = apply_calibration(np.asarray(ab_w, dtype=np.float32), active.calibration)
         t = lap("tiles", t)
         tick(0.6)
 
@@ -505,8 +508,13 @@ class Colorizer:
         H, W = L.shape
         gh, gw = scaled(H, W, self.GLOBAL_SIDE)
         Lg = resize(L, gh, gw, "area")
+        active = self._in_use(adaptation, reference, profile)
+        if (
+            active is not None and active.variant == "profile"
+        ):  # a calibration does not change the distribution
+            profile = active.profile
         og = self._forward(
-            Lg, hint_tokens(list(hints), gh, gw), self._ghint(reference, profile, adaptation), UNKNOWN_CONTEXT
+            Lg, hint_tokens(list(hints), gh, gw), self._ghint(reference, profile), UNKNOWN_CONTEXT
         )
         lg = og["logits"]
         r = min(int(y * lg.shape[1]), lg.shape[1] - 1)

@@ -61,7 +61,9 @@ class ColorizeResult:
     model_version: str
     hint_errors: list[float] = field(default_factory=list)
     timings: dict = field(default_factory=dict)
-    adaptation: str | None = None  # checksum of the ml.adapt.Adaptation applied (profile or calibration), or None
+    adaptation: str | None = (
+        None  # checksum of the ml.adapt.Adaptation applied (profile or calibration), or None
+    )
 
 
 def parse_gray(gray) -> np.ndarray:

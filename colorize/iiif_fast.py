@@ -22,7 +22,6 @@ pyramid and tile cache.
 
 from __future__ import annotations
 
-import asyncio
 import re
 import threading
 from urllib.parse import unquote
@@ -88,9 +87,7 @@ async def _answer(match: re.Match):
         if not image_service.pyramid_path(source.key).exists():
             return None
         try:
-            data = await asyncio.get_running_loop().run_in_executor(
-                iiif_image._pool(), iiif_image._render_tile, source, parsed
-            )
+            data = await iiif_image.render_in_pool(source, parsed)
         except image_service.SourceUnreadable:
             return None
     headers = [

@@ -247,6 +247,12 @@ def _render_tile(source: _Source, parsed) -> bytes:
     return image_service.render(pyramid, source.width, source.height, parsed)
 
 
+async def render_in_pool(source: _Source, parsed) -> bytes:
+    """Render from the made pyramid in the render threads (the tile view and the fast path, colorize/iiif_fast.py).
+    Raises image_service.SourceUnreadable."""
+    return await asyncio.get_running_loop().run_in_executor(_pool(), _render_tile, source, parsed)
+
+
 @require_safe
 @token_or_session
 async def image_view(request, identifier: str, region: str, size: str, rotation: str, quality: str, fmt: str):
@@ -270,7 +276,7 @@ async def image_view(request, identifier: str, region: str, size: str, rotation:
                 await sync_to_async(image_service.build_pyramid, thread_sensitive=False)(
                     source.file, source.key
                 )
-            data = await asyncio.get_running_loop().run_in_executor(_pool(), _render_tile, source, parsed)
+            data = await render_in_pool(source, parsed)
     except image_service.SourceUnreadable:
         log.exception("IIIF: the stored image of %s cannot be read", identifier)
         response = JsonResponse(

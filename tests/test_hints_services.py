@@ -9,7 +9,8 @@ from colorize.services import hints as services
 from config.api import ServiceError
 from tests.factories import make_photo
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_previews")]
+# embedded: also run on SQLite by `make test` (the embedded mode's engine; README, "What make test does")
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_previews"), pytest.mark.embedded]
 
 RED = {"x": 0.42, "y": 0.31, "color": "#B22222", "radius": 0.02}
 

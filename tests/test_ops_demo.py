@@ -14,7 +14,8 @@ from archive.access import role_of
 from archive.management.commands.load_demo import DEMO_PHOTOS, DEMO_TITLE, demo_png
 from archive.models import Collection, DerivativeStatus, Photo, Visibility
 
-pytestmark = pytest.mark.django_db
+# embedded: also run on SQLite by `make test` (the embedded mode's engine; README, "What make test does")
+pytestmark = [pytest.mark.django_db, pytest.mark.embedded]
 
 
 @pytest.fixture

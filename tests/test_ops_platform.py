@@ -16,6 +16,9 @@ from pathlib import Path
 
 import pytest
 
+# embedded: also run on SQLite by `make test` (the embedded mode's engine; README, "What make test does")
+pytestmark = pytest.mark.embedded
+
 ROOT = Path(__file__).resolve().parent.parent
 VENV = Path(sys.prefix)
 PLATFORM = ROOT / "platform"
@@ -157,6 +160,8 @@ RECORDER = """#!/usr/bin/env bash
 # Stands in for python: records its arguments (and DATABASE_URL) instead of running them.
 { printf '%s' "${DATABASE_URL-unset}"; [ $# -eq 0 ] || printf '\\t%s' "$@"; printf '\\n'; } >> "$CALLS"
 if [ "${1:-}" = "-m" ] && [ "${2:-}" = "venv" ]; then mkdir -p "$3/bin" && cp "$0" "$3/bin/python"; fi
+# NO_POSTGRES=1: the Makefile's `python -c` probe of 127.0.0.1:5432 fails, as on a machine without PostgreSQL
+if [ "${1:-}" = "-c" ] && [ -n "${NO_POSTGRES:-}" ]; then exit 1; fi
 """
 
 
@@ -209,15 +214,33 @@ def test_make_venv_creates_the_venv_and_installs_the_test_extra(recording_python
     assert (tmp_path / "fresh-stamp").is_file()
 
 
-def test_make_test_runs_sqlite_then_postgresql_and_the_browser_tests_only_on_sqlite(recording_python):
+def pytest_runs(calls):
+    return [(url, args[args.index("-m", 2) + 1 :]) for url, args in calls if args[:2] == ["-m", "pytest"]]
+
+
+def test_make_test_runs_the_suite_on_postgresql_and_the_embedded_and_browser_tests_on_sqlite(
+    recording_python,
+):
     result, calls = recording_python("test", DATABASE_URL_TEST="postgres://u@db.example:5432/ci")
     assert result.returncode == 0, result.stderr
-    runs = [(url, args[args.index("-m", 2) + 1 :]) for url, args in calls if args[:2] == ["-m", "pytest"]]
-    assert runs == [
-        ("unset", ["not browser"]),
+    assert pytest_runs(calls) == [
+        ("unset", ["embedded and not browser"]),
         ("unset", ["browser"]),
         ("postgres://u@db.example:5432/ci", ["not browser"]),
     ]
+
+
+def test_make_test_without_postgresql_runs_the_whole_suite_on_sqlite(recording_python):
+    result, calls = recording_python("test", NO_POSTGRES="1", CI="")
+    assert result.returncode == 0, result.stderr
+    assert pytest_runs(calls) == [("unset", ["not browser"]), ("unset", ["browser"])]
+    assert "whole suite runs on SQLite" in result.stdout
+
+
+def test_make_test_under_ci_without_postgresql_fails(recording_python):
+    result, calls = recording_python("test", NO_POSTGRES="1", CI="true")
+    assert result.returncode != 0
+    assert pytest_runs(calls) == [] and "PostgreSQL is not reachable" in result.stdout
 
 
 def test_make_test_postgres_drops_the_database_it_made_for_itself(recording_python):

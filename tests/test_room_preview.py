@@ -14,7 +14,8 @@ from tests.factories import make_photo
 from tests.test_room_consumer import joined, next_frame, reply_to, send
 
 pytest.importorskip("ml.colorizer")
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
+# embedded: also run on SQLite by `make test` (the embedded mode's engine; README, "What make test does")
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow, pytest.mark.embedded]
 
 RED = {"x": 0.5, "y": 0.5, "color": "#b22222", "radius": 0.05}
 

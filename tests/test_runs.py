@@ -20,7 +20,8 @@ from colorize.services.runs.recovery import _take_back, recover_runs
 from colorize.services.runs.request import do_create_batch, do_create_run
 from tests.test_run_support import add_hint, make_photo, run_now
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("test_colorizer")]
+# embedded: also run on SQLite by `make test` (the embedded mode's engine; README, "What make test does")
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("test_colorizer"), pytest.mark.embedded]
 
 
 @pytest.fixture

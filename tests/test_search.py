@@ -10,7 +10,8 @@ from archive.models import Photo, Visibility
 from archive.services.ingest import do_ingest_photo
 from tests.factories import CollectionFactory, gray_image_bytes
 
-pytestmark = pytest.mark.django_db
+# embedded: also run on SQLite by `make test` (the embedded mode's engine; README, "What make test does")
+pytestmark = [pytest.mark.django_db, pytest.mark.embedded]
 _seed = iter(range(10_000))
 
 

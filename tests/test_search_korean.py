@@ -9,7 +9,8 @@ from django.test.utils import CaptureQueriesContext
 from archive.services.photos import do_update_photo_metadata
 from tests.factories import ingest_photo
 
-pytestmark = pytest.mark.django_db
+# embedded: also run on SQLite by `make test` (the embedded mode's engine; README, "What make test does")
+pytestmark = [pytest.mark.django_db, pytest.mark.embedded]
 
 
 @pytest.fixture

@@ -17,6 +17,9 @@ from django.core.exceptions import ImproperlyConfigured
 
 from config import env
 
+# embedded: also run on SQLite by `make test` (the embedded mode's engine; README, "What make test does")
+pytestmark = pytest.mark.embedded
+
 ROOT = Path(__file__).resolve().parent.parent
 SETTINGS_PY = ROOT / "config" / "settings.py"
 # Every variable settings.py reads (scanned, so a new knob is cleared here too), plus the basics by name.

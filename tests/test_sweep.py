@@ -11,7 +11,8 @@ from colorize.services.sweep import sweep
 from tests.factories import jobs_run_now, make_photo
 from tests.test_run_support import COLORIZER_PATH
 
-pytestmark = pytest.mark.django_db
+# embedded: also run on SQLite by `make test` (the embedded mode's engine; README, "What make test does")
+pytestmark = [pytest.mark.django_db, pytest.mark.embedded]
 
 
 def _age(queryset, **fields):

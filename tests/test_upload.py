@@ -17,7 +17,8 @@ from archive.services.ingest import do_ingest_photo, make_derivatives
 from config.api import ServiceError
 from tests.factories import gray_image_bytes, jobs_run_now
 
-pytestmark = pytest.mark.django_db
+# embedded: also run on SQLite by `make test` (the embedded mode's engine; README, "What make test does")
+pytestmark = [pytest.mark.django_db, pytest.mark.embedded]
 
 
 def stored_files(settings) -> list[str]:

@@ -10,7 +10,8 @@ from archive.models import Photo
 from tests.factories import gray_image_bytes, jobs_run_now
 from tests.test_upload import stored_files
 
-pytestmark = pytest.mark.django_db
+# embedded: also run on SQLite by `make test` (the embedded mode's engine; README, "What make test does")
+pytestmark = [pytest.mark.django_db, pytest.mark.embedded]
 
 
 def make_zip(members: dict[str, bytes], compression=zipfile.ZIP_DEFLATED) -> bytes:

@@ -147,6 +147,9 @@ from django.contrib.auth import get_user_model
 from archive.models import Collection
 from tests.test_run_support import make_photo
 
+# embedded: also run on SQLite by `make test` (the embedded mode's engine; README, "What make test does")
+pytestmark = pytest.mark.embedded
+
 user = get_user_model().objects.create(username="owner")
 collection = Collection.objects.create(title="embedded batch", owner=user)
 for seed in range(3):

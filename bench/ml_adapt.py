@@ -41,17 +41,30 @@ N_REFS = 40
 SIZE = 256
 
 
-def sets_of(train: Path, extra: list[Path], min_test: int) -> dict[str, list[Path]]:
-    by_folder: dict[str, list[Path]] = {}
+def _sha1_order(files: list[Path]) -> list[Path]:
+    return sorted(files, key=lambda f: hashlib.sha1(short_name(str(f)).encode()).hexdigest())
+
+
+def sets_of(train: Path, extra: list[Path], min_test: int, test_pool: str = "bench") -> dict[str, list[Path]]:
+    """{set: photos in order}: the first N_REFS are the references, the rest the test photos.
+
+    test_pool 'bench': a training folder's test photos are its other 'bench' photos (few: 7 for streets).
+    'folder': after those come the folder's other photos. Valid only for a model trained without group
+    profiles (`ml.train --p-profile 0`, e.g. 2.1.2), which never saw a profile built from them; the
+    colorizer itself was trained on them, as on the 'bench' photos."""
+    bench: dict[str, list[Path]] = {}
+    rest: dict[str, list[Path]] = {}
     for f in list_images(train):
-        if photo_role(str(f)) == "bench":
-            by_folder.setdefault(folder_of(str(f)), []).append(f)
+        (bench if photo_role(str(f)) == "bench" else rest).setdefault(folder_of(str(f)), []).append(f)
     for d in extra:
-        by_folder[d.name] = list_images(d)
+        bench[d.name] = list_images(d)
     out = {}
-    for name, files in sorted(by_folder.items()):
-        if len(files) >= N_REFS + min_test:
-            out[name] = sorted(files, key=lambda f: hashlib.sha1(short_name(str(f)).encode()).hexdigest())
+    for name, files in sorted(bench.items()):
+        order = _sha1_order(files)
+        if test_pool == "folder":
+            order += _sha1_order(rest.get(name, []))
+        if len(order) >= N_REFS + min_test:
+            out[name] = order
     return out
 
 
@@ -92,11 +105,23 @@ def main(argv=None) -> int:
     p.add_argument("--extra", nargs="*", default=["../shared/datasets/eval/cbsd68"])
     p.add_argument("--test", type=int, default=40, help="at most this many test photos per set")
     p.add_argument("--min-test", type=int, default=7)
+    p.add_argument(
+        "--test-pool",
+        choices=["bench", "folder"],
+        default="bench",
+        help="where a training folder's test photos come from (see sets_of; 'folder' only for a model "
+        "trained without group profiles)",
+    )
     p.add_argument("--out", default=None)
     a = p.parse_args(argv)
     c = Colorizer.load(a.checkpoint)
-    sets = sets_of(Path(a.train), [Path(e) for e in a.extra], a.min_test)
-    report = {"model_version": c.model_version, "model_sha256": c.checksum, "sets": {}}
+    sets = sets_of(Path(a.train), [Path(e) for e in a.extra], a.min_test, a.test_pool)
+    report = {
+        "test_pool": a.test_pool,
+        "model_version": c.model_version,
+        "model_sha256": c.checksum,
+        "sets": {},
+    }
     pooled = {k: [] for k in ("0_without", "0_forced", "0_gated", "5_without", "5_forced", "5_gated")}
     for name, files in sets.items():
         refs = [load_eval_image(f, SIZE) for f in files[:N_REFS]]

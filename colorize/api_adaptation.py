@@ -34,6 +34,10 @@ class AdaptationSerializer(serializers.Serializer):
     n_verified_colours = serializers.IntegerField()
     n_heldout = serializers.IntegerField(**_NULLABLE)
     delta_db = serializers.FloatField(**_NULLABLE, help_text="PSNR with minus without, held-out")
+    lower_db = serializers.FloatField(
+        **_NULLABLE,
+        help_text="one-sided 95 % lower bound of delta_db; the gate passes when it is at least its margin",
+    )
     variant = serializers.ChoiceField(
         choices=["profile", "calibration"], help_text="what it changes (docs/adaptation.md)"
     )

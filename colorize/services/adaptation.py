@@ -396,6 +396,7 @@ def adaptation_json(adaptation: Adaptation | None) -> dict | None:
         "n_verified_colours": adaptation.n_verified_colours,
         "n_heldout": gate.get("n_heldout"),
         "delta_db": gate.get("delta_db"),
+        "lower_db": gate.get("lower_db"),
         "variant": gate.get("variant", "profile"),
         "psnr_without": gate.get("psnr_without"),
         "psnr_with": gate.get("psnr_with"),

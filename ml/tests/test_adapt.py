@@ -9,10 +9,12 @@ from PIL import Image
 from ml import Hint
 from ml import bins as B
 from ml.adapt import (
+    GATE_MARGIN_DB,
     MAX_VERIFIED_SHARE,
     Adaptation,
     AdaptationError,
     build_adaptation,
+    decide,
     fit_calibration,
     make_profile,
 )
@@ -208,3 +210,21 @@ def test_a_calibration_of_the_wrong_shape_is_refused(shipped):
     body["calibration"] = None
     with pytest.raises(AdaptationError, match="without its calibration"):
         Adaptation.from_body(body)
+
+
+def test_the_gate_refuses_a_positive_mean_gain_that_varies_too_much_between_references():
+    rng = np.random.default_rng(3)
+    without = rng.uniform(20, 30, 40)
+    # +0.4 dB on average, but photo to photo anything from -3 to +4 dB: the lower bound is below the margin
+    noisy = without + 0.4 + rng.normal(0, 2.5, 40)
+    noisy += 0.4 - (noisy - without).mean()
+    g = decide(without, {"profile": noisy, "calibration": without - 0.1})
+    assert g["variant"] == "profile" and g["delta_db"] == pytest.approx(0.4, abs=1e-3)
+    assert g["passed"] is False and g["lower_db"] < GATE_MARGIN_DB and "not sure" in g["reason"]
+    # the same mean gain, steady from photo to photo, passes
+    steady = without + 0.4 + rng.normal(0, 0.2, 40)
+    g = decide(without, {"profile": without - 0.1, "calibration": steady})
+    assert g["passed"] is True and g["variant"] == "calibration" and g["lower_db"] >= GATE_MARGIN_DB
+    # a mean below the margin is refused for that reason, however steady
+    g = decide(without, {"profile": without + 0.01, "calibration": without - 1})
+    assert g["passed"] is False and "below" in g["reason"]

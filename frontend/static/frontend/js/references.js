@@ -20,9 +20,15 @@ export function adaptationSentence(state) {
   let text;
   if (current && current.n_heldout && typeof current.delta_db === "number") {
     const figure = { n: current.n_heldout, delta: signed(current.delta_db) };
-    text = current.passed
-      ? `${photos}; ${format(ngettext("on %(n)s held-out one %(delta)s dB", "on %(n)s held-out ones %(delta)s dB", figure.n), figure)}`
-      : `${photos}; ${format(ngettext("not used: on %(n)s held-out one %(delta)s dB", "not used: on %(n)s held-out ones %(delta)s dB", figure.n), figure)}`;
+    if (current.passed) {
+      text = `${photos}; ${format(ngettext("on %(n)s held-out one %(delta)s dB", "on %(n)s held-out ones %(delta)s dB", figure.n), figure)}`;
+    } else if (current.delta_db > 0 && typeof current.lower_db === "number") {
+      // a gain on average, but too uneven from photo to photo to be trusted (docs/adaptation.md, the gate)
+      figure.lower = signed(current.lower_db);
+      text = `${photos}; ${format(ngettext("not used: on %(n)s held-out one %(delta)s dB, too uneven to trust (lower bound %(lower)s dB)", "not used: on %(n)s held-out ones %(delta)s dB, too uneven to trust (lower bound %(lower)s dB)", figure.n), figure)}`;
+    } else {
+      text = `${photos}; ${format(ngettext("not used: on %(n)s held-out one %(delta)s dB", "not used: on %(n)s held-out ones %(delta)s dB", figure.n), figure)}`;
+    }
   } else if (n < state.min_references) {
     text = `${photos}; ${t("not used: at least %(min)s are needed", { min: state.min_references })}`;
   } else if (current && !current.passed) {

@@ -118,9 +118,9 @@ class StrokesView(APIView):
 
     def post(self, request, photo_id):
         photo = get_photo_for(request.user, photo_id, Role.VIEWER)
-        repair_mask, stroke = repair_masks.do_add_stroke(request.user, photo, request.data)
+        change = repair_masks.do_add_stroke(request.user, photo, request.data)
         return Response(
-            {"mask": services.mask_json(repair_mask), "stroke": services.stroke_json(stroke)},
+            {"mask": services.mask_json(change.repair_mask), "stroke": services.stroke_json(change.stroke)},
             status=status.HTTP_201_CREATED,
         )
 
@@ -128,8 +128,10 @@ class StrokesView(APIView):
 class StrokeUndoView(APIView):
     def post(self, request, photo_id):
         photo = get_photo_for(request.user, photo_id, Role.VIEWER)
-        repair_mask, stroke = repair_masks.do_undo_stroke(request.user, photo)
-        return Response({"mask": services.mask_json(repair_mask), "stroke": services.stroke_json(stroke)})
+        change = repair_masks.do_undo_stroke(request.user, photo)
+        return Response(
+            {"mask": services.mask_json(change.repair_mask), "stroke": services.stroke_json(change.stroke)}
+        )
 
 
 class PreviewView(_PngView):

@@ -115,6 +115,44 @@ async def test_a_curator_undoes_a_stroke_by_frame_and_the_room_hears_it(people, 
     await close_all(curator, owner)
 
 
+async def test_a_stroke_or_undo_frame_sent_again_by_the_curator_changes_nothing_and_answers_the_first(
+    people, photo
+):
+    curator, _ = await joined(people.curator, photo)
+    owner, _ = await joined(people.owner, photo)
+    for points in ([[10, 10]], [[30, 30]]):
+        await send(
+            curator,
+            type="repair.stroke",
+            request_id=f"c-{points[0][0]}",
+            stroke={"action": "add", "points": points},
+        )
+        await reply_to(curator, f"c-{points[0][0]}")
+    await send(
+        curator, type="repair.stroke", request_id="c-30", stroke={"action": "add", "points": [[30, 30]]}
+    )
+    again = await reply_to(curator, "c-30")
+    assert again["duplicate"] is True and again["mask"]["revision"] == 2
+    await send(curator, type="repair.stroke_undo", request_id="c-undo")
+    first = await reply_to(curator, "c-undo")
+    assert first["duplicate"] is False and first["mask"]["revision"] == 3
+    await drain(owner)
+    # the undo frame sent again (say, after a reconnect) must not undo the stroke before it too
+    await send(curator, type="repair.stroke_undo", request_id="c-undo")
+    retried = await reply_to(curator, "c-undo")
+    assert retried["duplicate"] is True and retried["stroke"]["id"] == first["stroke"]["id"]
+    assert retried["mask"]["revision"] == 3
+    assert await strokes() == [("add", None), ("add", "curator")]
+    assert heard_repair(await drain(owner)) == []  # nothing was broadcast for the retries
+    mask = await stored_mask()
+    assert mask[10, 10] and not mask[30, 30]
+    # the same request_id from another person is their own write
+    await send(owner, type="repair.stroke_undo", request_id="c-undo")
+    assert (await reply_to(owner, "c-undo"))["duplicate"] is False
+    assert await strokes() == [("add", "owner"), ("add", "curator")]
+    await close_all(curator, owner)
+
+
 @pytest.mark.parametrize(
     ("frame", "field"),
     [

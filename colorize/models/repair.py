@@ -17,6 +17,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from colorize.models.hints import MAX_REQUEST_ID
 from colorize.models.runs import ACTIVE_STATUSES, RunStatus
 
 __all__ = ["DamageScan", "RepairMask", "RepairStroke", "StrokeAction", "RepairedBase"]
@@ -103,6 +104,10 @@ class RepairStroke(models.Model):
     undone_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # the room frames' idempotency keys (as hints'): a frame sent again with the same request_id by the same
+    # person answers with what the first one did, instead of painting or undoing a second time
+    request_id = models.CharField(max_length=MAX_REQUEST_ID, blank=True, default="")
+    undo_request_id = models.CharField(max_length=MAX_REQUEST_ID, blank=True, default="")
 
     class Meta:
         ordering = ["id"]

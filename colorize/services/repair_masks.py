@@ -8,6 +8,7 @@ derivative), 255 = damaged, 0 = original.
 import io
 import logging
 import uuid
+from dataclasses import dataclass
 
 import numpy as np
 from django.core.files.base import ContentFile
@@ -19,6 +20,7 @@ from PIL import Image, ImageDraw
 from archive.models import Photo
 from colorize.models import RepairMask, RepairStroke, StrokeAction
 from colorize.services import events
+from colorize.services.hint_input import clean_request_id
 from colorize.services.repair import check_can_repair, conflict, mask_json, stroke_json
 from config.api import ServiceError, invalid
 
@@ -185,23 +187,40 @@ def new_base(repair_mask: RepairMask, mask: np.ndarray, source: str, user, scan=
 # Mask edits
 
 
-def do_add_stroke(user, photo: Photo, data, request_id=None) -> tuple[RepairMask, RepairStroke]:
+@dataclass(frozen=True)
+class StrokeChange:
+    """What a stroke write did: the mask after it, the stroke painted or undone, and whether this was a frame
+    sent again (same person, same request_id) that changed nothing and answers with what the first one did."""
+
+    repair_mask: RepairMask
+    stroke: RepairStroke
+    duplicate: bool = False
+
+
+def do_add_stroke(user, photo: Photo, data, request_id=None) -> StrokeChange:
     """Paint (add) or erase (remove) one stroke on the photo's draft mask: a new revision, logged. From REST or a
-    room frame (colorize/services/repair_room.py, whose request_id the event carries)."""
+    room frame (colorize/services/repair_room.py, whose request_id the event carries). A request_id already
+    used by this person on this mask paints nothing again (idempotent retries, as for hints)."""
     check_can_repair(user, photo)
+    request_id = clean_request_id(request_id)
     cleaned = check_stroke(data, photo.width, photo.height)
     with transaction.atomic():
         repair_mask = locked_mask(photo)
+        if request_id is not None:
+            earlier = repair_mask.strokes.filter(created_by=user, request_id=request_id).first()
+            if earlier is not None:
+                return StrokeChange(repair_mask, earlier, duplicate=True)
         stroke = RepairStroke.objects.create(
             repair_mask=repair_mask,
             generation=repair_mask.generation,
             revision=repair_mask.revision + 1,
             created_by=user,
+            request_id=request_id or "",
             **cleaned,
         )
         _store(repair_mask, render(repair_mask), user)
         mask_event(repair_mask, stroke, request_id=request_id)
-    return repair_mask, stroke
+    return StrokeChange(repair_mask, stroke)
 
 
 def mask_event(
@@ -215,11 +234,17 @@ def mask_event(
     events.broadcast(repair_mask.photo_id, event)
 
 
-def do_undo_stroke(user, photo: Photo, request_id=None) -> tuple[RepairMask, RepairStroke]:
-    """Undo the latest live stroke of the current mask (whoever made it: the log says who undid it)."""
+def do_undo_stroke(user, photo: Photo, request_id=None) -> StrokeChange:
+    """Undo the latest live stroke of the current mask (whoever made it: the log says who undid it). An undo
+    frame sent again with the same request_id undoes nothing more: it answers with the stroke it undid."""
     check_can_repair(user, photo)
+    request_id = clean_request_id(request_id)
     with transaction.atomic():
         repair_mask = locked_mask(photo)
+        if request_id is not None:
+            earlier = repair_mask.strokes.filter(undone_by=user, undo_request_id=request_id).first()
+            if earlier is not None:
+                return StrokeChange(repair_mask, earlier, duplicate=True)
         stroke = (
             repair_mask.strokes.filter(generation=repair_mask.generation, undone_at__isnull=True)
             .order_by("-id")
@@ -228,10 +253,11 @@ def do_undo_stroke(user, photo: Photo, request_id=None) -> tuple[RepairMask, Rep
         if stroke is None:
             raise conflict("nothing_to_undo", _("there is no stroke to undo"))
         stroke.undone_at, stroke.undone_by = timezone.now(), user
-        stroke.save(update_fields=["undone_at", "undone_by"])
+        stroke.undo_request_id = request_id or ""
+        stroke.save(update_fields=["undone_at", "undone_by", "undo_request_id"])
         _store(repair_mask, render(repair_mask), user)
         mask_event(repair_mask, stroke, "repair.stroke_undone", request_id=request_id)
-    return repair_mask, stroke
+    return StrokeChange(repair_mask, stroke)
 
 
 def do_upload_mask(user, photo: Photo, upload) -> RepairMask:

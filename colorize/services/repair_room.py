@@ -49,14 +49,15 @@ def write(photo_id: int, user, frame: dict) -> dict:
     if frame["type"] == "repair.stroke":
         photo = _photo(photo_id, user)
         data = check_stroke_frame(frame)
-        repair_mask, stroke = repair_masks.do_add_stroke(user, photo, data, request_id=request_id)
+        change = repair_masks.do_add_stroke(user, photo, data, request_id=request_id)
     else:
         photo = _photo(photo_id, user)
-        repair_mask, stroke = repair_masks.do_undo_stroke(user, photo, request_id=request_id)
+        change = repair_masks.do_undo_stroke(user, photo, request_id=request_id)
     return {
         "type": "ack",
         "request_id": request_id,
         "action": frame["type"],
-        "mask": mask_json(repair_mask),
-        "stroke": stroke_json(stroke),
+        "mask": mask_json(change.repair_mask),
+        "stroke": stroke_json(change.stroke),
+        "duplicate": change.duplicate,
     }

@@ -47,3 +47,23 @@ class ColorizeConfig(AppConfig):
         from colorize.iiif_image import connect_access_invalidation
 
         connect_access_invalidation()
+
+        from django.db.models.signals import post_delete
+
+        from colorize.models import Adaptation, ReferencePhoto
+        from config.storage import files_go_with_the_row
+
+        # A colour reference or an adaptation deleted in any way (removed, or its collection deleted) takes its
+        # file with it once the deletion commits.
+        post_delete.connect(
+            files_go_with_the_row("image"),
+            sender=ReferencePhoto,
+            weak=False,
+            dispatch_uid="colorize.ref_files",
+        )
+        post_delete.connect(
+            files_go_with_the_row("data"),
+            sender=Adaptation,
+            weak=False,
+            dispatch_uid="colorize.adaptation_files",
+        )

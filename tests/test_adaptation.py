@@ -420,3 +420,43 @@ def test_an_abandoned_build_is_taken_over_by_the_periodic_job(people, django_cap
     dead.refresh_from_db()
     assert dead.status == AdaptationStatus.FAILED
     assert adaptation_services.current(scope).n_references == 5
+
+
+def test_an_approved_photo_moved_to_another_era_leaves_the_old_eras_adaptation_at_the_next_periodic_job(
+    people, photo, django_capture_on_commit_callbacks
+):
+    korean_war, other = Era.objects.get(slug="korean-war"), Era.objects.exclude(slug="korean-war").first()
+    photo.era = korean_war
+    photo.save()
+    shared = add_references(None, people.curator, 5)
+    ReferencePhoto.objects.filter(pk__in=[r.pk for r in shared]).update(era=korean_war)
+    add_hint(photo, people.curator, color="#336699", verified_by=people.reviewer)
+    version = run_now(people.curator, photo).version
+    review_services.do_submit(people.curator, version)
+    with django_capture_on_commit_callbacks(execute=True):
+        review_services.do_approve(people.reviewer, version)
+    scope = context_scope("korean-war", None)
+    assert adaptation_services.current(scope).n_verified_colours == 1
+    assert adaptation_services.rebuild_stale() == 0  # nothing drifted yet
+    # the archivist corrects the photo's era: no hook rebuilds the Korean War scope, the periodic job does
+    photo.era = other
+    photo.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert adaptation_services.rebuild_stale() == 1
+    assert adaptation_services.current(scope).n_verified_colours == 0
+    assert adaptation_services.rebuild_stale() == 0
+
+
+def test_deleting_a_collection_deletes_its_reference_and_adaptation_files(
+    people, django_capture_on_commit_callbacks
+):
+    refs = add_references(people.collection, people.curator, 5)
+    adaptation_services.rebuild_collection(people.collection.pk)
+    row = adaptation_services.current(collection_scope(people.collection.pk))
+    storage = row.data.storage
+    names = [ref.image.name for ref in refs] + [row.data.name]
+    assert all(storage.exists(name) for name in names)
+    with django_capture_on_commit_callbacks(execute=True):
+        people.collection.delete()
+    assert not ReferencePhoto.objects.exists() and not Adaptation.objects.exists()
+    assert [name for name in names if storage.exists(name)] == []

@@ -252,10 +252,17 @@ def _enqueue(scope: Scope) -> None:
         )
 
 
+def _scope_of(row: Adaptation) -> Scope:
+    return Scope(row.scope, collection=row.collection, era=row.era, situation=row.situation)
+
+
 def rebuild_stale() -> int:
-    """Periodic job (settings.PERIODIC_JOBS): rebuild the scopes whose newest finished adaptation was checked with
-    another model (a new checkpoint was deployed: the model now ignores it) or whose build was abandoned by a
-    dead worker. Returns how many rebuilds were queued (each is debounced as usual)."""
+    """Periodic job (settings.PERIODIC_JOBS): rebuild the scopes whose newest finished adaptation no longer
+    matches its inputs, or whose build was abandoned by a dead worker. Inputs drift without a rebuild being
+    queued when a new checkpoint is deployed (the model then ignores the old adaptation), and when an approved
+    photo changes era or situation, or is deleted, or a version is withdrawn: rather than a hook on each of
+    those, the digest of each scope's inputs is compared here. Returns how many rebuilds were queued (each is
+    debounced as usual)."""
     checksum = str(getattr(model.get_colorizer(), "checksum", ""))
     newest: dict[str, Adaptation] = {}
     rows = Adaptation.objects.filter(status=AdaptationStatus.DONE).select_related(
@@ -263,13 +270,18 @@ def rebuild_stale() -> int:
     )
     for row in rows.order_by("scope", "-finished_at", "-id"):
         newest.setdefault(row.scope, row)
-    stale = [row for row in newest.values() if row.model_checksum and row.model_checksum != checksum]
+    stale = [
+        row
+        for row in newest.values()
+        if (row.model_checksum and row.model_checksum != checksum)
+        or inputs_of(_scope_of(row)).digest() != row.inputs_digest
+    ]
     abandoned = Adaptation.objects.filter(
         status=AdaptationStatus.BUILDING, started_at__lt=timezone.now() - STALE_BUILD
     ).select_related("collection", "era", "situation")
     scopes = {row.scope: row for row in [*stale, *abandoned]}
     for row in scopes.values():
-        _enqueue(Scope(row.scope, collection=row.collection, era=row.era, situation=row.situation))
+        _enqueue(_scope_of(row))
     return len(scopes)
 
 

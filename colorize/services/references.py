@@ -101,11 +101,9 @@ def get_reference_for(user, pk, minimum: Role = Role.VIEWER) -> ReferencePhoto:
 
 def do_remove_reference(user, pk) -> None:
     ref = get_reference_for(user, pk, Role.CURATOR)
-    image = ref.image
     with transaction.atomic():
-        ref.delete()
+        ref.delete()  # its image goes after the commit (colorize.apps: files go with the row)
         adaptation.enqueue_for_reference(ref)
-        transaction.on_commit(lambda: image.storage.delete(image.name) if image.name else None)
 
 
 # ------------------------------------------------------------------------------------------- shared references

@@ -22,8 +22,9 @@ from archive.models import Photo
 from colorize.models import RepairedBase, RepairMask
 from colorize.services import events, model
 from colorize.services.repair import base_json, check_can_repair, check_revision, conflict
-from colorize.services.repair_masks import check_mask_content, delete_quietly, load_mask, mask_png, png_bytes
+from colorize.services.repair_masks import check_mask_content, load_mask, mask_png, png_bytes
 from config.api import ServiceError, invalid
+from config.storage import delete_quietly
 
 log = logging.getLogger(__name__)
 

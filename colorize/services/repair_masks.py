@@ -23,6 +23,7 @@ from colorize.services import events
 from colorize.services.hint_input import clean_request_id
 from colorize.services.repair import check_can_repair, conflict, mask_json, stroke_json
 from config.api import ServiceError, invalid
+from config.storage import delete_quietly
 
 log = logging.getLogger(__name__)
 
@@ -159,13 +160,6 @@ def _store(repair_mask: RepairMask, mask: np.ndarray, user) -> None:
     repair_mask.save()
     if old:
         transaction.on_commit(lambda: delete_quietly(storage, old))
-
-
-def delete_quietly(storage, name: str) -> None:
-    try:
-        storage.delete(name)
-    except Exception as exc:  # noqa: BLE001
-        log.warning("could not delete %s: %s", name, exc)
 
 
 def new_base(repair_mask: RepairMask, mask: np.ndarray, source: str, user, scan=None) -> None:

@@ -27,8 +27,9 @@ from colorize.services.runs.common import (
     stale_after,
     without_version,
 )
-from colorize.services.runs.record import RunOutcome, delete_quietly, measure, record_version
+from colorize.services.runs.record import RunOutcome, measure, record_version
 from config import jobs
+from config.storage import delete_quietly
 
 log = logging.getLogger(__name__)
 

@@ -209,10 +209,3 @@ def record_version(outcome: RunOutcome, written: list) -> Version | None:
         # A concurrent execution recorded the version first (the OneToOne refused ours).
         return None
     return version
-
-
-def delete_quietly(storage, name):
-    try:
-        storage.delete(name)
-    except Exception:  # noqa: BLE001
-        log.warning("could not delete %s", name)

@@ -177,7 +177,11 @@ def recording_python(tmp_path):
     stamp.touch()
     calls = tmp_path / "calls.log"
     env = {**os.environ, "CALLS": str(calls), "FINDCOLOR_VAR_DIR": str(tmp_path / "var")}
-    env = {k: v for k, v in env.items() if k not in ("DATABASE_URL", "DATABASE_URL_TEST")}
+    # A `make test` running this suite passes its command-line variables (SQLITE_MARK, PYTEST_ARGS) down to every
+    # process below it, in MAKEFLAGS and the environment; the make under test must see only what each test gives
+    outer = ("DATABASE_URL", "DATABASE_URL_TEST", "MAKEFLAGS", "MFLAGS", "MAKELEVEL")
+    outer += ("SQLITE_MARK", "PYTEST_ARGS", "PG_TEST_URL", "BENCH", "BENCH_ARGS", "HOST", "PORT")
+    env = {k: v for k, v in env.items() if k not in outer}
 
     def run(*args, **extra_env):
         result = make(*args, f"VENV={venv}", f"STAMP={stamp}", env={**env, **extra_env}, timeout=120)

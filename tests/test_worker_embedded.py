@@ -10,6 +10,9 @@ from pathlib import Path
 
 import pytest
 
+# embedded: also run on SQLite by `make test` (the embedded mode's engine; README, "What make test does")
+pytestmark = pytest.mark.embedded
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -146,9 +149,6 @@ PHOTOS = """
 from django.contrib.auth import get_user_model
 from archive.models import Collection
 from tests.test_run_support import make_photo
-
-# embedded: also run on SQLite by `make test` (the embedded mode's engine; README, "What make test does")
-pytestmark = pytest.mark.embedded
 
 user = get_user_model().objects.create(username="owner")
 collection = Collection.objects.create(title="embedded batch", owner=user)

@@ -68,3 +68,46 @@ def test_a_viewer_sees_the_colour_references_without_the_upload(sign_in, ui_serv
     section = viewer.get_by_role("region", name="Colour references")
     section.locator("#adaptation-status").filter(has_text="colour references:").wait_for()
     assert section.locator("#reference-upload").count() == 0
+
+
+SENTENCE = """async (current) => {
+  const m = await import('/static/frontend/js/references.js');
+  return m.adaptationSentence({references: 40, min_references: 5, building: false, latest: null, current});
+}"""
+
+
+def test_the_page_says_when_a_held_out_gain_is_too_uneven_to_trust(sign_in, ui_server):
+    viewer = sign_in("viewer")
+    viewer.goto(f"{ui_server.url}/collections/{ui_server.seed['collection']}/")
+    viewer.locator("#adaptation-status").filter(has_text="colour references:").wait_for()
+    refused = {"n_heldout": 40, "delta_db": 0.384, "lower_db": -0.014, "passed": False}
+    assert viewer.evaluate(SENTENCE, refused) == (
+        "colour references: 40 photos; not used: on 40 held-out ones +0.38 dB, too uneven to trust "
+        "(lower bound −0.01 dB)"
+    )
+    # a gain that passed, and a loss, keep their own sentences
+    passed = viewer.evaluate(SENTENCE, {**refused, "lower_db": 0.1, "passed": True})
+    assert passed == "colour references: 40 photos; on 40 held-out ones +0.38 dB"
+    loss = viewer.evaluate(SENTENCE, {**refused, "delta_db": -0.2, "lower_db": -0.5})
+    assert loss == "colour references: 40 photos; not used: on 40 held-out ones −0.2 dB"
+
+
+def test_a_korean_reader_is_told_the_same_in_korean(browser, ui_server):
+    context = browser.new_context(locale="ko-KR")
+    try:
+        page = context.new_page()
+        page.goto(f"{ui_server.url}/login/")
+        page.get_by_label("사용자 이름").fill("viewer")
+        page.get_by_label("비밀번호").fill(ui_server.password)
+        page.get_by_role("button", name="로그인").click()
+        page.wait_for_url(f"{ui_server.url}/")
+        page.goto(f"{ui_server.url}/collections/{ui_server.seed['collection']}/")
+        page.wait_for_function("(document.getElementById('adaptation-status')?.textContent || '').length > 0")
+        refused = {"n_heldout": 40, "delta_db": 0.384, "lower_db": -0.014, "passed": False}
+        text = page.evaluate(SENTENCE, refused)
+        assert (
+            "따로 떼어 둔 40장에서 +0.38 dB이지만 사진마다 편차가 커서 믿을 수 없습니다 (하한 −0.01 dB)"
+            in text
+        )
+    finally:
+        context.close()

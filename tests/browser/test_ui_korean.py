@@ -77,7 +77,7 @@ def test_a_korean_curator_reads_every_page_in_korean(korean_curator, ui_server):
     page = korean_curator
     seed = ui_server.seed
     assert leftovers(page, ui_server) == [], "home"
-    assert page.get_by_role("heading", name="컬렉션").is_visible()
+    page.get_by_role("heading", name="컬렉션").wait_for()
 
     page.goto(f"{ui_server.url}/collections/{seed['collection']}/")
     page.wait_for_selector(".photo-card")
@@ -105,11 +105,11 @@ def test_the_switcher_changes_the_language_and_remembers_it(korean_curator, ui_s
     page = korean_curator
     page.get_by_role("button", name="English").click()
     page.wait_for_function("document.documentElement.lang === 'en'")
-    assert page.get_by_role("heading", name="Collections").is_visible()
+    page.get_by_role("heading", name="Collections").wait_for()  # visible, once the new page has drawn it
     page.goto(f"{ui_server.url}/review/")  # the choice outlives the page, against the browser's Korean
     assert page.evaluate("document.documentElement.lang") == "en"
-    assert page.get_by_role("heading", name="Review queue").is_visible()
+    page.get_by_role("heading", name="Review queue").wait_for()  # visible, once the new page has drawn it
     page.get_by_role("button", name="한국어").click()
     page.wait_for_function("document.documentElement.lang === 'ko'")
     assert page.url.endswith("/review/")
-    assert page.get_by_role("heading", name="검토 대기열").is_visible()
+    page.get_by_role("heading", name="검토 대기열").wait_for()  # visible, once the new page has drawn it

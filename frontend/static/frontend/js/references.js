@@ -29,10 +29,12 @@ export function adaptationSentence(state) {
     } else {
       text = `${photos}; ${format(ngettext("not used: on %(n)s held-out one %(delta)s dB", "not used: on %(n)s held-out ones %(delta)s dB", figure.n), figure)}`;
     }
-  } else if (n < state.min_references) {
+  } else if (n < state.min_references || (current && !current.passed && current.n_references < state.min_references)) {
+    // (the second case: the current adaptation was built from too few, and its rebuild has not finished yet)
     text = `${photos}; ${t("not used: at least %(min)s are needed", { min: state.min_references })}`;
   } else if (current && !current.passed) {
-    text = `${photos}; ${t("not used: %(reason)s", { reason: current.reason || gettext("the check failed") })}`;
+    // the gate's own reason is English text from ml/; the page says it in the reader's language
+    text = `${photos}; ${t("not used: %(reason)s", { reason: gettext("the check failed") })}`;
   } else {
     text = photos;
   }

@@ -44,7 +44,7 @@ class ArchiveConfig(AppConfig):
         from archive.models import Photo
         from archive.services.ingest import on_photo_deleted
 
-        post_delete.connect(on_photo_deleted, sender=Photo, dispatch_uid="archive.photo_files")
+        post_delete.connect(on_photo_deleted, sender=Photo, weak=False, dispatch_uid="archive.photo_files")
 
         # Lost batches are re-enqueued when a Celery worker starts, and by the periodic jobs
         # (settings.PERIODIC_JOBS: Celery beat, or the embedded server's timer, config/periodic.py).

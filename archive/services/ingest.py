@@ -30,6 +30,7 @@ from archive.services.errors import DuplicatePhoto
 from archive.services.photos import check_photo_metadata
 from config import jobs
 from config.api import ServiceError
+from config.storage import files_go_with_the_row
 
 log = logging.getLogger(__name__)
 
@@ -186,17 +187,8 @@ def make_derivatives(photo_id: int) -> str:
     return "ready"
 
 
-def delete_photo_files(photo: Photo) -> None:
-    storage = photo.original.storage
-    for name in ("original", *DERIVATIVE_FIELDS):
-        field_file = getattr(photo, name)
-        if field_file and field_file.name:
-            storage.delete(field_file.name)
-
-
-def on_photo_deleted(sender, instance: Photo, **kwargs) -> None:
-    """A deleted photo (admin, collection deletion) takes its files with it, once the deletion commits."""
-    transaction.on_commit(lambda: delete_photo_files(instance))
+# A deleted photo (admin, collection deletion) takes its files with it, once the deletion commits.
+on_photo_deleted = files_go_with_the_row("original", *DERIVATIVE_FIELDS)
 
 
 def recover_derivatives(older_than: timedelta) -> list[int]:

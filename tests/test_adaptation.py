@@ -396,7 +396,10 @@ def test_an_adaptation_checked_with_another_model_is_rebuilt_by_the_periodic_job
     add_references(people.collection, people.curator, 5)
     scope = collection_scope(people.collection.pk)
     old = stored_adaptation(scope, collection=people.collection)
-    Adaptation.objects.filter(pk=old.pk).update(model_checksum="0" * 64)  # made before a new checkpoint
+    # made before a new checkpoint: the same references, another model
+    inputs = adaptation_services.inputs_of(adaptation_services.collection_scope_of(people.collection))
+    inputs.model_checksum = "0" * 64
+    Adaptation.objects.filter(pk=old.pk).update(model_checksum="0" * 64, inputs_digest=inputs.digest())
     with django_capture_on_commit_callbacks(execute=True):  # the queued job runs after the commit
         assert adaptation_services.rebuild_stale() == 1
     newest = adaptation_services.current(scope)

@@ -262,20 +262,14 @@ def rebuild_stale() -> int:
     queued when a new checkpoint is deployed (the model then ignores the old adaptation), and when an approved
     photo changes era or situation, or is deleted, or a version is withdrawn: rather than a hook on each of
     those, the digest of each scope's inputs is compared here. Returns how many rebuilds were queued (each is
-    debounced as usual)."""
-    checksum = str(getattr(model.get_colorizer(), "checksum", ""))
+    debounced as usual). (The digest includes the model's checksum, so a new checkpoint shows as drift too.)"""
     newest: dict[str, Adaptation] = {}
     rows = Adaptation.objects.filter(status=AdaptationStatus.DONE).select_related(
         "collection", "era", "situation"
     )
     for row in rows.order_by("scope", "-finished_at", "-id"):
         newest.setdefault(row.scope, row)
-    stale = [
-        row
-        for row in newest.values()
-        if (row.model_checksum and row.model_checksum != checksum)
-        or inputs_of(_scope_of(row)).digest() != row.inputs_digest
-    ]
+    stale = [row for row in newest.values() if inputs_of(_scope_of(row)).digest() != row.inputs_digest]
     abandoned = Adaptation.objects.filter(
         status=AdaptationStatus.BUILDING, started_at__lt=timezone.now() - STALE_BUILD
     ).select_related("collection", "era", "situation")

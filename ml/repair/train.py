@@ -5,8 +5,8 @@
 Read top to bottom:
 1. the photos of `--data` whose role is "train" (`ml.repair.data.role`: a fixed hash rule; "val" and "test"
    photos are held out) are decoded once to grayscale uint8 and kept in memory;
-2. each step takes `batch` random crops (random scale 1-2.5x, so content is smoother per pixel as in large scans,
-   random flips), damages each one (`ml.repair.synth.damage`: damaged, clean, exact mask);
+2. each step takes `batch` random crops (random scale `scale_min`-`scale_max`, default 1-2.5x: content smoother
+   per pixel as in large scans; below 1, sharper as in a downsampled working image; random flips), damages each one (`ml.repair.synth.damage`: damaged, clean, exact mask);
 3. the detector (`DamageNet`) learns the mask: BCE (positives weighted) + soft Dice;
 4. the refiner (`InpaintNet`) learns to correct OpenCV Telea's fill inside the true mask (slightly dilated at
    random, as a curator's brush would be): L1 inside the mask against the clean crop;
@@ -52,6 +52,10 @@ class TrainConfig:
     seed: int = 0
     crop: int = 128
     batch: int = 8
+    # crops are resized by a log-uniform factor in [scale_min, scale_max]: < 1 sharpens the content per pixel (as
+    # in a downsampled working image), > 1 smooths it (as in a large scan)
+    scale_min: float = 1.0
+    scale_max: float = 2.5
     lr: float = 2e-3
     weight_decay: float = 1e-4
     warmup: int = 200
@@ -69,10 +73,13 @@ class TrainConfig:
 
 
 # ------------------------------------------------------------------------------------------------ data
-def random_crop(img: np.ndarray, S: int, rng: np.random.Generator) -> np.ndarray:
-    """A random S x S crop of a uint8 photo at a random scale 1-2.5x (flipped half the time) -> float32 [0,1]."""
+def random_crop(
+    img: np.ndarray, S: int, rng: np.random.Generator, smin: float = 1.0, smax: float = 2.5
+) -> np.ndarray:
+    """A random S x S crop of a uint8 photo at a random scale in [smin, smax] (log-uniform; flipped half the time)
+    -> float32 [0,1]."""
     H, W = img.shape
-    s = float(np.exp(rng.uniform(0, math.log(2.5))))
+    s = float(np.exp(rng.uniform(math.log(smin), math.log(smax))))
     s = max(s, S / min(H, W))  # small photos are enlarged to fit the crop
     h, w = int(math.ceil(S / s)), int(math.ceil(S / s))
     y, x = int(rng.integers(0, H - h + 1)), int(rng.integers(0, W - w + 1))
@@ -97,7 +104,7 @@ def make_batch(imgs: list[np.ndarray], cfg: TrainConfig, rng: np.random.Generato
     """Damaged, clean, mask (B,1,S,S) tensors; with_fill adds the refiner's mask (dilated) and Telea fill."""
     dmg, cln, msk, rmask, fill = [], [], [], [], []
     for _ in range(cfg.batch):
-        g = random_crop(imgs[int(rng.integers(len(imgs)))], cfg.crop, rng)
+        g = random_crop(imgs[int(rng.integers(len(imgs)))], cfg.crop, rng, cfg.scale_min, cfg.scale_max)
         d, c, m = damage(g, rng)
         dmg.append(d)
         cln.append(c)
@@ -284,7 +291,8 @@ def train(cfg: TrainConfig, log=print) -> Path:
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     d = TrainConfig()
-    for k in ("data", "out", "minutes", "max_steps", "threads", "seed", "batch", "crop", "lr", "max_photos"):
+    opts = "data out minutes max_steps threads seed batch crop lr max_photos scale_min scale_max"
+    for k in opts.split():
         p.add_argument("--" + k.replace("_", "-"), type=type(getattr(d, k)), default=getattr(d, k))
     p.add_argument("--inpaint-every", type=int, default=d.inpaint_every)
     p.add_argument("--save-every-s", type=float, default=d.save_every_s)

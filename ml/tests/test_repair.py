@@ -113,6 +113,18 @@ def test_a_large_photo_is_detected_in_tiles_without_seams(random_model):
     assert np.abs(tiled - whole).max() < 0.02
 
 
+def test_flip_averaging_gives_the_mean_of_the_photo_and_its_mirror_and_mirrors_with_it(random_model):
+    g = photo(200, 170, seed=3)
+    single, averaged = (Repairer.load(random_model.path, detect_tile=4096) for _ in range(2))  # one tile each
+    averaged.flip_tta = True
+    plain, mirrored = single.detect(g), single.detect(np.ascontiguousarray(g[:, ::-1]))[:, ::-1]
+    assert np.abs(plain - mirrored).max() > 1e-4  # an untrained net is not mirror-symmetric by itself
+    np.testing.assert_allclose(averaged.detect(g), (plain + mirrored) / 2, atol=1e-6)
+    np.testing.assert_allclose(
+        averaged.detect(np.ascontiguousarray(g[:, ::-1]))[:, ::-1], averaged.detect(g), atol=1e-6
+    )
+
+
 # ------------------------------------------------------------------------------------------------ repair
 @pytest.mark.parametrize("dtype", [np.uint8, np.uint16, np.float32])
 def test_no_pixel_outside_the_mask_changes_whatever_the_model(random_model, dtype):

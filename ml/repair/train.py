@@ -40,6 +40,7 @@ from .synth import damage
 MODEL_NAME = "findcolor-repair"
 MODEL_VERSION = "1.0.0"
 THRESHOLDS = (0.3, 0.4, 0.5, 0.6, 0.7)
+CL = torch.channels_last  # measured: a training step of both networks 0.41 -> 0.29 s on one thread
 
 
 @dataclass
@@ -115,8 +116,8 @@ def make_batch(imgs: list[np.ndarray], cfg: TrainConfig, rng: np.random.Generato
             rmask.append(rm)
             fill.append(telea(d, rm, cfg.telea_radius))
 
-    def t(a):
-        return torch.from_numpy(np.stack(a).astype(np.float32))[:, None]
+    def t(a):  # channels-last, like the networks (oneDNN's native layout on CPU)
+        return torch.from_numpy(np.stack(a).astype(np.float32))[:, None].contiguous(memory_format=CL)
 
     out = {"damaged": t(dmg), "clean": t(cln), "mask": t(msk)}
     if with_fill:
@@ -240,6 +241,8 @@ def train(cfg: TrainConfig, log=print) -> Path:
         if inp is not None and "inpainter" in ck["model"]:
             inp.load_state_dict(ck["model"]["inpainter"])
         log(f"initialised from {cfg.init} (step {ck.get('step')})")
+    det = det.to(memory_format=CL)
+    inp = inp.to(memory_format=CL) if inp is not None else None
     params = list(det.parameters()) + (list(inp.parameters()) if inp is not None else [])
     log(f"detector {count_params(det)} params, refiner {count_params(inp) if inp is not None else 0} params")
     opt = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)

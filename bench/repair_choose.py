@@ -71,7 +71,7 @@ def main():
         n += int(m.sum())
     f1 = {k: f1_from_counts(*v)[0] for k, v in counts.items()}
     best_of = {fl: max((kv for kv in f1.items() if kv[0][0] == fl), key=lambda kv: kv[1]) for fl in flips}
-    fl = best_of[True][1] >= best_of[False][1] + 0.005
+    fl = bool(best_of[True][1] >= best_of[False][1] + 0.005)
     (_, t, lo), best = best_of[fl]
     psnr_t, psnr_r = 10 * math.log10(n / se_t), 10 * math.log10(n / se_r)
     choice = {

@@ -4,7 +4,7 @@
 
 On the "val" role of ../shared/datasets/train (never the "test" photos of bench/repair_eval.py, never eval/), each
 photo damaged once (`ml.repair.synth.damage`, seed 11), whole and at its own size:
-- detection: the threshold (0.1-0.95) and hysteresis low threshold (off, 0.5x, 0.7x) of best pooled F1 at 2 px,
+- detection: the threshold (0.02-0.95) and hysteresis low threshold (off, 0.5x, 0.7x) of best pooled F1 at 2 px,
   with and without averaging each map with its mirror's (`flip_tta`: twice the detection time, so kept only when
   it raises that F1 by at least 0.005);
 - inpainting: the refiner is kept only if its PSNR inside the true mask beats Telea's.
@@ -48,7 +48,7 @@ def main():
     r = Repairer(ck)
     files = photos(a.data, "val")[: a.limit or None]
     rng = np.random.default_rng(11)
-    ts = [round(x, 2) for x in np.arange(0.1, 0.96, 0.05)]
+    ts = [0.02, 0.05] + [round(x, 2) for x in np.arange(0.1, 0.96, 0.05)]
     lows = (0.0, 0.5, 0.7)
     flips = (False, True)
     counts = {(fl, t, lo): np.zeros(4) for fl in flips for t in ts for lo in lows}

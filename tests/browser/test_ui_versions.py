@@ -168,11 +168,12 @@ def test_a_render_can_be_cancelled(sign_in, ui_server):
     page.get_by_role("button", name="Render full resolution").click()
     cancel = page.get_by_role("button", name="Cancel the render")
     cancel.wait_for()
-    assert page.get_by_label("Render progress").is_visible()
+    page.get_by_label("Render progress").wait_for()
     cancel.click()
     page.wait_for_selector("#workspace[data-run=cancelled]", timeout=30000)
     assert page.locator("#render-status").inner_text() == "Render cancelled."
-    assert not cancel.is_visible() and page.get_by_role("button", name="Render full resolution").is_enabled()
+    cancel.wait_for(state="hidden")
+    assert page.get_by_role("button", name="Render full resolution").is_enabled()
     photo = ui_server.seed["photos"]["big"]
     assert ui_server.values("colorize.Run", "status", photo_id=photo) == [("cancelled",)]
 

@@ -3,10 +3,13 @@ import re
 import uuid
 
 from django.conf import settings
-from django.db import models
+from django.db import models, transaction
 from django.db.models import F, Q, Value
 from django.db.models.functions import Coalesce, Lower, Replace
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from config import jobs
 
 
 class EraKind(models.TextChoices):
@@ -286,11 +289,43 @@ class Photo(models.Model):
         return {"JPEG": ".jpg", "PNG": ".png", "TIFF": ".tif"}.get(self.format, "")
 
 
-class BatchStatus(models.TextChoices):
+class JobStatus(models.TextChoices):
+    """The states of a background job that keeps its progress in a row: an upload batch (here), a BagIt export or
+    an IIIF import (colorize.InteropJob). One enum, JobStatusEnum in the OpenAPI schema."""
+
     QUEUED = "queued", _("queued")
     RUNNING = "running", _("running")
     DONE = "done", _("done")
     FAILED = "failed", _("failed")
+
+
+class JobRows(models.QuerySet):
+    """Rows of such jobs: a `status` (JobStatus) and `updated`, the heartbeat a running job refreshes.
+
+    A job whose worker was lost (a restart, a killed worker, a broker outage) stays queued or running and goes
+    silent; the periodic sweep `requeue_silent` sends it again (docs/job-lifecycle.md)."""
+
+    def beat(self, pk: int) -> None:
+        """A running job says it is alive (between items, and while a long step runs)."""
+        self.filter(pk=pk, status=JobStatus.RUNNING).update(updated=timezone.now())
+
+    def requeue_silent(self, job_path, stale_after: datetime.timedelta | None = None) -> list[int]:
+        """Re-enqueue the jobs queued or running and silent for `stale_after` (settings.BATCH_STALE_SECONDS);
+        `job_path(row)` names the job function. Each is taken by a compare-and-set on its heartbeat, so of
+        several sweepers exactly one re-enqueues it. Returns the ids taken."""
+        if stale_after is None:
+            stale_after = datetime.timedelta(seconds=settings.BATCH_STALE_SECONDS)
+        cutoff = timezone.now() - stale_after
+        taken = []
+        for row in self.filter(status__in=(JobStatus.QUEUED, JobStatus.RUNNING), updated__lt=cutoff):
+            with transaction.atomic():
+                won = self.model.objects.filter(pk=row.pk, updated=row.updated).update(
+                    status=JobStatus.QUEUED, updated=timezone.now()
+                )
+                if won:
+                    jobs.enqueue(job_path(row), row.pk)
+                    taken.append(row.pk)
+        return taken
 
 
 def batch_archive_path(batch, filename):
@@ -308,13 +343,15 @@ class UploadBatch(models.Model):
     archive = models.FileField(upload_to=batch_archive_path, max_length=300, blank=True)
     archive_name = models.CharField(max_length=300, blank=True)
     metadata = models.JSONField(default=dict, blank=True)  # fields that apply to every member
-    status = models.CharField(max_length=10, choices=BatchStatus.choices, default=BatchStatus.QUEUED)
+    status = models.CharField(max_length=10, choices=JobStatus.choices, default=JobStatus.QUEUED)
     total = models.PositiveIntegerField(default=0)
     processed = models.PositiveIntegerField(default=0)
     report = models.JSONField(default=dict, blank=True)  # counts, results, name/metadata encodings
     error = models.TextField(blank=True)
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
+
+    objects = JobRows.as_manager()
 
     class Meta:
         ordering = ["-created", "-id"]

@@ -32,10 +32,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from archive.access import check_role
-from archive.models import Collection
+from archive.models import Collection, JobStatus
 from colorize import iiif
 from colorize.access import published_version
-from colorize.models import InteropJob, InteropKind, InteropStatus, Version
+from colorize.models import InteropJob, InteropKind, Version
 from colorize.services.export import export_image
 from colorize.services.interop import MINIMUM_ROLE, LinkBase, counts, heartbeat
 from colorize.services.provenance import dublin_core, provenance
@@ -192,9 +192,9 @@ def _bag_info(collection: Collection, job: InteropJob) -> dict:
 def run_bagit_export(job_id: int) -> str:
     """Job: write the bag, zip it, store it. A retried job starts again from nothing (nothing is kept)."""
     job = InteropJob.objects.select_related("collection", "requested_by").filter(pk=job_id).first()
-    if job is None or job.status in (InteropStatus.DONE, InteropStatus.FAILED):
+    if job is None or job.status in (JobStatus.DONE, JobStatus.FAILED):
         return "gone" if job is None else job.status
-    InteropJob.objects.filter(pk=job_id).update(status=InteropStatus.RUNNING, updated=timezone.now())
+    InteropJob.objects.filter(pk=job_id).update(status=JobStatus.RUNNING, updated=timezone.now())
     collection = job.collection
     request = LinkBase(job.params.get("base_url") or "http://localhost/", job.requested_by)
     results: list[dict] = []
@@ -235,7 +235,7 @@ def run_bagit_export(job_id: int) -> str:
             with open(zipped, "rb") as f:
                 job.file.save(f"collection-{collection.pk}-bag.zip", File(f), save=False)
         InteropJob.objects.filter(pk=job_id).update(
-            status=InteropStatus.DONE, file=job.file.name, byte_size=size, updated=timezone.now()
+            status=JobStatus.DONE, file=job.file.name, byte_size=size, updated=timezone.now()
         )
         return "done"
     except (ServiceError, OSError, subprocess.SubprocessError) as exc:
@@ -243,5 +243,5 @@ def run_bagit_export(job_id: int) -> str:
             errors="replace"
         )
         message = str(message or exc or exc.__class__.__name__)
-        InteropJob.objects.filter(pk=job_id).update(status=InteropStatus.FAILED, error=message[-2000:])
+        InteropJob.objects.filter(pk=job_id).update(status=JobStatus.FAILED, error=message[-2000:])
         return "failed"

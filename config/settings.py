@@ -394,7 +394,7 @@ SPECTACULAR_SETTINGS = {
     # A photo's status is one enum wherever it appears (a photo, the answer to a review decision).
     "ENUM_NAME_OVERRIDES": {
         "PhotoStatusEnum": "archive.models.PhotoStatus",
-        "JobStatusEnum": ["queued", "running", "done", "failed"],
+        "JobStatusEnum": "archive.models.JobStatus",
         "HintStatusEnum": "colorize.models.hints.HintStatus",
     },
     # Error answers on every operation, hint PATCH requiring `revision` (config/schema.py).

@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Role
 from archive.access import check_role
-from archive.models import BatchStatus, Collection, UploadBatch
+from archive.models import Collection, JobStatus, UploadBatch
 from archive.services.errors import DuplicatePhoto
 from archive.services.ingest import check_upload, do_ingest_photo
 from archive.services.photos import METADATA_FIELDS, check_photo_metadata
@@ -320,9 +320,9 @@ def run_zip_batch(batch_id: int) -> str:
     batch = UploadBatch.objects.select_related("collection", "uploaded_by").filter(pk=batch_id).first()
     if batch is None:
         return "gone"
-    if batch.status in (BatchStatus.DONE, BatchStatus.FAILED):
+    if batch.status in (JobStatus.DONE, JobStatus.FAILED):
         return batch.status
-    UploadBatch.objects.filter(pk=batch_id).update(status=BatchStatus.RUNNING, updated=timezone.now())
+    UploadBatch.objects.filter(pk=batch_id).update(status=JobStatus.RUNNING, updated=timezone.now())
     report = dict(batch.report or {})
     results = list(report.get("results") or [])
     try:
@@ -352,36 +352,21 @@ def run_zip_batch(batch_id: int) -> str:
                 prepared.close()
     except (ServiceError, PermissionDenied, Http404, zipfile.BadZipFile, OSError) as exc:
         message = getattr(exc, "message", None) or str(exc) or exc.__class__.__name__
-        UploadBatch.objects.filter(pk=batch_id).update(status=BatchStatus.FAILED, error=message[:2000])
+        UploadBatch.objects.filter(pk=batch_id).update(status=JobStatus.FAILED, error=message[:2000])
         _drop_archive(batch)
         return "failed"
-    UploadBatch.objects.filter(pk=batch_id).update(status=BatchStatus.DONE, processed=len(results))
+    UploadBatch.objects.filter(pk=batch_id).update(status=JobStatus.DONE, processed=len(results))
     _drop_archive(batch)
     return "done"
 
 
 def recover_upload_batches(stale_after: timedelta | None = None) -> list[int]:
     """Re-enqueue batches whose job was lost (a server restart in embedded mode, a killed worker, a broker
-    outage): queued or running, and silent for `stale_after` (settings.BATCH_STALE_SECONDS). A running
-    batch writes a heartbeat after every member. Each batch is taken by a compare-and-set on its
-    heartbeat, so of several sweepers exactly one re-enqueues it; the job resumes after the last reported
-    member."""
-    if stale_after is None:
-        stale_after = timedelta(seconds=settings.BATCH_STALE_SECONDS)
-    cutoff = timezone.now() - stale_after
-    taken = []
-    stale = UploadBatch.objects.filter(
-        status__in=(BatchStatus.QUEUED, BatchStatus.RUNNING), updated__lt=cutoff
-    ).values_list("pk", "updated")
-    for pk, heartbeat in stale:
-        with transaction.atomic():
-            won = UploadBatch.objects.filter(pk=pk, updated=heartbeat).update(
-                status=BatchStatus.QUEUED, updated=timezone.now()
-            )
-            if won:
-                jobs.enqueue("archive.services.zipimport.run_zip_batch", pk)
-                taken.append(pk)
-    return taken
+    outage; archive.models.JobRows.requeue_silent). A running batch writes a heartbeat after every member; the
+    job resumes after the last reported member."""
+    return UploadBatch.objects.requeue_silent(
+        lambda batch: "archive.services.zipimport.run_zip_batch", stale_after
+    )
 
 
 def _drop_archive(batch: UploadBatch) -> None:

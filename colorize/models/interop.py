@@ -10,19 +10,14 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-__all__ = ["InteropJob", "InteropKind", "InteropStatus"]
+from archive.models import JobRows, JobStatus
+
+__all__ = ["InteropJob", "InteropKind"]
 
 
 class InteropKind(models.TextChoices):
     BAGIT_EXPORT = "bagit_export", _("BagIt export")
     IIIF_IMPORT = "iiif_import", _("IIIF import")
-
-
-class InteropStatus(models.TextChoices):
-    QUEUED = "queued", _("queued")
-    RUNNING = "running", _("running")
-    DONE = "done", _("done")
-    FAILED = "failed", _("failed")
 
 
 def interop_file_path(job, filename):
@@ -37,7 +32,7 @@ class InteropJob(models.Model):
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="interop_jobs"
     )
-    status = models.CharField(max_length=10, choices=InteropStatus.choices, default=InteropStatus.QUEUED)
+    status = models.CharField(max_length=10, choices=JobStatus.choices, default=JobStatus.QUEUED)
     params = models.JSONField(default=dict, blank=True)  # the manifest URL; the base URL of links
     total = models.PositiveIntegerField(default=0)
     processed = models.PositiveIntegerField(default=0)
@@ -47,6 +42,8 @@ class InteropJob(models.Model):
     error = models.TextField(blank=True)
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
+
+    objects = JobRows.as_manager()
 
     class Meta:
         ordering = ["-created", "-id"]

@@ -18,10 +18,10 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from archive.models import Collection, Photo
+from archive.models import Collection, JobStatus, Photo
 from archive.services.errors import DuplicatePhoto
 from archive.services.ingest import check_upload, do_ingest_photo
-from colorize.models import InteropJob, InteropKind, InteropStatus
+from colorize.models import InteropJob, InteropKind
 from colorize.services.iiif_fetch import FetchError, check_url, fetch
 from colorize.services.iiif_manifest import (
     canvases,
@@ -133,9 +133,9 @@ def run_iiif_import(job_id: int) -> str:
     """Job: fetch the manifest, import each canvas, report after each. A retried job skips the canvases
     already imported (their dc:source is there)."""
     job = InteropJob.objects.select_related("collection", "requested_by").filter(pk=job_id).first()
-    if job is None or job.status in (InteropStatus.DONE, InteropStatus.FAILED):
+    if job is None or job.status in (JobStatus.DONE, JobStatus.FAILED):
         return "gone" if job is None else job.status
-    InteropJob.objects.filter(pk=job_id).update(status=InteropStatus.RUNNING, updated=timezone.now())
+    InteropJob.objects.filter(pk=job_id).update(status=JobStatus.RUNNING, updated=timezone.now())
     url = job.params.get("manifest", "")
     results: list[dict] = []
     try:
@@ -153,10 +153,10 @@ def run_iiif_import(job_id: int) -> str:
             )
             _record(job_id, results)
     except FetchError as exc:
-        _record(job_id, results, status=InteropStatus.FAILED, error=exc.message)
+        _record(job_id, results, status=JobStatus.FAILED, error=exc.message)
         return "failed"
     except ServiceError as exc:  # the requester lost the right to add photos
-        _record(job_id, results, status=InteropStatus.FAILED, error=str(exc.message))
+        _record(job_id, results, status=JobStatus.FAILED, error=str(exc.message))
         return "failed"
-    _record(job_id, results, status=InteropStatus.DONE)
+    _record(job_id, results, status=JobStatus.DONE)
     return "done"

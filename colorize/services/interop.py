@@ -4,16 +4,13 @@ of its status URL (docs/interop.md)."""
 from datetime import timedelta
 from urllib.parse import urljoin
 
-from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
-from django.db import transaction
 from django.urls import reverse
-from django.utils import timezone
 
 from accounts.models import Role
 from archive.access import as_pk, check_role
-from colorize.models import InteropJob, InteropKind, InteropStatus
-from config import jobs
+from archive.models import JobStatus
+from colorize.models import InteropJob, InteropKind
 from config.api import NotFound
 
 # Who may start and follow each kind of job: a BagIt bag holds every original and every version's provenance
@@ -67,7 +64,7 @@ def job_dict(request, job: InteropJob) -> dict:
     if job.kind == InteropKind.IIIF_IMPORT:
         body["manifest"] = (job.params or {}).get("manifest", "")
     if job.kind == InteropKind.BAGIT_EXPORT:
-        done = job.status == InteropStatus.DONE and bool(job.file)
+        done = job.status == JobStatus.DONE and bool(job.file)
         body["download_url"] = (
             request.build_absolute_uri(reverse("bagit-export-download", args=[job.pk])) if done else None
         )
@@ -83,26 +80,10 @@ JOB_PATHS = {
 
 def heartbeat(job_id: int) -> None:
     """A running job says it is alive (between items, and while a long step runs)."""
-    InteropJob.objects.filter(pk=job_id, status=InteropStatus.RUNNING).update(updated=timezone.now())
+    InteropJob.objects.beat(job_id)
 
 
 def recover_interop_jobs(stale_after: timedelta | None = None) -> list[int]:
-    """Periodic: re-enqueue jobs whose worker was lost (a restart, a killed worker, a broker outage): queued or
-    running and silent for BATCH_STALE_SECONDS. Each is taken by a compare-and-set on its heartbeat, so of
-    several sweepers one re-enqueues it. An import resumes (imported canvases are skipped); an export starts
-    again from nothing."""
-    if stale_after is None:
-        stale_after = timedelta(seconds=settings.BATCH_STALE_SECONDS)
-    cutoff = timezone.now() - stale_after
-    taken = []
-    stale = InteropJob.objects.filter(
-        status__in=(InteropStatus.QUEUED, InteropStatus.RUNNING), updated__lt=cutoff
-    ).values_list("pk", "kind", "updated")
-    for pk, kind, beat in stale:
-        with transaction.atomic():
-            if InteropJob.objects.filter(pk=pk, updated=beat).update(
-                status=InteropStatus.QUEUED, updated=timezone.now()
-            ):
-                jobs.enqueue(JOB_PATHS[kind], pk)
-                taken.append(pk)
-    return taken
+    """Periodic: re-enqueue the jobs whose worker was lost (archive.models.JobRows.requeue_silent). An import
+    resumes (imported canvases are skipped); an export starts again from nothing."""
+    return InteropJob.objects.requeue_silent(lambda job: JOB_PATHS[job.kind], stale_after)

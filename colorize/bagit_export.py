@@ -37,7 +37,7 @@ from colorize import iiif
 from colorize.access import published_version
 from colorize.models import InteropJob, InteropKind, Version
 from colorize.services.export import export_image
-from colorize.services.interop import MINIMUM_ROLE, LinkBase, counts, heartbeat
+from colorize.services.interop import MINIMUM_ROLE, LinkBase, counts
 from colorize.services.provenance import dublin_core, provenance
 from config import jobs
 from config.api import ServiceError
@@ -143,7 +143,7 @@ def _make_bag(job_id: int, bag: Path, info: dict) -> None:
                 child.wait(timeout=HEARTBEAT_SECONDS)
                 break
             except subprocess.TimeoutExpired:
-                heartbeat(job_id)
+                InteropJob.objects.beat(job_id)
                 if time.monotonic() > deadline:
                     child.kill()
                     child.wait()
@@ -158,7 +158,7 @@ def _zip(job_id: int, bag: Path, target: Path, root: str) -> None:
     with zipfile.ZipFile(target, "w", allowZip64=True) as archive:
         for path in sorted(bag.rglob("*")):
             if time.monotonic() - last > HEARTBEAT_SECONDS:
-                heartbeat(job_id)
+                InteropJob.objects.beat(job_id)
                 last = time.monotonic()
             if path.is_file():
                 stored = path.suffix.lower() in STORED

@@ -78,11 +78,6 @@ JOB_PATHS = {
 }
 
 
-def heartbeat(job_id: int) -> None:
-    """A running job says it is alive (between items, and while a long step runs)."""
-    InteropJob.objects.beat(job_id)
-
-
 def recover_interop_jobs(stale_after: timedelta | None = None) -> list[int]:
     """Periodic: re-enqueue the jobs whose worker was lost (archive.models.JobRows.requeue_silent). An import
     resumes (imported canvases are skipped); an export starts again from nothing."""

@@ -305,6 +305,15 @@ class JobRows(models.QuerySet):
     A job whose worker was lost (a restart, a killed worker, a broker outage) stays queued or running and goes
     silent; the periodic sweep `requeue_silent` sends it again (docs/job-lifecycle.md)."""
 
+    def start(self, pk: int):
+        """The job's row (from this queryset, so with its select_related), marked running with a fresh heartbeat;
+        None when it is gone or has ended (done or failed): a retried or duplicated job then does nothing."""
+        row = self.filter(pk=pk).first()
+        if row is None or row.status in (JobStatus.DONE, JobStatus.FAILED):
+            return None
+        self.model.objects.filter(pk=pk).update(status=JobStatus.RUNNING, updated=timezone.now())
+        return row
+
     def beat(self, pk: int) -> None:
         """A running job says it is alive (between items, and while a long step runs)."""
         self.filter(pk=pk, status=JobStatus.RUNNING).update(updated=timezone.now())

@@ -191,10 +191,9 @@ def _bag_info(collection: Collection, job: InteropJob) -> dict:
 
 def run_bagit_export(job_id: int) -> str:
     """Job: write the bag, zip it, store it. A retried job starts again from nothing (nothing is kept)."""
-    job = InteropJob.objects.select_related("collection", "requested_by").filter(pk=job_id).first()
-    if job is None or job.status in (JobStatus.DONE, JobStatus.FAILED):
-        return "gone" if job is None else job.status
-    InteropJob.objects.filter(pk=job_id).update(status=JobStatus.RUNNING, updated=timezone.now())
+    job = InteropJob.objects.select_related("collection", "requested_by").start(job_id)
+    if job is None:
+        return "gone or ended"
     collection = job.collection
     request = LinkBase(job.params.get("base_url") or "http://localhost/", job.requested_by)
     results: list[dict] = []

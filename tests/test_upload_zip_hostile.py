@@ -228,3 +228,27 @@ def test_a_second_copy_is_answered_duplicate_from_its_checksum_without_decoding_
     )
     assert [r["status"] for r in response.json()["results"]] == ["ok", "duplicate", "duplicate"]
     assert len(decoded) == 1
+
+
+def test_a_batch_job_delivered_twice_after_it_ended_changes_nothing(people, settings):
+    """A broker may deliver a job again after it finished: the ended batch keeps its status and report."""
+    from archive.services.zipimport import do_upload_zip, run_zip_batch
+
+    settings.ZIP_SYNC_MAX_MEMBERS = 0
+    batch = do_upload_zip(
+        people.curator,
+        people.collection,
+        SimpleUploadedFile("a.zip", make_zip({"a.png": gray_image_bytes(seed=15)})),
+    )
+    with jobs_run_now():
+        assert run_zip_batch(batch.pk) == "done"
+    batch.refresh_from_db()
+    report, heartbeat = batch.report, batch.updated
+    assert run_zip_batch(batch.pk) == "gone or ended"
+    batch.refresh_from_db()
+    assert (batch.status, batch.report, batch.updated) == ("done", report, heartbeat)
+    assert Photo.objects.filter(collection=people.collection).count() == 1
+    UploadBatch.objects.filter(pk=batch.pk).update(status="failed")
+    assert run_zip_batch(batch.pk) == "gone or ended"
+    assert UploadBatch.objects.get(pk=batch.pk).status == "failed"
+    assert run_zip_batch(batch.pk + 1000) == "gone or ended"

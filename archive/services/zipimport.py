@@ -317,12 +317,9 @@ def do_upload_zip(user, collection: Collection, upload, metadata: Mapping | None
 def run_zip_batch(batch_id: int) -> str:
     """Job: ingest a stored batch, recording progress and the report after every member. Resumable: a
     retried job skips the members already reported (and a re-read duplicate is reported as such anyway)."""
-    batch = UploadBatch.objects.select_related("collection", "uploaded_by").filter(pk=batch_id).first()
+    batch = UploadBatch.objects.select_related("collection", "uploaded_by").start(batch_id)
     if batch is None:
-        return "gone"
-    if batch.status in (JobStatus.DONE, JobStatus.FAILED):
-        return batch.status
-    UploadBatch.objects.filter(pk=batch_id).update(status=JobStatus.RUNNING, updated=timezone.now())
+        return "gone or ended"
     report = dict(batch.report or {})
     results = list(report.get("results") or [])
     try:

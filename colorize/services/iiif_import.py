@@ -132,10 +132,9 @@ def _extension(content_type: str) -> str:
 def run_iiif_import(job_id: int) -> str:
     """Job: fetch the manifest, import each canvas, report after each. A retried job skips the canvases
     already imported (their dc:source is there)."""
-    job = InteropJob.objects.select_related("collection", "requested_by").filter(pk=job_id).first()
-    if job is None or job.status in (JobStatus.DONE, JobStatus.FAILED):
-        return "gone" if job is None else job.status
-    InteropJob.objects.filter(pk=job_id).update(status=JobStatus.RUNNING, updated=timezone.now())
+    job = InteropJob.objects.select_related("collection", "requested_by").start(job_id)
+    if job is None:
+        return "gone or ended"
     url = job.params.get("manifest", "")
     results: list[dict] = []
     try:

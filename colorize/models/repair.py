@@ -18,18 +18,13 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from colorize.models.hints import MAX_REQUEST_ID
-from colorize.models.runs import ACTIVE_STATUSES, RunStatus
+from colorize.models.runs import RunQuerySet, RunStatus
 
 __all__ = ["DamageScan", "RepairMask", "RepairStroke", "StrokeAction", "RepairedBase"]
 
 
 def repair_path(instance, filename):
     return f"repair/{instance.photo.collection_id}/{instance.photo_id}/{filename}"
-
-
-class DamageScanQuerySet(models.QuerySet):
-    def active(self):
-        return self.filter(status__in=ACTIVE_STATUSES)
 
 
 class DamageScan(models.Model):
@@ -51,7 +46,7 @@ class DamageScan(models.Model):
     heartbeat_at = models.DateTimeField(null=True, blank=True)  # refreshed by the detector's progress
     finished_at = models.DateTimeField(null=True, blank=True)
 
-    objects = DamageScanQuerySet.as_manager()
+    objects = RunQuerySet.as_manager()  # a scan is a job like a run: .active() is queued or running
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -66,6 +66,8 @@ def version_path(version, filename):
 
 
 class RunQuerySet(models.QuerySet):
+    """Rows with a RunStatus: colorization runs and damage scans."""
+
     def active(self):
         return self.filter(status__in=ACTIVE_STATUSES)
 

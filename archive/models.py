@@ -337,11 +337,30 @@ class JobRows(models.QuerySet):
         return taken
 
 
+class JobRow(models.Model):
+    """A background job that keeps its progress in its row: `processed` of `total` items, a per-item `report`,
+    its `status` and `updated`, the heartbeat (JobRows). Upload batches here, interop jobs in colorize."""
+
+    status = models.CharField(max_length=10, choices=JobStatus.choices, default=JobStatus.QUEUED)
+    total = models.PositiveIntegerField(default=0)
+    processed = models.PositiveIntegerField(default=0)
+    report = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    objects = JobRows.as_manager()
+
+    class Meta:
+        abstract = True
+        ordering = ["-created", "-id"]
+
+
 def batch_archive_path(batch, filename):
     return f"batches/{batch.collection_id}/{uuid.uuid4().hex}.zip"
 
 
-class UploadBatch(models.Model):
+class UploadBatch(JobRow):
     """A ZIP too heavy to ingest inside its request: stored, then ingested by a background job that records
     its progress and per-file report here (GET /api/batches/{id}/). The archive file is deleted when done."""
 
@@ -352,18 +371,7 @@ class UploadBatch(models.Model):
     archive = models.FileField(upload_to=batch_archive_path, max_length=300, blank=True)
     archive_name = models.CharField(max_length=300, blank=True)
     metadata = models.JSONField(default=dict, blank=True)  # fields that apply to every member
-    status = models.CharField(max_length=10, choices=JobStatus.choices, default=JobStatus.QUEUED)
-    total = models.PositiveIntegerField(default=0)
-    processed = models.PositiveIntegerField(default=0)
-    report = models.JSONField(default=dict, blank=True)  # counts, results, name/metadata encodings
-    error = models.TextField(blank=True)
-    created = models.DateTimeField(auto_now_add=True)
-    updated = models.DateTimeField(auto_now=True)
-
-    objects = JobRows.as_manager()
-
-    class Meta:
-        ordering = ["-created", "-id"]
+    # report: counts, results, name/metadata encodings
 
     def __str__(self):
         return f"batch {self.pk} ({self.status})"

@@ -10,7 +10,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from archive.models import JobRows, JobStatus
+from archive.models import JobRow
 
 __all__ = ["InteropJob", "InteropKind"]
 
@@ -24,7 +24,7 @@ def interop_file_path(job, filename):
     return f"exports/{job.collection_id}/{uuid.uuid4().hex}-{filename}"
 
 
-class InteropJob(models.Model):
+class InteropJob(JobRow):
     collection = models.ForeignKey(
         "archive.Collection", on_delete=models.CASCADE, related_name="interop_jobs"
     )
@@ -32,21 +32,10 @@ class InteropJob(models.Model):
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="interop_jobs"
     )
-    status = models.CharField(max_length=10, choices=JobStatus.choices, default=JobStatus.QUEUED)
     params = models.JSONField(default=dict, blank=True)  # the manifest URL; the base URL of links
-    total = models.PositiveIntegerField(default=0)
-    processed = models.PositiveIntegerField(default=0)
-    report = models.JSONField(default=dict, blank=True)  # counts and per-item results
     file = models.FileField(upload_to=interop_file_path, max_length=300, blank=True)
     byte_size = models.BigIntegerField(default=0)
-    error = models.TextField(blank=True)
-    created = models.DateTimeField(auto_now_add=True)
-    updated = models.DateTimeField(auto_now=True)
-
-    objects = JobRows.as_manager()
-
-    class Meta:
-        ordering = ["-created", "-id"]
+    # status, total, processed, report (counts and per-item results), error, created, updated: JobRow
 
     def __str__(self):
         return f"{self.kind} {self.pk} ({self.status})"

@@ -6,7 +6,8 @@
 Photos: the "test" role of ../shared/datasets/train (`ml.repair.data.role`: a fixed hash rule; never trained on),
 each damaged once by `ml.repair.synth.damage` with a fixed seed, as 8-bit. Optionally the eval/ folders, as a
 report only (nothing is chosen on them). Measured:
-- detection F1 at 2 px tolerance (pooled counts), the model at its own threshold and a top-hat + threshold
+- detection F1 at 2 px tolerance (pooled counts), the model at its own threshold (and, when the checkpoint averages
+  each map with its mirror's, its single pass at the same threshold) and a top-hat + threshold
   baseline (white and black top-hat, 9 px disk; its threshold chosen on the "val" photos);
 - whole-photo PSNR: damaged, automatically repaired (detect + repair), against the clean photo (same grain/blur);
 - with the true mask given: PSNR inside the mask of OpenCV Telea and of the model's inpainting;
@@ -70,7 +71,7 @@ def baseline_threshold(files) -> float:
 
 
 def quality(r: Repairer, files, t_base: float) -> dict:
-    cm, cb = np.zeros(4), np.zeros(4)
+    cm, cb, c1 = np.zeros(4), np.zeros(4), np.zeros(4)
     se = {"damaged": 0.0, "auto": 0.0}
     n_px = 0
     se_in = {"telea": 0.0, "model": 0.0}
@@ -81,6 +82,10 @@ def quality(r: Repairer, files, t_base: float) -> dict:
         prob = r.detect(d)
         mask = r.mask_from_prob(prob, grow=0)
         cm += tolerant_counts(mask, m)
+        if r.flip_tta:  # what the mirror averaging adds: one pass, at the same threshold
+            r.flip_tta = False
+            c1 += tolerant_counts(r.mask_from_prob(r.detect(d), grow=0), m)
+            r.flip_tta = True
         cb += tolerant_counts(tophat(d.astype(np.float32) / 255) > t_base, m)
         rmask = r.mask_from_prob(prob)
         auto = r.repair(d, rmask)
@@ -115,6 +120,7 @@ def quality(r: Repairer, files, t_base: float) -> dict:
         "detection_f1": round(fm, 4),
         "detection_precision": round(pm, 4),
         "detection_recall": round(rm, 4),
+        **({"detection_f1_single_pass_same_threshold": round(f1_from_counts(*c1)[0], 4)} if c1[3] else {}),
         "tophat_f1": round(fb, 4),
         "tophat_precision": round(pb, 4),
         "tophat_recall": round(rb, 4),
@@ -233,6 +239,7 @@ def main():
         "threshold": r.threshold,
         "low_threshold": r.low_threshold,
         "refiner_used": r.refiner is not None,
+        "flip_tta": r.flip_tta,
     }
     if a.speed_only:
         res.update(speed(a.checkpoint))

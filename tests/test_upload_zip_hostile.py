@@ -184,25 +184,26 @@ def test_a_resumed_batch_skips_the_members_it_already_reported(people, settings)
     assert list(Photo.objects.values_list("original_name", flat=True)) == ["b.png"]
 
 
+def stored_batch(people, member: str, seed: int) -> UploadBatch:
+    """The curator's one-photo ZIP, stored as a background batch (settings.ZIP_SYNC_MAX_MEMBERS = 0); its job
+    has not run: the test's transaction never commits."""
+    from archive.services.zipimport import do_upload_zip
+
+    upload = SimpleUploadedFile(f"{member}.zip", make_zip({member: gray_image_bytes(seed=seed)}))
+    return do_upload_zip(people.curator, people.collection, upload)
+
+
 def test_a_lost_batch_is_re_enqueued_once_by_the_sweep_and_a_live_one_is_left_alone(people, settings):
     """The job of a queued batch was lost (the embedded server restarted before running it)."""
     from datetime import timedelta
 
     from django.utils import timezone
 
-    from archive.services.zipimport import do_upload_zip, recover_upload_batches
+    from archive.services.zipimport import recover_upload_batches
 
     settings.ZIP_SYNC_MAX_MEMBERS = 0
-    lost = do_upload_zip(
-        people.curator,
-        people.collection,
-        SimpleUploadedFile("a.zip", make_zip({"a.png": gray_image_bytes(seed=13)})),
-    )
-    live = do_upload_zip(
-        people.curator,
-        people.collection,
-        SimpleUploadedFile("b.zip", make_zip({"b.png": gray_image_bytes(seed=14)})),
-    )
+    lost = stored_batch(people, "a.png", seed=13)
+    live = stored_batch(people, "b.png", seed=14)
     # Neither job ran: the test's transaction never commits. One is silent for long, the other just wrote.
     UploadBatch.objects.filter(pk=lost.pk).update(updated=timezone.now() - timedelta(hours=1))
     UploadBatch.objects.filter(pk=live.pk).update(status="running", updated=timezone.now())
@@ -232,14 +233,10 @@ def test_a_second_copy_is_answered_duplicate_from_its_checksum_without_decoding_
 
 def test_a_batch_job_delivered_twice_after_it_ended_changes_nothing(people, settings):
     """A broker may deliver a job again after it finished: the ended batch keeps its status and report."""
-    from archive.services.zipimport import do_upload_zip, run_zip_batch
+    from archive.services.zipimport import run_zip_batch
 
     settings.ZIP_SYNC_MAX_MEMBERS = 0
-    batch = do_upload_zip(
-        people.curator,
-        people.collection,
-        SimpleUploadedFile("a.zip", make_zip({"a.png": gray_image_bytes(seed=15)})),
-    )
+    batch = stored_batch(people, "a.png", seed=15)
     with jobs_run_now():
         assert run_zip_batch(batch.pk) == "done"
     batch.refresh_from_db()

@@ -6,7 +6,8 @@ Read top to bottom:
 1. the photos of `--data` whose role is "train" (`ml.repair.data.role`: a fixed hash rule; "val" and "test"
    photos are held out) are decoded once to grayscale uint8 and kept in memory;
 2. each step takes `batch` random crops (random scale `scale_min`-`scale_max`, default 1-2.5x: content smoother
-   per pixel as in large scans; below 1, sharper as in a downsampled working image; random flips), damages each one (`ml.repair.synth.damage`: damaged, clean, exact mask);
+   per pixel as in large scans; below 1, sharper as in a downsampled working image; random flips), damages each
+   one (`ml.repair.synth.damage`: damaged, clean, exact mask);
 3. the detector (`DamageNet`) learns the mask: BCE (positives weighted) + soft Dice;
 4. the refiner (`InpaintNet`) learns to correct OpenCV Telea's fill inside the true mask (slightly dilated at
    random, as a curator's brush would be): L1 inside the mask against the clean crop;
@@ -74,9 +75,7 @@ class TrainConfig:
 
 
 # ------------------------------------------------------------------------------------------------ data
-def random_crop(
-    img: np.ndarray, S: int, rng: np.random.Generator, smin: float = 1.0, smax: float = 2.5
-) -> np.ndarray:
+def random_crop(img: np.ndarray, S: int, rng: np.random.Generator, smin: float, smax: float) -> np.ndarray:
     """A random S x S crop of a uint8 photo at a random scale in [smin, smax] (log-uniform; flipped half the time)
     -> float32 [0,1]."""
     H, W = img.shape
